@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readCliConfig, type CliConfig } from './config.js';
+import { ERROR_CODES, TriageError, asTriageError } from './errors.js';
+import { TEXT_LIMITS } from './evidence/text.js';
+import { checkKnowledge } from './knowledge/check.js';
+import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
+import { LANGS, type Lang } from './knowledge/types.js';
+import { createEngine, type Engine } from './triage/engine.js';
+import { renderTerminal } from './triage/render-terminal.js';
+
+const USAGE = `Usage:
+  triage explain [TEXT] [--json | --jsonl] [--lang en|zh] [--all] [--width N]
+      Rank the likely causes of a proxy / gateway error. TEXT, or standard input when absent.
+      --jsonl reads {"id","text"} lines on stdin and writes {"id","causes"} lines.
+  triage kb check [--dir DIR]...
+      Validate the knowledge base (built-in plus KNOWLEDGE_DIRS and --dir) and prove every pattern linear-time.
+  triage --help | --version`;
+
+class UsageError extends TriageError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write('gateway-triage 0.1.0\n');
+    return 0;
+  }
+  const config = readCliConfig();
+  switch (command) {
+    case 'explain':
+      return explain(rest, config);
+    case 'kb':
+      return kb(rest, config);
+    default:
+      throw new UsageError(`unknown command "${command}": use "triage explain", "triage kb check" or "triage --help"`);
+  }
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = true) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}: see "triage --help"`);
+  }
+}
+
+async function explain(args: string[], config: CliConfig): Promise<number> {
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean' },
+    jsonl: { type: 'boolean' },
+    lang: { type: 'string' },
+    all: { type: 'boolean' },
+    width: { type: 'string' },
+  });
+  if (values.json && values.jsonl) throw new UsageError('--json and --jsonl exclude each other: pick one');
+  const lang = pickLang(values.lang as string | undefined, config.lang);
+  if (positionals.length > 1) throw new UsageError('explain takes one TEXT argument: quote it, or pipe the text on standard input');
+  const width = values.width === undefined ? (process.stdout.columns ?? 100) : Number(values.width);
+  if (!Number.isInteger(width) || width < 20) throw new UsageError('--width takes a whole number of columns, at least 20');
+  const engine = createEngine(config.knowledgeDirs);
+
+  if (values.jsonl) {
+    if (positionals.length > 0) throw new UsageError('--jsonl reads standard input: do not pass TEXT');
+    await explainJsonl(engine, lang);
+    return 0;
+  }
+  let input: string | Uint8Array;
+  if (positionals[0] !== undefined) input = positionals[0];
+  else if (process.stdin.isTTY) throw new UsageError('no text: pass TEXT, or pipe it, e.g. tail -n 200 error.log | triage explain');
+  else input = await readStdin();
+  const d = engine.explain(input, { lang });
+  if (values.json) process.stdout.write(`${JSON.stringify(d)}\n`);
+  else process.stdout.write(renderTerminal(d, { width, color: config.color && process.stdout.isTTY === true, all: values.all === true }));
+  return 0;
+}
+
+function pickLang(flag: string | undefined, fallback: Lang): Lang {
+  if (flag === undefined) return fallback;
+  const l = flag.toLowerCase().startsWith('zh') ? 'zh' : flag.toLowerCase().startsWith('en') ? 'en' : undefined;
+  if (!l || !LANGS.includes(l)) throw new UsageError(`--lang takes en or zh, not "${flag}"`);
+  return l;
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > TEXT_LIMITS.maxBytes) {
+      process.stdin.destroy();
+      throw new TriageError(
+        'INPUT_TOO_LARGE',
+        `standard input is more than the ${TEXT_LIMITS.maxBytes / 1024 / 1024} MB limit: pass the relevant part, e.g. tail -n 20000 error.log | triage explain`,
+      );
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** One JSON result per input line, in order; a bad line yields an error object, not a stop. */
+async function explainJsonl(engine: Engine, lang: Lang): Promise<void> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() === '') continue;
+    let id: unknown = null;
+    let result: object;
+    try {
+      let rec: unknown;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        throw new UsageError(`line ${n} is not JSON: each line must be {"id": "...", "text": "..."}`);
+      }
+      if (rec === null || typeof rec !== 'object' || Array.isArray(rec))
+        throw new UsageError(`line ${n} must be a JSON object {"id": "...", "text": "..."}`);
+      const r = rec as Record<string, unknown>;
+      id = r.id ?? null;
+      if (typeof r.text !== 'string') throw new UsageError(`line ${n} has no "text" string`);
+      const d = engine.explain(r.text, { lang });
+      result = { id, causes: d.causes, signals: d.signals };
+    } catch (err) {
+      const e = asTriageError(err);
+      result = { id, causes: [], error: { code: e.code, message: e.message } };
+    }
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+}
+
+async function kb(args: string[], config: CliConfig): Promise<number> {
+  const { values, positionals } = parse(args, { dir: { type: 'string', multiple: true } });
+  if (positionals[0] !== 'check' || positionals.length > 1) throw new UsageError('kb takes one subcommand: triage kb check [--dir DIR]...');
+  const dirs = [BUILTIN_KNOWLEDGE_DIR, ...config.knowledgeDirs, ...((values.dir as string[] | undefined) ?? [])];
+  const report = await checkKnowledge(dirs);
+  for (const line of report.problems) process.stdout.write(`${line}\n`);
+  process.stdout.write(`${report.summary}\n`);
+  return report.problems.length > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = asTriageError(err);
+    process.stderr.write(`triage: ${e.message}\n`);
+    for (const d of e.details) process.stderr.write(`  ${d}\n`);
+    process.exitCode = ERROR_CODES[e.code].exit;
+  },
+);

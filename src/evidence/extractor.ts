@@ -1,0 +1,54 @@
+import type { Signal } from './signal.js';
+import type { TextDoc } from './text.js';
+
+/**
+ * Reads one source format (nginx error.log, curl -v, a Node.js stack …) and emits signals.
+ * Extractors are pure, synchronous and linear in the size of the text: they first look for
+ * their format's keywords in `doc.lower` and return [] when the text is not theirs.
+ *
+ * Signal names and values must be declared in knowledge/signals/*.yaml (a test enforces it).
+ */
+export interface Extractor {
+  /** Short name, used as the signals' `source`. @example 'nginx' */
+  readonly name: string;
+  /** What it reads, one line for docs. */
+  readonly reads: string;
+  extract(doc: TextDoc): Signal[];
+}
+
+/**
+ * Helper for the common case: run a table of regexes (each global, linear-time, with a keyword
+ * that must be present in the lower-cased text) and emit a signal per match.
+ */
+export interface Rule {
+  /** Lower-case substring that must occur for the rule to run. */
+  readonly key: string;
+  readonly re: RegExp;
+  readonly name: string;
+  /** A fixed value, or a function of the match (return undefined to skip the match). */
+  readonly value?: string | ((m: RegExpExecArray) => string | undefined);
+}
+
+/** Most matches kept per rule. */
+const MAX_PER_RULE = 20;
+
+export function runRules(doc: TextDoc, rules: readonly Rule[], source: string): Signal[] {
+  const out: Signal[] = [];
+  const lower = doc.lower;
+  for (const r of rules) {
+    if (!lower.includes(r.key)) continue;
+    r.re.lastIndex = 0;
+    let n = 0;
+    for (let m = r.re.exec(doc.text); m !== null && n < MAX_PER_RULE; m = r.re.exec(doc.text)) {
+      if (m[0].length === 0) {
+        r.re.lastIndex++;
+        continue;
+      }
+      const value = typeof r.value === 'function' ? r.value(m) : r.value;
+      if (typeof r.value === 'function' && value === undefined) continue;
+      out.push(doc.signal(r.name, value, m.index, m.index + m[0].length, source));
+      n++;
+    }
+  }
+  return out;
+}

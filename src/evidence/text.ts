@@ -1,0 +1,141 @@
+import { redact, type Masked } from '../security/redact.js';
+import { TriageError } from '../errors.js';
+import type { Signal } from './signal.js';
+
+/** Limits on pasted text. */
+export const TEXT_LIMITS = {
+  /** Largest input accepted, in bytes (decoded text is about the same). @defaultValue 50 MiB */
+  maxBytes: 50 * 1024 * 1024,
+  /** Longest excerpt kept for one signal, in characters. @defaultValue 240 */
+  excerptChars: 240,
+} as const;
+
+const ANSI = /\x1b(?:\[[0-?]{0,32}[ -/]{0,8}[@-~]|\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+
+/**
+ * Pasted text, normalised for matching: decoded (UTF-8, or UTF-16 with a BOM; invalid bytes become
+ * U+FFFD), ANSI escapes and control characters removed, CRLF and CR turned into LF.
+ */
+export class TextDoc {
+  readonly text: string;
+  /** Things the reader should know about the input (truncation, replaced bytes). */
+  readonly notes: string[] = [];
+  private starts: number[] | undefined;
+  private lowered: string | undefined;
+
+  /** The clock to compare dates in the text with (JWT exp, certificate dates). */
+  readonly now: Date;
+
+  private constructor(text: string, notes: string[], now: Date) {
+    this.text = text;
+    this.now = now;
+    this.notes.push(...notes);
+  }
+
+  /** Build a document from user input. Throws {@link TriageError} `INPUT_EMPTY`, `INPUT_BINARY`, `INPUT_TOO_LARGE`. */
+  static from(input: string | Uint8Array, opts: { now?: Date } = {}): TextDoc {
+    const notes: string[] = [];
+    let raw: string;
+    if (typeof input === 'string') {
+      if (input.length > TEXT_LIMITS.maxBytes) throw tooLarge(input.length);
+      raw = input;
+    } else {
+      if (input.byteLength > TEXT_LIMITS.maxBytes) throw tooLarge(input.byteLength);
+      raw = decode(input, notes);
+    }
+    if (looksBinary(raw)) {
+      throw new TriageError(
+        'INPUT_BINARY',
+        'the input looks like binary data, not text: paste the error message or log lines as text (for a compressed log: zcat file.gz | triage explain)',
+      );
+    }
+    const text = raw.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, ' ');
+    if (text.trim() === '') {
+      throw new TriageError('INPUT_EMPTY', 'there is no text to explain: paste an error message, a log line or a curl -v transcript');
+    }
+    return new TextDoc(text, notes, opts.now ?? new Date());
+  }
+
+  /** The text in lower case, for case-insensitive prefilters (computed once). */
+  get lower(): string {
+    return (this.lowered ??= this.text.toLowerCase());
+  }
+
+  /** 1-based line number of a character offset. */
+  lineOf(index: number): number {
+    const starts = (this.starts ??= lineStarts(this.text));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] ?? 0) <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+
+  /** The masked excerpt around [start, end): the line it is on, cut to {@link TEXT_LIMITS.excerptChars}. */
+  excerpt(start: number, end: number): Masked {
+    const lineStart = this.text.lastIndexOf('\n', start - 1) + 1;
+    let lineEnd = this.text.indexOf('\n', end);
+    if (lineEnd < 0) lineEnd = this.text.length;
+    let from = lineStart;
+    let to = lineEnd;
+    const max = TEXT_LIMITS.excerptChars;
+    if (to - from > max) {
+      const centre = Math.max(from, Math.min(start, to) - Math.floor((max - Math.min(end - start, max)) / 2));
+      from = Math.max(lineStart, Math.min(centre, lineEnd - max));
+      to = Math.min(lineEnd, from + max);
+    }
+    let s = this.text.slice(from, to).trim();
+    if (from > lineStart) s = `…${s}`;
+    if (to < lineEnd) s = `${s}…`;
+    // Mask the whole line first so that a secret cut in half by the window is not half-printed.
+    return redact(s);
+  }
+
+  /** Make a signal from a match at [start, end). */
+  signal(name: string, value: string | undefined, start: number, end: number, source: string): Signal {
+    const base = { name, excerpt: this.excerpt(start, end), source, line: this.lineOf(start) };
+    return value === undefined ? base : { ...base, value };
+  }
+}
+
+function tooLarge(bytes: number): TriageError {
+  const mb = (bytes / 1024 / 1024).toFixed(1);
+  const limit = TEXT_LIMITS.maxBytes / 1024 / 1024;
+  return new TriageError(
+    'INPUT_TOO_LARGE',
+    `the input is ${mb} MB, more than the ${limit} MB limit: pass the relevant part, e.g. tail -n 20000 error.log | triage explain`,
+  );
+}
+
+function decode(bytes: Uint8Array, notes: string[]): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  const text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false }).decode(bytes);
+  let bad = 0;
+  for (let i = text.indexOf('\ufffd'); i >= 0; i = text.indexOf('\ufffd', i + 1)) bad++;
+  if (bad > 0) notes.push(`${bad} invalid UTF-8 byte sequence(s) were replaced with U+FFFD`);
+  return text;
+}
+
+/** Binary when the first 64 KiB hold NUL bytes or more than 10 % control / replacement characters. */
+function looksBinary(text: string): boolean {
+  const head = text.slice(0, 65536);
+  if (head.length === 0) return false;
+  let odd = 0;
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c === 0) return true;
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27) || c === 0xfffd) odd++;
+  }
+  return odd / head.length > 0.1;
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}

@@ -1,0 +1,413 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { TriageError } from '../errors.js';
+import { parseSignalRef } from '../evidence/signal.js';
+import { structuralProblem } from './regex-safety.js';
+import {
+  FIX_TARGETS,
+  type Entry,
+  type Fix,
+  type FixConfig,
+  type I18n,
+  type KnowledgeBase,
+  type PatternDef,
+  type Reference,
+  type SignalDef,
+  type Weighted,
+} from './types.js';
+
+/** The knowledge/ folder shipped with the package. */
+export const BUILTIN_KNOWLEDGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../knowledge');
+
+/** Largest knowledge file read, in bytes. */
+const MAX_FILE_BYTES = 256 * 1024;
+const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const SIGNAL_NAME = /^[a-z0-9_]+(?:\.[a-z0-9_]+)+$/;
+
+/** One problem found while loading: the file, the field path and what to do. */
+export interface Problem {
+  readonly file: string;
+  readonly field: string;
+  readonly message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}: ${p.field}: ${p.message}`;
+}
+
+/** Result of loading: the knowledge base when there were no problems. */
+export type LoadResult = { kb: KnowledgeBase; problems: [] } | { kb?: undefined; problems: Problem[] };
+
+/**
+ * Load and validate knowledge directories. Later directories override earlier ones by entry id
+ * (the built-in folder first, then KNOWLEDGE_DIRS). Every problem is collected; none stops the walk.
+ */
+export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR]): LoadResult {
+  const problems: Problem[] = [];
+  const signals = new Map<string, SignalDef>();
+  const raw: { file: string; dir: string; data: unknown }[] = [];
+
+  for (const dir of dirs) {
+    const files = walkYaml(dir, problems);
+    for (const file of files) {
+      const shown = relative(process.cwd(), file) || file;
+      let data: unknown;
+      try {
+        const size = statSync(file).size;
+        if (size > MAX_FILE_BYTES) {
+          problems.push({ file: shown, field: '(file)', message: `is ${size} bytes; the limit is ${MAX_FILE_BYTES}: split it` });
+          continue;
+        }
+        data = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true, maxAliasCount: 50 });
+      } catch (err) {
+        const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        problems.push({ file: shown, field: '(yaml)', message: `does not parse: ${msg}` });
+        continue;
+      }
+      const rel = relative(dir, file).split(/[\\/]/);
+      if (rel[0] === 'signals') readSignals(shown, data, signals, problems);
+      else raw.push({ file: shown, dir: rel.length === 2 ? rel[0]! : '', data });
+    }
+  }
+
+  const entries = new Map<string, Entry>();
+  const seenIn = new Map<string, { file: string; dirIndex: number }>();
+  for (const { file, dir, data } of raw) {
+    const entry = readEntry(file, dir, data, signals, problems);
+    if (!entry) continue;
+    const dirIndex = dirs.findIndex((d) => resolve(file).startsWith(resolve(d)));
+    const prev = seenIn.get(entry.id);
+    if (prev && prev.dirIndex === dirIndex) {
+      problems.push({ file, field: 'id', message: `duplicate id "${entry.id}" (also in ${prev.file}): give each cause one file` });
+      continue;
+    }
+    seenIn.set(entry.id, { file, dirIndex });
+    entries.set(entry.id, entry);
+  }
+  checkPatternIds(entries, problems);
+  if (problems.length > 0) return { problems };
+  return { kb: { entries, signals }, problems: [] };
+}
+
+/** Load or throw a {@link TriageError} listing every problem. */
+export function loadKnowledgeOrThrow(dirs?: readonly string[]): KnowledgeBase {
+  const result = loadKnowledge(dirs);
+  if (result.kb) return result.kb;
+  throw new TriageError(
+    'KNOWLEDGE_INVALID',
+    `the knowledge base has ${result.problems.length} problem(s); run "triage kb check" to see them`,
+    result.problems.map(formatProblem),
+  );
+}
+
+function walkYaml(dir: string, problems: Problem[]): string[] {
+  const out: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    problems.push({ file: dir, field: '(dir)', message: 'cannot be read: check the path in KNOWLEDGE_DIRS' });
+    return out;
+  }
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) out.push(...walkYaml(p, problems));
+    else if (/\.ya?ml$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+// ---- small typed readers that record problems instead of throwing ----
+
+type Obj = Record<string, unknown>;
+
+class Reader {
+  constructor(
+    readonly file: string,
+    readonly problems: Problem[],
+  ) {}
+
+  problem(field: string, message: string): void {
+    this.problems.push({ file: this.file, field, message });
+  }
+
+  obj(v: unknown, field: string, keys: { required: readonly string[]; optional: readonly string[] }): Obj | undefined {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      this.problem(field, `must be a mapping, got ${describe(v)}`);
+      return undefined;
+    }
+    const o = v as Obj;
+    const allowed = new Set([...keys.required, ...keys.optional]);
+    for (const k of Object.keys(o)) {
+      if (!allowed.has(k)) this.problem(`${field}.${k}`, `unknown key; allowed: ${[...allowed].join(', ')}`);
+    }
+    for (const k of keys.required) {
+      if (o[k] === undefined || o[k] === null) this.problem(`${field}.${k}`, 'is required');
+    }
+    return o;
+  }
+
+  str(v: unknown, field: string, opts: { pattern?: RegExp; hint?: string; optional?: boolean; max?: number } = {}): string | undefined {
+    if (v === undefined && opts.optional) return undefined;
+    if (typeof v !== 'string' || v.trim() === '') {
+      if (v !== undefined) this.problem(field, `must be a non-empty string, got ${describe(v)}`);
+      return undefined;
+    }
+    if (opts.pattern && !opts.pattern.test(v)) {
+      this.problem(field, `"${v}" is not valid${opts.hint ? `: ${opts.hint}` : ''}`);
+      return undefined;
+    }
+    if (opts.max && v.length > opts.max) {
+      this.problem(field, `is ${v.length} characters; at most ${opts.max}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  list(v: unknown, field: string, opts: { optional?: boolean; min?: number } = {}): unknown[] {
+    if (v === undefined && opts.optional) return [];
+    if (!Array.isArray(v)) {
+      if (v !== undefined) this.problem(field, `must be a list, got ${describe(v)}`);
+      return [];
+    }
+    if (opts.min !== undefined && v.length < opts.min) this.problem(field, `needs at least ${opts.min} item(s)`);
+    return v;
+  }
+
+  i18n(v: unknown, field: string): I18n | undefined {
+    const o = this.obj(v, field, { required: ['en', 'zh'], optional: [] });
+    if (!o) return undefined;
+    const en = this.str(o.en, `${field}.en`, { max: 2000 });
+    const zh = this.str(o.zh, `${field}.zh`, { max: 2000 });
+    if (zh !== undefined && !/[\u4e00-\u9fff]/.test(zh)) this.problem(`${field}.zh`, 'must be written in Chinese');
+    return en !== undefined && zh !== undefined ? { en, zh } : undefined;
+  }
+
+  weight(v: unknown, field: string): number | undefined {
+    if (typeof v !== 'number' || !(v > 0 && v <= 1)) {
+      this.problem(field, `must be a number in (0, 1], got ${describe(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
+}
+
+function readSignals(file: string, data: unknown, into: Map<string, SignalDef>, problems: Problem[]): void {
+  const r = new Reader(file, problems);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    r.problem('(root)', 'must be a mapping of signal name to definition');
+    return;
+  }
+  for (const [name, def] of Object.entries(data as Obj)) {
+    if (!SIGNAL_NAME.test(name)) {
+      r.problem(name, 'signal names are dotted lower_snake_case, e.g. net.error');
+      continue;
+    }
+    if (into.has(name)) {
+      r.problem(name, `declared twice (also in ${into.get(name)!.file})`);
+      continue;
+    }
+    const o = r.obj(def, name, { required: ['description'], optional: ['values', 'open', 'probe', 'ask'] });
+    if (!o) continue;
+    const description = r.str(o.description, `${name}.description`) ?? '';
+    const values = o.values === undefined ? undefined : r.list(o.values, `${name}.values`, { min: 1 }).map((v, i) => r.str(v, `${name}.values[${i}]`, { pattern: /^[A-Za-z0-9_.:-]+$/ }) ?? '');
+    if (o.open !== undefined && typeof o.open !== 'boolean') r.problem(`${name}.open`, 'must be true or false');
+    const open = o.open === true;
+    if (open && values) r.problem(`${name}.open`, 'a signal with a closed list of values cannot also be open');
+    const probe = r.str(o.probe, `${name}.probe`, { optional: true, pattern: /^[a-z][a-z0-9-]*$/ });
+    const ask = o.ask === undefined ? undefined : r.i18n(o.ask, `${name}.ask`);
+    into.set(name, { name, description, open, file, ...(values ? { values } : {}), ...(probe ? { probe } : {}), ...(ask ? { ask } : {}) });
+  }
+}
+
+const ENTRY_KEYS = {
+  required: ['id', 'family', 'title', 'summary', 'indicators', 'fixes', 'references'],
+  optional: ['patterns', 'against'],
+} as const;
+
+function readEntry(file: string, dir: string, data: unknown, signals: Map<string, SignalDef>, problems: Problem[]): Entry | undefined {
+  const r = new Reader(file, problems);
+  const before = problems.length;
+  const o = r.obj(data, '(root)', ENTRY_KEYS);
+  if (!o) return undefined;
+  const id = r.str(o.id, 'id', { pattern: KEBAB, hint: 'ids are kebab-case' });
+  const family = r.str(o.family, 'family', { pattern: KEBAB, hint: 'families are kebab-case' });
+  const stem = basename(file).replace(/\.ya?ml$/, '');
+  if (id && stem !== id) r.problem('id', `"${id}" does not match the file name "${stem}": name the file ${id}.yaml`);
+  if (family && dir && dir !== family) r.problem('family', `"${family}" does not match the folder "${dir}": move the file to knowledge/${family}/`);
+  const title = r.i18n(o.title, 'title');
+  const summary = r.i18n(o.summary, 'summary');
+
+  const patterns = r.list(o.patterns, 'patterns', { optional: true }).map((p, i) => readPattern(r, p, `patterns[${i}]`, signals));
+  const indicators = r.list(o.indicators, 'indicators', { min: 1 }).map((w, i) => readWeighted(r, w, `indicators[${i}]`, signals));
+  const against = r.list(o.against, 'against', { optional: true }).map((w, i) => readWeighted(r, w, `against[${i}]`, signals));
+  const fixes = r.list(o.fixes, 'fixes', { min: 1 }).map((f, i) => readFix(r, f, `fixes[${i}]`));
+  const references = r.list(o.references, 'references', { min: 1 }).map((x, i) => readReference(r, x, `references[${i}]`));
+
+  const fixIds = new Set<string>();
+  fixes.forEach((f, i) => {
+    if (!f) return;
+    if (fixIds.has(f.id)) r.problem(`fixes[${i}].id`, `duplicate fix id "${f.id}"`);
+    fixIds.add(f.id);
+  });
+  if (problems.length > before || !id || !family || !title || !summary) return undefined;
+  return {
+    id,
+    family,
+    title,
+    summary,
+    patterns: patterns.filter(isDefined),
+    indicators: indicators.filter(isDefined),
+    against: against.filter(isDefined),
+    fixes: fixes.filter(isDefined),
+    references: references.filter(isDefined),
+    file,
+  };
+}
+
+function isDefined<T>(v: T | undefined): v is T {
+  return v !== undefined;
+}
+
+/** Check a `name` / `name=value` reference against the catalogue; returns a problem or undefined. */
+function refProblem(ref: string, signals: Map<string, SignalDef>, allowCapture: boolean): string | undefined {
+  const { name, value } = parseSignalRef(ref);
+  const def = signals.get(name);
+  if (!def) return `unknown signal "${name}": declare it in knowledge/signals/ or use a declared one`;
+  if (value === undefined) return undefined;
+  if (allowCapture && /^\$\w+$/.test(value)) {
+    return def.values ? `"${name}" has a closed list of values; a captured value cannot be checked: emit a fixed value` : def.open ? undefined : `"${name}" is a flag and takes no value`;
+  }
+  if (def.values) return def.values.includes(value) ? undefined : `"${value}" is not a value of ${name}; it takes: ${def.values.join(', ')}`;
+  if (!def.open) return `"${name}" is a flag and takes no value: write just "${name}"`;
+  return undefined;
+}
+
+function readPattern(r: Reader, v: unknown, field: string, signals: Map<string, SignalDef>): PatternDef | undefined {
+  const o = r.obj(v, field, { required: ['id', 'regex', 'emit'], optional: ['case_sensitive', 'sample'] });
+  if (!o) return undefined;
+  const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: 'pattern ids are kebab-case' });
+  const regex = r.str(o.regex, `${field}.regex`, { max: 2000 });
+  const emit = r.str(o.emit, `${field}.emit`);
+  const sample = r.str(o.sample, `${field}.sample`, { optional: true });
+  if (o.case_sensitive !== undefined && typeof o.case_sensitive !== 'boolean') r.problem(`${field}.case_sensitive`, 'must be true or false');
+  const caseSensitive = o.case_sensitive === true;
+  if (emit) {
+    const p = refProblem(emit, signals, true);
+    if (p) r.problem(`${field}.emit`, p);
+  }
+  if (!id || !regex || !emit) return undefined;
+  let compiled: RegExp;
+  try {
+    compiled = new RegExp(regex, caseSensitive ? 'gm' : 'gim');
+  } catch (err) {
+    r.problem(`${field}.regex`, `does not compile: ${(err as Error).message}`);
+    return undefined;
+  }
+  const unsafe = structuralProblem(regex);
+  if (unsafe) {
+    r.problem(`${field}.regex`, `may take super-linear time: it ${unsafe}`);
+    return undefined;
+  }
+  if (compiled.test('')) {
+    r.problem(`${field}.regex`, 'matches the empty string, so it would match every text');
+    return undefined;
+  }
+  const value = parseSignalRef(emit).value;
+  const cap = value && /^\$(\w+)$/.exec(value)?.[1];
+  if (cap && !/^\d+$/.test(cap) && !regex.includes(`(?<${cap}>`)) r.problem(`${field}.emit`, `refers to capture group "${cap}", which the regex does not define`);
+  if (sample !== undefined) {
+    compiled.lastIndex = 0;
+    if (!compiled.test(sample)) r.problem(`${field}.sample`, 'is not matched by the regex: fix one of them');
+  }
+  return { id, regex, emit, caseSensitive, ...(sample !== undefined ? { sample } : {}) };
+}
+
+function readWeighted(r: Reader, v: unknown, field: string, signals: Map<string, SignalDef>): Weighted | undefined {
+  const o = r.obj(v, field, { required: ['weight'], optional: ['signal', 'all'] });
+  if (!o) return undefined;
+  const weight = r.weight(o.weight, `${field}.weight`);
+  let refs: string[] = [];
+  if ((o.signal === undefined) === (o.all === undefined)) {
+    r.problem(field, 'needs exactly one of "signal" (one reference) or "all" (a list that must all be present)');
+    return undefined;
+  }
+  if (o.signal !== undefined) {
+    const s = r.str(o.signal, `${field}.signal`);
+    if (s) refs = [s];
+  } else {
+    refs = r.list(o.all, `${field}.all`, { min: 2 }).map((x, i) => r.str(x, `${field}.all[${i}]`) ?? '');
+  }
+  let ok = refs.length > 0 && weight !== undefined;
+  refs.forEach((ref, i) => {
+    if (!ref) return void (ok = false);
+    const p = refProblem(ref, signals, false);
+    if (p) {
+      r.problem(o.signal !== undefined ? `${field}.signal` : `${field}.all[${i}]`, p);
+      ok = false;
+    }
+  });
+  return ok ? { all: refs, weight: weight! } : undefined;
+}
+
+function readFix(r: Reader, v: unknown, field: string): Fix | undefined {
+  const o = r.obj(v, field, { required: ['id', 'title'], optional: ['steps', 'commands', 'config', 'refs'] });
+  if (!o) return undefined;
+  const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: 'fix ids are kebab-case' });
+  const title = r.i18n(o.title, `${field}.title`);
+  let steps: Fix['steps'];
+  if (o.steps !== undefined) {
+    const s = r.obj(o.steps, `${field}.steps`, { required: ['en', 'zh'], optional: [] });
+    if (s) {
+      const en = r.list(s.en, `${field}.steps.en`, { min: 1 }).map((x, i) => r.str(x, `${field}.steps.en[${i}]`) ?? '');
+      const zh = r.list(s.zh, `${field}.steps.zh`, { min: 1 }).map((x, i) => r.str(x, `${field}.steps.zh[${i}]`) ?? '');
+      steps = { en, zh };
+    }
+  }
+  const commands = r.list(o.commands, `${field}.commands`, { optional: true }).map((x, i) => r.str(x, `${field}.commands[${i}]`) ?? '');
+  const config = r.list(o.config, `${field}.config`, { optional: true }).map((x, i) => readConfig(r, x, `${field}.config[${i}]`));
+  const refs = r.list(o.refs, `${field}.refs`, { optional: true }).map((x, i) => r.str(x, `${field}.refs[${i}]`, { pattern: /^https?:\/\/\S+$/, hint: 'a refs item is a URL' }) ?? '');
+  if (commands.length === 0 && config.length === 0 && !steps) r.problem(field, 'a fix needs commands, config lines or steps');
+  if (!id || !title) return undefined;
+  return { id, title, ...(steps ? { steps } : {}), commands, config: config.filter(isDefined), refs };
+}
+
+function readConfig(r: Reader, v: unknown, field: string): FixConfig | undefined {
+  const o = r.obj(v, field, { required: ['for', 'lines'], optional: ['file'] });
+  if (!o) return undefined;
+  const target = r.str(o.for, `${field}.for`);
+  if (target && !(FIX_TARGETS as readonly string[]).includes(target)) r.problem(`${field}.for`, `"${target}" is not a known target; use one of: ${FIX_TARGETS.join(', ')}`);
+  const lines = r.str(o.lines, `${field}.lines`, { max: 4000 });
+  const file = r.str(o.file, `${field}.file`, { optional: true });
+  if (!target || !lines || !(FIX_TARGETS as readonly string[]).includes(target)) return undefined;
+  return { for: target as FixConfig['for'], lines: lines.replace(/\s+$/, ''), ...(file ? { file } : {}) };
+}
+
+function readReference(r: Reader, v: unknown, field: string): Reference | undefined {
+  const o = r.obj(v, field, { required: ['title', 'url'], optional: [] });
+  if (!o) return undefined;
+  const title = r.str(o.title, `${field}.title`);
+  const url = r.str(o.url, `${field}.url`, { pattern: /^https:\/\/\S+$/, hint: 'references are https URLs' });
+  return title && url ? { title, url } : undefined;
+}
+
+function checkPatternIds(entries: Map<string, Entry>, problems: Problem[]): void {
+  for (const e of entries.values()) {
+    const seen = new Set<string>();
+    e.patterns.forEach((p, i) => {
+      if (seen.has(p.id)) problems.push({ file: e.file, field: `patterns[${i}].id`, message: `duplicate pattern id "${p.id}"` });
+      seen.add(p.id);
+    });
+  }
+}

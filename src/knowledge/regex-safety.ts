@@ -1,0 +1,137 @@
+/**
+ * Regex safety for knowledge patterns. Patterns run over megabytes of hostile text, so each must
+ * match in linear time. Two layers:
+ * - {@link structuralProblem}: a fast syntactic check run at every load; it rejects the constructs
+ *   that cause catastrophic backtracking (backreferences, lookbehind, nested quantifiers, a leading
+ *   unbounded quantifier, adjacent overlapping unbounded quantifiers).
+ * - {@link auditPatterns}: the recheck ReDoS checker, a complete analysis run by `triage kb check`,
+ *   by the test suite, and at load for knowledge directories outside the package.
+ */
+
+/** Returns a problem description, or undefined when the pattern passes the syntactic check. */
+export function structuralProblem(src: string): string | undefined {
+  if (/\\[1-9]|\\k</.test(src)) return 'uses a backreference';
+  if (/\(\?<[=!]/.test(src)) return 'uses lookbehind';
+  const tokens = tokenize(src);
+  if (tokens === undefined) return 'could not be parsed';
+  const first = tokens.find((t) => t.kind !== 'anchor');
+  if (first && first.quant === 'unbounded' && tokens[0]?.kind !== 'anchor') {
+    return 'starts with an unbounded quantifier (e.g. ".*foo"), which makes an unanchored search quadratic: start with a literal';
+  }
+  for (const t of tokens) {
+    if (t.kind === 'group' && t.quant !== 'none' && t.innerQuantified) {
+      return 'has a quantified group that contains a quantifier (nested quantifiers, e.g. "(a+)+")';
+    }
+  }
+  for (let i = 1; i < tokens.length; i++) {
+    const a = tokens[i - 1]!;
+    const b = tokens[i]!;
+    if (a.quant === 'unbounded' && b.quant === 'unbounded' && overlaps(a, b)) {
+      return `has two adjacent unbounded quantifiers over overlapping characters ("${a.text}${b.text}")`;
+    }
+  }
+  return undefined;
+}
+
+type Quant = 'none' | 'bounded' | 'unbounded';
+interface Token {
+  kind: 'char' | 'class' | 'group' | 'anchor' | 'alt';
+  text: string;
+  quant: Quant;
+  innerQuantified: boolean;
+}
+
+function tokenize(src: string): Token[] | undefined {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    let tok: Token;
+    if (c === '\\') {
+      tok = { kind: /[dDwWsS.]/.test(src[i + 1] ?? '') ? 'class' : 'char', text: src.slice(i, i + 2), quant: 'none', innerQuantified: false };
+      i += 2;
+    } else if (c === '[') {
+      let j = i + 1;
+      if (src[j] === '^') j++;
+      if (src[j] === ']') j++;
+      while (j < src.length && src[j] !== ']') j += src[j] === '\\' ? 2 : 1;
+      if (j >= src.length) return undefined;
+      tok = { kind: 'class', text: src.slice(i, j + 1), quant: 'none', innerQuantified: false };
+      i = j + 1;
+    } else if (c === '(') {
+      let depth = 0;
+      let j = i;
+      for (; j < src.length; j++) {
+        const d = src[j];
+        if (d === '\\') {
+          j++;
+          continue;
+        }
+        if (d === '[') {
+          j++;
+          while (j < src.length && src[j] !== ']') j += src[j] === '\\' ? 2 : 1;
+          continue;
+        }
+        if (d === '(') depth++;
+        else if (d === ')' && --depth === 0) break;
+      }
+      if (j >= src.length) return undefined;
+      const inner = src.slice(i + 1, j);
+      const innerQuantified = /(^|[^\\])([*+]|\{\d+,\d*\})/.test(inner.replace(/\[(?:\\.|[^\]\\])*\]/g, 'x'));
+      tok = { kind: 'group', text: src.slice(i, j + 1), quant: 'none', innerQuantified };
+      i = j + 1;
+    } else if (c === '^' || c === '$') {
+      tok = { kind: 'anchor', text: c, quant: 'none', innerQuantified: false };
+      i++;
+    } else if (c === '|') {
+      tok = { kind: 'alt', text: c, quant: 'none', innerQuantified: false };
+      i++;
+    } else {
+      tok = { kind: c === '.' ? 'class' : 'char', text: c, quant: 'none', innerQuantified: false };
+      i++;
+    }
+    const q = /^(?:[*+]|\{(\d+)(,(\d*))?\})\??/.exec(src.slice(i));
+    const opt = src[i] === '?';
+    if (q) {
+      const unbounded = q[0].startsWith('*') || q[0].startsWith('+') || (q[2] !== undefined && q[3] === '');
+      tok.quant = unbounded ? 'unbounded' : 'bounded';
+      i += q[0].length;
+    } else if (opt) {
+      tok.quant = 'bounded';
+      i += src[i + 1] === '?' ? 2 : 1;
+    }
+    out.push(tok);
+  }
+  return out;
+}
+
+/** Conservative: two atoms overlap unless both are distinct literal characters. */
+function overlaps(a: Token, b: Token): boolean {
+  if (a.kind === 'char' && b.kind === 'char') return a.text.toLowerCase() === b.text.toLowerCase();
+  if (a.kind === 'alt' || b.kind === 'alt' || a.kind === 'anchor' || b.kind === 'anchor') return false;
+  return true;
+}
+
+/** The verdict of the complete ReDoS analysis for one pattern. */
+export interface AuditResult {
+  readonly regex: string;
+  readonly flags: string;
+  readonly status: 'safe' | 'vulnerable' | 'unknown';
+  /** For vulnerable patterns: the complexity (e.g. "2nd degree polynomial") and an attack string. */
+  readonly detail?: string;
+}
+
+/** Run the recheck ReDoS checker over patterns. Slow (tens of ms each): not for every load. */
+export async function auditPatterns(
+  patterns: readonly { regex: string; flags: string }[],
+): Promise<AuditResult[]> {
+  const { checkSync } = await import('recheck');
+  return patterns.map(({ regex, flags }) => {
+    const d = checkSync(regex, flags, { timeout: 10_000 });
+    if (d.status === 'vulnerable') {
+      const complexity = d.complexity.type === 'exponential' ? 'exponential' : `${d.complexity.degree ?? 2}-degree polynomial`;
+      return { regex, flags, status: 'vulnerable', detail: `${complexity} backtracking, e.g. on ${JSON.stringify(d.attack.pattern)}` };
+    }
+    return { regex, flags, status: d.status };
+  });
+}

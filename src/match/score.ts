@@ -1,0 +1,164 @@
+import { parseSignalRef, signalKey, type Signal } from '../evidence/signal.js';
+import type { Entry, I18n, KnowledgeBase, Weighted } from '../knowledge/types.js';
+
+/** Scoring settings. */
+export const MATCH_DEFAULTS = {
+  /** Causes below this score are not reported. @defaultValue 0.2 */
+  minScore: 0.2,
+  /** At or above: "high" confidence. @defaultValue 0.75 */
+  high: 0.75,
+  /** At or above: "medium" confidence; below: "low". @defaultValue 0.45 */
+  medium: 0.45,
+  /** Top causes closer than this get a "what would separate them" step. @defaultValue 0.15 */
+  closeGap: 0.15,
+} as const;
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+/** One indicator or contra-indicator that fired, with the signals that made it fire. */
+export interface Hit {
+  /** The indicator's references, joined with " + ". */
+  readonly ref: string;
+  readonly weight: number;
+  /** Up to three of the signals that matched, first seen first. */
+  readonly signals: readonly Signal[];
+  /** How many signals matched in all. */
+  readonly count: number;
+}
+
+export interface ScoredCause {
+  readonly entry: Entry;
+  readonly score: number;
+  readonly confidence: Confidence;
+  readonly support: readonly Hit[];
+  readonly against: readonly Hit[];
+}
+
+/** A next step that would tell two close causes apart. */
+export interface SeparatingStep {
+  /** The cause this step would confirm. */
+  readonly cause: string;
+  /** The signal that would confirm it. */
+  readonly signal: string;
+  /** The probe that observes it, when one does. */
+  readonly probe?: string;
+  /** The question to ask, when no probe observes it. */
+  readonly ask?: I18n;
+  readonly description: string;
+}
+
+export interface Ranking {
+  /** Causes at or above the minimum score, best first. */
+  readonly causes: readonly ScoredCause[];
+  /** When the top two are close: what would separate them. */
+  readonly separation?: { readonly between: readonly [string, string]; readonly steps: readonly SeparatingStep[] };
+}
+
+export interface RankOptions {
+  /**
+   * A factor per cause id applied to its score (e.g. from a workspace's feedback); 1 = neutral.
+   * The result is clamped to [0, 1].
+   */
+  readonly adjust?: (causeId: string) => number;
+  readonly minScore?: number;
+}
+
+class SignalIndex {
+  private readonly byKey = new Map<string, Signal[]>();
+  private readonly byName = new Map<string, Signal[]>();
+
+  constructor(signals: readonly Signal[]) {
+    for (const s of signals) {
+      push(this.byKey, signalKey(s), s);
+      push(this.byName, s.name, s);
+    }
+  }
+
+  find(ref: string): Signal[] {
+    const { value } = parseSignalRef(ref);
+    return (value === undefined ? this.byName.get(ref) : this.byKey.get(ref)) ?? [];
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function hitOf(w: Weighted, index: SignalIndex): Hit | undefined {
+  const found: Signal[] = [];
+  let count = 0;
+  for (const ref of w.all) {
+    const got = index.find(ref);
+    if (got.length === 0) return undefined;
+    count += got.length;
+    found.push(...got.slice(0, 3));
+  }
+  found.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { ref: w.all.join(' + '), weight: w.weight, signals: found.slice(0, 3), count };
+}
+
+/** Noisy-OR of the indicators that fired, reduced by each contra-indicator that fired. */
+export function rank(kb: KnowledgeBase, signals: readonly Signal[], opts: RankOptions = {}): Ranking {
+  const index = new SignalIndex(signals);
+  const minScore = opts.minScore ?? MATCH_DEFAULTS.minScore;
+  const scored: ScoredCause[] = [];
+  for (const entry of kb.entries.values()) {
+    const support = entry.indicators.map((w) => hitOf(w, index)).filter((h): h is Hit => h !== undefined);
+    if (support.length === 0) continue;
+    const against = entry.against.map((w) => hitOf(w, index)).filter((h): h is Hit => h !== undefined);
+    let score = 1 - support.reduce((p, h) => p * (1 - h.weight), 1);
+    score *= against.reduce((p, h) => p * (1 - h.weight), 1);
+    if (opts.adjust) score = Math.min(1, Math.max(0, score * opts.adjust(entry.id)));
+    if (score < minScore) continue;
+    support.sort((a, b) => b.weight - a.weight);
+    against.sort((a, b) => b.weight - a.weight);
+    scored.push({ entry, score: round(score), confidence: confidenceOf(score), support, against });
+  }
+  scored.sort((a, b) => b.score - a.score || strongest(b) - strongest(a) || a.entry.id.localeCompare(b.entry.id));
+  const separation = separate(kb, scored, index);
+  return separation ? { causes: scored, separation } : { causes: scored };
+}
+
+function strongest(c: ScoredCause): number {
+  return c.support[0]?.weight ?? 0;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export function confidenceOf(score: number): Confidence {
+  return score >= MATCH_DEFAULTS.high ? 'high' : score >= MATCH_DEFAULTS.medium ? 'medium' : 'low';
+}
+
+function separate(kb: KnowledgeBase, causes: readonly ScoredCause[], index: SignalIndex): Ranking['separation'] {
+  const [a, b] = causes;
+  if (!a || !b || a.score - b.score >= MATCH_DEFAULTS.closeGap) return undefined;
+  const steps = [stepFor(kb, a.entry, b.entry, index), stepFor(kb, b.entry, a.entry, index)].filter(
+    (s): s is SeparatingStep => s !== undefined,
+  );
+  return steps.length > 0 ? { between: [a.entry.id, b.entry.id], steps } : undefined;
+}
+
+/** The strongest unobserved indicator of `of` that does not also point to `other`. */
+function stepFor(kb: KnowledgeBase, of: Entry, other: Entry, index: SignalIndex): SeparatingStep | undefined {
+  const otherWeight = (ref: string) => other.indicators.find((w) => w.all.length === 1 && w.all[0] === ref)?.weight ?? 0;
+  const candidates = of.indicators
+    .filter((w) => w.all.length === 1)
+    .map((w) => ({ ref: w.all[0]!, gain: w.weight - otherWeight(w.all[0]!) }))
+    .filter((c) => c.gain > 0.2 && index.find(c.ref).length === 0)
+    .map((c) => ({ ...c, def: kb.signals.get(parseSignalRef(c.ref).name) }))
+    .filter((c) => c.def && (c.def.probe || c.def.ask))
+    .sort((x, y) => y.gain - x.gain);
+  const best = candidates[0];
+  if (!best?.def) return undefined;
+  return {
+    cause: of.id,
+    signal: best.ref,
+    description: best.def.description,
+    ...(best.def.probe ? { probe: best.def.probe } : {}),
+    ...(best.def.ask ? { ask: best.def.ask } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+import { EXTRACTORS } from '../evidence/index.js';
+import type { Extractor } from '../evidence/extractor.js';
+import { PatternSet } from '../evidence/patterns.js';
+import type { Signal } from '../evidence/signal.js';
+import { TextDoc } from '../evidence/text.js';
+import { BUILTIN_KNOWLEDGE_DIR, loadKnowledgeOrThrow } from '../knowledge/load.js';
+import type { KnowledgeBase, Lang } from '../knowledge/types.js';
+import { rank, type RankOptions } from '../match/score.js';
+import { toDiagnosis, type Diagnosis } from './result.js';
+
+export interface ExplainOptions extends RankOptions {
+  /** Answer language. @defaultValue 'en' */
+  readonly lang?: Lang;
+  /** The clock for dates in the text (JWT exp/nbf). @defaultValue now */
+  readonly now?: Date;
+}
+
+/**
+ * The triage engine: a validated knowledge base, its compiled text patterns and the extractors.
+ * Build one per process ({@link createEngine}) and share it; it holds no per-request state.
+ */
+export class Engine {
+  readonly patterns: PatternSet;
+
+  constructor(
+    readonly kb: KnowledgeBase,
+    readonly extractors: readonly Extractor[] = EXTRACTORS,
+  ) {
+    this.patterns = new PatternSet(kb);
+  }
+
+  /** All signals in a text: every extractor plus every knowledge pattern. */
+  signalsOf(doc: TextDoc): Signal[] {
+    const out: Signal[] = [];
+    for (const x of this.extractors) out.push(...x.extract(doc));
+    out.push(...this.patterns.run(doc));
+    return out;
+  }
+
+  /** Text → ranked causes. Throws TriageError for unusable input (empty, binary, too large). */
+  explain(input: string | Uint8Array, opts: ExplainOptions = {}): Diagnosis {
+    const doc = TextDoc.from(input, opts.now ? { now: opts.now } : {});
+    return this.rankSignals(this.signalsOf(doc), opts, doc.notes);
+  }
+
+  /** Signals (from text, probes or both) → ranked causes. */
+  rankSignals(signals: readonly Signal[], opts: ExplainOptions = {}, notes: readonly string[] = []): Diagnosis {
+    return toDiagnosis(rank(this.kb, signals, opts), signals, opts.lang ?? 'en', notes);
+  }
+}
+
+/** Load the built-in knowledge plus `extraDirs` (later directories override by id) and build an engine. */
+export function createEngine(extraDirs: readonly string[] = []): Engine {
+  return new Engine(loadKnowledgeOrThrow([BUILTIN_KNOWLEDGE_DIR, ...extraDirs]));
+}
