@@ -80,18 +80,22 @@ export class TextDoc {
     const lineStart = this.text.lastIndexOf('\n', start - 1) + 1;
     let lineEnd = this.text.indexOf('\n', end);
     if (lineEnd < 0) lineEnd = this.text.length;
-    let from = lineStart;
-    let to = lineEnd;
     const max = TEXT_LIMITS.excerptChars;
-    if (to - from > max) {
-      const centre = Math.max(from, Math.min(start, to) - Math.floor((max - Math.min(end - start, max)) / 2));
-      from = Math.max(lineStart, Math.min(centre, lineEnd - max));
-      to = Math.min(lineEnd, from + max);
-    }
-    let s = this.text.slice(from, to).trim();
-    if (from > lineStart) s = `…${s}`;
-    if (to < lineEnd) s = `${s}…`;
-    // Mask the whole line first so that a secret cut in half by the window is not half-printed.
+    // Mask a region well beyond the window first, so that a secret cut by the window's edge is
+    // masked whole rather than half-printed; then cut the window out of the masked region.
+    const regionStart = Math.max(lineStart, start - 4096);
+    const regionEnd = Math.min(lineEnd, end + 4096);
+    const region: string = redact(this.text.slice(regionStart, regionEnd));
+    if (region.length <= max && regionStart === lineStart && regionEnd === lineEnd) return redact(region.trim());
+    const needle = this.text.slice(start, Math.min(end, start + 32));
+    const guess = start - regionStart;
+    const after = region.indexOf(needle, Math.max(0, guess - 64));
+    const at = after >= 0 ? after : Math.min(guess, region.length);
+    const from = Math.max(0, Math.min(at - Math.floor((max - Math.min(end - start, max)) / 2), region.length - max));
+    const to = Math.min(region.length, from + max);
+    let s = region.slice(from, to).trim();
+    if (from > 0 || regionStart > lineStart) s = `…${s}`;
+    if (to < region.length || regionEnd < lineEnd) s = `${s}…`;
     return redact(s);
   }
 
@@ -121,17 +125,22 @@ function decode(bytes: Uint8Array, notes: string[]): string {
   return text;
 }
 
-/** Binary when the first 64 KiB hold NUL bytes or more than 10 % control / replacement characters. */
+/**
+ * Binary when the first 64 KiB hold a NUL byte, more than 10 % control characters, or (in texts
+ * long enough to judge) more than 30 % undecodable bytes.
+ */
 function looksBinary(text: string): boolean {
   const head = text.slice(0, 65536);
   if (head.length === 0) return false;
-  let odd = 0;
+  let control = 0;
+  let replaced = 0;
   for (let i = 0; i < head.length; i++) {
     const c = head.charCodeAt(i);
     if (c === 0) return true;
-    if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27) || c === 0xfffd) odd++;
+    if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27) control++;
+    else if (c === 0xfffd) replaced++;
   }
-  return odd / head.length > 0.1;
+  return control / head.length > 0.1 || (head.length >= 64 && replaced / head.length > 0.3);
 }
 
 function lineStarts(text: string): number[] {

@@ -49,7 +49,8 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
   const signals = new Map<string, SignalDef>();
   const raw: { file: string; dir: string; data: unknown }[] = [];
 
-  for (const dir of dirs) {
+  const signalDir = new Map<string, number>();
+  for (const [dirIndex, dir] of dirs.entries()) {
     const files = walkYaml(dir, problems);
     for (const file of files) {
       const shown = relative(process.cwd(), file) || file;
@@ -67,7 +68,11 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
         continue;
       }
       const rel = relative(dir, file).split(/[\\/]/);
-      if (rel[0] === 'signals') readSignals(shown, data, signals, problems);
+      if (rel[0] === 'signals') readSignals(shown, data, signals, problems, (name) => {
+        const prev = signalDir.get(name);
+        signalDir.set(name, dirIndex);
+        return prev === dirIndex;
+      });
       else raw.push({ file: shown, dir: rel.length === 2 ? rel[0]! : '', data });
     }
   }
@@ -203,7 +208,8 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
 }
 
-function readSignals(file: string, data: unknown, into: Map<string, SignalDef>, problems: Problem[]): void {
+/** Signals: a later directory may redeclare (override) a signal; one directory may not declare it twice. */
+function readSignals(file: string, data: unknown, into: Map<string, SignalDef>, problems: Problem[], sameDirTwice: (name: string) => boolean): void {
   const r = new Reader(file, problems);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     r.problem('(root)', 'must be a mapping of signal name to definition');
@@ -214,8 +220,8 @@ function readSignals(file: string, data: unknown, into: Map<string, SignalDef>, 
       r.problem(name, 'signal names are dotted lower_snake_case, e.g. net.error');
       continue;
     }
-    if (into.has(name)) {
-      r.problem(name, `declared twice (also in ${into.get(name)!.file})`);
+    if (sameDirTwice(name)) {
+      r.problem(name, `declared twice (also in ${into.get(name)?.file ?? 'this folder'})`);
       continue;
     }
     const o = r.obj(def, name, { required: ['description'], optional: ['values', 'open', 'probe', 'ask'] });
