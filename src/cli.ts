@@ -8,12 +8,24 @@ import { checkKnowledge } from './knowledge/check.js';
 import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import { createEngine, type Engine } from './triage/engine.js';
-import { renderTerminal } from './triage/render-terminal.js';
+import { renderProbes, renderTerminal } from './triage/render-terminal.js';
+import { readCliQueueConfig } from './config.js';
+import { PROBES } from './probes/index.js';
+import { InlineRunner, QueueRunner, type ProbeRunner } from './queue/runner.js';
+import { checkRedis, describeRedisUrl } from './queue/redis.js';
+import { Sealer } from './queue/seal.js';
+import { createSsrfPolicy } from './security/ssrf.js';
+import { diagnose } from './triage/diagnose.js';
+import { parseTarget } from './triage/target.js';
 
 const USAGE = `Usage:
   triage explain [TEXT] [--json | --jsonl] [--lang en|zh] [--all] [--width N]
       Rank the likely causes of a proxy / gateway error. TEXT, or standard input when absent.
       --jsonl reads {"id","text"} lines on stdin and writes {"id","causes"} lines.
+  triage diagnose URL [--proxy URL] [--upstream HOST:PORT] [--header "Name: value"]...
+                 [--origin ORIGIN] [--timeout MS] [--repeat] [--queue] [--from POOL,...] [--json] [--lang en|zh]
+      Probe the URL (DNS, TCP, TLS, HTTP, CONNECT through --proxy, the --upstream directly, CORS, auth)
+      and rank causes from what the probes saw. In-process unless --queue (REDIS_URL) or --from.
   triage kb check [--dir DIR]...
       Validate the knowledge base (built-in plus KNOWLEDGE_DIRS and --dir) and prove every pattern linear-time.
   triage --help | --version`;
@@ -40,8 +52,10 @@ async function main(argv: string[]): Promise<number> {
       return explain(rest, config);
     case 'kb':
       return kb(rest, config);
+    case 'diagnose':
+      return diagnoseCommand(rest, config);
     default:
-      throw new UsageError(`unknown command "${command}": use "triage explain", "triage kb check" or "triage --help"`);
+      throw new UsageError(`unknown command "${command}": use "triage explain", "triage diagnose", "triage kb check" or "triage --help"`);
   }
 }
 
@@ -137,6 +151,78 @@ async function explainJsonl(engine: Engine, lang: Lang): Promise<void> {
     }
     process.stdout.write(`${JSON.stringify(result)}\n`);
   }
+}
+
+async function diagnoseCommand(args: string[], config: CliConfig): Promise<number> {
+  const { values, positionals } = parse(args, {
+    proxy: { type: 'string' },
+    upstream: { type: 'string' },
+    header: { type: 'string', multiple: true, short: 'H' },
+    origin: { type: 'string' },
+    timeout: { type: 'string' },
+    repeat: { type: 'boolean' },
+    queue: { type: 'boolean' },
+    from: { type: 'string' },
+    json: { type: 'boolean' },
+    lang: { type: 'string' },
+    all: { type: 'boolean' },
+    width: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('diagnose takes one URL: triage diagnose https://api.example.com/health [--proxy URL] [--upstream HOST:PORT]');
+  const lang = pickLang(values.lang as string | undefined, config.lang);
+  const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000) throw new UsageError('--timeout takes milliseconds from 100 to 120000, e.g. --timeout 5000');
+  const parsed = parseTarget({
+    url: positionals[0]!,
+    ...(values.proxy !== undefined ? { proxy: values.proxy as string } : {}),
+    ...(values.upstream !== undefined ? { upstream: values.upstream as string } : {}),
+    ...(values.header !== undefined ? { headers: values.header as string[] } : {}),
+    ...(values.origin !== undefined ? { origin: values.origin as string } : {}),
+  });
+  if (!parsed.target) throw new UsageError(parsed.problems.join('; '));
+  const pools = values.from === undefined ? [] : String(values.from).split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  for (const p of pools) if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p)) throw new UsageError(`--from takes pool names like eu-west,dmz; "${p}" is not one`);
+  const q = readCliQueueConfig();
+  const policy = q.restricted ? createSsrfPolicy({ allow: q.probeAllow }) : createSsrfPolicy({ allowAll: true });
+  const engine = createEngine(config.knowledgeDirs);
+  const runner = await pickRunner(values.queue === true || pools.length > 0, pools.length > 0, q, policy);
+  try {
+    const result = await diagnose(engine, runner, parsed.target, {
+      lang,
+      limits: { timeoutMs },
+      ...(values.repeat ? { alwaysRepeat: true } : {}),
+      ...(pools.length > 0 ? { pools } : {}),
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      const width = values.width === undefined ? (process.stdout.columns ?? 100) : Number(values.width);
+      const color = config.color && process.stdout.isTTY === true;
+      process.stdout.write(renderProbes(result, { width, color }));
+      process.stdout.write(renderTerminal(result, { width, color, all: values.all === true }));
+    }
+  } finally {
+    await runner.close();
+  }
+  return 0;
+}
+
+/** The queue when asked for and reachable; otherwise in-process, saying why (never a hang). */
+async function pickRunner(wantQueue: boolean, needQueue: boolean, q: ReturnType<typeof readCliQueueConfig>, policy: ReturnType<typeof createSsrfPolicy>): Promise<ProbeRunner> {
+  const inline = new InlineRunner(PROBES, policy);
+  if (!wantQueue) return inline;
+  if (!q.redisUrl) {
+    if (needQueue) throw new UsageError('--from needs the queue: set REDIS_URL to the Redis the workers use');
+    process.stderr.write('triage: --queue needs REDIS_URL; running the probes in-process instead\n');
+    return inline;
+  }
+  const health = await checkRedis(q.redisUrl);
+  if (!health.ok) {
+    const where = describeRedisUrl(q.redisUrl);
+    if (needQueue) throw new TriageError('INTERNAL', `Redis at ${where} is unreachable (${health.reason}): --from needs the workers' queue; start Redis or drop --from`);
+    process.stderr.write(`triage: Redis at ${where} is unreachable (${health.reason}); running the probes in-process instead\n`);
+    return inline;
+  }
+  return new QueueRunner({ redisUrl: q.redisUrl, prefix: q.queuePrefix, ...(q.queueSecret ? { sealer: new Sealer(q.queueSecret) } : {}) });
 }
 
 async function kb(args: string[], config: CliConfig): Promise<number> {

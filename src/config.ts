@@ -37,3 +37,116 @@ function splitList(v: string | undefined): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
+
+/** Settings of `npm run worker` (dist/worker.js). */
+export interface WorkerConfig {
+  /** REDIS_URL (required). @example redis://redis:6379/0 */
+  readonly redisUrl: string;
+  /** WORKER_POOLS: the pools (network zones) this process serves, comma-separated. @defaultValue ['default'] */
+  readonly pools: readonly string[];
+  /** WORKER_CONCURRENCY: probe jobs at once per pool. @defaultValue 4 */
+  readonly concurrency: number;
+  /** PROBE_ALLOW: CIDRs and host patterns the SSRF policy allows beyond public addresses. @defaultValue '' */
+  readonly probeAllow: string;
+  /** QUEUE_SECRET: seals headers and proxy credentials in jobs; same value on bot and workers. */
+  readonly queueSecret?: string;
+  /** QUEUE_PREFIX: Redis key prefix. @defaultValue 'triage' */
+  readonly queuePrefix: string;
+  /** WORKER_LOCK_MS: job lock; a dead worker's jobs are retried after it. @defaultValue 30000 */
+  readonly lockDurationMs: number;
+  /** WORKER_STALLED_INTERVAL_MS: how often to look for jobs of dead workers. @defaultValue 30000 */
+  readonly stalledIntervalMs: number;
+  /** WORKER_SHUTDOWN_GRACE_MS: on SIGTERM, how long running jobs may finish. @defaultValue 25000 */
+  readonly shutdownGraceMs: number;
+}
+
+export function readWorkerConfig(env: Env = process.env): WorkerConfig {
+  const problems: string[] = [];
+  const redisUrl = readRedisUrl(env, problems, true) ?? '';
+  const pools = splitList(env.WORKER_POOLS ?? 'default').map((p) => p.toLowerCase());
+  if (pools.length === 0) problems.push('WORKER_POOLS is empty: name at least one pool, e.g. WORKER_POOLS=default');
+  for (const p of pools) if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p)) problems.push(`WORKER_POOLS: "${p}" is not a pool name: use letters, digits, - and _ (e.g. eu-west)`);
+  const concurrency = int(env, 'WORKER_CONCURRENCY', 4, 1, 256, problems);
+  const lockDurationMs = int(env, 'WORKER_LOCK_MS', 30_000, 1_000, 600_000, problems);
+  const stalledIntervalMs = int(env, 'WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000, problems);
+  const shutdownGraceMs = int(env, 'WORKER_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000, problems);
+  const queueSecret = readQueueSecret(env, problems);
+  const queuePrefix = env.QUEUE_PREFIX?.trim() || 'triage';
+  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(queuePrefix)) problems.push(`QUEUE_PREFIX: "${queuePrefix}" must be 1-64 letters, digits, ':', '_' or '-'`);
+  fail(problems);
+  return {
+    redisUrl,
+    pools,
+    concurrency,
+    probeAllow: env.PROBE_ALLOW ?? '',
+    ...(queueSecret ? { queueSecret } : {}),
+    queuePrefix,
+    lockDurationMs,
+    stalledIntervalMs,
+    shutdownGraceMs,
+  };
+}
+
+/** Queue settings the CLI uses with `triage diagnose --queue`. */
+export interface CliQueueConfig {
+  readonly redisUrl?: string;
+  readonly queueSecret?: string;
+  readonly queuePrefix: string;
+  /** PROBE_ALLOW for the CLI: the CLI (a local user) allows everything unless TRIAGE_CLI_POLICY=restricted. */
+  readonly probeAllow: string;
+  readonly restricted: boolean;
+}
+
+export function readCliQueueConfig(env: Env = process.env): CliQueueConfig {
+  const problems: string[] = [];
+  const redisUrl = readRedisUrl(env, problems, false);
+  const queueSecret = readQueueSecret(env, problems);
+  const policy = (env.TRIAGE_CLI_POLICY ?? 'allow-all').trim();
+  if (policy !== 'allow-all' && policy !== 'restricted') problems.push(`TRIAGE_CLI_POLICY: "${policy}" must be allow-all (the default for a local user) or restricted (the SSRF policy with PROBE_ALLOW)`);
+  fail(problems);
+  return {
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(queueSecret ? { queueSecret } : {}),
+    queuePrefix: env.QUEUE_PREFIX?.trim() || 'triage',
+    probeAllow: env.PROBE_ALLOW ?? '',
+    restricted: policy === 'restricted',
+  };
+}
+
+function readRedisUrl(env: Env, problems: string[], required: boolean): string | undefined {
+  const v = env.REDIS_URL?.trim();
+  if (!v) {
+    if (required) problems.push('REDIS_URL is not set: point it at the Redis the bot uses, e.g. REDIS_URL=redis://127.0.0.1:6379');
+    return undefined;
+  }
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
+    return v;
+  } catch {
+    problems.push('REDIS_URL is not a redis:// or rediss:// URL: e.g. REDIS_URL=redis://127.0.0.1:6379/0');
+    return undefined;
+  }
+}
+
+function readQueueSecret(env: Env, problems: string[]): string | undefined {
+  const v = env.QUEUE_SECRET;
+  if (v === undefined || v === '') return undefined;
+  if (v.length < 16) problems.push('QUEUE_SECRET is shorter than 16 characters: use a long random value, e.g. openssl rand -hex 32');
+  return v;
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name}="${raw}" must be a whole number from ${min} to ${max}`);
+    return def;
+  }
+  return n;
+}
+
+function fail(problems: string[]): void {
+  if (problems.length > 0) throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s); fix them and start again`, problems);
+}

@@ -19,7 +19,8 @@ export function structuralProblem(src: string): string | undefined {
     return 'starts with an unbounded quantifier (e.g. ".*foo"), which makes an unanchored search quadratic: start with a literal';
   }
   for (const t of tokens) {
-    if (t.kind === 'group' && t.quant !== 'none' && t.innerQuantified) {
+    // (a+)+ and (a+){2,9} backtrack exponentially; (a+)? and (a{0,3})? repeat at most once.
+    if (t.kind === 'group' && t.innerQuantified !== 'none' && (t.quant === 'unbounded' || (t.maxRep > 1 && t.innerQuantified === 'unbounded'))) {
       return 'has a quantified group that contains a quantifier (nested quantifiers, e.g. "(a+)+")';
     }
   }
@@ -38,7 +39,9 @@ interface Token {
   kind: 'char' | 'class' | 'group' | 'anchor' | 'alt';
   text: string;
   quant: Quant;
-  innerQuantified: boolean;
+  /** Most repetitions of the quantifier (1 for none or ?). */
+  maxRep: number;
+  innerQuantified: Quant;
 }
 
 function tokenize(src: string): Token[] | undefined {
@@ -48,7 +51,7 @@ function tokenize(src: string): Token[] | undefined {
     const c = src[i]!;
     let tok: Token;
     if (c === '\\') {
-      tok = { kind: /[dDwWsS.]/.test(src[i + 1] ?? '') ? 'class' : 'char', text: src.slice(i, i + 2), quant: 'none', innerQuantified: false };
+      tok = { kind: /[dDwWsS.]/.test(src[i + 1] ?? '') ? 'class' : 'char', text: src.slice(i, i + 2), quant: 'none', maxRep: 1, innerQuantified: 'none' };
       i += 2;
     } else if (c === '[') {
       let j = i + 1;
@@ -56,7 +59,7 @@ function tokenize(src: string): Token[] | undefined {
       if (src[j] === ']') j++;
       while (j < src.length && src[j] !== ']') j += src[j] === '\\' ? 2 : 1;
       if (j >= src.length) return undefined;
-      tok = { kind: 'class', text: src.slice(i, j + 1), quant: 'none', innerQuantified: false };
+      tok = { kind: 'class', text: src.slice(i, j + 1), quant: 'none', maxRep: 1, innerQuantified: 'none' };
       i = j + 1;
     } else if (c === '(') {
       let depth = 0;
@@ -77,17 +80,18 @@ function tokenize(src: string): Token[] | undefined {
       }
       if (j >= src.length) return undefined;
       const inner = src.slice(i + 1, j);
-      const innerQuantified = /(^|[^\\])([*+]|\{\d+,\d*\})/.test(inner.replace(/\[(?:\\.|[^\]\\])*\]/g, 'x'));
-      tok = { kind: 'group', text: src.slice(i, j + 1), quant: 'none', innerQuantified };
+      const flat = inner.replace(/\\./g, 'x').replace(/\[(?:\\.|[^\]\\])*\]/g, 'x');
+      const innerQuantified: Quant = /[*+]|\{\d+,\}/.test(flat) ? 'unbounded' : /\{\d+(,\d+)?\}|\?/.test(flat.replace(/\(\?[:=!]/g, '(')) ? 'bounded' : 'none';
+      tok = { kind: 'group', text: src.slice(i, j + 1), quant: 'none', maxRep: 1, innerQuantified };
       i = j + 1;
     } else if (c === '^' || c === '$') {
-      tok = { kind: 'anchor', text: c, quant: 'none', innerQuantified: false };
+      tok = { kind: 'anchor', text: c, quant: 'none', maxRep: 1, innerQuantified: 'none' };
       i++;
     } else if (c === '|') {
-      tok = { kind: 'alt', text: c, quant: 'none', innerQuantified: false };
+      tok = { kind: 'alt', text: c, quant: 'none', maxRep: 1, innerQuantified: 'none' };
       i++;
     } else {
-      tok = { kind: c === '.' ? 'class' : 'char', text: c, quant: 'none', innerQuantified: false };
+      tok = { kind: c === '.' ? 'class' : 'char', text: c, quant: 'none', maxRep: 1, innerQuantified: 'none' };
       i++;
     }
     const q = /^(?:[*+]|\{(\d+)(,(\d*))?\})\??/.exec(src.slice(i));
@@ -95,6 +99,7 @@ function tokenize(src: string): Token[] | undefined {
     if (q) {
       const unbounded = q[0].startsWith('*') || q[0].startsWith('+') || (q[2] !== undefined && q[3] === '');
       tok.quant = unbounded ? 'unbounded' : 'bounded';
+      tok.maxRep = unbounded ? Infinity : Number(q[3] ?? q[1] ?? 1);
       i += q[0].length;
     } else if (opt) {
       tok.quant = 'bounded';

@@ -1,4 +1,5 @@
 import type { Lang } from '../knowledge/types.js';
+import type { ProbeResult } from '../probes/probe.js';
 import type { CauseResult, Diagnosis, FixResult } from './result.js';
 
 /** Terminal rendering options. */
@@ -182,4 +183,23 @@ function colours(on: boolean): Colours {
   const esc = (code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
   const levels: Record<string, (s: string) => string> = { high: esc('31;1'), medium: esc('33'), low: esc('2') };
   return { bold: esc('1'), dim: esc('2'), code: esc('36'), conf: (l, s) => (levels[l] ?? esc('0'))(s) };
+}
+
+/** The probes section of `triage diagnose`: one line per probe with its phase timings. */
+export function renderProbes(d: { probes: readonly ProbeResult[]; vantage?: { summary: string } }, opts: TerminalOptions = {}): string {
+  const width = Math.max(40, Math.min(opts.width ?? 100, 160));
+  const c = colours(opts.color ?? false);
+  const out: string[] = [];
+  const mark = { ok: '✓', failed: '✗', refused: '⊘', skipped: '·' } as const;
+  for (const p of d.probes) {
+    const phases = Object.entries(p.phases)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => `${k} ${Number(v).toFixed(1)}ms`)
+      .join(', ');
+    const pool = 'pool' in p && typeof (p as { pool?: unknown }).pool === 'string' ? `[${(p as { pool: string }).pool}] ` : '';
+    out.push(`${mark[p.status]} ${pool}${p.probe.padEnd(9)} ${clip(p.summary, width - 12 - pool.length)}`);
+    if (phases) out.push(`  ${' '.repeat(pool.length + 9)} ${c.dim(phases)}`);
+  }
+  if (d.vantage) out.push('', c.bold(d.vantage.summary));
+  return out.length > 0 ? `${out.join('\n')}\n\n` : '';
 }

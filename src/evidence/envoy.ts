@@ -1,0 +1,268 @@
+import type { Extractor } from './extractor.js';
+import { eachMatch, errnoKind, formatSeconds, hasAny, isKnownStatus, lineBounds, nearTimeout, SignalSink, type TimeoutMark } from './proxy-common.js';
+import type { TextDoc } from './text.js';
+
+/**
+ * Envoy and Istio: access logs (default, Istio and JSON / key=value formats) with their response
+ * flags (`UF`, `UH`, `UO`, `URX`, `UT`, `UC`, `DC`, `NR`, `UPE` … or the long names) and
+ * response_code_details, and the bodies Envoy writes itself ("upstream connect error or
+ * disconnect/reset before headers. reset reason: connection failure, transport failure reason: …",
+ * "no healthy upstream", "upstream request timeout", "RBAC: access denied").
+ */
+
+const KEYS = ['response_flag', 'response_code_details', 'status_details', 'upstream connect error', 'reset reason', 'no healthy upstream',
+  'upstream request timeout', 'local_rate_limited', 'rbac: access denied', 'upstream_reset_', 'envoy', 'istio', '" 0 -', 'http/'];
+
+/** Envoy's typical timeouts: the route timeout defaults to 15 s. */
+const ENVOY_TIMEOUTS: readonly TimeoutMark[] = [{ seconds: 15, name: 'envoy_route_15s' }];
+
+/**
+ * Default / Istio text format: `"GET / HTTP/1.1" 503 UF 0 91 1 - "-"` or
+ * `"GET / HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} - "-" 0 87 92 - "-"`.
+ */
+const ACCESS_LINE =
+  /"[A-Z]{3,10} [^"\s]{1,4096} (?:HTTP\/[\d.]{1,3}|-)" (\d{1,3}) ([A-Z][A-Za-z,]{0,79}|-) (?:([a-z][a-z0-9_.]{2,80}(?:\{[^}\s]{0,200}\})?|-) [^\s"]{1,200} "[^"\n]{0,300}" )?(\d{1,15}) (\d{1,15}) (\d{1,10}) (?:\d{1,10}|-) "/g;
+/** JSON / key=value: `response_flags="UPE"`, `"response_flags":"UF"`, `response_flag=UT`. */
+const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
+const DETAILS_KV =
+  /\b(?:response_code_details|status_details|responseCodeDetails)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?([a-z][a-z0-9_.]{2,80}(?:\{[^}\s"]{0,200}\}|\[[^\]\s"]{0,200}\])?)/g;
+/** A duration on a line that carries response flags: `total_time_ms=15001`, `"duration":15001`. */
+const DURATION_KV = /\b(?:duration|total_time_ms|duration_ms)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?(\d{1,10})\b/;
+/** Details anywhere in the text: `upstream_reset_before_response_started{connection_failure}`. */
+const DETAILS_BARE = /\bupstream_reset_(?:before|after)_response_started\{[^}\s]{1,200}\}/g;
+
+/** The body of a local reply after an upstream reset. */
+const RESET_BODY =
+  /\bupstream connect error or disconnect\/reset before headers\.?(?: retried and the latest)? reset reason: (connection failure|connection termination|connection timeout|overflow|remote refused stream reset|remote reset|local refused stream reset|local reset|protocol error|connect error|[a-z_]{3,40})(?:, transport failure reason: ([^\n]{1,200}))?/gi;
+const BODIES: readonly { key: string; re: RegExp; details: string }[] = [
+  { key: 'no healthy upstream', re: /\bno healthy upstream\b/gi, details: 'no_healthy_upstream' },
+  { key: 'upstream request timeout', re: /\bupstream request timeout\b/gi, details: 'upstream_response_timeout' },
+  { key: 'local_rate_limited', re: /\blocal_rate_limited\b/g, details: 'local_rate_limited' },
+  { key: 'rbac: access denied', re: /\bRBAC: access denied\b/gi, details: 'rbac_access_denied' },
+];
+
+/** Long flag names (Envoy ≥ 1.27 `%RESPONSE_FLAGS_LONG%`) → short codes. */
+const LONG_FLAGS: Readonly<Record<string, string>> = {
+  FailedLocalHealthCheck: 'LH',
+  NoHealthyUpstream: 'UH',
+  UpstreamRequestTimeout: 'UT',
+  LocalReset: 'LR',
+  UpstreamRemoteReset: 'UR',
+  UpstreamConnectionFailure: 'UF',
+  UpstreamConnectionTermination: 'UC',
+  UpstreamOverflow: 'UO',
+  UpstreamRetryLimitExceeded: 'URX',
+  NoRouteFound: 'NR',
+  DelayInjected: 'DI',
+  FaultInjected: 'FI',
+  RateLimited: 'RL',
+  UnauthorizedExternalService: 'UAEX',
+  RateLimitServiceError: 'RLSE',
+  DownstreamConnectionTermination: 'DC',
+  StreamIdleTimeout: 'SI',
+  InvalidEnvoyRequestHeaders: 'IH',
+  DownstreamProtocolError: 'DPE',
+  UpstreamMaxStreamDurationReached: 'UMSDR',
+  ResponseFromCacheFilter: 'RFCF',
+  NoFilterConfigFound: 'NFCF',
+  DurationTimeout: 'DT',
+  UpstreamProtocolError: 'UPE',
+  NoClusterFound: 'NC',
+  OverloadManagerTerminated: 'OM',
+  DnsResolutionFailed: 'DF',
+  DropOverload: 'DO',
+  DownstreamRemoteReset: 'DR',
+};
+const SHORT_FLAGS = new Set(Object.values(LONG_FLAGS));
+
+type Effect = readonly [name: string, value?: string];
+
+/** What a flag says, beyond itself (UF alone does not say refused vs timeout: the details do). */
+const FLAG_EFFECTS: Readonly<Record<string, readonly Effect[]>> = {
+  UH: [['proxy.upstream_error', 'no_live_upstreams']],
+  UO: [['limit.overload']],
+  UT: [['proxy.upstream_error', 'read_timeout']],
+  UC: [['proxy.upstream_error', 'prematurely_closed']],
+  UR: [['proxy.upstream_error', 'reset']],
+  UPE: [['proxy.upstream_error', 'invalid_header']],
+  DF: [['proxy.upstream_error', 'host_not_found']],
+  DC: [['client.closed']],
+  DR: [['client.closed']],
+  RL: [['limit.rate']],
+  OM: [['limit.overload']],
+  DO: [['limit.overload']],
+};
+
+/** response_code_details (before any `{…}`) → effects. */
+const DETAIL_EFFECTS: readonly [prefix: string, effects: readonly Effect[]][] = [
+  ['no_healthy_upstream', [['proxy.upstream_error', 'no_live_upstreams']]],
+  ['upstream_response_timeout', [['proxy.upstream_error', 'read_timeout']]],
+  ['upstream_per_try_timeout', [['proxy.upstream_error', 'read_timeout']]],
+  ['downstream_remote_disconnect', [['client.closed']]],
+  ['request_payload_too_large', [['limit.body']]],
+  ['http1.headers_too_large', [['limit.header']]],
+  ['request_headers_too_large', [['limit.header']]],
+  ['local_rate_limited', [['limit.rate']]],
+  ['request_rate_limited', [['limit.rate']]],
+  ['rbac_access_denied', [['access.denied_rule']]],
+  ['overload_manager', [['limit.overload']]],
+];
+
+/** A reset reason (snake_case) and the transport failure text → proxy.upstream_error / limit.overload. */
+function resetEffects(reason: string, transport: string): Effect[] {
+  switch (reason) {
+    case 'connection_failure': {
+      const t = transport.toLowerCase();
+      if (t.includes('tls error') || t.includes('ssl')) {
+        return [['proxy.upstream_error', /certificate_verify_failed|certificate verify failed/.test(t) ? 'tls_verify' : 'tls_handshake']];
+      }
+      const code = /(?:error|errno)[:_ ]{1,3}(\d{1,5})\b/.exec(t)?.[1];
+      const kind = errnoKind(code === undefined ? undefined : Number(code), t);
+      if (kind === 'timeout') return [['proxy.upstream_error', 'connect_timeout']];
+      if (kind === 'connection_refused' || kind === 'host_unreachable' || kind === 'network_unreachable' || kind === 'reset') {
+        return [['proxy.upstream_error', kind]];
+      }
+      return [];
+    }
+    case 'connection_termination':
+      return [['proxy.upstream_error', 'prematurely_closed']];
+    case 'connection_timeout':
+      return [['proxy.upstream_error', 'connect_timeout']];
+    case 'overflow':
+      return [['limit.overload']];
+    case 'remote_reset':
+    case 'remote_refused_stream_reset':
+      return [['proxy.upstream_error', 'reset']];
+    case 'protocol_error':
+      return [['proxy.upstream_error', 'invalid_header']];
+    default:
+      return [];
+  }
+}
+
+/** `upstream_reset_before_response_started{connection_failure|delayed_connect_error:_111}` → normalised details + effects. */
+function detailsOf(raw: string): { details: string; effects: Effect[] } {
+  const brace = raw.indexOf('{');
+  const base = brace < 0 ? raw : raw.slice(0, brace);
+  if (brace >= 0 && base.startsWith('upstream_reset_')) {
+    const inner = raw.slice(brace + 1, raw.length - 1);
+    const bar = inner.indexOf('|');
+    const reason = (bar < 0 ? inner : inner.slice(0, bar)).toLowerCase();
+    const transport = bar < 0 ? '' : inner.slice(bar + 1).replace(/_/g, ' ');
+    return { details: `${base}{${reason}}`, effects: resetEffects(reason, transport) };
+  }
+  const hit = DETAIL_EFFECTS.find(([p]) => base.startsWith(p));
+  return { details: base.length > 0 ? base : raw, effects: hit ? [...hit[1]] : [] };
+}
+
+function extract(doc: TextDoc): SignalSink {
+  const sink = new SignalSink(doc, 'envoy');
+  const { text, lower } = doc;
+  if (!hasAny(lower, KEYS)) return sink;
+  let productAt: number | undefined;
+  const seen = (start: number) => {
+    productAt = productAt === undefined ? start : Math.min(productAt, start);
+  };
+  const apply = (effects: readonly Effect[], start: number, end: number) => {
+    for (const [name, value] of effects) sink.add(name, value, start, end);
+  };
+
+  /** Returns the short flags found in a flags field. */
+  const flags = (field: string, start: number, end: number): string[] => {
+    const out: string[] = [];
+    for (const f of field.split(',')) {
+      const short = SHORT_FLAGS.has(f) ? f : LONG_FLAGS[f];
+      if (!short) continue;
+      out.push(short);
+      sink.add('envoy.flag', short, start, end);
+      apply(FLAG_EFFECTS[short] ?? [], start, end);
+    }
+    return out;
+  };
+  const details = (raw: string, start: number, end: number) => {
+    const d = detailsOf(raw);
+    if (d.details === 'via_upstream' || d.details === '-') return;
+    sink.add('envoy.details', d.details, start, end);
+    apply(d.effects, start, end);
+  };
+  const duration = (ms: number, start: number, end: number) => {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    const seconds = ms / 1000;
+    sink.add('timing.duration_s', formatSeconds(seconds), start, end);
+    const near = nearTimeout(seconds, ENVOY_TIMEOUTS);
+    if (near) sink.add('timing.near_timeout', near, start, end);
+  };
+
+  if (lower.includes('http/') || lower.includes('" 0 -')) {
+    eachMatch(ACCESS_LINE, text, (m) => {
+      const start = m.index;
+      const end = start + m[0].length;
+      const status = Number(m[1]);
+      const field = m[2] ?? '-';
+      const found = field === '-' ? [] : flags(field, start, end);
+      if (field !== '-' && found.length === 0) return; // not Envoy flags after all
+      seen(start);
+      if (status === 0) {
+        if (field === '-' || found.includes('DC')) sink.add('client.closed', undefined, start, end);
+      } else if (isKnownStatus(status)) sink.add('http.status', String(status), start, end);
+      if (m[3] && m[3] !== '-') details(m[3], start, end);
+      duration(Number(m[6]), start, end);
+    });
+  }
+
+  if (lower.includes('response_flag')) {
+    eachMatch(FLAGS_KV, text, (m) => {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (m[1] === '-' || flags(m[1] ?? '', start, end).length > 0) seen(start);
+      const [ls, le] = lineBounds(text, start);
+      const ms = DURATION_KV.exec(text.slice(ls, le))?.[1];
+      if (ms !== undefined) duration(Number(ms), start, end);
+    });
+  }
+  if (hasAny(lower, ['response_code_details', 'status_details', 'responsecodedetails'])) {
+    eachMatch(DETAILS_KV, text, (m) => {
+      details(m[1] ?? '', m.index, m.index + m[0].length);
+      seen(m.index);
+    });
+  }
+  if (lower.includes('upstream_reset_')) {
+    eachMatch(DETAILS_BARE, text, (m) => {
+      details(m[0], m.index, m.index + m[0].length);
+      seen(m.index);
+    });
+  }
+
+  if (lower.includes('reset reason')) {
+    eachMatch(RESET_BODY, text, (m) => {
+      const start = m.index;
+      const end = start + m[0].length;
+      const reason = (m[1] ?? '').trim().toLowerCase().replace(/ /g, '_');
+      const base = 'upstream_reset_before_response_started';
+      sink.add('envoy.details', `${base}{${reason}}`, start, end);
+      // The transport reason, or whatever the local reply appended (e.g. a gRPC-web "connect: connection refused").
+      const transport = m[2] ?? text.slice(end, lineBounds(text, end)[1]);
+      apply(resetEffects(reason, transport), start, end);
+      seen(start);
+    });
+  }
+  for (const b of BODIES) {
+    if (!lower.includes(b.key)) continue;
+    eachMatch(b.re, text, (m) => {
+      details(b.details, m.index, m.index + m[0].length);
+      seen(m.index);
+    });
+  }
+
+  if (productAt !== undefined) {
+    const istio = hasAny(lower, ['istio', 'outbound|', 'inbound|', 'envoy_request_id']) && lower.includes('istio');
+    sink.once('http.server', istio ? 'istio' : 'envoy', ...lineBounds(text, productAt));
+  }
+  return sink;
+}
+
+export const envoyExtractor: Extractor = {
+  name: 'envoy',
+  reads: 'Envoy / Istio access logs (response flags, response_code_details, duration) and Envoy local-reply bodies',
+  extract: (doc) => extract(doc).signals,
+};

@@ -1,0 +1,347 @@
+import type { Extractor } from './extractor.js';
+import { atLineEnd, atLineStart, eachMatch, hasAny, isKnownStatus, SignalSink } from './proxy-common.js';
+import type { TextDoc } from './text.js';
+
+/**
+ * Generic HTTP evidence: status lines (`HTTP/1.1 502 Bad Gateway`, `< HTTP/2 403`), error-page titles
+ * and headings (`<title>504 Gateway Time-out</title>`), the products named by footers and headers
+ * (`<center>nginx</center>`, `Server:`, `Via:`, `cf-ray`, `X-Squid-Error`), `Retry-After`, status
+ * codes quoted by clients and logs ("Request failed with status code 401", "HTTP Error 403",
+ * `"status": 503`) and `CONNECT host:443` request lines.
+ *
+ * A bare three-digit number is never a status: every rule needs the words around it.
+ */
+
+/** `HTTP/1.1 502 Bad Gateway`, `< HTTP/2 403`, `HTTP/1.0\t403\tForbidden`. */
+const STATUS_LINE = /\bHTTP\/\d(?:\.\d)?[ \t]{1,4}([1-5]\d\d)\b/g;
+
+/** Reason phrases (lower case, single-spaced) per status code, to pair a number with its phrase. */
+const PHRASES: Readonly<Record<string, readonly string[]>> = {
+  '400': [
+    'bad request',
+    'the plain http request was sent to https port',
+    'request header or cookie too large',
+    'no required ssl certificate was sent',
+    'the ssl certificate error',
+  ],
+  '401': ['unauthorized', 'authorization required'],
+  '403': ['forbidden', 'access denied', 'tunnel or ssl forbidden', 'forbidden port'],
+  '404': ['not found', 'page not found'],
+  '405': ['method not allowed', 'not allowed'],
+  '407': ['proxy authentication required'],
+  '408': ['request time-out', 'request timeout'],
+  '411': ['length required'],
+  '413': ['request entity too large', 'payload too large', 'content too large'],
+  '414': ['request-uri too large', 'request-uri too long', 'uri too long'],
+  '426': ['upgrade required'],
+  '429': ['too many requests'],
+  '431': ['request header fields too large'],
+  '494': ['request header too large'],
+  '495': ['ssl certificate error'],
+  '496': ['ssl certificate required', 'no certificate'],
+  '497': ['http request sent to https port'],
+  '499': ['client closed request'],
+  '500': ['internal server error'],
+  '501': ['not implemented'],
+  '502': ['bad gateway', 'proxy error'],
+  '503': ['service unavailable', 'service temporarily unavailable'],
+  '504': ['gateway time-out', 'gateway timeout', 'gateway time out'],
+  '505': ['http version not supported'],
+};
+
+/** A status code followed by a reason phrase: `502 Bad Gateway`, `413: Request entity too large`, `504 - Gateway Timeout`. */
+const STATUS_PHRASE =
+  /\b([1-5]\d\d):?[ \t]{1,3}(?:-[ \t]{1,3})?(bad request|the plain http request was sent to https port|request header or cookie too large|no required ssl certificate was sent|the ssl certificate error|unauthorized|authorization required|forbidden port|forbidden|access denied|tunnel or ssl forbidden|error|page not found|not found|method not allowed|not allowed|proxy authentication required|request time-?out|length required|request entity too large|payload too large|content too large|request-uri too (?:large|long)|uri too long|upgrade required|too many requests|request header fields too large|request header too large|ssl certificate error|ssl certificate required|no certificate|http request sent to https port|client closed request|internal server error|not implemented|bad gateway|proxy error|service (?:temporarily )?unavailable|gateway time-? ?out|http version not supported)\b/gi;
+
+/** A lone reason phrase on its own line (Traefik's and Go's plain-text error bodies); the line is checked in code. */
+const LONE_PHRASE = /\b(Bad Gateway|Gateway Time-?out|Service Unavailable|Too Many Requests)\b/g;
+const LONE_STATUS: Readonly<Record<string, string>> = {
+  'bad gateway': '502',
+  'gateway timeout': '504',
+  'gateway time-out': '504',
+  'service unavailable': '503',
+  'too many requests': '429',
+};
+
+/** Status codes quoted in logs, JSON and client errors. Each needs a word in front of the number. */
+const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
+  // "status": 503, status=403, statusCode: 401, StatusCode: 401, Status code: 403, status code 502
+  {
+    key: 'status',
+    re: /\bstatus(?:[ _-]?code)?(?:["']?[ \t]{0,2}[:=][ \t]{0,2}["']?|[ \t]{1,2})([1-5]\d\d)\b/gi,
+  },
+  // response_code="502", "response_code":503, Unexpected response code: 400
+  {
+    key: 'response',
+    re: /\bresponse(?:[ _]code|[ _]status)(?:["']?[ \t]{0,2}[:=][ \t]{0,2}["']?|[ \t]{1,2})([1-5]\d\d)\b/gi,
+  },
+  // HTTP 503, HTTP Error 403: Forbidden, http error 400, HTTP code 403 from proxy, HTTP status 502
+  { key: 'http', re: /\bHTTP[ _]?(?:error|status|code|response)?[ \t]{0,2}:?[ \t]{0,2}([1-5]\d\d)\b/gi },
+  // requests: 403 Client Error: Forbidden for url
+  { key: ' error', re: /\b([45]\d\d) (?:Client|Server) Error\b/g },
+  // OkHttp: Response{protocol=http/1.1, code=413, message=…}
+  { key: 'response{', re: /\bResponse\{protocol=[^,\n]{1,20}, code=([1-5]\d\d)\b/g },
+  // HTTP/2 pseudo-header in Envoy/nghttp debug output: ':status', '401'
+  { key: ':status', re: /:status['"]?,?[ \t]{0,3}['"]?([1-5]\d\d)\b/g },
+];
+
+/** Verbs that report a status: "returned 503", "got 429", "responded with a 502". 4xx/5xx only. */
+const VERB_STATUS =
+  /\b(?:returned|returns|got|received|responded with|responds with|respond with|answered|answers|fails? with|failed with)(?: an?| the)?(?: HTTP)?(?: status)?(?: code)?:?[ \t]([45]\d\d)\b([^\n]{0,12})/gi;
+/** Words after a number that make it a count, not a status ("got 500 rows"). */
+const COUNT_WORD =
+  /^[ \t]?(?:ms|s|sec|secs|seconds?|minutes?|hours?|days?|bytes?|b|kb|mb|gb|%|items?|rows?|records?|results?|times|users?|customers?|files?|lines?|requests|errors|messages|points|more|of|out)\b/i;
+
+/**
+ * Product-identifying headers and Retry-After. The header must start its line (raw, curl's `< `,
+ * devtools' `* `): checked in code, since a `^` multiline anchor makes V8 try every line.
+ */
+const HEADER =
+  /\b(server|via|x-squid-error|cf-ray|x-envoy-upstream-service-time|x-envoy-overloaded|x-envoy-ratelimited|x-kong-proxy-latency|x-kong-upstream-latency|x-kong-response-latency|x-served-by|retry-after):[ \t]{0,4}([^\n]{0,200})/gi;
+const HEADER_KEYS = ['server:', 'via:', 'x-squid-error:', 'cf-ray:', 'x-envoy-', 'x-kong-', 'x-served-by:', 'retry-after:'];
+
+/** `Server:` header value (lower case) → http.server. First match wins. */
+const SERVER_PRODUCTS: readonly [string, string][] = [
+  ['istio-envoy', 'istio'],
+  ['envoy', 'envoy'],
+  ['openresty', 'openresty'],
+  ['tengine', 'nginx'],
+  ['nginx', 'nginx'],
+  ['apache-coyote', 'tomcat'],
+  ['apache', 'apache'],
+  ['microsoft-iis', 'iis'],
+  ['cloudflare', 'cloudflare'],
+  ['awselb', 'aws-alb'],
+  ['haproxy', 'haproxy'],
+  ['squid', 'squid'],
+  ['tinyproxy', 'tinyproxy'],
+  ['caddy', 'caddy'],
+  ['traefik', 'traefik'],
+  ['kong', 'kong'],
+  ['varnish', 'varnish'],
+  ['akamaighost', 'akamai'],
+  ['gunicorn', 'gunicorn'],
+  ['uwsgi', 'uwsgi'],
+];
+
+/** `Via:` value (lower case) → product; a Via that names none of these is taken as a forward proxy. */
+const VIA_PRODUCTS: readonly [string, string | undefined][] = [
+  ['squid', 'squid'],
+  ['varnish', 'varnish'],
+  ['kong', 'kong'],
+  ['1.1 google', 'gcp-lb'],
+  ['cloudfront', undefined],
+  ['vegur', undefined],
+  ['akamai', 'akamai'],
+  ['envoy', 'envoy'],
+  ['haproxy', 'haproxy'],
+  ['caddy', 'caddy'],
+];
+
+/** Error-page footers: `<center>nginx/1.18.0</center>`, a bare `nginx/1.18.0` line, Apache's `<address>`. */
+const CENTER_FOOTER = /<center>[ \t]{0,4}(nginx|openresty|tengine|cloudflare|awselb)(?:\/[\w.-]{1,24})?[ \t]{0,4}<\/center>/gi;
+const BARE_FOOTER = /\b(nginx|openresty|tengine)(?:\/[\d.]{1,20})?(?:[ \t]{1,2}\([^)\n]{1,40}\))?/g;
+const APACHE_FOOTER = /\bApache(?:\/[\d.]{1,12})?(?: \([^)\n]{1,40}\))? Server at [^\s<]{1,253} Port \d{1,5}/g;
+
+/** Default error pages of Apache, IIS and Go/Caddy, with what they say. */
+const PAGES: readonly { key: string; re: RegExp; status?: string; server?: string; name?: string; value?: string }[] = [
+  {
+    key: 'the proxy server received an invalid',
+    re: /\bThe proxy server received an invalid\s{1,4}response from an upstream server\b/gi,
+    status: '502',
+    server: 'apache',
+  },
+  { key: 'proxy error', re: /<title>502 Proxy Error<\/title>/gi, status: '502', server: 'apache' },
+  {
+    key: 'the proxy server could not handle the request',
+    re: /\bThe proxy server could not handle the request\b/gi,
+    status: '502',
+    server: 'apache',
+  },
+  { key: 'dns lookup failure for', re: /\bReason: DNS lookup failure for\b/gi, name: 'proxy.upstream_error', value: 'host_not_found' },
+  {
+    key: 'error during ssl handshake with remote server',
+    re: /\bError during SSL Handshake with remote server\b/gi,
+    name: 'proxy.upstream_error',
+    value: 'tls_handshake',
+  },
+  {
+    key: 'the gateway did not receive a timely response',
+    re: /\bThe gateway did not receive a timely response\s{1,4}from the upstream server\b/gi,
+    status: '504',
+    server: 'apache',
+  },
+  {
+    key: 'temporarily unable to service your',
+    re: /\bThe server is temporarily unable to service your\s{1,4}request due to maintenance downtime or capacity\s{1,4}problems\b/gi,
+    status: '503',
+    server: 'apache',
+  },
+  {
+    key: 'size of a request header field exceeds server limit',
+    re: /\bSize of a request header field exceeds server limit\b/gi,
+    server: 'apache',
+    name: 'limit.header',
+  },
+  {
+    key: 'speaking plain http to an ssl-enabled server port',
+    re: /\bspeaking plain HTTP to an SSL-enabled server port\b/gi,
+    status: '400',
+    server: 'apache',
+    name: 'tls.error',
+    value: 'http_to_https_port',
+  },
+  {
+    key: 'client sent an http request to an https server',
+    re: /\bClient sent an HTTP request to an HTTPS server\b/gi,
+    status: '400',
+    name: 'tls.error',
+    value: 'http_to_https_port',
+  },
+  { key: 'http error ', re: /\bHTTP Error \d{3}(?:\.\d{1,3} -|\. The)/g, server: 'iis' },
+  {
+    key: 'size of the request headers is too long',
+    re: /\bthe size of the request headers is too long\b/gi,
+    server: 'iis',
+    name: 'limit.header',
+  },
+  {
+    key: 'web server received an invalid response while acting as a gateway',
+    re: /\b502 - Web server received an invalid response while acting as a gateway or proxy server\b/gi,
+    status: '502',
+    server: 'iis',
+  },
+];
+
+/** A CONNECT request to an authority-form target: `CONNECT registry.example.com:443`. */
+const CONNECT_LINE = /\bCONNECT[ \t]{1,4}[A-Za-z0-9._\-[\]:]{1,260}:\d{1,5}\b/g;
+/** Any CONNECT / OPTIONS request line: `CONNECT host:port HTTP/1.1`, `"OPTIONS /api HTTP/1.1"`. */
+const METHOD_LINE = /\b(CONNECT|OPTIONS)[ \t]{1,4}[^\s"]{1,2048}[ \t]{1,4}HTTP\/\d/g;
+
+/** What a status implies beyond itself (see the catalogue's descriptions). */
+const STATUS_IMPLIES: Readonly<Record<string, string>> = {
+  '407': 'proxy.auth_required',
+  '413': 'limit.body',
+  '429': 'limit.rate',
+  '431': 'limit.header',
+  '494': 'limit.header',
+  '499': 'client.closed',
+};
+
+const KEYS = ['http', 'status', 'response', ' error', 'server', 'via:', 'retry-after', 'cf-ray', 'x-squid-error', 'x-envoy-', 'x-kong-',
+  'x-served-by', '<center>', 'nginx', 'openresty', 'tengine', 'apache', 'connect', 'options', 'gateway', 'unavailable', 'too many requests',
+  ' with ', 'returned', 'got ', 'received', ':status', 'code=',
+];
+
+function productOf(value: string, table: readonly [string, string | undefined][]): { found: boolean; product?: string } {
+  const v = value.toLowerCase();
+  for (const [needle, product] of table) if (v.includes(needle)) return product === undefined ? { found: true } : { found: true, product };
+  return { found: false };
+}
+
+function extract(doc: TextDoc): SignalSink {
+  const sink = new SignalSink(doc, 'http');
+  const { text, lower } = doc;
+  if (!hasAny(lower, KEYS)) return sink;
+
+  const status = (code: string | undefined, start: number, end: number) => {
+    if (code === undefined || !isKnownStatus(Number(code))) return;
+    sink.add('http.status', code, start, end);
+    const implied = STATUS_IMPLIES[code];
+    if (implied) sink.add(implied, undefined, start, end);
+  };
+  const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
+
+  if (lower.includes('http/')) eachMatch(STATUS_LINE, text, (m) => status(m[1], ...at(m)));
+
+  eachMatch(STATUS_PHRASE, text, (m) => {
+    const code = m[1] ?? '';
+    const phrase = (m[2] ?? '').toLowerCase().replace(/[ \t]{1,4}/g, ' ').replace('time out', 'time-out').replace('timeout', 'time-out');
+    const allowed = PHRASES[code]?.map((p) => p.replace('timeout', 'time-out'));
+    // "502 error", "403 ERROR": any 4xx/5xx; otherwise the phrase must be the code's own.
+    if (phrase === 'error' ? !/^[45]/.test(code) : !allowed?.includes(phrase)) return;
+    status(code, ...at(m));
+  });
+
+  if (hasAny(lower, ['bad gateway', 'gateway time', 'service unavailable', 'too many requests'])) {
+    eachMatch(LONE_PHRASE, text, (m) => {
+      if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t.', 4)) status(LONE_STATUS[(m[1] ?? '').toLowerCase()], ...at(m));
+    });
+  }
+
+  for (const q of QUOTED_STATUS) {
+    if (!lower.includes(q.key)) continue;
+    eachMatch(q.re, text, (m) => status(m[1], ...at(m)));
+  }
+
+  eachMatch(VERB_STATUS, text, (m) => {
+    if (COUNT_WORD.test(m[2] ?? '')) return;
+    status(m[1], m.index, m.index + m[0].length - (m[2] ?? '').length);
+  });
+
+  if (hasAny(lower, HEADER_KEYS)) {
+    eachMatch(HEADER, text, (m) => {
+      if (!atLineStart(text, m.index, '<>*- \t', 6)) return;
+      const span = at(m);
+      const name = (m[1] ?? '').toLowerCase();
+      const value = m[2] ?? '';
+      if (name === 'server') {
+        const { product } = productOf(value, SERVER_PRODUCTS);
+        if (product) sink.add('http.server', product, ...span);
+      } else if (name === 'via') {
+        const { found, product } = productOf(value, VIA_PRODUCTS);
+        if (product) sink.add('http.server', product, ...span);
+        if (!found || product === 'squid') sink.add('proxy.forward', undefined, ...span);
+      } else if (name === 'x-squid-error') {
+        if (/^ERR_[A-Z_]{2,40}/.test(value)) sink.add('http.server', 'squid', ...span);
+      } else if (name === 'cf-ray') {
+        if (/^[0-9a-f]{8,20}/i.test(value)) sink.add('http.server', 'cloudflare', ...span);
+      } else if (name.startsWith('x-envoy-')) {
+        sink.add('http.server', lower.includes('istio') ? 'istio' : 'envoy', ...span);
+      } else if (name.startsWith('x-kong-')) {
+        sink.add('http.server', 'kong', ...span);
+      } else if (name === 'x-served-by') {
+        if (/^cache-[a-z]{3}/i.test(value)) sink.add('http.server', 'fastly', ...span);
+      } else if (name === 'retry-after') {
+        const v = /^(\d{1,10})\s*$/.exec(value)?.[1] ?? (/^[A-Za-z]{3}, /.test(value) ? 'date' : undefined);
+        if (v) sink.add('http.retry_after', v, ...span);
+      }
+    });
+  }
+
+  const footer = (product: string | undefined, m: RegExpExecArray) => {
+    if (!product) return;
+    sink.add('http.server', product, ...at(m));
+    sink.add('http.body.error_page', undefined, ...at(m));
+  };
+  const footerProduct = (name: string) => {
+    const n = name.toLowerCase();
+    return n === 'tengine' ? 'nginx' : n === 'awselb' ? 'aws-alb' : n;
+  };
+  if (lower.includes('<center>')) eachMatch(CENTER_FOOTER, text, (m) => footer(footerProduct(m[1] ?? ''), m));
+  if (hasAny(lower, ['nginx', 'openresty', 'tengine'])) {
+    eachMatch(BARE_FOOTER, text, (m) => {
+      if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t', 4)) sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
+    });
+  }
+  if (lower.includes(' server at ')) eachMatch(APACHE_FOOTER, text, (m) => footer('apache', m));
+
+  for (const p of PAGES) {
+    if (!lower.includes(p.key)) continue;
+    eachMatch(p.re, text, (m) => {
+      if (p.status) status(p.status, ...at(m));
+      if (p.server) footer(p.server, m);
+      if (p.name) sink.add(p.name, p.value, ...at(m));
+    });
+  }
+
+  if (lower.includes('connect')) eachMatch(CONNECT_LINE, text, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
+  if (lower.includes('connect') || lower.includes('options')) eachMatch(METHOD_LINE, text, (m) => sink.add('http.method', m[1], ...at(m)));
+  return sink;
+}
+
+export const httpExtractor: Extractor = {
+  name: 'http',
+  reads: 'HTTP status lines, error-page titles and footers, Server/Via/Retry-After headers, quoted status codes, CONNECT lines',
+  extract: (doc) => extract(doc).signals,
+};

@@ -1,0 +1,304 @@
+import { Buffer } from 'node:buffer';
+import { redact, trusted } from '../security/redact.js';
+import { runRules, type Extractor, type Rule } from './extractor.js';
+import { signalKey, type Signal } from './signal.js';
+import type { TextDoc } from './text.js';
+
+/**
+ * JWTs and authentication errors.
+ *
+ * Tokens (`eyJ….eyJ….sig` in headers, cookies, JSON, query strings) are decoded without verifying
+ * the signature, and their exp / nbf / iat compared with `doc.now`: jwt.present, jwt.exp_past (no
+ * leeway), jwt.nbf_future and jwt.iat_future (60 s leeway), jwt.malformed. The excerpt of these
+ * signals never holds the token: it is written here from the decoded header and claims.
+ *
+ * Texts: WWW-Authenticate challenges (auth.www_authenticate, and auth.error from error= /
+ * error_description=) and the messages of JWT libraries and auth middleware (jsonwebtoken,
+ * express-jwt, PyJWT, jjwt, auth0 java-jwt, Spring Security, golang-jwt, go-jose, jose, .NET
+ * IdentityModel, Keycloak, DRF, flask-jwt-extended) → auth.error.
+ */
+export const jwtExtractor: Extractor = {
+  name: 'jwt',
+  reads: 'JWTs (decoded, never verified) and auth error messages, WWW-Authenticate challenges',
+  extract(doc: TextDoc): Signal[] {
+    return unique([...tokens(doc), ...challenges(doc), ...runRules(doc, RULES, 'jwt')]);
+  },
+};
+
+/** Limits for token decoding. */
+export const JWT_LIMITS = {
+  /** Distinct tokens decoded per document. @defaultValue 20 */
+  maxTokens: 20,
+  /** Leeway for nbf and iat, in seconds (none for exp). @defaultValue 60 */
+  leewaySeconds: 60,
+  /** Longest iss / aud shown in an excerpt. @defaultValue 120 */
+  claimChars: 120,
+} as const;
+
+const TOKEN = /\beyJ[A-Za-z0-9_-]{5,4096}\.[A-Za-z0-9_-]{2,16384}\.?[A-Za-z0-9_-]{0,4096}/g;
+
+interface Decoded {
+  readonly header: Record<string, unknown>;
+  readonly payload?: Record<string, unknown>;
+}
+
+function tokens(doc: TextDoc): Signal[] {
+  const out: Signal[] = [];
+  if (!doc.text.includes('eyJ')) return out;
+  const seen = new Set<string>();
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(doc.text); m !== null && seen.size < JWT_LIMITS.maxTokens; m = TOKEN.exec(doc.text)) {
+    if (seen.has(m[0])) continue;
+    seen.add(m[0]);
+    const line = doc.lineOf(m.index);
+    const emit = (name: string, value: string | undefined, excerpt: string) =>
+      out.push({ name, ...(value === undefined ? {} : { value }), excerpt: trusted(excerpt), source: 'jwt', line });
+    const decoded = decode(m[0]);
+    if (!decoded) {
+      emit('jwt.malformed', undefined, 'a JWT-like token whose header or payload does not decode (bad base64url or JSON)');
+      continue;
+    }
+    const { header, payload } = decoded;
+    const alg = typeof header.alg === 'string' && /^[A-Za-z0-9+_-]{1,20}$/.test(header.alg) ? header.alg : '?';
+    if (!payload) {
+      emit('jwt.present', undefined, `JWE (alg ${alg}), encrypted: claims not readable`);
+      continue;
+    }
+    const now = doc.now.getTime();
+    const exp = seconds(payload.exp);
+    const nbf = seconds(payload.nbf);
+    const iat = seconds(payload.iat);
+    const leeway = JWT_LIMITS.leewaySeconds * 1000;
+    const parts = [`JWT (alg ${alg})`];
+    if (exp !== undefined) parts.push(`exp ${iso(exp)} (${relative(exp - now)})`);
+    if (nbf !== undefined && nbf - now > leeway) parts.push(`nbf ${iso(nbf)} (${relative(nbf - now)})`);
+    if (iat !== undefined && iat - now > leeway) parts.push(`iat ${iso(iat)} (${relative(iat - now)})`);
+    let excerpt = parts.join(' ');
+    const iss = claimText(payload.iss);
+    const aud = claimText(payload.aud);
+    if (iss !== undefined) excerpt += `, iss=${redact(iss)}`;
+    if (aud !== undefined) excerpt += `, aud=${redact(aud)}`;
+    emit('jwt.present', undefined, excerpt);
+    if (exp !== undefined && now >= exp) emit('jwt.exp_past', duration(now - exp), excerpt);
+    if (nbf !== undefined && nbf - now > leeway) emit('jwt.nbf_future', duration(nbf - now), excerpt);
+    if (iat !== undefined && iat - now > leeway) emit('jwt.iat_future', duration(iat - now), excerpt);
+  }
+  return out;
+}
+
+/** Header and payload as JSON objects, or undefined when either does not decode. JWE: header only. */
+function decode(token: string): Decoded | undefined {
+  const [h = '', p = ''] = token.split('.');
+  const header = json(h);
+  if (!header) return undefined;
+  if (typeof header.enc === 'string') return { header };
+  const payload = json(p);
+  return payload ? { header, payload } : undefined;
+}
+
+function json(segment: string): Record<string, unknown> | undefined {
+  if (!/^[A-Za-z0-9_-]{2,16384}$/.test(segment) || segment.length % 4 === 1) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A NumericDate claim in milliseconds, when it is a plausible one. */
+function seconds(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 1e11 ? v * 1000 : undefined;
+}
+
+function iso(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function relative(deltaMs: number): string {
+  return deltaMs <= 0 ? `${duration(-deltaMs)} ago` : `in ${duration(deltaMs)}`;
+}
+
+/** A human duration: 45s, 5m20s, 3h12m, 2d4h. */
+export function duration(ms: number): string {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d > 0) return h > 0 ? `${d}d${h}h` : `${d}d`;
+  if (h > 0) return m > 0 ? `${h}h${m}m` : `${h}h`;
+  if (m > 0) return sec > 0 ? `${m}m${sec}s` : `${m}m`;
+  return `${sec}s`;
+}
+
+/** iss / aud for display: strings (or a list of them), one line, cut. */
+function claimText(v: unknown): string | undefined {
+  const list = Array.isArray(v) ? v : [v];
+  const text = list
+    .filter((x): x is string => typeof x === 'string')
+    .join(',')
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim();
+  if (text === '') return undefined;
+  return text.length > JWT_LIMITS.claimChars ? `${text.slice(0, JWT_LIMITS.claimChars)}…` : text;
+}
+
+const WWW_AUTHENTICATE = /\bwww-authenticate\b["']?\s{0,4}[:=,]\s{0,4}["']?\s{0,4}([A-Za-z][A-Za-z0-9_-]{1,30})/gi;
+const BARE_BEARER_ERROR = /\bBearer (?:realm="[^"\n]{0,300}", ?)?error="([a-z_]{2,40})"/g;
+const NEED_SCHEME = /\bUnable to authenticate, need: (Basic|Bearer|Digest|Negotiate|NTLM)\b/g;
+
+/** WWW-Authenticate challenges, with or without the header name. */
+function challenges(doc: TextDoc): Signal[] {
+  const out: Signal[] = [];
+  const lower = doc.lower;
+  const each = (re: RegExp, fn: (m: RegExpExecArray, emit: (name: string, value?: string) => void) => void) => {
+    re.lastIndex = 0;
+    let n = 0;
+    for (let m = re.exec(doc.text); m !== null && n < 20; m = re.exec(doc.text), n++) {
+      const at = m;
+      fn(at, (name, value) => out.push(doc.signal(name, value, at.index, at.index + at[0].length, 'jwt')));
+    }
+  };
+  if (lower.includes('www-authenticate')) {
+    each(WWW_AUTHENTICATE, (m, emit) => {
+      const scheme = (m[1] ?? '').toLowerCase();
+      emit('auth.www_authenticate', scheme);
+      if (scheme === 'bearer') bearerError(lineOf(m), emit);
+    });
+  }
+  if (lower.includes('error="')) {
+    each(BARE_BEARER_ERROR, (m, emit) => {
+      const line = lineOf(m);
+      if (/www-authenticate/i.test(line)) return;
+      emit('auth.www_authenticate', 'bearer');
+      bearerError(line, emit);
+    });
+  }
+  if (lower.includes('unable to authenticate, need')) {
+    each(NEED_SCHEME, (m, emit) => {
+      emit('auth.www_authenticate', (m[1] ?? '').toLowerCase());
+      emit('auth.error', 'missing_credentials');
+    });
+  }
+  return out;
+}
+
+/** RFC 6750: no error code means no credentials were sent; otherwise the code and its description. */
+function bearerError(line: string, emit: (name: string, value?: string) => void): void {
+  const code = /\berror="?\*{0,2}([a-z_]{2,40})/.exec(line)?.[1];
+  const description = (/\berror_description="([^"\n]{0,300})"/.exec(line)?.[1] ?? '').toLowerCase();
+  if (code === undefined) return emit('auth.error', 'missing_credentials');
+  if (code === 'insufficient_scope') return emit('auth.forbidden_role');
+  if (description.includes('expired')) return emit('auth.error', 'token_expired');
+  if (/not yet valid|not valid yet|before/.test(description)) return emit('auth.error', 'token_not_yet_valid');
+  if (description.includes('audience')) return emit('auth.error', 'invalid_audience');
+  if (description.includes('issuer')) return emit('auth.error', 'invalid_issuer');
+  if (description.includes('signature')) return emit('auth.error', 'invalid_signature');
+  if (code === 'invalid_request') return emit('auth.error', 'missing_credentials');
+  if (code === 'invalid_token') return emit('auth.error', 'invalid_token');
+}
+
+const EXPIRED =
+  /\bTokenExpiredError\b|\bjwt expired\b|\bExpiredSignatureError\b|\bSignature has expired\b|\bExpiredJwtException\b|\bTokenExpiredException\b|\bThe Token has expired\b|\bSecurityTokenExpiredException\b|\bIDX10223\b|\bERR_JWT_EXPIRED\b|\bJWTExpired\b|"exp" claim timestamp check failed|\b(?:access |id |refresh |jwt |the )?token (?:is |has )?(?:been |already )?expired\b|\bexpired (?:access |jwt |bearer )?token\b|\bToken is not active\b/gi;
+const NOT_YET_VALID =
+  /\bNotBeforeError\b|\bjwt not active\b|\bImmatureSignatureError\b|\bThe token is not yet valid\b|\bPrematureJwtException\b|\bJWT must not be accepted before\b|\bThe Token can't be used before\b|\bJwt used before\b|\btoken used before issued\b|\btoken is not valid yet\b|\btoken not valid yet\b|\btoken issued in the future\b|\bclaim is in the future\b|\bSecurityTokenNotYetValidException\b|\bIDX10222\b|"nbf" claim timestamp check failed/gi;
+const BAD_SIGNATURE =
+  /\binvalid signature\b|\bInvalidSignatureError\b|\bsignature verification failed\b|\bSignatureException\b|\bSignatureVerificationException\b|\bSignatureInvalidException\b|\bsignature is invalid\b|\bJWSSignatureVerificationFailed\b|\bERR_JWS_SIGNATURE_VERIFICATION_FAILED\b|\bSecurityTokenInvalidSignatureException\b|\bSecurityTokenSignatureKeyNotFoundException\b|\bIDX105(?:01|03|11)\b|\bInvalid token signature\b|\bThe Token's Signature resulted invalid\b|\bJWT signature does not match\b/gi;
+const BAD_AUDIENCE =
+  /\bjwt audience invalid\b|\bInvalidAudienceError\b|\bInvalid audience\b|\bAudience doesn't match\b|\bThe audience (?:'[^'\n]{0,100}' )?is invalid\b|\bSecurityTokenInvalidAudienceException\b|\bIDX10214\b|\btoken has invalid audience\b|\bThe Claim 'aud' value doesn't contain the required audience\b|"aud" claim check failed|\bThe required audience is missing\b|\bAudience validation failed\b/gi;
+const BAD_ISSUER =
+  /\bjwt issuer invalid\b|\bInvalidIssuerError\b|\bInvalid (?:token )?issuer\b|\btoken has invalid issuer\b|\bSecurityTokenInvalidIssuerException\b|\bIDX10205\b|\bThe Claim 'iss' value doesn't match\b|\bThe iss claim is not valid\b|"iss" claim check failed|\bIssuer validation failed\b/gi;
+const BAD_TOKEN =
+  /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b/gi;
+const MISSING =
+  /\bNo authorization token was found\b|\bAuthentication credentials were not provided\b|\bMissing Authorization Header\b|\bAuthorization header (?:is )?(?:missing|not (?:found|provided|present))\b|\b(?:Bearer|JWT|auth|access|authorization) token (?:is )?(?:missing|required|not (?:found|provided|present))\b|\bMissing (?:bearer |access |auth |jwt )?token\b|\bNo (?:auth |access |bearer )?token provided\b|\btoken missing\b|\bno basic auth credentials\b|\bFull authentication is required to access this resource\b|\bjwt must be provided\b|\bcredentials_required\b/gi;
+const WRONG_SCHEME =
+  /\bFormat is Authorization: Bearer \[token\]|\bcredentials_bad_(?:scheme|format)\b|\bAuthorization header must start with "?Bearer\b|\binvalid scheme\b|\bBad Authorization header\b|\bExpected 'Authorization: Bearer\b|\bUnsupported authorization (?:type|scheme)\b/gi;
+const CLOCK_SKEW = /\bclock (?:skew|drift)\b|\bclocks? (?:are |is )?out of sync\b/gi;
+const SCOPE = /\binsufficient[_ ]scope\b/gi;
+const JJWT_EXPIRED = /\bJWT expired at [^\s]{10,40}\. Current time: [^\s]{10,40}, a difference of (\d{1,15}) milliseconds/gi;
+const JJWT_PREMATURE = /\bJWT must not be accepted before [^\s]{10,40}\. Current time: [^\s]{10,40}, a difference of (\d{1,15}) milliseconds/gi;
+
+/** Skew small enough to be clocks disagreeing rather than a token from the future. */
+const SKEW_MS = 5 * 60 * 1000;
+
+const RULES: readonly Rule[] = [
+  { key: 'expired', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
+  { key: 'idx10223', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
+  { key: 'token is not active', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
+  { key: 'exp', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
+  { key: 'not', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'before', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'future', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'idx10222', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'premature', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'signature', re: BAD_SIGNATURE, name: 'auth.error', value: 'invalid_signature' },
+  { key: 'idx105', re: BAD_SIGNATURE, name: 'auth.error', value: 'invalid_signature' },
+  { key: 'audience', re: BAD_AUDIENCE, name: 'auth.error', value: 'invalid_audience' },
+  { key: 'idx10214', re: BAD_AUDIENCE, name: 'auth.error', value: 'invalid_audience' },
+  { key: '"aud"', re: BAD_AUDIENCE, name: 'auth.error', value: 'invalid_audience' },
+  { key: 'issuer', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
+  { key: 'iss', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
+  { key: 'idx10205', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
+  { key: 'jwt', re: BAD_TOKEN, name: 'auth.error', value: (m) => genericInvalid(m) },
+  { key: 'token', re: BAD_TOKEN, name: 'auth.error', value: (m) => genericInvalid(m) },
+  { key: 'segments', re: BAD_TOKEN, name: 'auth.error', value: 'invalid_token' },
+  { key: 'token', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
+  { key: 'authorization', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
+  { key: 'credentials', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
+  { key: 'full authentication is required', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
+  { key: 'bearer', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
+  { key: 'scheme', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
+  { key: 'authorization', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
+  { key: 'clock', re: CLOCK_SKEW, name: 'auth.error', value: (m) => (isAllowedSkewNote(m) ? undefined : 'clock_skew') },
+  { key: 'scope', re: SCOPE, name: 'auth.forbidden_role' },
+  { key: 'jwt expired at', re: JJWT_EXPIRED, name: 'jwt.exp_past', value: (m) => duration(Number(m[1])) },
+  { key: 'jwt must not be accepted before', re: JJWT_PREMATURE, name: 'jwt.nbf_future', value: (m) => duration(Number(m[1])) },
+  { key: 'jwt must not be accepted before', re: JJWT_PREMATURE, name: 'auth.error', value: (m) => (Number(m[1]) <= SKEW_MS ? 'clock_skew' : undefined) },
+];
+
+/** Regexes of this extractor, for the linear-time tests. */
+export const JWT_PATTERNS: readonly RegExp[] = [...new Set([TOKEN, WWW_AUTHENTICATE, BARE_BEARER_ERROR, NEED_SCHEME, ...RULES.map((r) => r.re)])];
+
+/** CSRF tokens are not credentials. */
+function notCsrf(value: string): (m: RegExpExecArray) => string | undefined {
+  return (m) => (/csrf/i.test(lineOf(m)) ? undefined : value);
+}
+
+/** A generic "invalid token" says nothing more when the line already names what was wrong. */
+function genericInvalid(m: RegExpExecArray): string | undefined {
+  if (/^invalid[_ ]token$/i.test(m[0]) && SPECIFIC.test(lineOf(m))) return undefined;
+  return 'invalid_token';
+}
+
+/** Wording that names what was wrong with a token (or that it was a CSRF token). */
+const SPECIFIC = /error_description=|csrf|expire|before|not (?:yet )?valid|audience|issuer|signature|future/i;
+
+/** jjwt prints "Allowed clock skew: 0 milliseconds" in every message; that is not a finding. */
+function isAllowedSkewNote(m: RegExpExecArray): boolean {
+  return /allowed $/i.test(m.input.slice(Math.max(0, m.index - 8), m.index));
+}
+
+/** One signal per name, value and line. */
+function unique(signals: Signal[]): Signal[] {
+  const seen = new Set<string>();
+  return signals.filter((s) => {
+    const k = `${signalKey(s)}@${s.line ?? 0}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The line around a match, at most 400 characters either side. */
+function lineOf(m: RegExpExecArray): string {
+  const s = m.input;
+  const from = Math.max(0, m.index - 400);
+  const to = Math.min(s.length, m.index + m[0].length + 400);
+  const window = s.slice(from, to);
+  const at = m.index - from;
+  const a = window.lastIndexOf('\n', at) + 1;
+  const b = window.indexOf('\n', at + m[0].length);
+  return window.slice(a, b < 0 ? window.length : b);
+}

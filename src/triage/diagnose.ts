@@ -1,0 +1,98 @@
+import type { ProbeResult, ProbeTarget } from '../probes/probe.js';
+import type { ProbeRunner, RunOutcome, RunRequest } from '../queue/runner.js';
+import { redact, type Masked } from '../security/redact.js';
+import type { Engine, ExplainOptions } from './engine.js';
+import type { Diagnosis } from './result.js';
+
+export interface DiagnoseOptions extends ExplainOptions, Omit<RunRequest, 'pool'> {
+  /** Worker pools (vantage points) to probe from; one run per pool. @defaultValue one run, default pool */
+  readonly pools?: readonly string[];
+}
+
+/** How the target looked from one vantage point. */
+export interface VantageResult {
+  readonly pool: string;
+  readonly worker: string;
+  /** What the main request saw: `200`, `502`, `connection_refused`, `refused by policy` … */
+  readonly outcome: Masked;
+  readonly healthy: boolean;
+  readonly topCause?: string;
+  /** Set when the run itself failed (no worker, Redis down). */
+  readonly error?: Masked;
+}
+
+/** The `diagnose --json` contract: a {@link Diagnosis} plus the probes that ran. */
+export interface DiagnoseResult extends Diagnosis {
+  readonly target: { url: Masked; proxy?: Masked; upstream?: string; origin?: string };
+  readonly probes: readonly ProbeResult[];
+  /** With several pools: what each saw, and a one-line comparison. */
+  readonly vantage?: { readonly pools: readonly VantageResult[]; readonly summary: Masked };
+}
+
+/** Probe a target (from one or several pools) and rank causes from what the probes saw. */
+export async function diagnose(engine: Engine, runner: ProbeRunner, target: ProbeTarget, opts: DiagnoseOptions = {}): Promise<DiagnoseResult> {
+  const pools = opts.pools && opts.pools.length > 0 ? opts.pools : [undefined];
+  const request: RunRequest = {
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.alwaysRepeat ? { alwaysRepeat: true } : {}),
+    ...(opts.only ? { only: opts.only } : {}),
+  };
+  const runs = await Promise.all(
+    pools.map(async (pool) => {
+      try {
+        return { pool: pool ?? 'default', outcome: await runner.run(target, pool ? { ...request, pool } : request) };
+      } catch (err) {
+        return { pool: pool ?? 'default', error: (err as Error).message };
+      }
+    }),
+  );
+  const ok = runs.filter((r): r is { pool: string; outcome: RunOutcome } => 'outcome' in r && r.outcome !== undefined);
+  if (ok.length === 0) throw new Error(runs.map((r) => ('error' in r ? r.error : '')).join('; '));
+
+  const probes = ok.flatMap((r) => r.outcome.results.map((p) => (pools.length > 1 ? { ...p, pool: r.pool } : p)));
+  const signals = probes.flatMap((p) => p.signals);
+  const d = engine.rankSignals(signals, opts);
+  const result: DiagnoseResult = { ...d, target: describeTarget(target), probes };
+  if (pools.length <= 1) return result;
+
+  const vantage = runs.map((r): VantageResult => {
+    if (!('outcome' in r) || !r.outcome) return { pool: r.pool, worker: '-', outcome: redact('not probed'), healthy: false, error: redact(r.error ?? '') };
+    const one = engine.rankSignals(
+      r.outcome.results.flatMap((p) => p.signals),
+      opts,
+    );
+    const outcome = mainOutcome(r.outcome.results);
+    return { pool: r.pool, worker: r.outcome.worker, outcome: outcome.text, healthy: outcome.healthy, ...(one.causes[0] ? { topCause: one.causes[0].id } : {}) };
+  });
+  return { ...result, vantage: { pools: vantage, summary: compare(vantage) } };
+}
+
+function describeTarget(t: ProbeTarget): DiagnoseResult['target'] {
+  return {
+    url: redact(t.url.href),
+    ...(t.proxy ? { proxy: redact(t.proxy.href) } : {}),
+    ...(t.upstream ? { upstream: `${t.upstream.host}:${t.upstream.port}` } : {}),
+    ...(t.origin ? { origin: t.origin } : {}),
+  };
+}
+
+/** The main request's outcome: the http (or connect) probe's status, or its failure. */
+function mainOutcome(results: readonly ProbeResult[]): { text: Masked; healthy: boolean } {
+  const main = results.find((r) => r.probe === 'http') ?? results.find((r) => r.probe === 'connect') ?? results[0];
+  if (!main) return { text: redact('no probe ran'), healthy: false };
+  if (main.status === 'refused') return { text: redact('refused by policy'), healthy: false };
+  const status = main.signals.find((s) => s.name === 'http.status')?.value;
+  const error = main.signals.find((s) => s.name === 'net.error' || s.name === 'tls.error')?.value;
+  if (status) return { text: redact(status), healthy: /^[23]\d\d$/.test(status) };
+  if (error) return { text: redact(error), healthy: false };
+  return { text: redact(main.status), healthy: main.status === 'ok' };
+}
+
+function compare(v: readonly VantageResult[]): Masked {
+  const bad = v.filter((x) => !x.healthy).map((x) => x.pool);
+  const good = v.filter((x) => x.healthy).map((x) => x.pool);
+  if (bad.length === 0) return redact(`works from every pool (${good.join(', ')})`);
+  if (good.length === 0) return redact(`fails from every pool (${v.map((x) => `${x.pool}: ${x.outcome}`).join(', ')})`);
+  return redact(`fails only from ${bad.join(', ')} (${v.map((x) => `${x.pool}: ${x.outcome}`).join(', ')}): look at what differs on that network path`);
+}

@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+const env = { ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', KNOWLEDGE_DIRS: '' };
+
+function triage(args: string[], input?: string | Buffer, extraEnv: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { cwd: root, input: input ?? '', env: { ...env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+const nginxRefused =
+  '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop.example.com, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop.example.com"';
+
+describe('triage explain', () => {
+  it('explains TEXT and shows causes, evidence and fixes', () => {
+    const r = triage(['explain', nginxRefused]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/upstream-refused/);
+    expect(r.out).toMatch(/Evidence/);
+    expect(r.out).toMatch(/Try, in order/);
+  });
+
+  it('reads standard input when TEXT is absent, and answers in Chinese with --lang zh', () => {
+    const r = triage(['explain', '--lang', 'zh'], nginxRefused);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/证据/);
+    expect(r.out).toMatch(/[\u4e00-\u9fff]/);
+  });
+
+  it('takes the language from LANG', () => {
+    expect(triage(['explain', nginxRefused], undefined, { LANG: 'zh_CN.UTF-8' }).out).toMatch(/按顺序尝试/);
+  });
+
+  it('prints the design.md JSON contract with --json', () => {
+    const r = triage(['explain', '--json', nginxRefused]);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out);
+    expect(Object.keys(d)).toEqual(expect.arrayContaining(['causes', 'signals']));
+    const top = d.causes[0];
+    expect(top).toEqual(expect.objectContaining({ id: 'upstream-refused', title: expect.any(String), score: expect.any(Number) }));
+    expect(Array.isArray(top.evidence) && top.evidence.length > 0).toBe(true);
+    expect(Array.isArray(top.fixes) && top.fixes.length > 0).toBe(true);
+    for (let i = 1; i < d.causes.length; i++) expect(d.causes[i - 1].score).toBeGreaterThanOrEqual(d.causes[i].score);
+  });
+
+  it('answers JSON Lines in order with --jsonl, and turns a bad line into an error result', () => {
+    const lines = [
+      JSON.stringify({ id: 'one', text: nginxRefused }),
+      'not json',
+      JSON.stringify({ id: 'three', text: 'hello there, how are you?' }),
+      JSON.stringify({ id: 'four', text: '' }),
+    ].join('\n');
+    const r = triage(['explain', '--jsonl'], lines);
+    expect(r.code).toBe(0);
+    const out = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.map((o) => o.id)).toEqual(['one', null, 'three', 'four']);
+    expect(out[0].causes[0].id).toBe('upstream-refused');
+    expect(out[1].error.code).toBe('USAGE');
+    expect(out[2].causes).toEqual([]);
+    expect(out[3].error.code).toBe('INPUT_EMPTY');
+  });
+
+  it('says so honestly when nothing matches, and exits 0', () => {
+    const r = triage(['explain', 'the build is green and lunch is at noon']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/No known cause/);
+  });
+
+  it('masks secrets in every output', () => {
+    const text = `${nginxRefused}\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl\nCookie: session=abcdef123456`;
+    for (const args of [['explain'], ['explain', '--json'], ['explain', '--all']]) {
+      const r = triage(args, text);
+      expect(r.out).not.toMatch(/c2lnbmF0dXJl|abcdef123456|eyJzdWIi/);
+    }
+  });
+
+  it('exits 2 with a one-line message on usage errors', () => {
+    for (const args of [['frobnicate'], ['explain', '--json', '--jsonl', 'x'], ['explain', '--lang', 'fr', 'x'], ['explain', '--nope']]) {
+      const r = triage(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+    const empty = triage(['explain'], '');
+    expect(empty.code).toBe(2);
+    expect(empty.err).toMatch(/no text to explain/);
+  });
+
+  it('handles hostile input: binary, invalid UTF-8, ANSI, CRLF, a 1 MB line, 10 MB of logs', () => {
+    expect(triage(['explain'], Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0, 0])).err).toMatch(/binary/);
+    const messy = Buffer.concat([Buffer.from('\x1b[31m'), Buffer.from(nginxRefused.replace(/ /g, ' ')), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n')]);
+    expect(triage(['explain', '--json'], messy).out).toMatch(/upstream-refused/);
+    const longLine = `${'A'.repeat(1024 * 1024)} ${nginxRefused}`;
+    expect(JSON.parse(triage(['explain', '--json'], longLine).out).causes[0].id).toBe('upstream-refused');
+    const filler = '10.0.0.1 - - [01/Mar/2024:10:00:00 +0000] "GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.29"\n';
+    const big = filler.repeat(Math.ceil((10 * 1024 * 1024) / filler.length)) + nginxRefused + '\n';
+    const r = triage(['explain', '--json'], big);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).causes[0].id).toBe('upstream-refused');
+  });
+});
+
+describe('triage kb check', () => {
+  it('validates the built-in knowledge base', () => {
+    const r = triage(['kb', 'check']);
+    expect(r.out).toMatch(/^ok: \d+ causes/m);
+    expect(r.code).toBe(0);
+  }, 120_000);
+});
