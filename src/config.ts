@@ -58,6 +58,8 @@ export interface WorkerConfig {
   readonly stalledIntervalMs: number;
   /** WORKER_SHUTDOWN_GRACE_MS: on SIGTERM, how long running jobs may finish. @defaultValue 25000 */
   readonly shutdownGraceMs: number;
+  /** WORKER_NAME: shown in results and Redis CLIENT LIST. @defaultValue host:pid */
+  readonly name?: string;
 }
 
 export function readWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -73,10 +75,13 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   const queueSecret = readQueueSecret(env, problems);
   const queuePrefix = env.QUEUE_PREFIX?.trim() || 'triage';
   if (!/^[A-Za-z0-9:_-]{1,64}$/.test(queuePrefix)) problems.push(`QUEUE_PREFIX: "${queuePrefix}" must be 1-64 letters, digits, ':', '_' or '-'`);
+  const name = env.WORKER_NAME?.trim() || undefined;
+  if (name !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(name)) problems.push(`WORKER_NAME: "${name}" must be 1-64 letters, digits, '.', '_', ':' or '-'`);
   fail(problems);
   return {
     redisUrl,
     pools,
+    ...(name ? { name } : {}),
     concurrency,
     probeAllow: env.PROBE_ALLOW ?? '',
     ...(queueSecret ? { queueSecret } : {}),

@@ -24,9 +24,11 @@ async function main(): Promise<void> {
       prefix: config.queuePrefix,
       lockDurationMs: config.lockDurationMs,
       stalledIntervalMs: config.stalledIntervalMs,
+      ...(config.name ? { name: config.name } : {}),
       ...(sealer ? { sealer } : {}),
     }),
   );
+  await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
   log('info', `worker ready: pools ${config.pools.join(', ')}, concurrency ${config.concurrency}`);
   let stopping = false;
   const stop = (sig: string) => {

@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -12,13 +13,19 @@ export const browserExtractor: Extractor = {
   name: 'browser',
   reads: 'browser console / devtools output and error pages (Chrome, Firefox, Safari): net::ERR_*, CORS, WebSocket',
   extract(doc: TextDoc): Signal[] {
-    return unique([...codes(doc), ...runRules(doc, RULES, 'browser')]);
+    return tidy([...codes(doc), ...runRules(doc, active(doc), 'browser')], { preferPhasedTimeout: false });
   },
 };
 
 type Emit = readonly (readonly [string, string?])[];
 
-const ne = (value: string, phase?: string): Emit => (phase ? [['net.error', value], ['net.phase', phase]] : [['net.error', value]]);
+const ne = (value: string, phase?: string): Emit =>
+  phase
+    ? [
+        ['net.error', value],
+        ['net.phase', phase],
+      ]
+    : [['net.error', value]];
 const tls = (value: string): Emit => [
   ['tls.error', value],
   ['net.phase', 'tls'],
@@ -120,22 +127,28 @@ function codes(doc: TextDoc): Signal[] {
   return out;
 }
 
-const BLOCKED = /\bhas been blocked by CORS policy\b|\bCross-Origin Request Blocked\b|\bdue to access control checks\b|\bis not allowed by Access-Control-Allow-Origin\b/g;
+const BLOCKED =
+  /\bhas been blocked by CORS policy\b|\bCross-Origin Request Blocked\b|\bdue to access control checks\b|\bis not allowed by Access-Control-Allow-Origin\b/g;
 const NO_ALLOW_ORIGIN = /\bNo 'Access-Control-Allow-Origin' header is present\b|\bCORS header .Access-Control-Allow-Origin. missing\b/g;
 const PREFLIGHT_FAILED =
   /\bResponse to preflight request doesn't pass access control check\b|\bCORS preflight (?:channel|response) did not succeed\b|\bRedirect is not allowed for a preflight request\b/g;
 const PREFLIGHT_STATUS =
   /\bIt does not have HTTP ok status\b|\bResponse for preflight (?:has invalid HTTP status code|does not have HTTP ok status)\b|\bPreflight response is not successful\b|\bCORS preflight response did not succeed\)\. Status code: \d{3}/g;
-const HEADER_NOT_ALLOWED =
-  /\bRequest header field [\w-]{1,100} is not allowed by Access-Control-Allow-Headers\b|\bheader .[\w-]{1,100}. is not allowed according to header .Access-Control-Allow-Headers.|\bmissing token .[\w-]{1,100}. in CORS header .Access-Control-Allow-Headers./g;
-const METHOD_NOT_ALLOWED = /\bMethod [A-Z]{3,10} is not allowed by Access-Control-Allow-Methods\b|\bDid not find method in CORS header .Access-Control-Allow-Methods./g;
-const MULTIPLE = /\bThe 'Access-Control-Allow-Origin' header contains multiple values\b|\bMultiple CORS header .Access-Control-Allow-Origin. not allowed\b/g;
+const HEADER_NOT_ALLOWED = /\bRequest header field [\w-]{1,60} is not allowed by Access-Control-Allow-Headers\b/g;
+/** Firefox: `header ‘authorization’ is not allowed according to header ‘Access-Control-Allow-Headers’`, `missing token ‘x’ in CORS header …`. */
+const HEADER_NOT_ALLOWED_FIREFOX =
+  /\b(?:header|missing token) .[\w-]{1,60}. (?:is not allowed according to header|in CORS header) .Access-Control-Allow-Headers./g;
+const METHOD_NOT_ALLOWED =
+  /\bMethod [A-Z]{3,10} is not allowed by Access-Control-Allow-Methods\b|\bDid not find method in CORS header .Access-Control-Allow-Methods./g;
+const MULTIPLE =
+  /\bThe 'Access-Control-Allow-Origin' header contains multiple values\b|\bMultiple CORS header .Access-Control-Allow-Origin. not allowed\b/g;
 const WILDCARD =
   /\bmust not be the wildcard '\*' when the request's credentials mode is 'include'|\bCredential is not supported if the CORS header .Access-Control-Allow-Origin. is .\*./g;
 const ORIGIN_MISMATCH =
   /\bThe 'Access-Control-Allow-Origin' header has a value '[^'\n]{0,300}' that is not equal to the supplied origin\b|\bCORS header .Access-Control-Allow-Origin. does not match\b/g;
 
-const WS_FAILED = /\bError during WebSocket handshake\b|\bWebSocket connection to '[^'\n]{1,2000}' failed: (?:Error during|Unexpected response code)|\bcan.t establish a connection to the server at wss?:\/\//g;
+const WS_FAILED =
+  /\bError during WebSocket handshake\b|\bWebSocket connection to '[^'\s]{1,300}' failed: (?:Error during|Unexpected response code)|\bcan.t establish a connection to the server at wss?:\/\//g;
 const WS_CODE = /\bUnexpected response code: (\d{3})\b/g;
 const CONSOLE_STATUS = /\bthe server responded with a status of (\d{3})\b/g;
 const CONSOLE_STATUS_407 = /\bthe server responded with a status of 407\b/g;
@@ -145,7 +158,8 @@ const DEVTOOLS_METHOD = /^[ \t]{0,8}Request Method: ?([A-Z]{3,10})[ \t]{0,4}$/gm
 const DEVTOOLS_STATUS = /^[ \t]{0,8}Status Code: ?(\d{3})\b/gm;
 const REFUSED_PAGE = /\brefused to connect\.|\bdid not accept the connection\b/g;
 const SLOW_PAGE = /\btook too long to respond\b/g;
-const DNS_PAGE = /\b(?:server IP address could not be found|server DNS address could not be found|DNS address could not be found)\b|\bWe can.t connect to the server at\b/g;
+const DNS_PAGE =
+  /\b(?:server IP address could not be found|server DNS address could not be found|DNS address could not be found)\b|\bWe can.t connect to the server at\b/g;
 const RESET_PAGE = /\bThe connection was reset\b/g;
 const EMPTY_PAGE = /\bdidn.t send any data\b/g;
 const CLOSED_PAGE = /\bunexpectedly closed the connection\b/g;
@@ -164,6 +178,7 @@ const RULES: readonly Rule[] = [
   { key: 'http ok status', re: PREFLIGHT_STATUS, name: 'cors.error', value: 'preflight_status' },
   { key: 'preflight', re: PREFLIGHT_STATUS, name: 'cors.error', value: 'preflight_status' },
   { key: 'access-control-allow-headers', re: HEADER_NOT_ALLOWED, name: 'cors.error', value: 'header_not_allowed' },
+  { key: 'access-control-allow-headers', re: HEADER_NOT_ALLOWED_FIREFOX, name: 'cors.error', value: 'header_not_allowed' },
   { key: 'access-control-allow-methods', re: METHOD_NOT_ALLOWED, name: 'cors.error', value: 'method_not_allowed' },
   { key: 'access-control-allow-origin', re: MULTIPLE, name: 'cors.error', value: 'multiple_origins' },
   { key: 'access-control-allow-origin', re: WILDCARD, name: 'cors.error', value: 'wildcard_credentials' },
@@ -194,16 +209,7 @@ const RULES: readonly Rule[] = [
   { key: 'unsupported protocol', re: UNSUPPORTED_PROTOCOL_PAGE, name: 'tls.error', value: 'protocol_version' },
 ];
 
+const active = keyGate(RULES);
+
 /** Regexes of this extractor, for the linear-time tests. */
 export const BROWSER_PATTERNS: readonly RegExp[] = [...new Set([CHROME_CODE, FIREFOX_CODE, DNS_PROBE_CODE, ...RULES.map((r) => r.re)])];
-
-/** One signal per name, value and line. */
-function unique(signals: Signal[]): Signal[] {
-  const seen = new Set<string>();
-  return signals.filter((s) => {
-    const k = `${signalKey(s)}@${s.line ?? 0}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}

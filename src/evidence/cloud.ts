@@ -1,5 +1,5 @@
 import type { Extractor } from './extractor.js';
-import { eachMatch, formatSeconds, hasAny, isKnownStatus, lineBounds, nearTimeout, SignalSink, type TimeoutMark } from './proxy-common.js';
+import { addStatus, eachMatch, formatSeconds, hasAny, lineBounds, nearTimeout, SignalSink, type TimeoutMark } from './proxy-common.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -12,9 +12,26 @@ import type { TextDoc } from './text.js';
  * - API Gateway's "Endpoint request timed out".
  */
 
-const KEYS = ['elasticloadbalancing', 'app/', 'z ', 'cloudflare', 'cf-ray', 'ray id', 'cdn-cgi', 'error code', 'error 52', 'error 10',
-  '| 52', 'statusdetails', '_backend', '_by_security_policy', 'client_disconnected', 'temporary error and could not complete',
-  'endpoint request timed out'];
+const KEYS = [
+  'elasticloadbalancing',
+  'app/',
+  'z ',
+  'cloudflare',
+  'cf-ray',
+  'ray id',
+  'cdn-cgi',
+  'error code',
+  'error 52',
+  'error 10',
+  '| 52',
+  'statusdetails',
+  'backend_',
+  '_backend',
+  '_by_security_policy',
+  'client_disconnected',
+  'temporary error and could not complete',
+  'endpoint request timed out',
+];
 
 const ALB_TIMEOUTS: readonly TimeoutMark[] = [
   { seconds: 10, name: 'alb_connect_10s' },
@@ -28,7 +45,7 @@ const SECS = String.raw`(-1|\d{1,7}(?:\.\d{1,9})?)`;
  * response_processing_time elb_status_code target_status_code received_bytes sent_bytes "request"` + rest.
  */
 const ALB_LINE = new RegExp(
-  String.raw`(${TIME}) [^\s]{1,300} [^\s]{1,100} ([^\s]{1,100}) ${SECS} ${SECS} ${SECS} (\d{3}|-) (\d{3}|-) (?:\d{1,15}|-) (?:\d{1,15}|-) "[^"\n]{0,8192}"([^\n]{0,4000})`,
+  String.raw`(${TIME}) [^\s]{1,300} [^\s]{1,100} ([^\s]{1,100}) ${SECS} ${SECS} ${SECS} (\d{3}|-) (\d{3}|-|0) (?:\d{1,15}|-) (?:\d{1,15}|-) "[^"\n]{0,8192}"([^\n]{0,4000})`,
   'g',
 );
 /** An ALB line starts with its type: `h2 2023-…Z`. */
@@ -61,7 +78,10 @@ const CF_EFFECTS: Readonly<Record<string, readonly Effect[]>> = {
   '521': [['proxy.upstream_error', 'connection_refused']],
   '522': [['proxy.upstream_error', 'connect_timeout']],
   '523': [['proxy.upstream_error', 'host_unreachable']],
-  '524': [['proxy.upstream_error', 'read_timeout'], ['timing.near_timeout', 'cloudflare_100s']],
+  '524': [
+    ['proxy.upstream_error', 'read_timeout'],
+    ['timing.near_timeout', 'cloudflare_100s'],
+  ],
   '525': [['proxy.upstream_error', 'tls_handshake']],
   '526': [['proxy.upstream_error', 'tls_verify']],
   '1005': [['access.denied_rule']],
@@ -99,7 +119,7 @@ const APIGW_TIMEOUT = /\bEndpoint request timed out\b/g;
 function albError(elb: string, target: string, rpt: number, tpt: number, errorReason: string): string | undefined {
   if (errorReason.startsWith('Lambda')) return 'lambda_error';
   if (elb === '460') return 'client_closed_460';
-  if (target !== '-') return undefined; // the target answered: its own status
+  if (target !== '-' && target !== '0') return undefined; // the target answered: its own status
   if (elb === '503') return 'no_targets';
   // 502: -1 request_processing_time = never dispatched (refused / reset on connect); otherwise the target closed mid-request.
   if (elb === '502') return rpt === -1 ? 'target_refused' : 'target_closed';
@@ -126,7 +146,7 @@ function extract(doc: TextDoc): SignalSink {
       const [, time, , rptS, tptS, , elb = '-', target = '-', tail = ''] = m;
       const t = ALB_TAIL.exec(tail);
       sink.once('http.server', type ? 'aws-alb' : 'aws-elb', start, end);
-      if (elb !== '-' && isKnownStatus(Number(elb))) sink.add('http.status', elb, start, end);
+      addStatus(sink, elb, start, end);
       const err = albError(elb, target, Number(rptS), Number(tptS), t?.[2] ?? '-');
       if (err) sink.add('alb.error', err, start, end);
       if (err === 'client_closed_460') sink.add('client.closed', undefined, start, end);
@@ -151,7 +171,8 @@ function extract(doc: TextDoc): SignalSink {
   if (cfContext && byError) eachMatch(byError, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   if (byTitle && lower.includes('| 5')) eachMatch(byTitle, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   if (bySpan && lower.includes('cf-error-code')) eachMatch(bySpan, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
-  if (byDocLink && lower.includes('cloudflare-5xx-errors')) eachMatch(byDocLink, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+  if (byDocLink && lower.includes('cloudflare-5xx-errors'))
+    eachMatch(byDocLink, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   if (cfContext) {
     eachMatch(CF_STATUS, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
     for (const p of CF_PHRASES) {
@@ -163,10 +184,13 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (hasAny(lower, ['_backend', '_by_security_policy', 'client_disconnected'])) {
+  if (hasAny(lower, ['backend_', '_backend', '_by_security_policy', 'client_disconnected'])) {
     eachMatch(GCP_DETAIL, text, (m) => {
       const name = m[1] ?? '';
-      if (name === 'backend_timeout' && !hasAny(lower, ['statusdetails', 'status_details', 'loadbalancing', 'load balancer', 'http_load_balancer'])) {
+      if (
+        name === 'backend_timeout' &&
+        !hasAny(lower, ['statusdetails', 'status_details', 'loadbalancing', 'load balancer', 'http_load_balancer'])
+      ) {
         return; // too generic a word without the load balancer around it
       }
       apply(GCP_DETAILS[name] ?? [], m.index, m.index + m[0].length);
@@ -176,7 +200,7 @@ function extract(doc: TextDoc): SignalSink {
   if (lower.includes('temporary error and could not complete')) {
     eachMatch(GFE_PAGE, text, (m) => {
       const end = m.index + m[0].length;
-      sink.add('http.status', '502', m.index, end);
+      addStatus(sink, '502', m.index, end);
       sink.add('http.body.error_page', undefined, m.index, end);
       sink.once('http.server', 'gcp-lb', m.index, end);
     });
@@ -191,6 +215,18 @@ function extract(doc: TextDoc): SignalSink {
   }
   return sink;
 }
+
+/** The regexes this extractor runs over the whole text (for the conformance suite). */
+export const CLOUD_PATTERNS: readonly RegExp[] = [
+  ALB_LINE,
+  ...CF_CODE,
+  CF_STATUS,
+  ...CF_PHRASES.map((p) => p.re),
+  CF_BLOCK,
+  GCP_DETAIL,
+  GFE_PAGE,
+  APIGW_TIMEOUT,
+];
 
 export const cloudExtractor: Extractor = {
   name: 'cloud',

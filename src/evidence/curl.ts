@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, lineBefore, lineOf, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -12,14 +13,9 @@ export const curlExtractor: Extractor = {
   name: 'curl',
   reads: 'curl -v transcripts and curl/libcurl error lines (curl: (N) …, cURL error N, curl#N)',
   extract(doc: TextDoc): Signal[] {
-    const lower = doc.lower;
-    if (!GATE.some((k) => lower.includes(k))) return [];
-    return unique([...runRules(doc, RULES, 'curl'), ...scanExchange(doc)]);
+    return tidy([...runRules(doc, active(doc), 'curl'), ...scanExchange(doc)]);
   },
 };
-
-/** Text that is not curl's has none of these. */
-const GATE = ['curl', '* ', '> ', '< http/', 'ssl certificate problem', 'could not resolve', 'failed to connect', 'recv failure', 'empty reply', 'target host'];
 
 /** Network phase implied by an exit code. */
 const EXIT_PHASE: Readonly<Record<string, string>> = {
@@ -100,7 +96,12 @@ const RULES: readonly Rule[] = [
   { key: 'connection timed out after', re: CONNECT_TIMEOUT, name: 'net.phase', value: 'connect' },
   { key: 'connection timed out after', re: CONNECT_TIMEOUT, name: 'timing.duration_s', value: (m) => seconds(m[1]) },
   { key: 'operation timed out after', re: OPERATION_TIMEOUT, name: 'net.error', value: 'read_timeout' },
-  { key: 'operation timed out after', re: OPERATION_TIMEOUT, name: 'net.phase', value: (m) => (m[2] === '0' ? 'response_header' : 'response_body') },
+  {
+    key: 'operation timed out after',
+    re: OPERATION_TIMEOUT,
+    name: 'net.phase',
+    value: (m) => (m[2] === '0' ? 'response_header' : 'response_body'),
+  },
   { key: 'operation timed out after', re: OPERATION_TIMEOUT, name: 'timing.duration_s', value: (m) => seconds(m[1]) },
   { key: 'ssl connection timeout', re: SSL_TIMEOUT, name: 'net.error', value: 'timeout' },
   { key: 'ssl connection timeout', re: SSL_TIMEOUT, name: 'net.phase', value: 'tls' },
@@ -127,11 +128,11 @@ const RULES: readonly Rule[] = [
   { key: 'verify result', re: VERIFY_RESULT, name: 'tls.error', value: (m) => tlsReason(m[0]) },
   { key: 'target host', re: NAME_MISMATCH, name: 'tls.error', value: 'hostname_mismatch' },
   { key: 'subjectaltname does not match', re: NAME_MISMATCH, name: 'tls.error', value: 'hostname_mismatch' },
-  { key: 'ssl', re: TLS_LIBRARY, name: 'tls.error', value: (m) => tlsReason(m[0]) },
-  { key: 'nss error', re: TLS_LIBRARY, name: 'tls.error', value: (m) => tlsReason(m[0]) },
-  { key: "peer's", re: TLS_LIBRARY, name: 'tls.error', value: (m) => tlsReason(m[0]) },
-  { key: 'schannel', re: TLS_LIBRARY, name: 'tls.error', value: (m) => tlsReason(m[0]) },
-  { key: 'gnutls', re: TLS_LIBRARY, name: 'tls.error', value: (m) => tlsReason(m[0]) },
+  { key: 'ssl', re: TLS_LIBRARY, name: 'tls.error', value: (m) => (onCurlLine(m) ? tlsReason(m[0]) : undefined) },
+  { key: 'nss error', re: TLS_LIBRARY, name: 'tls.error', value: (m) => (onCurlLine(m) ? tlsReason(m[0]) : undefined) },
+  { key: "peer's", re: TLS_LIBRARY, name: 'tls.error', value: (m) => (onCurlLine(m) ? tlsReason(m[0]) : undefined) },
+  { key: 'schannel', re: TLS_LIBRARY, name: 'tls.error', value: (m) => (onCurlLine(m) ? tlsReason(m[0]) : undefined) },
+  { key: 'gnutls', re: TLS_LIBRARY, name: 'tls.error', value: (m) => (onCurlLine(m) ? tlsReason(m[0]) : undefined) },
 
   { key: 'uses proxy env variable', re: PROXY_ENV, name: 'proxy.forward' },
   { key: '_proxy=', re: PROXY_ENV_ASSIGN, name: 'proxy.forward' },
@@ -160,6 +161,8 @@ const RULES: readonly Rule[] = [
   { key: '> ', re: REQUEST_LINE, name: 'http.method', value: num },
   { key: 'server:', re: SERVER_HEADER, name: 'http.server', value: (m) => serverProduct(m[1] ?? '') },
 ];
+
+const active = keyGate(RULES);
 
 /** Regexes of this extractor, for the linear-time tests. */
 export const CURL_PATTERNS: readonly RegExp[] = [...new Set([...RULES.map((r) => r.re), EXCHANGE_LINE])];
@@ -206,7 +209,10 @@ function scanExchange(doc: TextDoc): Signal[] {
       }
       continue;
     }
-    if (pendingConnect && /reset by peer|recv failure|empty reply|connection died|proxy connect aborted|closed the connection|connection closed/i.test(line)) {
+    if (
+      pendingConnect &&
+      /reset by peer|recv failure|empty reply|connection died|proxy connect aborted|closed the connection|connection closed/i.test(line)
+    ) {
       emit('connect.reset_after');
       pendingConnect = false;
     }
@@ -247,11 +253,17 @@ const TLS_REASONS: readonly (readonly [RegExp, string])[] = [
   [/certificate has expired|cert_expired|peer's certificate has expired|sec_error_expired/, 'cert_expired'],
   [/not yet valid/, 'cert_not_yet_valid'],
   [/self[- ]signed certificate/, 'self_signed'],
-  [/unable to get local issuer|unable to get issuer|untrusted_root|unknown_issuer|issuer has been marked as not trusted|issuer is not recognized/, 'unknown_issuer'],
+  [
+    /unable to get local issuer|unable to get issuer|untrusted_root|unknown_issuer|issuer has been marked as not trusted|issuer is not recognized/,
+    'unknown_issuer',
+  ],
   [/unable to verify the first certificate|unable to verify leaf signature/, 'missing_intermediate'],
   [/does not match target host|no alternative certificate subject name|wrong_principal|hostname mismatch/, 'hostname_mismatch'],
   [/revoked/, 'revoked'],
-  [/alert certificate required|alert bad certificate|alert unknown ca|peer did not return a certificate|certificate_required/, 'client_cert_required'],
+  [
+    /alert certificate required|alert bad certificate|alert unknown ca|peer did not return a certificate|certificate_required/,
+    'client_cert_required',
+  ],
   [/unrecognized name|unrecognized_name/, 'sni_required'],
   [/no shared cipher|no cipher match|no ciphers available|cipher_overlap|no_cipher/, 'no_shared_cipher'],
   [/alert protocol version|unsupported protocol|no protocols available|protocol_version|sec_e_unsupported_function/, 'protocol_version'],
@@ -291,42 +303,12 @@ function serverProduct(header: string): string | undefined {
   return table.find(([prefix]) => h.startsWith(prefix))?.[1];
 }
 
+/** TLS library wording is shared with servers and proxies (nginx's SSL_do_handshake() …): take it from curl's lines only. */
+function onCurlLine(m: RegExpExecArray): boolean {
+  return /^[ \t]{0,8}\* |\bcurl\b|\bcURL error\b|^[ \t]{0,8}(?:pycurl\.)?error: \(\d/i.test(lineOf(m));
+}
+
 /** The match is an option of a curl command (and not of a command curl pipes into). */
 function onCurlCommand(m: RegExpExecArray): boolean {
-  const s = m.input;
-  const from = Math.max(0, m.index - 400);
-  const before = s.slice(from, m.index);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return /(?:^|[\s$#>])curl\s[^|;&]{0,400}$/.test(before.slice(lineStart));
-}
-
-/** The line around a match, at most 400 characters either side. */
-function lineOf(m: RegExpExecArray): string {
-  const s = m.input;
-  const from = Math.max(0, m.index - 400);
-  const to = Math.min(s.length, m.index + m[0].length + 400);
-  const window = s.slice(from, to);
-  const at = m.index - from;
-  const a = window.lastIndexOf('\n', at) + 1;
-  const b = window.indexOf('\n', at + m[0].length);
-  return window.slice(a, b < 0 ? window.length : b);
-}
-
-/** One signal per name, value and line; rules emit '' for a flag that only some matches raise. */
-function unique(signals: Signal[]): Signal[] {
-  const seen = new Set<string>();
-  const out: Signal[] = [];
-  for (const s of signals) {
-    const sig = s.value === '' ? withoutValue(s) : s;
-    const k = `${signalKey(sig)}@${sig.line ?? 0}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(sig);
-  }
-  return out;
-}
-
-function withoutValue(s: Signal): Signal {
-  const { value: _value, ...flag } = s;
-  return flag;
+  return /(?:^|[\s$#>])curl(?:\s[^|;&]{0,400})?$/.test(lineBefore(m));
 }

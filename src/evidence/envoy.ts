@@ -1,5 +1,15 @@
 import type { Extractor } from './extractor.js';
-import { eachMatch, errnoKind, formatSeconds, hasAny, isKnownStatus, lineBounds, nearTimeout, SignalSink, type TimeoutMark } from './proxy-common.js';
+import {
+  addStatus,
+  eachMatch,
+  errnoKind,
+  formatSeconds,
+  hasAny,
+  lineBounds,
+  nearTimeout,
+  SignalSink,
+  type TimeoutMark,
+} from './proxy-common.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -10,8 +20,22 @@ import type { TextDoc } from './text.js';
  * "no healthy upstream", "upstream request timeout", "RBAC: access denied").
  */
 
-const KEYS = ['response_flag', 'response_code_details', 'status_details', 'upstream connect error', 'reset reason', 'no healthy upstream',
-  'upstream request timeout', 'local_rate_limited', 'rbac: access denied', 'upstream_reset_', 'envoy', 'istio', '" 0 -', 'http/'];
+const KEYS = [
+  'response_flag',
+  'response_code_details',
+  'status_details',
+  'upstream connect error',
+  'reset reason',
+  'no healthy upstream',
+  'upstream request timeout',
+  'local_rate_limited',
+  'rbac: access denied',
+  'upstream_reset_',
+  'envoy',
+  'istio',
+  '" 0 -',
+  'http/',
+];
 
 /** Envoy's typical timeouts: the route timeout defaults to 15 s. */
 const ENVOY_TIMEOUTS: readonly TimeoutMark[] = [{ seconds: 15, name: 'envoy_route_15s' }];
@@ -204,7 +228,7 @@ function extract(doc: TextDoc): SignalSink {
       seen(start);
       if (status === 0) {
         if (field === '-' || found.includes('DC')) sink.add('client.closed', undefined, start, end);
-      } else if (isKnownStatus(status)) sink.add('http.status', String(status), start, end);
+      } else addStatus(sink, String(status), start, end);
       if (m[3] && m[3] !== '-') details(m[3], start, end);
       duration(Number(m[6]), start, end);
     });
@@ -255,11 +279,13 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   if (productAt !== undefined) {
-    const istio = hasAny(lower, ['istio', 'outbound|', 'inbound|', 'envoy_request_id']) && lower.includes('istio');
-    sink.once('http.server', istio ? 'istio' : 'envoy', ...lineBounds(text, productAt));
+    sink.once('http.server', lower.includes('istio') ? 'istio' : 'envoy', ...lineBounds(text, productAt));
   }
   return sink;
 }
+
+/** The regexes this extractor runs over the whole text (for the conformance suite). */
+export const ENVOY_PATTERNS: readonly RegExp[] = [ACCESS_LINE, FLAGS_KV, DETAILS_KV, DETAILS_BARE, RESET_BODY, ...BODIES.map((b) => b.re)];
 
 export const envoyExtractor: Extractor = {
   name: 'envoy',

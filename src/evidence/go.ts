@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, lineOf, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -14,7 +15,7 @@ export const goExtractor: Extractor = {
   name: 'go',
   reads: 'Go net/http, crypto/tls and x509 errors, httputil.ReverseProxy proxy errors',
   extract(doc: TextDoc): Signal[] {
-    return refine(runRules(doc, RULES, 'go'));
+    return tidy(runRules(doc, active(doc), 'go'), { oncePerText: ['http.server'] });
   },
 };
 
@@ -28,7 +29,8 @@ const DIAL_TIMEOUT = /\bdial tcp[46]? [0-9A-Za-z.:[\]%_-]{1,100}: i\/o timeout\b
 const READ_TIMEOUT = /\bread tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const WRITE_TIMEOUT = /\bwrite tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const LOOKUP_NOT_FOUND = /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: no such host\b/g;
-const LOOKUP_TEMPORARY = /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: (?:server misbehaving|Temporary failure in name resolution|(?:read udp [^\s]{1,120}: )?i\/o timeout)/g;
+const LOOKUP_TEMPORARY =
+  /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: (?:server misbehaving|Temporary failure in name resolution|(?:read udp [^\s]{1,120}: )?i\/o timeout)/g;
 const AWAITING_HEADERS = /\(Client\.Timeout exceeded while awaiting headers\)|\bnet\/http: timeout awaiting response headers\b/g;
 const READING_BODY = /\(Client\.Timeout (?:exceeded )?(?:while reading body|or context cancellation while reading body)\)/g;
 const TLS_HANDSHAKE_TIMEOUT = /\bnet\/http: TLS handshake timeout\b/g;
@@ -53,7 +55,8 @@ const X509_UNKNOWN = /\bx509: certificate signed by unknown authority\b/g;
 const X509_NAME =
   /\bx509: certificate is valid for |\bx509: certificate is not valid for any names\b|\bx509: cannot validate certificate for [^\s]{1,255} because it doesn't contain any IP SANs\b|\bx509: certificate relies on legacy Common Name field\b/g;
 const TLS_REMOTE = /\bremote error: tls: ([a-z ]{3,60})/g;
-const TLS_VERSION = /\btls: server selected unsupported protocol version\b|\btls: no supported versions satisfy MinVersion and MaxVersion\b/g;
+const TLS_VERSION =
+  /\btls: server selected unsupported protocol version\b|\btls: no supported versions satisfy MinVersion and MaxVersion\b/g;
 const TLS_CIPHER = /\btls: no cipher suite supported by both client and server\b/g;
 const TLS_FIRST_RECORD = /\bfirst record does not look like a TLS handshake\b/g;
 const TLS_OVERSIZED = /\btls: oversized record received with length \d{1,9}/g;
@@ -62,8 +65,11 @@ const HTTP_TO_HTTPS_SERVER = /\bClient sent an HTTP request to an HTTPS server\b
 const CLIENT_CERT = /\btls: client didn't provide a certificate\b/g;
 
 /** A Go reverse proxy reporting its upstream's failure: httputil.ReverseProxy, Traefik, Caddy. */
-const PROXY_ERROR = /\bhttp: proxy error: |' caused by: |\bError forwarding to |\[ERROR 5\d\d [^\]\s]{1,300}\] |"logger":"http\.(?:handlers\.reverse_proxy|log\.error)"/g;
-const PROXY_HINT = /http: proxy error: |' caused by: |Error forwarding to |\[ERROR 5\d\d |"logger":"http\.(?:handlers\.reverse_proxy|log\.error)"/;
+const PROXY_ERROR = /\bhttp: proxy error: |' caused by: |\bError forwarding to |"logger":"http\.(?:handlers\.reverse_proxy|log\.error)"/g;
+/** Caddy v1: `[ERROR 502 /path] dial tcp …`. */
+const CADDY_V1_ERROR = /\[ERROR 5\d\d [^\]\s]{1,120}\] /g;
+const PROXY_HINT =
+  /http: proxy error: |' caused by: |Error forwarding to |\[ERROR 5\d\d |"logger":"http\.(?:handlers\.reverse_proxy|log\.error)"/;
 const TRAEFIK = /'\d{3} [A-Za-z ]{2,40}' caused by: |\bError forwarding to /g;
 const CADDY = /"logger":"http\.(?:handlers\.reverse_proxy|log\.error)"|^\[ERROR 5\d\d \//gm;
 
@@ -122,39 +128,79 @@ const RULES: readonly Rule[] = [
   { key: 'eof', re: EOF, name: 'net.error', value: (m) => (isServerHandshakeLine(m) || isProxyLine(m) ? undefined : 'unexpected_eof') },
   { key: 'server closed idle connection', re: IDLE_CLOSED, name: 'net.error', value: 'unexpected_eof' },
   { key: 'server closed idle connection', re: IDLE_CLOSED, name: 'net.intermittent' },
-  { key: 'malformed http response', re: MALFORMED, name: 'tls.error', value: (m) => (m[1]?.startsWith('\\x15\\x03') ? 'http_to_https_port' : undefined) },
-  { key: 'malformed http response', re: MALFORMED, name: 'net.error', value: (m) => (m[1]?.startsWith('\\x15\\x03') ? undefined : 'proto_error') },
+  {
+    key: 'malformed http response',
+    re: MALFORMED,
+    name: 'tls.error',
+    value: (m) => (m[1]?.startsWith('\\x15\\x03') ? 'http_to_https_port' : undefined),
+  },
+  {
+    key: 'malformed http response',
+    re: MALFORMED,
+    name: 'net.error',
+    value: (m) => (m[1]?.startsWith('\\x15\\x03') ? undefined : 'proto_error'),
+  },
   { key: 'proxyconnect tcp', re: PROXYCONNECT, name: 'proxy.forward' },
   { key: 'https://', re: CONNECT_REPLY, name: 'connect.status', value: (m) => STATUS_TEXT[m[1] ?? ''] },
   { key: 'https://', re: CONNECT_REPLY, name: 'connect.sent' },
   { key: 'https://', re: CONNECT_REPLY, name: 'proxy.forward' },
-  { key: 'proxy authentication required', re: CONNECT_REPLY, name: 'proxy.auth_required', value: (m) => (m[1] === 'Proxy Authentication Required' ? '' : undefined) },
+  {
+    key: 'proxy authentication required',
+    re: CONNECT_REPLY,
+    name: 'proxy.auth_required',
+    value: (m) => (m[1] === 'Proxy Authentication Required' ? '' : undefined),
+  },
   { key: 'connect status', re: CONNECT_STATUS, name: 'connect.status', value: (m) => m[1] },
   { key: 'connect status', re: CONNECT_STATUS, name: 'connect.sent' },
   { key: 'toomanyrequests', re: TOO_MANY_REQUESTS, name: 'limit.rate' },
   { key: 'websocket', re: WS_UPGRADE, name: 'ws.upgrade_failed' },
   { key: 'upgrade', re: WS_UPGRADE, name: 'ws.upgrade_failed' },
 
-  { key: 'x509: certificate has expired', re: X509_EXPIRED, name: 'tls.error', value: (m) => (isProxyLine(m) ? undefined : / is before /.test(m[0]) ? 'cert_not_yet_valid' : 'cert_expired') },
+  {
+    key: 'x509: certificate has expired',
+    re: X509_EXPIRED,
+    name: 'tls.error',
+    value: (m) => (isProxyLine(m) ? undefined : / is before /.test(m[0]) ? 'cert_not_yet_valid' : 'cert_expired'),
+  },
   { key: 'unknown authority', re: X509_UNKNOWN, name: 'tls.error', value: client('unknown_issuer') },
   { key: 'x509:', re: X509_NAME, name: 'tls.error', value: client('hostname_mismatch') },
   { key: 'remote error: tls', re: TLS_REMOTE, name: 'tls.error', value: (m) => (isProxyLine(m) ? undefined : remoteAlert(m[1] ?? '')) },
   { key: 'tls:', re: TLS_VERSION, name: 'tls.error', value: 'protocol_version' },
   { key: 'no cipher suite', re: TLS_CIPHER, name: 'tls.error', value: 'no_shared_cipher' },
-  { key: 'first record does not look like a tls handshake', re: TLS_FIRST_RECORD, name: 'tls.error', value: (m) => (isServerHandshakeLine(m) ? 'http_to_https_port' : 'wrong_version_number') },
-  { key: 'oversized record', re: TLS_OVERSIZED, name: 'tls.error', value: (m) => (isServerHandshakeLine(m) ? 'http_to_https_port' : 'wrong_version_number') },
+  {
+    key: 'first record does not look like a tls handshake',
+    re: TLS_FIRST_RECORD,
+    name: 'tls.error',
+    value: (m) => (isServerHandshakeLine(m) ? 'http_to_https_port' : 'wrong_version_number'),
+  },
+  {
+    key: 'oversized record',
+    re: TLS_OVERSIZED,
+    name: 'tls.error',
+    value: (m) => (isServerHandshakeLine(m) ? 'http_to_https_port' : 'wrong_version_number'),
+  },
   { key: 'server gave http response to https client', re: HTTP_TO_HTTPS_CLIENT, name: 'tls.error', value: 'wrong_version_number' },
   { key: 'http request to an https server', re: HTTP_TO_HTTPS_SERVER, name: 'tls.error', value: 'http_to_https_port' },
   { key: "client didn't provide a certificate", re: CLIENT_CERT, name: 'tls.error', value: 'client_cert_required' },
 
-  { key: 'error', re: PROXY_ERROR, name: 'proxy.upstream_error', value: (m) => upstreamReason(lineOf(m)) },
-  { key: 'caused by', re: PROXY_ERROR, name: 'proxy.upstream_error', value: (m) => upstreamReason(lineOf(m)) },
-  { key: 'http: proxy error', re: PROXY_ERROR, name: 'client.closed', value: (m) => (lineOf(m).includes('context canceled') ? '' : undefined) },
+  { key: 'http: proxy error', re: PROXY_ERROR, name: 'proxy.upstream_error', value: (m) => upstreamReason(lineOf(m)) },
+  { key: "' caused by: ", re: PROXY_ERROR, name: 'proxy.upstream_error', value: (m) => upstreamReason(lineOf(m)) },
+  { key: 'error forwarding to', re: PROXY_ERROR, name: 'proxy.upstream_error', value: (m) => upstreamReason(lineOf(m)) },
+  { key: '[error 5', re: CADDY_V1_ERROR, name: 'proxy.upstream_error', value: (m) => upstreamReason(lineOf(m)) },
+  { key: 'logger":"http.', re: PROXY_ERROR, name: 'proxy.upstream_error', value: (m) => upstreamReason(lineOf(m)) },
+  {
+    key: 'http: proxy error',
+    re: PROXY_ERROR,
+    name: 'client.closed',
+    value: (m) => (lineOf(m).includes('context canceled') ? '' : undefined),
+  },
   { key: "' caused by: ", re: TRAEFIK, name: 'http.server', value: 'traefik' },
   { key: 'error forwarding to', re: TRAEFIK, name: 'http.server', value: 'traefik' },
   { key: 'logger":"http.', re: CADDY, name: 'http.server', value: 'caddy' },
   { key: '[error 5', re: CADDY, name: 'http.server', value: 'caddy' },
 ];
+
+const active = keyGate(RULES);
 
 /** Regexes of this extractor, for the linear-time tests. */
 export const GO_PATTERNS: readonly RegExp[] = [...new Set(RULES.map((r) => r.re))];
@@ -192,37 +238,4 @@ function isProxyLine(m: RegExpExecArray): boolean {
 
 function isServerHandshakeLine(m: RegExpExecArray): boolean {
   return lineOf(m).includes('TLS handshake error from');
-}
-
-/** Drop a phase-less timeout when a phased one was seen, then one signal per name, value and line. */
-function refine(signals: Signal[]): Signal[] {
-  const phased = signals.some((s) => s.name === 'net.error' && (s.value === 'connect_timeout' || s.value === 'read_timeout'));
-  const seen = new Set<string>();
-  return signals
-    .map((s) => (s.value === '' ? withoutValue(s) : s))
-    .filter((s) => {
-      if (phased && s.name === 'net.error' && s.value === 'timeout') return false;
-      const k = `${signalKey(s)}@${s.line ?? 0}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
-}
-
-/** Rules emit '' for a flag that only some matches raise. */
-function withoutValue(s: Signal): Signal {
-  const { value: _value, ...flag } = s;
-  return flag;
-}
-
-/** The line around a match, at most 400 characters either side. */
-function lineOf(m: RegExpExecArray): string {
-  const s = m.input;
-  const from = Math.max(0, m.index - 400);
-  const to = Math.min(s.length, m.index + m[0].length + 400);
-  const window = s.slice(from, to);
-  const at = m.index - from;
-  const a = window.lastIndexOf('\n', at) + 1;
-  const b = window.indexOf('\n', at + m[0].length);
-  return window.slice(a, b < 0 ? window.length : b);
 }

@@ -1,5 +1,5 @@
 import type { Extractor } from './extractor.js';
-import { eachMatch, errnoKind, formatSeconds, hasAny, isKnownStatus, lineBounds, nearTimeout, SignalSink } from './proxy-common.js';
+import { addStatus, eachMatch, errnoKind, formatSeconds, hasAny, lineBounds, nearTimeout, SignalSink } from './proxy-common.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -8,14 +8,30 @@ import type { TextDoc } from './text.js';
  * reason, resource alerts and HAProxy's built-in error pages.
  */
 
-const KEYS = ['haproxy', '/', 'nosrv', 'no server available', 'is down', 'layer4', 'layer6', 'layer7', 'fd limit', 'maximum connection limit',
-  'no server is available', "didn't respond in time", 'invalid or incomplete response', 'administrative rules', 'too many requests in a given'];
+const KEYS = [
+  'haproxy',
+  '/',
+  'nosrv',
+  'no server available',
+  'is down',
+  'layer4',
+  'layer6',
+  'layer7',
+  'fd limit',
+  'maximum connection limit',
+  'no server is available',
+  "didn't respond in time",
+  'invalid or incomplete response',
+  'administrative rules',
+  'too many requests in a given',
+];
 
 /** HTTP log: `0/0/3/-1/600004 504 198 - - sH-- 1757/1757/11/0/0`. */
 const HTTP_LOG =
   /(?:^|[ \t\n])(-?\d{1,9})\/(-?\d{1,9})\/(-?\d{1,9})\/(-?\d{1,9})\/(\+?\d{1,10})[ \t]{1,3}(-?\d{1,3})[ \t]{1,3}\+?\d{1,15}[ \t]{1,3}[^\s]{1,300}[ \t]{1,3}[^\s]{1,300}[ \t]{1,3}([A-Za-z-]{4})[ \t]{1,3}\d{1,9}\/\d{1,9}\/\d{1,9}\/\d{1,9}\/\+?\d{1,9}/g;
 /** TCP log: `0/0/5007 212 -- 0/0/0/0/3`. */
-const TCP_LOG = /(?:^|[ \t\n])(-?\d{1,9})\/(-?\d{1,9})\/(\+?\d{1,10})[ \t]{1,3}\+?\d{1,15}[ \t]{1,3}([A-Za-z-]{2})[ \t]{1,3}\d{1,9}\/\d{1,9}\/\d{1,9}\/\d{1,9}\/\+?\d{1,9}/g;
+const TCP_LOG =
+  /(?:^|[ \t\n])(-?\d{1,9})\/(-?\d{1,9})\/(\+?\d{1,10})[ \t]{1,3}\+?\d{1,15}[ \t]{1,3}([A-Za-z-]{2})[ \t]{1,3}\d{1,9}\/\d{1,9}\/\d{1,9}\/\d{1,9}\/\+?\d{1,9}/g;
 /** A termination state printed alone by a custom log-format (`… 3 CC-- 4 1 0 …`); only read when the text names HAProxy. */
 const LONE_STATE = /\b([CSPLRIDUKcs][RQCHDLT](?:--|[NIDVEOU]-|-[NIPRDVU]))/g;
 /** A two-letter state quoted in prose: "logged as 503 and status `sQ`". */
@@ -24,9 +40,11 @@ const QUOTED_STATE = /[`'"]([CSPLRIDUKcs][RQCHDLT])(?:--)?[`'"]/g;
 const NOSRV = /<NOSRV>/g;
 const NO_SERVER = /\bbackend '?[^\s']{1,200}'? has no server available!/g;
 const SERVER_DOWN = /\bServer [^\s]{1,300} is DOWN\b([^\n]{0,400})/g;
-const GOING_DOWN_DNS = /\bis going DOWN for maintenance \((?:DNS NX|DNS timeout|DNS refused|unspecified DNS error|DNS no answer)[^)\n]{0,20}\)/g;
+const GOING_DOWN_DNS =
+  /\bis going DOWN for maintenance \((?:DNS NX|DNS timeout|DNS refused|unspecified DNS error|DNS no answer)[^)\n]{0,20}\)/g;
 /** A health-check reason outside a DOWN line (stats page `lastChk`, pasted fragments). */
-const CHECK_REASON = /\bLayer(?:4 connection problem|4 timeout|6 invalid response|7 timeout|7 invalid response)\b(?:[:,][ \t]{0,2}(?:info: )?["“]?([^"”\n]{1,80}))?/g;
+const CHECK_REASON =
+  /\bLayer(?:4 connection problem|4 timeout|6 invalid response|7 timeout|7 invalid response)\b(?:[:,][ \t]{0,2}(?:info: )?["“]?([^"”\n]{1,80}))?/g;
 const RESOURCE = /\b(?:reached (?:process|system) FD limit|reached the configured maximum connection limit|reached system memory limit)\b/g;
 
 /** HAProxy's built-in error pages (http_err_msgs): body sentence → status and meaning. */
@@ -53,7 +71,12 @@ const PAGES: readonly { key: string; re: RegExp; status: string; context?: strin
     name: 'proxy.upstream_error',
     value: 'invalid_header',
   },
-  { key: 'request forbidden by administrative rules', re: /\bRequest forbidden by administrative rules\b/gi, status: '403', name: 'access.denied_rule' },
+  {
+    key: 'request forbidden by administrative rules',
+    re: /\bRequest forbidden by administrative rules\b/gi,
+    status: '403',
+    name: 'access.denied_rule',
+  },
   {
     key: 'too many requests in a given amount of time',
     re: /\bYou have sent too many requests in a given amount of time\b/gi,
@@ -67,12 +90,33 @@ type Effect = readonly [name: string, value?: string];
 
 /** Termination state (first two characters) → what it says (HAProxy configuration manual, "Session state at disconnection"). */
 const STATES: Readonly<Record<string, readonly Effect[]>> = {
-  SC: [['proxy.upstream_error', 'connection_refused'], ['proxy.upstream_phase', 'connecting']],
-  sC: [['proxy.upstream_error', 'connect_timeout'], ['proxy.upstream_phase', 'connecting'], ['timing.near_timeout', 'haproxy_timeout_connect']],
-  SH: [['proxy.upstream_error', 'prematurely_closed'], ['proxy.upstream_phase', 'reading_response_header']],
-  sH: [['proxy.upstream_error', 'read_timeout'], ['proxy.upstream_phase', 'reading_response_header'], ['timing.near_timeout', 'haproxy_timeout_server']],
-  SD: [['proxy.upstream_error', 'reset'], ['proxy.upstream_phase', 'reading_response_body']],
-  sD: [['proxy.upstream_error', 'read_timeout'], ['proxy.upstream_phase', 'reading_response_body'], ['timing.near_timeout', 'haproxy_timeout_server']],
+  SC: [
+    ['proxy.upstream_error', 'connection_refused'],
+    ['proxy.upstream_phase', 'connecting'],
+  ],
+  sC: [
+    ['proxy.upstream_error', 'connect_timeout'],
+    ['proxy.upstream_phase', 'connecting'],
+    ['timing.near_timeout', 'haproxy_timeout_connect'],
+  ],
+  SH: [
+    ['proxy.upstream_error', 'prematurely_closed'],
+    ['proxy.upstream_phase', 'reading_response_header'],
+  ],
+  sH: [
+    ['proxy.upstream_error', 'read_timeout'],
+    ['proxy.upstream_phase', 'reading_response_header'],
+    ['timing.near_timeout', 'haproxy_timeout_server'],
+  ],
+  SD: [
+    ['proxy.upstream_error', 'reset'],
+    ['proxy.upstream_phase', 'reading_response_body'],
+  ],
+  sD: [
+    ['proxy.upstream_error', 'read_timeout'],
+    ['proxy.upstream_phase', 'reading_response_body'],
+    ['timing.near_timeout', 'haproxy_timeout_server'],
+  ],
   sQ: [['limit.overload'], ['timing.near_timeout', 'haproxy_timeout_queue']],
   SQ: [['limit.overload']],
   CC: [['client.closed']],
@@ -116,11 +160,13 @@ function extract(doc: TextDoc): SignalSink {
     const two = raw.slice(0, 2);
     if (two.startsWith('-') || !/^[CSPLRIDUKcs][RQCHDLT-]$/.test(two)) return false;
     sink.add('haproxy.termination', two, start, end);
+    // SC with <NOSRV>: no server was even tried because none is up (not a refused connection).
+    if (two === 'SC' && text.slice(...lineBounds(text, start)).includes('<NOSRV>')) {
+      sink.add('proxy.upstream_error', 'no_live_upstreams', start, end);
+      return true;
+    }
     for (const [name, value] of STATES[two] ?? []) sink.add(name, value, start, end);
     if (two === 'PR' && status === 403) sink.add('access.denied_rule', undefined, start, end);
-    if (two === 'SC' && status === 503 && text.slice(...lineBounds(text, start)).includes('<NOSRV>')) {
-      sink.add('proxy.upstream_error', 'no_live_upstreams', start, end);
-    }
     return true;
   };
   const timing = (tt: string | undefined, start: number, end: number) => {
@@ -142,7 +188,7 @@ function extract(doc: TextDoc): SignalSink {
     const status = Number(m[6]);
     logs++;
     seen(start);
-    if (isKnownStatus(status)) sink.add('http.status', String(status), start, end);
+    addStatus(sink, String(status), start, end);
     state(m[7] ?? '', status, start, end);
     timing(m[5], start, end);
   });
@@ -220,7 +266,7 @@ function extract(doc: TextDoc): SignalSink {
     if (!lower.includes(p.key) || (p.context && !lower.includes(p.context))) continue;
     eachMatch(p.re, text, (m) => {
       const end = m.index + m[0].length;
-      sink.add('http.status', p.status, m.index, end);
+      addStatus(sink, p.status, m.index, end);
       sink.add('http.body.error_page', undefined, m.index, end);
       if (p.name) sink.add(p.name, p.value, m.index, end);
       seen(m.index);
@@ -230,6 +276,21 @@ function extract(doc: TextDoc): SignalSink {
   if (productAt !== undefined) sink.once('http.server', 'haproxy', ...lineBounds(text, productAt));
   return sink;
 }
+
+/** The regexes this extractor runs over the whole text (for the conformance suite). */
+export const HAPROXY_PATTERNS: readonly RegExp[] = [
+  HTTP_LOG,
+  TCP_LOG,
+  LONE_STATE,
+  QUOTED_STATE,
+  NOSRV,
+  NO_SERVER,
+  SERVER_DOWN,
+  GOING_DOWN_DNS,
+  CHECK_REASON,
+  RESOURCE,
+  ...PAGES.map((p) => p.re),
+];
 
 export const haproxyExtractor: Extractor = {
   name: 'haproxy',

@@ -1,5 +1,5 @@
 import type { Extractor } from './extractor.js';
-import { atLineEnd, atLineStart, eachMatch, hasAny, isKnownStatus, SignalSink } from './proxy-common.js';
+import { addStatus, atLineEnd, atLineStart, eachMatch, hasAny, SignalSink } from './proxy-common.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -83,14 +83,25 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: 'response{', re: /\bResponse\{protocol=[^,\n]{1,20}, code=([1-5]\d\d)\b/g },
   // HTTP/2 pseudo-header in Envoy/nghttp debug output: ':status', '401'
   { key: ':status', re: /:status['"]?,?[ \t]{0,3}['"]?([1-5]\d\d)\b/g },
+  // Traefik's JSON access log: "DownstreamStatus": 499, "OriginStatus": 502
+  { key: 'status"', re: /\b(?:Downstream|Origin)Status["']?[ \t]{0,2}:[ \t]{0,2}([1-5]\d\d)\b/g },
+  // Error-page titles and headings that start with the code: <title>504 GAEProxy Proxy Time out</title>
+  { key: '<title>', re: /<title>[ \t]{0,4}([1-5]\d\d)\b/gi },
+  { key: '<h1>', re: /<h1>[ \t]{0,4}([1-5]\d\d)\b/gi },
+  // Chinese: 状态码 431, 返回 502, 报 504, 431请求失败, 502 错误
+  { key: '', re: /(?:状态码|返回码|响应码|返回|报错?|出现)[:：]?[ \t]{0,2}([1-5]\d\d)\b/g },
+  { key: '', re: /\b([45]\d\d)[ \t]{0,2}(?:错误|请求失败|异常|报错)/g },
 ];
 
 /** Verbs that report a status: "returned 503", "got 429", "responded with a 502". 4xx/5xx only. */
 const VERB_STATUS =
   /\b(?:returned|returns|got|received|responded with|responds with|respond with|answered|answers|fails? with|failed with)(?: an?| the)?(?: HTTP)?(?: status)?(?: code)?:?[ \t]([45]\d\d)\b([^\n]{0,12})/gi;
-/** Words after a number that make it a count, not a status ("got 500 rows"). */
-const COUNT_WORD =
-  /^[ \t]?(?:ms|s|sec|secs|seconds?|minutes?|hours?|days?|bytes?|b|kb|mb|gb|%|items?|rows?|records?|results?|times|users?|customers?|files?|lines?|requests|errors|messages|points|more|of|out)\b/i;
+/**
+ * What may follow a status after such a verb: the end, punctuation, or a word of an HTTP sentence
+ * ("got a 502 error", "returned 503 from the proxy", "got 429."); anything else is a count ("got 500 new followers").
+ */
+const AFTER_VERB_STATUS =
+  /^(?:$|[ \t]?[.,;:!?)\]"'`(]|[ \t](?:errors?|status|response|responses|from|when|for|on|at|in|after|with|and|but|then|code|instead|back|again|twice|sometimes|intermittently|randomly|http|bad|forbidden|unauthorized|not|service|gateway|too|internal|proxy|request|page|timeout|gateway)\b)/i;
 
 /**
  * Product-identifying headers and Retry-After. The header must start its line (raw, curl's `< `,
@@ -143,8 +154,8 @@ const CENTER_FOOTER = /<center>[ \t]{0,4}(nginx|openresty|tengine|cloudflare|aws
 const BARE_FOOTER = /\b(nginx|openresty|tengine)(?:\/[\d.]{1,20})?(?:[ \t]{1,2}\([^)\n]{1,40}\))?/g;
 const APACHE_FOOTER = /\bApache(?:\/[\d.]{1,12})?(?: \([^)\n]{1,40}\))? Server at [^\s<]{1,253} Port \d{1,5}/g;
 
-/** Default error pages of Apache, IIS and Go/Caddy, with what they say. */
-const PAGES: readonly { key: string; re: RegExp; status?: string; server?: string; name?: string; value?: string }[] = [
+/** Default error pages of Apache, IIS and Go, and log wording that names Traefik or Caddy, with what they say. */
+const PAGES: readonly { key: string; re: RegExp; status?: string; server?: string; log?: boolean; name?: string; value?: string }[] = [
   {
     key: 'the proxy server received an invalid',
     re: /\bThe proxy server received an invalid\s{1,4}response from an upstream server\b/gi,
@@ -205,6 +216,11 @@ const PAGES: readonly { key: string; re: RegExp; status?: string; server?: strin
     server: 'iis',
     name: 'limit.header',
   },
+  // Traefik's forwarder log: msg="'502 Bad Gateway' caused by: dial tcp 10.0.0.5:80: connect: connection refused"
+  { key: "' caused by: ", re: /'[1-5]\d\d [A-Z][A-Za-z -]{2,40}' caused by: /g, server: 'traefik', log: true },
+  // Caddy's JSON logs: {"level":"error","logger":"http.log.error",…} / "http.handlers.reverse_proxy"
+  { key: 'http.log.error', re: /"logger":[ \t]{0,2}"http\.log\.error/g, server: 'caddy', log: true },
+  { key: 'http.handlers.reverse_proxy', re: /"logger":[ \t]{0,2}"http\.handlers\.reverse_proxy"/g, server: 'caddy', log: true },
   {
     key: 'web server received an invalid response while acting as a gateway',
     re: /\b502 - Web server received an invalid response while acting as a gateway or proxy server\b/gi,
@@ -213,25 +229,13 @@ const PAGES: readonly { key: string; re: RegExp; status?: string; server?: strin
   },
 ];
 
+/** A field name only Traefik's JSON access log uses. */
+const TRAEFIK_FIELD = /"DownstreamStatus"/g;
+
 /** A CONNECT request to an authority-form target: `CONNECT registry.example.com:443`. */
 const CONNECT_LINE = /\bCONNECT[ \t]{1,4}[A-Za-z0-9._\-[\]:]{1,260}:\d{1,5}\b/g;
 /** Any CONNECT / OPTIONS request line: `CONNECT host:port HTTP/1.1`, `"OPTIONS /api HTTP/1.1"`. */
 const METHOD_LINE = /\b(CONNECT|OPTIONS)[ \t]{1,4}[^\s"]{1,2048}[ \t]{1,4}HTTP\/\d/g;
-
-/** What a status implies beyond itself (see the catalogue's descriptions). */
-const STATUS_IMPLIES: Readonly<Record<string, string>> = {
-  '407': 'proxy.auth_required',
-  '413': 'limit.body',
-  '429': 'limit.rate',
-  '431': 'limit.header',
-  '494': 'limit.header',
-  '499': 'client.closed',
-};
-
-const KEYS = ['http', 'status', 'response', ' error', 'server', 'via:', 'retry-after', 'cf-ray', 'x-squid-error', 'x-envoy-', 'x-kong-',
-  'x-served-by', '<center>', 'nginx', 'openresty', 'tengine', 'apache', 'connect', 'options', 'gateway', 'unavailable', 'too many requests',
-  ' with ', 'returned', 'got ', 'received', ':status', 'code=',
-];
 
 function productOf(value: string, table: readonly [string, string | undefined][]): { found: boolean; product?: string } {
   const v = value.toLowerCase();
@@ -242,21 +246,19 @@ function productOf(value: string, table: readonly [string, string | undefined][]
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'http');
   const { text, lower } = doc;
-  if (!hasAny(lower, KEYS)) return sink;
 
-  const status = (code: string | undefined, start: number, end: number) => {
-    if (code === undefined || !isKnownStatus(Number(code))) return;
-    sink.add('http.status', code, start, end);
-    const implied = STATUS_IMPLIES[code];
-    if (implied) sink.add(implied, undefined, start, end);
-  };
+  const status = (code: string | undefined, start: number, end: number) => addStatus(sink, code, start, end);
   const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
 
   if (lower.includes('http/')) eachMatch(STATUS_LINE, text, (m) => status(m[1], ...at(m)));
 
   eachMatch(STATUS_PHRASE, text, (m) => {
     const code = m[1] ?? '';
-    const phrase = (m[2] ?? '').toLowerCase().replace(/[ \t]{1,4}/g, ' ').replace('time out', 'time-out').replace('timeout', 'time-out');
+    const phrase = (m[2] ?? '')
+      .toLowerCase()
+      .replace(/[ \t]{1,4}/g, ' ')
+      .replace('time out', 'time-out')
+      .replace('timeout', 'time-out');
     const allowed = PHRASES[code]?.map((p) => p.replace('timeout', 'time-out'));
     // "502 error", "403 ERROR": any 4xx/5xx; otherwise the phrase must be the code's own.
     if (phrase === 'error' ? !/^[45]/.test(code) : !allowed?.includes(phrase)) return;
@@ -265,7 +267,8 @@ function extract(doc: TextDoc): SignalSink {
 
   if (hasAny(lower, ['bad gateway', 'gateway time', 'service unavailable', 'too many requests'])) {
     eachMatch(LONE_PHRASE, text, (m) => {
-      if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t.', 4)) status(LONE_STATUS[(m[1] ?? '').toLowerCase()], ...at(m));
+      if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t.', 4))
+        status(LONE_STATUS[(m[1] ?? '').toLowerCase()], ...at(m));
     });
   }
 
@@ -275,10 +278,11 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   eachMatch(VERB_STATUS, text, (m) => {
-    if (COUNT_WORD.test(m[2] ?? '')) return;
+    if (!AFTER_VERB_STATUS.test(m[2] ?? '')) return;
     status(m[1], m.index, m.index + m[0].length - (m[2] ?? '').length);
   });
 
+  if (lower.includes('downstreamstatus')) eachMatch(TRAEFIK_FIELD, text, (m) => sink.once('http.server', 'traefik', ...at(m)));
   if (hasAny(lower, HEADER_KEYS)) {
     eachMatch(HEADER, text, (m) => {
       if (!atLineStart(text, m.index, '<>*- \t', 6)) return;
@@ -321,7 +325,8 @@ function extract(doc: TextDoc): SignalSink {
   if (lower.includes('<center>')) eachMatch(CENTER_FOOTER, text, (m) => footer(footerProduct(m[1] ?? ''), m));
   if (hasAny(lower, ['nginx', 'openresty', 'tengine'])) {
     eachMatch(BARE_FOOTER, text, (m) => {
-      if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t', 4)) sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
+      if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t', 4))
+        sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
     });
   }
   if (lower.includes(' server at ')) eachMatch(APACHE_FOOTER, text, (m) => footer('apache', m));
@@ -330,7 +335,8 @@ function extract(doc: TextDoc): SignalSink {
     if (!lower.includes(p.key)) continue;
     eachMatch(p.re, text, (m) => {
       if (p.status) status(p.status, ...at(m));
-      if (p.server) footer(p.server, m);
+      if (p.server && p.log) sink.add('http.server', p.server, ...at(m));
+      else if (p.server) footer(p.server, m);
       if (p.name) sink.add(p.name, p.value, ...at(m));
     });
   }
@@ -339,6 +345,23 @@ function extract(doc: TextDoc): SignalSink {
   if (lower.includes('connect') || lower.includes('options')) eachMatch(METHOD_LINE, text, (m) => sink.add('http.method', m[1], ...at(m)));
   return sink;
 }
+
+/** The regexes this extractor runs over the whole text (for the conformance suite). */
+export const HTTP_PATTERNS: readonly RegExp[] = [
+  STATUS_LINE,
+  STATUS_PHRASE,
+  LONE_PHRASE,
+  ...QUOTED_STATUS.map((q) => q.re),
+  VERB_STATUS,
+  HEADER,
+  CENTER_FOOTER,
+  BARE_FOOTER,
+  APACHE_FOOTER,
+  ...PAGES.map((p) => p.re),
+  TRAEFIK_FIELD,
+  CONNECT_LINE,
+  METHOD_LINE,
+];
 
 export const httpExtractor: Extractor = {
   name: 'http',

@@ -1,5 +1,15 @@
 import type { Extractor } from './extractor.js';
-import { eachMatch, formatSeconds, hasAny, isKnownStatus, lineBounds, nearTimeout, SignalSink, type TimeoutMark } from './proxy-common.js';
+import {
+  addStatus,
+  eachMatch,
+  formatSeconds,
+  hasAny,
+  isKnownStatus,
+  lineBounds,
+  nearTimeout,
+  SignalSink,
+  type TimeoutMark,
+} from './proxy-common.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -81,11 +91,8 @@ function extract(doc: TextDoc): SignalSink {
     const le = m.index + m[0].length;
     const status = m[2] ?? '';
     if (!isKnownStatus(Number(status))) return;
-    sink.add('http.status', status, ls, le);
-    if (status === '499') {
-      sink.add('client.closed', undefined, ls, le);
-      saw499 = true;
-    }
+    addStatus(sink, status, ls, le);
+    if (status === '499') saw499 = true;
     const rest = INGRESS_REST.exec(m[3] ?? '');
     if (rest) {
       ingressAt ??= ls;
@@ -123,6 +130,9 @@ function extract(doc: TextDoc): SignalSink {
   }
   return sink;
 }
+
+/** The regexes this extractor runs over the whole text (for the conformance suite). */
+export const INGRESS_PATTERNS: readonly RegExp[] = [REQUEST, NAMED_TIME, NO_ENDPOINTS];
 
 export const ingressExtractor: Extractor = {
   name: 'ingress',

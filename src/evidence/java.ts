@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -14,7 +15,7 @@ export const javaExtractor: Extractor = {
   name: 'java',
   reads: 'Java exceptions and stack traces (java.net, javax.net.ssl, HttpClient, OkHttp, Netty, Spring, Tomcat)',
   extract(doc: TextDoc): Signal[] {
-    return refine(doc, runRules(doc, RULES, 'java'));
+    return refine(doc, runRules(doc, active(doc), 'java'));
   },
 };
 
@@ -32,11 +33,15 @@ const NET_UNREACHABLE = /\bSocketException: Network is unreachable\b/g;
 const RESET = /\b(?:SocketException|SSLException|IOException|ConnectionResetException)(?:: [A-Za-z.]{0,60}Exception)?: Connection reset\b/g;
 const BROKEN_PIPE = /\b(?:SocketException|IOException)(?:: [A-Za-z.]{0,60}Exception)?: Broken pipe\b/g;
 const CLIENT_ABORT = /\bClientAbortException\b/g;
-const NO_RESPONSE = /\bNoHttpResponseException: [^\s]{1,255} failed to respond\b|\bPrematureCloseException: Connection prematurely closed BEFORE response\b/g;
-const UNEXPECTED_EOF = /\bunexpected end of stream on\b|\bEOFException: \\n not found\b|\bPrematureCloseException: Connection prematurely closed DURING response\b/g;
+const NO_RESPONSE =
+  /\bNoHttpResponseException: [^\s]{1,255} failed to respond\b|\bPrematureCloseException: Connection prematurely closed BEFORE response\b/g;
+const UNEXPECTED_EOF =
+  /\bunexpected end of stream on\b|\bEOFException: \\n not found\b|\bPrematureCloseException: Connection prematurely closed DURING response\b/g;
 
-const PKIX = /\bPKIX path building failed\b|\bunable to find valid certification path to requested target\b|\bSunCertPathBuilderException\b/g;
-const EXPIRED = /\bCertificateExpiredException\b|\bPKIX path validation failed: [^\n]{0,120}?(?:timestamp check failed|validity check failed)/g;
+const PKIX =
+  /\bPKIX path building failed\b|\bunable to find valid certification path to requested target\b|\bSunCertPathBuilderException\b/g;
+const EXPIRED =
+  /\bCertificateExpiredException\b|\bPKIX path validation failed: [^\n]{0,120}?(?:timestamp check failed|validity check failed)/g;
 const NOT_YET_VALID = /\bCertificateNotYetValidException\b/g;
 const NAME_MISMATCH =
   /\bNo subject alternative (?:DNS )?names? (?:matching|present)\b|\bNo name matching [^\s]{1,255} found\b|\bdoesn't match any of the subject alternative names\b|\bCertificate for <[^>\s]{1,255}> doesn't match any of the subject\b|\bdoes not match the certificate subject provided by the peer\b|\bSSLPeerUnverifiedException: Hostname [^\s]{1,255} not verified\b/g;
@@ -47,17 +52,21 @@ const HANDSHAKE_CLOSED = /\bRemote host (?:terminated the handshake|closed conne
 const PLAINTEXT = /\bUnrecognized SSL message, plaintext connection\?|\bUnsupported or unrecognized SSL message\b/g;
 const TUNNEL = /\bUnable to tunnel through proxy\. Proxy returns "HTTP\/\d(?:\.\d)? (\d{3})/g;
 const TUNNEL_407 = /\bUnable to tunnel through proxy\. Proxy returns "HTTP\/\d(?:\.\d)? 407\b/g;
-const SPRING_STATUS = /\b(?:WebClientResponseException|HttpServerErrorException|HttpClientErrorException|UnknownHttpStatusCodeException)(?:\$[A-Za-z]{1,40})?: (\d{3})\b/g;
-const FEIGN_STATUS = /\bFeignException(?:\$[A-Za-z]{1,40})?: \[(\d{3})\]/g;
+const SPRING_STATUS =
+  /\b(?:WebClientResponseException|HttpServerErrorException|HttpClientErrorException|UnknownHttpStatusCodeException)(?:\$[A-Za-z]{1,40})?: (\d{3})\b/g;
+const FEIGN_STATUS = /\bFeignException(?:\$[A-Za-z]{1,40})?: (?:\[(\d{3})[\] ]|status (\d{3}) reading )/g;
 const OKHTTP_STATUS = /\bResponse\{protocol=[^,\n]{1,20}, code=(\d{3}),/g;
 const TOMCAT = /\borg\.apache\.(?:coyote|catalina|tomcat)\.|\bApache Tomcat\/\d/g;
 const HEADER_TOO_LARGE = /\bRequest header is too large\b/g;
-const BODY_TOO_LARGE = /\b(?:MaxUploadSizeExceededException|SizeLimitExceededException|FileSizeLimitExceededException)\b|\bMaximum upload size exceeded\b/g;
+const BODY_TOO_LARGE =
+  /\b(?:MaxUploadSizeExceededException|SizeLimitExceededException|FileSizeLimitExceededException)\b|\bMaximum upload size exceeded\b/g;
 const CIRCUIT_OPEN =
-  /\bshort-circuited and (?:no )?fallback\b|\bHystrix circuit short-circuited and is OPEN\b|\bCallNotPermittedException: CircuitBreaker '[^'\n]{1,100}' is (?:OPEN|FORCED_OPEN)\b|\bRejectedExecutionException\b|\bBulkheadFullException\b/g;
-const WS_UPGRADE = /\bHandshake failed due to invalid Upgrade header\b|\bInvalid 'Upgrade' header\b|\bCan \"Upgrade\" only to \"WebSocket\"/g;
-const CSRF = /\bInvalid CSRF [Tt]oken\b|\bCould not verify the provided CSRF token\b|\bMissingCsrfTokenException\b|\bInvalidCsrfTokenException\b/g;
-const RATE_LIMITER = /\bRequestNotPermitted: RateLimiter '[^'\n]{1,100}' does not permit further calls\b/g;
+  /\bshort-circuited and (?:no )?fallback\b|\bHystrix circuit short-circuited and is OPEN\b|\bRejectedExecutionException\b|\bBulkheadFullException\b/g;
+const BREAKER_OPEN = /\bCallNotPermittedException: CircuitBreaker '[^'\n]{1,60}' is (?:OPEN|FORCED_OPEN)\b/g;
+const WS_UPGRADE = /\bHandshake failed due to invalid Upgrade header\b|\bInvalid 'Upgrade' header\b|\bCan "Upgrade" only to "WebSocket"/g;
+const CSRF =
+  /\bInvalid CSRF [Tt]oken\b|\bCould not verify the provided CSRF token\b|\bMissingCsrfTokenException\b|\bInvalidCsrfTokenException\b/g;
+const RATE_LIMITER = /\bRequestNotPermitted: RateLimiter '[^'\n]{1,60}' does not permit further calls\b/g;
 
 const num = (m: RegExpExecArray) => m[1];
 
@@ -81,7 +90,12 @@ const RULES: readonly Rule[] = [
   { key: 'sockettimeoutexception: timeout', re: READ_TIMED_OUT, name: 'net.error', value: 'read_timeout' },
   { key: 'readtimeoutexception', re: READ_TIMED_OUT, name: 'net.error', value: 'read_timeout' },
   { key: 'did not observe any item', re: TIMEOUT, name: 'net.error', value: 'timeout' },
-  { key: 'unknownhostexception', re: UNKNOWN_HOST, name: 'net.error', value: (m) => (/temporary failure in name resolution/i.test(m[0]) ? 'dns_temporary' : 'dns_not_found') },
+  {
+    key: 'unknownhostexception',
+    re: UNKNOWN_HOST,
+    name: 'net.error',
+    value: (m) => (/temporary failure in name resolution/i.test(m[0]) ? 'dns_temporary' : 'dns_not_found'),
+  },
   { key: 'unknownhostexception', re: UNKNOWN_HOST, name: 'net.phase', value: 'dns' },
   { key: 'noroutetohostexception', re: NO_ROUTE, name: 'net.error', value: 'host_unreachable' },
   { key: 'network is unreachable', re: NET_UNREACHABLE, name: 'net.error', value: 'network_unreachable' },
@@ -117,20 +131,22 @@ const RULES: readonly Rule[] = [
   { key: 'unable to tunnel through proxy', re: TUNNEL, name: 'proxy.forward' },
   { key: 'unable to tunnel through proxy', re: TUNNEL_407, name: 'proxy.auth_required' },
   { key: 'exception', re: SPRING_STATUS, name: 'http.status', value: num },
-  { key: 'feignexception', re: FEIGN_STATUS, name: 'http.status', value: num },
+  { key: 'feignexception', re: FEIGN_STATUS, name: 'http.status', value: (m) => m[1] ?? m[2] },
   { key: 'response{protocol=', re: OKHTTP_STATUS, name: 'http.status', value: num },
   { key: 'org.apache.', re: TOMCAT, name: 'http.server', value: 'tomcat' },
   { key: 'apache tomcat/', re: TOMCAT, name: 'http.server', value: 'tomcat' },
   { key: 'request header is too large', re: HEADER_TOO_LARGE, name: 'limit.header' },
   { key: 'exceeded', re: BODY_TOO_LARGE, name: 'limit.body' },
   { key: 'short-circuited', re: CIRCUIT_OPEN, name: 'limit.overload' },
-  { key: 'circuitbreaker', re: CIRCUIT_OPEN, name: 'limit.overload' },
+  { key: 'circuitbreaker', re: BREAKER_OPEN, name: 'limit.overload' },
   { key: 'rejectedexecutionexception', re: CIRCUIT_OPEN, name: 'limit.overload' },
   { key: 'bulkheadfullexception', re: CIRCUIT_OPEN, name: 'limit.overload' },
   { key: 'ratelimiter', re: RATE_LIMITER, name: 'limit.rate' },
   { key: 'upgrade', re: WS_UPGRADE, name: 'ws.upgrade_failed' },
   { key: 'csrf', re: CSRF, name: 'access.csrf' },
 ];
+
+const active = keyGate(RULES);
 
 /** Regexes of this extractor, for the linear-time tests. */
 export const JAVA_PATTERNS: readonly RegExp[] = [...new Set(RULES.map((r) => r.re))];
@@ -151,18 +167,13 @@ function connectReason(text: string): string | undefined {
  * "Unrecognized SSL message" on a server (a TLS listener that received plain HTTP) means
  * http_to_https_port rather than a client talking TLS to a plain port.
  */
-const SERVER_SIDE_TLS = /sun\.net\.httpserver|SSLEngineImpl\.unwrap|Could not send response to the client|NanoHTTPD|org\.apache\.tomcat\.util\.net/;
+const SERVER_SIDE_TLS =
+  /sun\.net\.httpserver|SSLEngineImpl\.unwrap|Could not send response to the client|NanoHTTPD|org\.apache\.tomcat\.util\.net/;
 
 function refine(doc: TextDoc, signals: Signal[]): Signal[] {
   const serverSide = signals.some((s) => s.name === 'tls.error' && s.value === 'wrong_version_number') && SERVER_SIDE_TLS.test(doc.text);
-  const out = serverSide ? signals.map((s) => (s.name === 'tls.error' && s.value === 'wrong_version_number' ? { ...s, value: 'http_to_https_port' } : s)) : signals;
-  const phased = out.some((s) => s.name === 'net.error' && (s.value === 'connect_timeout' || s.value === 'read_timeout'));
-  const seen = new Set<string>();
-  return out.filter((s) => {
-    if (phased && s.name === 'net.error' && s.value === 'timeout') return false;
-    const k = s.name === 'http.server' ? signalKey(s) : `${signalKey(s)}@${s.line ?? 0}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  const out = serverSide
+    ? signals.map((s) => (s.name === 'tls.error' && s.value === 'wrong_version_number' ? { ...s, value: 'http_to_https_port' } : s))
+    : signals;
+  return tidy(out, { oncePerText: ['http.server'] });
 }

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { redact, trusted } from '../security/redact.js';
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, lineOf, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -21,7 +22,7 @@ export const jwtExtractor: Extractor = {
   name: 'jwt',
   reads: 'JWTs (decoded, never verified) and auth error messages, WWW-Authenticate challenges',
   extract(doc: TextDoc): Signal[] {
-    return unique([...tokens(doc), ...challenges(doc), ...runRules(doc, RULES, 'jwt')]);
+    return tidy([...tokens(doc), ...challenges(doc), ...runRules(doc, active(doc), 'jwt')]);
   },
 };
 
@@ -35,8 +36,6 @@ export const JWT_LIMITS = {
   claimChars: 120,
 } as const;
 
-const TOKEN = /\beyJ[A-Za-z0-9_-]{5,4096}\.[A-Za-z0-9_-]{2,16384}\.?[A-Za-z0-9_-]{0,4096}/g;
-
 interface Decoded {
   readonly header: Record<string, unknown>;
   readonly payload?: Record<string, unknown>;
@@ -44,16 +43,15 @@ interface Decoded {
 
 function tokens(doc: TextDoc): Signal[] {
   const out: Signal[] = [];
-  if (!doc.text.includes('eyJ')) return out;
   const seen = new Set<string>();
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(doc.text); m !== null && seen.size < JWT_LIMITS.maxTokens; m = TOKEN.exec(doc.text)) {
-    if (seen.has(m[0])) continue;
-    seen.add(m[0]);
-    const line = doc.lineOf(m.index);
+  for (const { token, index } of candidates(doc.text)) {
+    if (seen.has(token)) continue;
+    seen.add(token);
+    if (seen.size > JWT_LIMITS.maxTokens) break;
+    const line = doc.lineOf(index);
     const emit = (name: string, value: string | undefined, excerpt: string) =>
       out.push({ name, ...(value === undefined ? {} : { value }), excerpt: trusted(excerpt), source: 'jwt', line });
-    const decoded = decode(m[0]);
+    const decoded = decode(token);
     if (!decoded) {
       emit('jwt.malformed', undefined, 'a JWT-like token whose header or payload does not decode (bad base64url or JSON)');
       continue;
@@ -84,6 +82,51 @@ function tokens(doc: TextDoc): Signal[] {
     if (iat !== undefined && iat - now > leeway) emit('jwt.iat_future', duration(iat - now), excerpt);
   }
   return out;
+}
+
+/**
+ * Tokens shaped `eyJ<header>.<payload>[.<signature>]`, found by a single forward scan (each
+ * character is read a bounded number of times, whatever the input): a run of base64url characters
+ * is consumed whole, so a long blob is skipped rather than re-scanned from every "eyJ" inside it.
+ */
+function* candidates(text: string): Generator<{ token: string; index: number }> {
+  for (let from = 0; ;) {
+    const i = text.indexOf('eyJ', from);
+    if (i < 0) return;
+    const headerEnd = runEnd(text, i);
+    from = headerEnd;
+    if (i > 0 && isWordChar(text.charCodeAt(i - 1))) continue;
+    const headerLength = headerEnd - i;
+    if (headerLength < 8 || headerLength > 4099 || text.charCodeAt(headerEnd) !== DOT) continue;
+    const payloadEnd = runEnd(text, headerEnd + 1);
+    from = payloadEnd;
+    const payloadLength = payloadEnd - headerEnd - 1;
+    if (payloadLength < 2 || payloadLength > 16384) continue;
+    let end = payloadEnd;
+    if (text.charCodeAt(payloadEnd) === DOT) {
+      const signatureEnd = runEnd(text, payloadEnd + 1);
+      from = signatureEnd;
+      if (signatureEnd - payloadEnd - 1 > 4096) continue;
+      end = signatureEnd;
+    }
+    yield { token: text.slice(i, end), index: i };
+  }
+}
+
+const DOT = 46;
+
+function isBase64Url(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95;
+}
+
+function isWordChar(c: number): boolean {
+  return isBase64Url(c) && c !== 45;
+}
+
+function runEnd(text: string, i: number): number {
+  let j = i;
+  while (j < text.length && isBase64Url(text.charCodeAt(j))) j++;
+  return j;
 }
 
 /** Header and payload as JSON objects, or undefined when either does not decode. JWE: header only. */
@@ -144,7 +187,7 @@ function claimText(v: unknown): string | undefined {
   return text.length > JWT_LIMITS.claimChars ? `${text.slice(0, JWT_LIMITS.claimChars)}…` : text;
 }
 
-const WWW_AUTHENTICATE = /\bwww-authenticate\b["']?\s{0,4}[:=,]\s{0,4}["']?\s{0,4}([A-Za-z][A-Za-z0-9_-]{1,30})/gi;
+const WWW_AUTHENTICATE = /\bwww-authenticate["']?[:=,] {0,2}["']?([A-Za-z]{2,12})/gi;
 const BARE_BEARER_ERROR = /\bBearer (?:realm="[^"\n]{0,300}", ?)?error="([a-z_]{2,40})"/g;
 const NEED_SCHEME = /\bUnable to authenticate, need: (Basic|Bearer|Digest|Negotiate|NTLM)\b/g;
 
@@ -167,7 +210,7 @@ function challenges(doc: TextDoc): Signal[] {
       if (scheme === 'bearer') bearerError(lineOf(m), emit);
     });
   }
-  if (lower.includes('error="')) {
+  if (lower.includes('bearer')) {
     each(BARE_BEARER_ERROR, (m, emit) => {
       const line = lineOf(m);
       if (/www-authenticate/i.test(line)) return;
@@ -206,7 +249,8 @@ const NOT_YET_VALID =
 const BAD_SIGNATURE =
   /\binvalid signature\b|\bInvalidSignatureError\b|\bsignature verification failed\b|\bSignatureException\b|\bSignatureVerificationException\b|\bSignatureInvalidException\b|\bsignature is invalid\b|\bJWSSignatureVerificationFailed\b|\bERR_JWS_SIGNATURE_VERIFICATION_FAILED\b|\bSecurityTokenInvalidSignatureException\b|\bSecurityTokenSignatureKeyNotFoundException\b|\bIDX105(?:01|03|11)\b|\bInvalid token signature\b|\bThe Token's Signature resulted invalid\b|\bJWT signature does not match\b/gi;
 const BAD_AUDIENCE =
-  /\bjwt audience invalid\b|\bInvalidAudienceError\b|\bInvalid audience\b|\bAudience doesn't match\b|\bThe audience (?:'[^'\n]{0,100}' )?is invalid\b|\bSecurityTokenInvalidAudienceException\b|\bIDX10214\b|\btoken has invalid audience\b|\bThe Claim 'aud' value doesn't contain the required audience\b|"aud" claim check failed|\bThe required audience is missing\b|\bAudience validation failed\b/gi;
+  /\bjwt audience invalid\b|\bInvalidAudienceError\b|\bInvalid audience\b|\bAudience doesn't match\b|\bThe audience is invalid\b|\bSecurityTokenInvalidAudienceException\b|\bIDX10214\b|\btoken has invalid audience\b|\bThe Claim 'aud' value doesn't contain the required audience\b|"aud" claim check failed|\bThe required audience is missing\b|\bAudience validation failed\b/gi;
+const BAD_AUDIENCE_NAMED = /\bThe audience '[^'\n]{0,100}' is invalid\b/gi;
 const BAD_ISSUER =
   /\bjwt issuer invalid\b|\bInvalidIssuerError\b|\bInvalid (?:token )?issuer\b|\btoken has invalid issuer\b|\bSecurityTokenInvalidIssuerException\b|\bIDX10205\b|\bThe Claim 'iss' value doesn't match\b|\bThe iss claim is not valid\b|"iss" claim check failed|\bIssuer validation failed\b/gi;
 const BAD_TOKEN =
@@ -218,7 +262,8 @@ const WRONG_SCHEME =
 const CLOCK_SKEW = /\bclock (?:skew|drift)\b|\bclocks? (?:are |is )?out of sync\b/gi;
 const SCOPE = /\binsufficient[_ ]scope\b/gi;
 const JJWT_EXPIRED = /\bJWT expired at [^\s]{10,40}\. Current time: [^\s]{10,40}, a difference of (\d{1,15}) milliseconds/gi;
-const JJWT_PREMATURE = /\bJWT must not be accepted before [^\s]{10,40}\. Current time: [^\s]{10,40}, a difference of (\d{1,15}) milliseconds/gi;
+const JJWT_PREMATURE =
+  /\bJWT must not be accepted before [^\s]{10,40}\. Current time: [^\s]{10,40}, a difference of (\d{1,15}) milliseconds/gi;
 
 /** Skew small enough to be clocks disagreeing rather than a token from the future. */
 const SKEW_MS = 5 * 60 * 1000;
@@ -227,8 +272,13 @@ const RULES: readonly Rule[] = [
   { key: 'expired', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
   { key: 'idx10223', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
   { key: 'token is not active', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
-  { key: 'exp', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
-  { key: 'not', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: '"exp"', re: EXPIRED, name: 'auth.error', value: 'token_expired' },
+  { key: 'not active', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'not yet valid', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'not valid yet', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'notbefore', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: 'immature', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
+  { key: '"nbf"', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
   { key: 'before', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
   { key: 'future', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
   { key: 'idx10222', re: NOT_YET_VALID, name: 'auth.error', value: 'token_not_yet_valid' },
@@ -236,10 +286,13 @@ const RULES: readonly Rule[] = [
   { key: 'signature', re: BAD_SIGNATURE, name: 'auth.error', value: 'invalid_signature' },
   { key: 'idx105', re: BAD_SIGNATURE, name: 'auth.error', value: 'invalid_signature' },
   { key: 'audience', re: BAD_AUDIENCE, name: 'auth.error', value: 'invalid_audience' },
+  { key: 'the audience', re: BAD_AUDIENCE_NAMED, name: 'auth.error', value: 'invalid_audience' },
   { key: 'idx10214', re: BAD_AUDIENCE, name: 'auth.error', value: 'invalid_audience' },
   { key: '"aud"', re: BAD_AUDIENCE, name: 'auth.error', value: 'invalid_audience' },
   { key: 'issuer', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
-  { key: 'iss', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
+  { key: '"iss"', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
+  { key: "'iss'", re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
+  { key: 'the iss claim', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
   { key: 'idx10205', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
   { key: 'jwt', re: BAD_TOKEN, name: 'auth.error', value: (m) => genericInvalid(m) },
   { key: 'token', re: BAD_TOKEN, name: 'auth.error', value: (m) => genericInvalid(m) },
@@ -255,11 +308,18 @@ const RULES: readonly Rule[] = [
   { key: 'scope', re: SCOPE, name: 'auth.forbidden_role' },
   { key: 'jwt expired at', re: JJWT_EXPIRED, name: 'jwt.exp_past', value: (m) => duration(Number(m[1])) },
   { key: 'jwt must not be accepted before', re: JJWT_PREMATURE, name: 'jwt.nbf_future', value: (m) => duration(Number(m[1])) },
-  { key: 'jwt must not be accepted before', re: JJWT_PREMATURE, name: 'auth.error', value: (m) => (Number(m[1]) <= SKEW_MS ? 'clock_skew' : undefined) },
+  {
+    key: 'jwt must not be accepted before',
+    re: JJWT_PREMATURE,
+    name: 'auth.error',
+    value: (m) => (Number(m[1]) <= SKEW_MS ? 'clock_skew' : undefined),
+  },
 ];
 
+const active = keyGate(RULES);
+
 /** Regexes of this extractor, for the linear-time tests. */
-export const JWT_PATTERNS: readonly RegExp[] = [...new Set([TOKEN, WWW_AUTHENTICATE, BARE_BEARER_ERROR, NEED_SCHEME, ...RULES.map((r) => r.re)])];
+export const JWT_PATTERNS: readonly RegExp[] = [...new Set([WWW_AUTHENTICATE, BARE_BEARER_ERROR, NEED_SCHEME, ...RULES.map((r) => r.re)])];
 
 /** CSRF tokens are not credentials. */
 function notCsrf(value: string): (m: RegExpExecArray) => string | undefined {
@@ -268,9 +328,12 @@ function notCsrf(value: string): (m: RegExpExecArray) => string | undefined {
 
 /** A generic "invalid token" says nothing more when the line already names what was wrong. */
 function genericInvalid(m: RegExpExecArray): string | undefined {
-  if (/^invalid[_ ]token$/i.test(m[0]) && SPECIFIC.test(lineOf(m))) return undefined;
-  return 'invalid_token';
+  if (MALFORMED.test(m[0])) return 'invalid_token';
+  return SPECIFIC.test(lineOf(m)) ? undefined : 'invalid_token';
 }
+
+/** Wording that says the token itself is malformed, whatever else the line says. */
+const MALFORMED = /malformed|segments|decodeexception|unsupportedjwt/i;
 
 /** Wording that names what was wrong with a token (or that it was a CSRF token). */
 const SPECIFIC = /error_description=|csrf|expire|before|not (?:yet )?valid|audience|issuer|signature|future/i;
@@ -278,27 +341,4 @@ const SPECIFIC = /error_description=|csrf|expire|before|not (?:yet )?valid|audie
 /** jjwt prints "Allowed clock skew: 0 milliseconds" in every message; that is not a finding. */
 function isAllowedSkewNote(m: RegExpExecArray): boolean {
   return /allowed $/i.test(m.input.slice(Math.max(0, m.index - 8), m.index));
-}
-
-/** One signal per name, value and line. */
-function unique(signals: Signal[]): Signal[] {
-  const seen = new Set<string>();
-  return signals.filter((s) => {
-    const k = `${signalKey(s)}@${s.line ?? 0}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-/** The line around a match, at most 400 characters either side. */
-function lineOf(m: RegExpExecArray): string {
-  const s = m.input;
-  const from = Math.max(0, m.index - 400);
-  const to = Math.min(s.length, m.index + m[0].length + 400);
-  const window = s.slice(from, to);
-  const at = m.index - from;
-  const a = window.lastIndexOf('\n', at) + 1;
-  const b = window.indexOf('\n', at + m[0].length);
-  return window.slice(a, b < 0 ? window.length : b);
 }

@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, lineOf, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -13,7 +14,7 @@ export const k8sExtractor: Extractor = {
   name: 'k8s',
   reads: 'Kubernetes RBAC "forbidden" errors and AWS / GCP / Azure IAM access-denied errors',
   extract(doc: TextDoc): Signal[] {
-    return unique(runRules(doc, RULES, 'k8s'));
+    return tidy(runRules(doc, active(doc), 'k8s'), { oncePerText: ['http.server'] });
   },
 };
 
@@ -27,13 +28,16 @@ const AWS_ACCESS_DENIED = /\bAccessDenied(?:Exception)?\b|\(AccessDenied\)/g;
 const AWS_EXPIRED = /\bExpiredToken(?:Exception)?\b|\bThe security token included in the request is expired\b|\bRequestExpired\b/g;
 const AWS_INVALID = /\bInvalidClientTokenId\b|\bThe security token included in the request is invalid\b|\bUnrecognizedClientException\b/g;
 const AWS_SIGNATURE = /\bSignatureDoesNotMatch\b|\bThe request signature we calculated does not match the signature you provided\b/g;
-const AWS_NO_CREDENTIALS = /\bUnable to locate credentials\b|\bMissingAuthenticationToken\b|\bCould not load credentials from any providers\b/g;
+const AWS_NO_CREDENTIALS =
+  /\bUnable to locate credentials\b|\bMissingAuthenticationToken\b|\bCould not load credentials from any providers\b/g;
 
-const GCP_DENIED =
-  /\bPERMISSION_DENIED\b|\bThe caller does not have permission\b|\bdoes not have [a-zA-Z0-9_.-]{3,100} access to\b|\bPermission '[a-zA-Z0-9_.]{3,100}' denied\b|\bRequired '[a-zA-Z0-9_.]{3,100}' permission\b|\bdoes not have (?:the )?(?:required )?permission\b/g;
+const GCP_DENIED = /\bPERMISSION_DENIED\b|\bThe caller does not have permission\b|\bdoes not have (?:the )?(?:required )?permission\b/g;
+const GCP_DENIED_NAMED =
+  /\bdoes not have [a-zA-Z0-9_.-]{3,80} access to\b|\bPermission '[a-zA-Z0-9_.]{3,80}' denied\b|\bRequired '[a-zA-Z0-9_.]{3,80}' permission\b/g;
 const GCP_UNAUTHENTICATED = /\bUNAUTHENTICATED\b|\bRequest had invalid authentication credentials\b/g;
 const AZURE_DENIED = /\bAuthorizationFailed\b|\bdoes not have authorization to perform action\b/g;
-const AZURE_EXPIRED = /\bExpiredAuthenticationToken\b|\bThe access token expiry UTC time '[^'\n]{1,60}' is earlier than current UTC time\b/g;
+const AZURE_EXPIRED =
+  /\bExpiredAuthenticationToken\b|\bThe access token expiry UTC time '[^'\n]{1,60}' is earlier than current UTC time\b/g;
 
 /** AWS prints AccessDenied also for expired credentials; the expiry is then the cause. */
 const notExpired = (m: RegExpExecArray) => (/\bexpired?\b/i.test(lineOf(m)) ? undefined : '');
@@ -57,43 +61,15 @@ const RULES: readonly Rule[] = [
   { key: 'missingauthenticationtoken', re: AWS_NO_CREDENTIALS, name: 'auth.error', value: 'missing_credentials' },
 
   { key: 'permission', re: GCP_DENIED, name: 'auth.forbidden_role' },
-  { key: 'access to', re: GCP_DENIED, name: 'auth.forbidden_role' },
+  { key: 'access to', re: GCP_DENIED_NAMED, name: 'auth.forbidden_role' },
+  { key: 'permission', re: GCP_DENIED_NAMED, name: 'auth.forbidden_role' },
   { key: 'unauthenticated', re: GCP_UNAUTHENTICATED, name: 'auth.error', value: 'invalid_token' },
   { key: 'invalid authentication credentials', re: GCP_UNAUTHENTICATED, name: 'auth.error', value: 'invalid_token' },
   { key: 'authorization', re: AZURE_DENIED, name: 'auth.forbidden_role' },
   { key: 'expir', re: AZURE_EXPIRED, name: 'auth.error', value: 'token_expired' },
 ];
 
+const active = keyGate(RULES);
+
 /** Regexes of this extractor, for the linear-time tests. */
 export const K8S_PATTERNS: readonly RegExp[] = [...new Set(RULES.map((r) => r.re))];
-
-/** One signal per name, value and line; rules emit '' for a flag that only some matches raise. */
-function unique(signals: Signal[]): Signal[] {
-  const seen = new Set<string>();
-  const out: Signal[] = [];
-  for (const s of signals) {
-    const sig = s.value === '' ? withoutValue(s) : s;
-    const k = sig.name === 'http.server' ? signalKey(sig) : `${signalKey(sig)}@${sig.line ?? 0}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(sig);
-  }
-  return out;
-}
-
-function withoutValue(s: Signal): Signal {
-  const { value: _value, ...flag } = s;
-  return flag;
-}
-
-/** The line around a match, at most 400 characters either side. */
-function lineOf(m: RegExpExecArray): string {
-  const s = m.input;
-  const from = Math.max(0, m.index - 400);
-  const to = Math.min(s.length, m.index + m[0].length + 400);
-  const window = s.slice(from, to);
-  const at = m.index - from;
-  const a = window.lastIndexOf('\n', at) + 1;
-  const b = window.indexOf('\n', at + m[0].length);
-  return window.slice(a, b < 0 ? window.length : b);
-}

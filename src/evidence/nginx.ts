@@ -160,7 +160,12 @@ function extract(doc: TextDoc): SignalSink {
     }
     if (!ctx.upstream || kind === undefined) return;
     if (kind === 'timeout') {
-      upstream(ctx.phase === 'connecting' ? 'connect_timeout' : ctx.phase === 'sending_request' ? 'send_timeout' : 'read_timeout', ctx, start, end);
+      upstream(
+        ctx.phase === 'connecting' ? 'connect_timeout' : ctx.phase === 'sending_request' ? 'send_timeout' : 'read_timeout',
+        ctx,
+        start,
+        end,
+      );
     } else {
       upstream(kind, ctx, start, end);
     }
@@ -210,6 +215,16 @@ function extract(doc: TextDoc): SignalSink {
 function firstOffset(sink: SignalSink): number | undefined {
   return sink.size === 0 ? undefined : Math.min(...sink.starts);
 }
+
+/** The regexes this extractor runs over the whole text (for the conformance suite). */
+export const NGINX_PATTERNS: readonly RegExp[] = [
+  LOG_LINE,
+  FAILED_ERRNO,
+  UPSTREAM_TIMED_OUT,
+  ...UPSTREAM_MESSAGES.map((u) => u.re),
+  ...MESSAGES.map((r) => r.re),
+  CLIENT_CLOSED,
+];
 
 export const nginxExtractor: Extractor = {
   name: 'nginx',

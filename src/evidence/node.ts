@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, lineOf, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -13,13 +14,13 @@ export const nodeExtractor: Extractor = {
   name: 'node',
   reads: 'Node.js error messages and stacks (errno codes, TLS codes, undici, axios, got, http-proxy-middleware)',
   extract(doc: TextDoc): Signal[] {
-    return refine(runRules(doc, RULES, 'node'));
+    return tidy(runRules(doc, active(doc), 'node'));
   },
 };
 
 /** http-proxy-middleware, CRA and webpack-dev-server report the upstream's error code in brackets. */
 const PROXY_ERROR =
-  /\b(?:Error occurred while (?:trying to proxy request|proxying request)|Proxy error: Could not proxy request) [^\n]{0,400}?[[(]([A-Z][A-Z_]{3,60})[\])]/g;
+  /\b(?:Error occurred while (?:trying to proxy request|proxying request)|Proxy error: Could not proxy request) [^[(\n]{0,300}[[(]([A-Z][A-Z_]{3,40})[\])]/g;
 /** The error page http-proxy-middleware answers with. */
 const PROXY_ERROR_PAGE = /\bError occurred while trying to proxy: [^\s]{1,300}/g;
 
@@ -65,7 +66,7 @@ const CONNECT_EACCES = /\bconnect EACCES\b/g;
 const CONNECT_ENOENT = /\bconnect ENOENT\b/g;
 
 /** Prefixes under which Node prints an OpenSSL verify message. */
-const P = `(?:Error: |reason: |message"?: ?['"]|Error \\[[A-Z_]{3,60}\\]: |\\[cause\\]: )`;
+const P = `(?:Error: |reason: |message"?: ?['"]|Error \\[[A-Z_]{3,40}\\]: |\\[cause\\]: )`;
 const CERT_EXPIRED = new RegExp(`\\bCERT_HAS_EXPIRED\\b|${P}certificate has expired`, 'g');
 const CERT_NOT_YET_VALID = new RegExp(`\\bCERT_NOT_YET_VALID\\b|${P}certificate is not yet valid`, 'g');
 const SELF_SIGNED = new RegExp(`\\b(?:DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\\b|${P}self[- ]signed certificate`, 'g');
@@ -76,9 +77,11 @@ const REVOKED = /\bCERT_REVOKED\b/g;
 const TLS_DISCONNECTED = /\bClient network socket disconnected before secure TLS connection was established/g;
 const WRONG_VERSION = /\bwrong version number\b|\bERR_SSL_WRONG_VERSION_NUMBER\b/gi;
 const HANDSHAKE_FAILURE = /\bsslv3 alert handshake failure\b|\bERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE\b/gi;
-const PROTOCOL_VERSION = /\b(?:tlsv1 alert protocol version|unsupported protocol|no protocols available)\b|\bERR_SSL_(?:TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE)\b/gi;
+const PROTOCOL_VERSION =
+  /\b(?:tlsv1 alert protocol version|unsupported protocol|no protocols available)\b|\bERR_SSL_(?:TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE)\b/gi;
 const NO_CIPHER = /\bno (?:shared cipher|ciphers available)\b|\bERR_SSL_NO_(?:SHARED_CIPHER|CIPHERS_AVAILABLE)\b/gi;
-const CLIENT_CERT = /\b(?:tlsv13 alert certificate required|sslv3 alert bad certificate|tlsv1 alert unknown ca)\b|\bERR_SSL_(?:TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_UNKNOWN_CA)\b/gi;
+const CLIENT_CERT =
+  /\b(?:tlsv13 alert certificate required|sslv3 alert bad certificate|tlsv1 alert unknown ca)\b|\bERR_SSL_(?:TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_UNKNOWN_CA)\b/gi;
 const SNI = /\btlsv1 unrecognized name\b|\bERR_SSL_TLSV1_UNRECOGNIZED_NAME\b/gi;
 
 const UNDICI_CONNECT_TIMEOUT = /\bUND_ERR_CONNECT_TIMEOUT\b|\bConnect ?Timeout ?Error\b/g;
@@ -96,7 +99,12 @@ const TUNNEL_407 = /\btunneling socket could not be established, statusCode=407\
 const CSRF = /\bEBADCSRFTOKEN\b|\bForbiddenError: invalid csrf token\b/g;
 const BODY_TOO_LARGE = /\bPayloadTooLargeError: request entity too large\b|\bError: request entity too large\b/g;
 
-const GOT_PHASE: Readonly<Record<string, string>> = { lookup: 'timeout', connect: 'connect_timeout', secureConnect: 'timeout', response: 'read_timeout' };
+const GOT_PHASE: Readonly<Record<string, string>> = {
+  lookup: 'timeout',
+  connect: 'connect_timeout',
+  secureConnect: 'timeout',
+  response: 'read_timeout',
+};
 
 const num = (m: RegExpExecArray) => m[1];
 
@@ -171,6 +179,8 @@ const RULES: readonly Rule[] = [
   { key: 'trying to proxy:', re: PROXY_ERROR_PAGE, name: 'http.body.error_page' },
 ];
 
+const active = keyGate(RULES);
+
 /** Regexes of this extractor, for the linear-time tests. */
 export const NODE_PATTERNS: readonly RegExp[] = [...new Set(RULES.map((r) => r.re))];
 
@@ -184,29 +194,4 @@ function nodeContext(m: RegExpExecArray): boolean {
 function isProxyLine(m: RegExpExecArray): boolean {
   const line = lineOf(m);
   return line.includes('trying to proxy') || line.includes('proxying request') || line.includes('Could not proxy request');
-}
-
-/** Drop a phase-less timeout when a phased one was seen, then one signal per name, value and line. */
-function refine(signals: Signal[]): Signal[] {
-  const phased = signals.some((s) => s.name === 'net.error' && (s.value === 'connect_timeout' || s.value === 'read_timeout'));
-  const seen = new Set<string>();
-  return signals.filter((s) => {
-    if (phased && s.name === 'net.error' && s.value === 'timeout') return false;
-    const k = `${signalKey(s)}@${s.line ?? 0}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-/** The line around a match, at most 400 characters either side. */
-function lineOf(m: RegExpExecArray): string {
-  const s = m.input;
-  const from = Math.max(0, m.index - 400);
-  const to = Math.min(s.length, m.index + m[0].length + 400);
-  const window = s.slice(from, to);
-  const at = m.index - from;
-  const a = window.lastIndexOf('\n', at) + 1;
-  const b = window.indexOf('\n', at + m[0].length);
-  return window.slice(a, b < 0 ? window.length : b);
 }

@@ -214,6 +214,24 @@ export function formatSeconds(seconds: number): string {
   return String(Math.round(seconds * 1000) / 1000);
 }
 
+/** What a status implies beyond itself (see the catalogue's descriptions of these signals). */
+export const STATUS_IMPLIES: Readonly<Record<string, string>> = {
+  '407': 'proxy.auth_required',
+  '413': 'limit.body',
+  '429': 'limit.rate',
+  '431': 'limit.header',
+  '494': 'limit.header',
+  '499': 'client.closed',
+};
+
+/** Emit http.status for a known status code, and what it implies ({@link STATUS_IMPLIES}). */
+export function addStatus(sink: SignalSink, code: string | undefined, start: number, end: number): void {
+  if (code === undefined || !/^\d{3}$/.test(code) || !isKnownStatus(Number(code))) return;
+  sink.add('http.status', code, start, end);
+  const implied = STATUS_IMPLIES[code];
+  if (implied) sink.add(implied, undefined, start, end);
+}
+
 /** HTTP status codes that real servers and proxies send (standard plus nginx/ALB/Cloudflare specials). */
 export function isKnownStatus(code: number): boolean {
   return (

@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { keyGate, tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -13,7 +14,7 @@ export const pythonExtractor: Extractor = {
   name: 'python',
   reads: 'Python tracebacks and errors from requests, urllib3, urllib, httpx, aiohttp and ssl',
   extract(doc: TextDoc): Signal[] {
-    return refine(runRules(doc, RULES, 'python'));
+    return tidy(runRules(doc, active(doc), 'python'));
   },
 };
 
@@ -29,36 +30,42 @@ const READ_TIMEOUT = new RegExp(
   `\\bReadTimeoutError\\(|\\b${CLIENT_MODULE}ReadTimeout(?:Error)?\\b|\\(read timeout=[\\d.]{1,10}\\)|\\bTimeout on reading data from socket\\b|\\bServerTimeoutError\\b`,
   'g',
 );
-const WRITE_TIMEOUT = /\b(?:httpx|httpcore)\.(?:WriteTimeout|PoolTimeout)\b|\bsocket\.timeout: timed out\b|\bTimeoutError: timed out\b|\basyncio\.(?:exceptions\.)?TimeoutError\b/g;
+const WRITE_TIMEOUT =
+  /\b(?:httpx|httpcore)\.(?:WriteTimeout|PoolTimeout)\b|\bsocket\.timeout: timed out\b|\bTimeoutError: timed out\b|\basyncio\.(?:exceptions\.)?TimeoutError\b/g;
 const DNS = /\[Errno (?:-2|-5|11001|11004)\]|\[Errno 8\] nodename\b|\bNameResolutionError\b|\bgetaddrinfo failed\b/g;
 const DNS_TEMPORARY = /\[Errno (?:-3|11002)\]|\bTemporary failure in name resolution\b/g;
 const HOST_UNREACHABLE = /\[Errno (?:113|65)\]|\[WinError 10065\]/g;
 const NET_UNREACHABLE = /\[Errno (?:101|51)\]|\[WinError 10051\]/g;
 const BROKEN_PIPE = /\[Errno 32\]|\bBrokenPipeError\b/g;
 const TOO_MANY_FILES = /\[Errno 24\]/g;
-const EMPTY_REPLY = /\bRemoteDisconnected\b|\bRemote end closed connection without response\b|\bServer disconnected without sending a response\b|\bServerDisconnectedError\b/g;
-const EOF = /\bIncompleteRead\(|\bpeer closed connection without sending complete message body\b|\bResponse ended prematurely\b|\bContentLengthError\b/g;
-const AIOHTTP_CONNECT = /\bCannot connect to host [^\s]{1,255} ssl:[^\n]{0,60}? \[([^\]\n]{1,120})\]/g;
+const EMPTY_REPLY =
+  /\bRemoteDisconnected\b|\bRemote end closed connection without response\b|\bServer disconnected without sending a response\b|\bServerDisconnectedError\b/g;
+const EOF =
+  /\bIncompleteRead\(|\bpeer closed connection without sending complete message body\b|\bResponse ended prematurely\b|\bContentLengthError\b/g;
+const AIOHTTP_CONNECT = /\bCannot connect to host [^\s]{1,255} ssl:[^\s]{1,60} \[([^\]\n]{1,80})\]/g;
 const PROXY = /\bProxyError\(|\bCannot connect to proxy\b|\bClientProxyConnectionError\b|\bProxyConnectionError\b|\bProxySchemeUnknown\b/g;
 const TUNNEL = /\bTunnel connection failed: (\d{3})/g;
 const TUNNEL_407 = /\bTunnel connection failed: 407\b/g;
-const SCRAPY_TUNNEL = /\bCould not open CONNECT tunnel with proxy [^\n]{0,200}?'status': (\d{3})/g;
-const SCRAPY_TUNNEL_407 = /\bCould not open CONNECT tunnel with proxy [^\n]{0,200}?'status': 407\b/g;
+const SCRAPY_TUNNEL = /\bCould not open CONNECT tunnel with proxy [^\s]{1,100} \[\{'status': (\d{3})/g;
+const SCRAPY_TUNNEL_407 = /\bCould not open CONNECT tunnel with proxy [^\s]{1,100} \[\{'status': 407\b/g;
 const AIOHTTP_PROXY = /\bClientHttpProxyError: (\d{3}), message=/g;
 const AIOHTTP_PROXY_407 = /\bClientHttpProxyError: 407, message=/g;
 const SSL = /\[SSL: ([A-Z0-9_]{3,60})\]([^\n(]{0,200})/g;
 const PYOPENSSL = /\('SSL routines', '[a-z0-9_]{1,60}', '([^'\n]{1,100})'\)/g;
 const SSL_EOF = /\bEOF occurred in violation of protocol\b/g;
-const HOSTNAME = /\bhostname '[^'\n]{1,255}' doesn't match\b|\bCertificateError: hostname\b|\bHostname mismatch, certificate is not valid for\b|\bIP address mismatch, certificate is not valid for\b/g;
+const HOSTNAME =
+  /\bhostname '[^'\s]{1,120}' doesn't match\b|\bCertificateError: hostname\b|\bHostname mismatch, certificate is not valid for\b|\bIP address mismatch, certificate is not valid for\b/g;
 const REDIRECTS = /\bTooManyRedirects\b|\bExceeded \d{1,4} redirects\b|\bExceeded maximum allowed redirects\b/g;
 const REQUESTS_STATUS = /\b(\d{3}) (?:Client|Server) Error: [^\n]{0,120}? for url\b/g;
 const URLLIB_STATUS = /\bHTTP Error (\d{3}): /g;
 const HTTPX_STATUS = /\b(?:Client|Server) error '(\d{3}) [^'\n]{0,60}' for url\b/g;
 const AIOHTTP_STATUS = /\bClientResponseError: (\d{3}), message=/g;
 /** Django and Django REST framework. */
-const CSRF = /\bCSRF verification failed\b|\bCSRF cookie not set\b|\bCSRF Failed: [^\n]{1,80}|\bCSRF token (?:missing|incorrect)\b|\bReferer checking failed\b/g;
+const CSRF =
+  /\bCSRF verification failed\b|\bCSRF cookie not set\b|\bCSRF Failed: [^\n]{1,80}|\bCSRF token (?:missing|incorrect)\b|\bReferer checking failed\b/g;
 const GUNICORN = /\[CRITICAL\] WORKER TIMEOUT \(pid:\d{1,9}\)|\bWorker \(pid:\d{1,9}\) was sent SIGKILL\b/g;
-const UWSGI_PIPE = /\buwsgi_response_[a-z_]{1,40}\(\): Broken pipe\b|\bSIGPIPE: writing to a closed pipe\/socket\/fd \(probably the client disconnected\)/g;
+const UWSGI_PIPE =
+  /\buwsgi_response_[a-z_]{1,40}\(\): Broken pipe\b|\bSIGPIPE: writing to a closed pipe\/socket\/fd \(probably the client disconnected\)/g;
 
 const num = (m: RegExpExecArray) => m[1];
 
@@ -110,7 +117,12 @@ const RULES: readonly Rule[] = [
   { key: 'clienthttpproxyerror: 407', re: AIOHTTP_PROXY_407, name: 'proxy.auth_required' },
 
   { key: '[ssl: ', re: SSL, name: 'tls.error', value: (m) => sslReason(m[1] ?? '', m[2] ?? '') },
-  { key: '[ssl: ', re: SSL, name: 'net.phase', value: (m) => (sslReason(m[1] ?? '', m[2] ?? '') === 'http_to_https_port' ? undefined : 'tls') },
+  {
+    key: '[ssl: ',
+    re: SSL,
+    name: 'net.phase',
+    value: (m) => (sslReason(m[1] ?? '', m[2] ?? '') === 'http_to_https_port' ? undefined : 'tls'),
+  },
   { key: "'ssl routines'", re: PYOPENSSL, name: 'tls.error', value: (m) => SSL_CODES[(m[1] ?? '').toUpperCase().replace(/ /g, '_')] },
   { key: 'eof occurred in violation of protocol', re: SSL_EOF, name: 'tls.error', value: 'reset_during_handshake' },
   { key: 'match', re: HOSTNAME, name: 'tls.error', value: 'hostname_mismatch' },
@@ -129,6 +141,8 @@ const RULES: readonly Rule[] = [
   { key: 'client disconnected', re: UWSGI_PIPE, name: 'http.server', value: 'uwsgi' },
   { key: 'client disconnected', re: UWSGI_PIPE, name: 'client.closed' },
 ];
+
+const active = keyGate(RULES);
 
 /** Regexes of this extractor, for the linear-time tests. */
 export const PYTHON_PATTERNS: readonly RegExp[] = [...new Set(RULES.map((r) => r.re))];
@@ -182,17 +196,4 @@ function socketReason(text: string): string | undefined {
   if (/timed out|timeout/.test(l)) return 'connect_timeout';
   if (l.includes('reset by peer')) return 'connection_reset';
   return undefined;
-}
-
-/** Drop a phase-less timeout when a phased one was seen, then one signal per name, value and line. */
-function refine(signals: Signal[]): Signal[] {
-  const phased = signals.some((s) => s.name === 'net.error' && (s.value === 'connect_timeout' || s.value === 'read_timeout'));
-  const seen = new Set<string>();
-  return signals.filter((s) => {
-    if (phased && s.name === 'net.error' && s.value === 'timeout') return false;
-    const k = `${signalKey(s)}@${s.line ?? 0}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

@@ -1,5 +1,5 @@
 import type { Extractor } from './extractor.js';
-import { eachMatch, errnoKind, hasAny, isKnownStatus, SignalSink } from './proxy-common.js';
+import { addStatus, eachMatch, errnoKind, hasAny, isKnownStatus, SignalSink } from './proxy-common.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -9,14 +9,29 @@ import type { TextDoc } from './text.js';
  * filedescriptors"), and tinyproxy's pages and log lines.
  */
 
-const KEYS = ['tcp_', 'udp_', 'none', 'tag_', 'err_', 'squid', 'could not be retrieved', 'filedescriptors', 'too many open files', 'tinyproxy',
-  'processes are busy', 'unauthorized connection from', 'refused connect method', 'maximum number of connections reached',
+const KEYS = [
+  'tcp_',
+  'udp_',
+  'none',
+  'tag_',
+  'err_',
+  'squid',
+  'could not be retrieved',
+  'filedescriptors',
+  'too many open files',
+  'tinyproxy',
+  'processes are busy',
+  'unauthorized connection from',
+  'refused connect method',
+  'maximum number of connections reached',
+  'opensock: could not establish',
 ];
 
 /** access.log `code/status`: `TCP_DENIED/403`, `NONE_NONE/000`, `TAG_NONE/503`. */
 const ACCESS_CODE = /\b((?:TCP|UDP|TAG)_[A-Z_]{2,40}|NONE(?:_[A-Z_]{2,40})?)\/(\d{3})\b/g;
 /** logformat `%Ss:%Sh`: `TCP_DENIED:HIER_NONE`. */
-const ACCESS_CODE_HIER = /\b((?:TCP|UDP|TAG|NONE)_[A-Z_]{2,40}):(?:HIER|FIRST|DIRECT|PARENT|SIBLING|DEFAULT|ANY|ROUND|CARP|CLOSEST|SOURCEHASH|USERHASH)[A-Z_]{0,30}\b/g;
+const ACCESS_CODE_HIER =
+  /\b((?:TCP|UDP|TAG|NONE)_[A-Z_]{2,40}):(?:HIER|FIRST|DIRECT|PARENT|SIBLING|DEFAULT|ANY|ROUND|CARP|CLOSEST|SOURCEHASH|USERHASH)[A-Z_]{0,30}\b/g;
 
 /** `X-Squid-Error: ERR_CONNECT_FAIL 111` (the number is the errno, 0 when none). */
 const SQUID_ERROR_HEADER = /\bX-Squid-Error:[ \t]{0,4}(ERR_[A-Z_]{2,40})(?:[ \t]{1,4}(\d{1,5}))?/gi;
@@ -29,14 +44,51 @@ const SYSTEM_RETURNED = /\bThe system returned:[ \t\n]{0,4}(?:<i>)?\((\d{1,5})\)
 
 /** Squid's error templates (names from squid's errors/ directory). */
 const KNOWN_ERRORS = new Set([
-  'ERR_ACCESS_DENIED', 'ERR_ACL_TIME_QUOTA_EXCEEDED', 'ERR_AGENT_CONFIGURE', 'ERR_AGENT_WPAD', 'ERR_CACHE_ACCESS_DENIED',
-  'ERR_CACHE_MGR_ACCESS_DENIED', 'ERR_CANNOT_FORWARD', 'ERR_CONFLICT_HOST', 'ERR_CONNECT_FAIL', 'ERR_DIR_LISTING', 'ERR_DNS_FAIL',
-  'ERR_ESI', 'ERR_FORWARDING_DENIED', 'ERR_FTP_DISABLED', 'ERR_FTP_FAILURE', 'ERR_FTP_FORBIDDEN', 'ERR_FTP_NOT_FOUND',
-  'ERR_FTP_PUT_CREATED', 'ERR_FTP_PUT_ERROR', 'ERR_FTP_PUT_MODIFIED', 'ERR_FTP_UNAVAILABLE', 'ERR_GATEWAY_FAILURE', 'ERR_ICAP_FAILURE',
-  'ERR_INVALID_REQ', 'ERR_INVALID_RESP', 'ERR_INVALID_URL', 'ERR_LIFETIME_EXP', 'ERR_NO_RELAY', 'ERR_ONLY_IF_CACHED_MISS',
-  'ERR_PRECONDITION_FAILED', 'ERR_PROTOCOL_UNKNOWN', 'ERR_READ_ERROR', 'ERR_READ_TIMEOUT', 'ERR_RELAY_REMOTE',
-  'ERR_REQUEST_PARSE_TIMEOUT', 'ERR_REQUEST_START_TIMEOUT', 'ERR_SECURE_CONNECT_FAIL', 'ERR_SHUTTING_DOWN', 'ERR_SOCKET_FAILURE',
-  'ERR_TOO_BIG', 'ERR_UNSUP_HTTPVERSION', 'ERR_UNSUP_REQ', 'ERR_URN_RESOLVE', 'ERR_WRITE_ERROR', 'ERR_ZERO_SIZE_OBJECT',
+  'ERR_ACCESS_DENIED',
+  'ERR_ACL_TIME_QUOTA_EXCEEDED',
+  'ERR_AGENT_CONFIGURE',
+  'ERR_AGENT_WPAD',
+  'ERR_CACHE_ACCESS_DENIED',
+  'ERR_CACHE_MGR_ACCESS_DENIED',
+  'ERR_CANNOT_FORWARD',
+  'ERR_CONFLICT_HOST',
+  'ERR_CONNECT_FAIL',
+  'ERR_DIR_LISTING',
+  'ERR_DNS_FAIL',
+  'ERR_ESI',
+  'ERR_FORWARDING_DENIED',
+  'ERR_FTP_DISABLED',
+  'ERR_FTP_FAILURE',
+  'ERR_FTP_FORBIDDEN',
+  'ERR_FTP_NOT_FOUND',
+  'ERR_FTP_PUT_CREATED',
+  'ERR_FTP_PUT_ERROR',
+  'ERR_FTP_PUT_MODIFIED',
+  'ERR_FTP_UNAVAILABLE',
+  'ERR_GATEWAY_FAILURE',
+  'ERR_ICAP_FAILURE',
+  'ERR_INVALID_REQ',
+  'ERR_INVALID_RESP',
+  'ERR_INVALID_URL',
+  'ERR_LIFETIME_EXP',
+  'ERR_NO_RELAY',
+  'ERR_ONLY_IF_CACHED_MISS',
+  'ERR_PRECONDITION_FAILED',
+  'ERR_PROTOCOL_UNKNOWN',
+  'ERR_READ_ERROR',
+  'ERR_READ_TIMEOUT',
+  'ERR_RELAY_REMOTE',
+  'ERR_REQUEST_PARSE_TIMEOUT',
+  'ERR_REQUEST_START_TIMEOUT',
+  'ERR_SECURE_CONNECT_FAIL',
+  'ERR_SHUTTING_DOWN',
+  'ERR_SOCKET_FAILURE',
+  'ERR_TOO_BIG',
+  'ERR_UNSUP_HTTPVERSION',
+  'ERR_UNSUP_REQ',
+  'ERR_URN_RESOLVE',
+  'ERR_WRITE_ERROR',
+  'ERR_ZERO_SIZE_OBJECT',
 ]);
 
 /** What an error name means beyond itself. ERR_CONNECT_FAIL is read from its errno. */
@@ -64,15 +116,35 @@ const PAGE_TEXT: readonly { key: string; re: RegExp; error: string }[] = [
     re: /\bAccess control configuration prevents your request from being allowed at this time\b/gi,
     error: 'ERR_ACCESS_DENIED',
   },
-  { key: 'until you have authenticated yourself', re: /\bfrom this cache until you have authenticated yourself\b/gi, error: 'ERR_CACHE_ACCESS_DENIED' },
+  {
+    key: 'until you have authenticated yourself',
+    re: /\bfrom this cache until you have authenticated yourself\b/gi,
+    error: 'ERR_CACHE_ACCESS_DENIED',
+  },
   { key: 'unable to determine ip address', re: /\bUnable to determine IP address from host name\b/gi, error: 'ERR_DNS_FAIL' },
   { key: 'connection to ', re: /\bConnection to [^\s<]{1,260} failed\./g, error: 'ERR_CONNECT_FAIL' },
-  { key: 'a timeout occurred while waiting to read', re: /\bA Timeout occurred while waiting to read data from the network\b/gi, error: 'ERR_READ_TIMEOUT' },
-  { key: 'did not receive any data for this request', re: /\bdid not receive any data for this request\b/gi, error: 'ERR_ZERO_SIZE_OBJECT' },
+  {
+    key: 'a timeout occurred while waiting to read',
+    re: /\bA Timeout occurred while waiting to read data from the network\b/gi,
+    error: 'ERR_READ_TIMEOUT',
+  },
+  {
+    key: 'did not receive any data for this request',
+    re: /\bdid not receive any data for this request\b/gi,
+    error: 'ERR_ZERO_SIZE_OBJECT',
+  },
   { key: 'unable to forward this request', re: /\bUnable to forward this request at this time\b/gi, error: 'ERR_CANNOT_FORWARD' },
-  { key: 'failed to establish a secure connection', re: /\bFailed to establish a secure connection to\b/gi, error: 'ERR_SECURE_CONNECT_FAIL' },
+  {
+    key: 'failed to establish a secure connection',
+    re: /\bFailed to establish a secure connection to\b/gi,
+    error: 'ERR_SECURE_CONNECT_FAIL',
+  },
   { key: 'some aspect of the http request is invalid', re: /\bSome aspect of the HTTP Request is invalid\b/gi, error: 'ERR_INVALID_REQ' },
-  { key: 'some aspect of the requested url is incorrect', re: /\bSome aspect of the requested URL is incorrect\b/gi, error: 'ERR_INVALID_URL' },
+  {
+    key: 'some aspect of the requested url is incorrect',
+    re: /\bSome aspect of the requested URL is incorrect\b/gi,
+    error: 'ERR_INVALID_URL',
+  },
   { key: 'unsupported request method and protocol', re: /\bUnsupported Request Method and Protocol\b/gi, error: 'ERR_UNSUP_REQ' },
   { key: 'the request or reply is too large', re: /\bThe request or reply is too large\b/gi, error: 'ERR_TOO_BIG' },
   {
@@ -84,7 +156,12 @@ const PAGE_TEXT: readonly { key: string; re: RegExp; error: string }[] = [
 
 /** cache.log and product identification. */
 const MESSAGES: readonly { key: string; re: RegExp; name: string; value?: string; squid?: boolean }[] = [
-  { key: 'running out of filedescriptors', re: /\bYour cache is running out of filedescriptors\b/gi, name: 'limit.connections', squid: true },
+  {
+    key: 'running out of filedescriptors',
+    re: /\bYour cache is running out of filedescriptors\b/gi,
+    name: 'limit.connections',
+    squid: true,
+  },
   { key: 'too many open files', re: /\((?:23|24)\) Too many open files\b/g, name: 'limit.connections' },
   { key: 'processes are busy', re: /\bAll \d{1,6}\/\d{1,6} [\w-]{1,40} processes are busy\b/g, name: 'limit.overload', squid: true },
   { key: 'squid/', re: /\(squid\/[\d.]{1,20}[^\d.)\n]{0,20}\)/gi, name: 'http.server', value: 'squid' },
@@ -99,7 +176,11 @@ const TINYPROXY: readonly { key: string; re: RegExp; name: string; value?: strin
     name: 'access.denied_rule',
   },
   { key: 'unauthorized connection from', re: /\bUnauthorized connection from\b/g, name: 'access.denied_rule' },
-  { key: 'with the port you tried to use', re: /\bCONNECT method not allowed with the port you tried to use\b/gi, name: 'access.denied_rule' },
+  {
+    key: 'with the port you tried to use',
+    re: /\bCONNECT method not allowed with the port you tried to use\b/gi,
+    name: 'access.denied_rule',
+  },
   { key: 'refused connect method', re: /\bRefused CONNECT method on port\b/gi, name: 'access.denied_rule' },
   { key: 'has been filtered', re: /\bThe request you made has been filtered\b/gi, name: 'access.denied_rule' },
   {
@@ -108,15 +189,26 @@ const TINYPROXY: readonly { key: string; re: RegExp; name: string; value?: strin
     name: 'limit.connections',
   },
 ];
-const TINYPROXY_CONNECT = /\b(?:tinyproxy was unable to connect to the remote web server|opensock: Could not establish a connection to)\b([\s\S]{0,400})/gi;
+const TINYPROXY_KEYS = [
+  'tinyproxy',
+  'unauthorized connection from',
+  'refused connect method',
+  'maximum number of connections',
+  'opensock: could not establish',
+];
+const TINYPROXY_CONNECT =
+  /\b(?:tinyproxy was unable to connect to the remote web server|opensock: Could not establish a connection to)\b([^\n]{0,200})/gi;
 
 function connectFailure(sink: SignalSink, code: number | undefined, message: string, start: number, end: number): void {
   const kind = errnoKind(code, message);
   const value =
-    kind === 'timeout' ? 'connect_timeout'
-    : kind === 'connection_refused' || kind === 'host_unreachable' || kind === 'network_unreachable' || kind === 'reset' ? kind
-    : /not known|nodename nor servname|no address associated/i.test(message) ? 'host_not_found'
-    : undefined;
+    kind === 'timeout'
+      ? 'connect_timeout'
+      : kind === 'connection_refused' || kind === 'host_unreachable' || kind === 'network_unreachable' || kind === 'reset'
+        ? kind
+        : /not known|nodename nor servname|no address associated/i.test(message)
+          ? 'host_not_found'
+          : undefined;
   if (value) sink.add('proxy.upstream_error', value, start, end);
 }
 
@@ -133,7 +225,7 @@ function extract(doc: TextDoc): SignalSink {
     if (status && status !== '000' && !isKnownStatus(Number(status))) return;
     sink.add('squid.status', name, start, end);
     squid(start);
-    if (status && status !== '000' && isKnownStatus(Number(status))) sink.add('http.status', status, start, end);
+    if (status && status !== '000') addStatus(sink, status, start, end);
     if (name.includes('DENIED')) sink.add(status === '407' ? 'proxy.auth_required' : 'access.denied_rule', undefined, start, end);
     if (name.endsWith('_ABORTED')) sink.add('client.closed', undefined, start, end);
   };
@@ -160,7 +252,13 @@ function extract(doc: TextDoc): SignalSink {
   const aboutSquid = squidAt !== undefined || lower.includes('squid') || lower.includes('could not be retrieved');
   if (aboutSquid && lower.includes('err_')) {
     eachMatch(ERROR_NAME, text, (m) => {
-      if (text.slice(Math.max(0, m.index - 5), m.index).toLowerCase().endsWith('net::')) return; // Chrome's net::ERR_…
+      if (
+        text
+          .slice(Math.max(0, m.index - 5), m.index)
+          .toLowerCase()
+          .endsWith('net::')
+      )
+        return; // Chrome's net::ERR_…
       error(m[0], m.index, m.index + m[0].length);
     });
   }
@@ -185,7 +283,7 @@ function extract(doc: TextDoc): SignalSink {
     sink.once('http.server', 'squid', squidAt, end < 0 ? text.length : end);
   }
 
-  if (lower.includes('tinyproxy') || hasAny(lower, ['unauthorized connection from', 'refused connect method', 'maximum number of connections'])) {
+  if (hasAny(lower, TINYPROXY_KEYS)) {
     let tinyAt: number | undefined;
     for (const r of TINYPROXY) {
       if (!lower.includes(r.key)) continue;
@@ -205,6 +303,20 @@ function extract(doc: TextDoc): SignalSink {
   }
   return sink;
 }
+
+/** The regexes this extractor runs over the whole text (for the conformance suite). */
+export const SQUID_PATTERNS: readonly RegExp[] = [
+  ACCESS_CODE,
+  ACCESS_CODE_HIER,
+  SQUID_ERROR_HEADER,
+  BODY_ID,
+  ERROR_NAME,
+  SYSTEM_RETURNED,
+  ...PAGE_TEXT.map((p) => p.re),
+  ...MESSAGES.map((r) => r.re),
+  ...TINYPROXY.map((r) => r.re),
+  TINYPROXY_CONNECT,
+];
 
 export const squidExtractor: Extractor = {
   name: 'squid',

@@ -1,5 +1,6 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { signalKey, type Signal } from './signal.js';
+import { tidy } from './rule-kit.js';
+import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -16,7 +17,7 @@ export const zhExtractor: Extractor = {
     if (!HAN.test(doc.text)) return [];
     const lower = doc.lower;
     const active = RULES.filter((_, i) => PHRASES[i]?.keys.some((k) => lower.includes(k)));
-    return refine(runRules(doc, active, 'zh'));
+    return tidy(runRules(doc, active, 'zh'));
   },
 };
 
@@ -30,7 +31,9 @@ interface Phrases {
   readonly value?: Rule['value'];
 }
 
-const REFUSED = /连接被拒(?:绝)?|拒绝连接|拒绝了我们的连接请求|积极拒绝|无法建立到 [^\s。]{1,120} 服务器的连接/g;
+const REFUSED = /连接被拒(?:绝)?|拒绝连接|拒绝了我们的连接请求|积极拒绝/g;
+/** Firefox: `Firefox 无法建立到 localhost:8080 服务器的连接。` */
+const REFUSED_FIREFOX = /无法建立到 [^\s。]{1,80} 服务器的连接/g;
 const RESET = /连接(?:被|已)(?:对方)?(?:重置|重设)|强迫关闭了一个现有的连接|中止了一个已建立的连接/g;
 const CONNECT_TIMEOUT = /连接(?:已)?超时|建立连接超时|连接[^\n，。,；;]{1,10}超时|的响应时间过长|没有正确答复或连接的主机没有反应/g;
 const READ_TIMEOUT = /读取(?:数据)?超时|读超时|(?:等待)?响应超时|接收(?:数据)?超时/g;
@@ -38,8 +41,13 @@ const TIMEOUT = /请求超时|操作超时|访问超时|调用超时/g;
 const GATEWAY_TIMEOUT = /网关超时|网关响应超时/g;
 const BAD_GATEWAY = /网关错误|错误的网关/g;
 const UNAVAILABLE = /服务(?:暂时|暂)?不可用/g;
+/** A 4xx / 5xx code named in Chinese prose: `一下载就报429`, `返回 502`, `好多499的错误`, `状态码为 403`. */
+const STATUS_BEFORE = /(?:报错?|返回了?|出现了?|(?:状态|响应|错误)码(?:为|是)?) ?[:：]? ?([45]\d\d)(?!\d)/g;
+const STATUS_AFTER = /\b([45]\d\d) ?(?:的)?(?:错误|状态码|报错)/g;
 const DNS =
-  /无法解析(?:主机|域名|服务器|远程名称|DNS)|(?:域名|DNS ?)解析失败|解析域名失败|域名无法解析|找不到主机|找不到服务器|找不到 [^\s。]{1,120} 的服务器 ?IP ?地址|未知的名称或服务|不知道这样的主机|未能解析此远程名称/g;
+  /无法解析(?:主机|域名|服务器|远程名称|DNS)|(?:域名|DNS ?)解析失败|解析域名失败|域名无法解析|找不到主机|找不到服务器|未知的名称或服务|不知道这样的主机|未能解析此远程名称/g;
+/** Chrome: `找不到 intranet 的服务器 IP 地址。` */
+const DNS_CHROME = /找不到 [^\s。]{1,80} 的服务器 ?IP ?地址/g;
 const DNS_TEMPORARY = /(?:域名|名称)解析暂时失败|主机名解析时的临时错误/g;
 const HOST_UNREACHABLE = /没有到主机的路由|无法连接的主机|(?:目标)?主机不可达/g;
 const NET_UNREACHABLE = /网络不可达|网络不可抵达|无法连接的网络/g;
@@ -53,16 +61,19 @@ const CERT_NOT_YET_VALID = /证书[^\n。；;，,]{0,20}?(?:尚未生效|还未�
 const SELF_SIGNED = /自签名(?:的)?证书|自签证书/g;
 const UNKNOWN_ISSUER =
   /证书不受信任|不受信任的证书|不信任(?:其|它的|该)?安全证书|证书颁发机构无效|无法验证证书颁发机构|为 ?SSL\/TLS 安全通道建立信任关系|根证书不受信任/g;
-const NAME_MISMATCH = /证书(?:与)?域名不匹配|证书名称不匹配|证书[^\n。；]{0,10}?与(?:域名|主机名)不匹配|其安全证书来自|安全证书缺少主题备用名称/g;
+const NAME_MISMATCH =
+  /证书(?:与)?域名不匹配|证书名称不匹配|证书[^\n。；]{0,10}?与(?:域名|主机名)不匹配|其安全证书来自|安全证书缺少主题备用名称/g;
 const REVOKED = /证书已(?:被)?吊销/g;
 const PROTOCOL = /使用了不受支持的协议|协议不受支持|不支持一般 ?SSL 协议版本/g;
 const HANDSHAKE = /(?:SSL|TLS|安全) ?握手失败|未能创建 ?SSL\/TLS 安全通道/gi;
 
 const FORBIDDEN = /权限不足|没有(?:访问|操作)?权限|无(?:访问)?权限|无权访问|未被授权执行|拒绝访问|访问被拒绝|禁止访问/g;
-const MISSING = /未登录|未登陆|请先登录|尚未登录|未认证|未经授权|未授权|缺少(?:令牌|token|Token|TOKEN)|(?:token|Token|TOKEN) ?(?:为空|不能为空)|未携带 ?(?:token|Token|令牌)/g;
+const MISSING =
+  /未登录|未登陆|请先登录|尚未登录|未认证|未经授权|未授权|缺少(?:令牌|token|Token|TOKEN)|(?:token|Token|TOKEN) ?(?:为空|不能为空)|未携带 ?(?:token|Token|令牌)/g;
 const EXPIRED = /(?:token|令牌|登录|会话|凭证|凭据|jwt)(?:状态)? ?(?:已经|已)?(?:过期|失效)|过期(?:的)? ?(?:token|令牌|jwt)/gi;
 const STRIPPED = /(?:请求头|header)[^\n。]{0,10}?丢失 ?authorization|authorization[^\n。]{0,10}?(?:丢失|被过滤|被移除|被去掉|被删除)/gi;
-const INVALID = /(?:token|令牌|jwt) ?(?:无效|不合法|非法|格式错误|校验失败|验证失败|解析失败)|无效的 ?(?:token|令牌)|非法的? ?(?:token|令牌)/gi;
+const INVALID =
+  /(?:token|令牌|jwt) ?(?:无效|不合法|非法|格式错误|校验失败|验证失败|解析失败)|无效的 ?(?:token|令牌)|非法的? ?(?:token|令牌)/gi;
 const SIGNATURE = /签名(?:无效|错误|验证失败|校验失败|不匹配)/g;
 const SKEW = /时钟不同步|时间不同步|时钟偏差|时钟偏移|时间偏差|系统时间不正确/g;
 
@@ -70,7 +81,8 @@ const CORS = /跨域/g;
 const PREFLIGHT = /预检请求[^\n。]{0,20}?(?:失败|未通过|不通过|被拦截)/g;
 const HEADER = /(?:请求头|请求标头|头部|header|cookie)[^\n。，,]{0,6}?(?:过大|太大|过长|太长|超出限制|超过限制)/gi;
 const BODY = /(?:请求体|请求实体|实体|body|上传文件|上传的文件|文件)[^\n。，,]{0,6}?(?:过大|太大|超出限制|超过限制|大小超过)/gi;
-const RATE = /请求(?:过于|太)?频繁|(?:过于|太)频繁|(?:访问|操作)(?:过于|太)?频繁|调用频率|频率限制|触发限流|限流|请求次数过多|超出调用限制/g;
+const RATE =
+  /请求(?:过于|太)?频繁|(?:过于|太)频繁|(?:访问|操作)(?:过于|太)?频繁|调用频率|频率限制|触发限流|限流|请求次数过多|超出调用限制/g;
 const OVERLOAD = /服务器繁忙|系统繁忙|服务繁忙|服务器过载|熔断/g;
 const REDIRECT = /重定向(?:的)?次数过多|重定向过多|重定向不正确|无限重定向|循环重定向|重定向循环/g;
 const WAF = /(?:WAF|防火墙|安全策略) ?拦截|拦截提示|(?:请求|访问)(?:已)?被拦截|网站防火墙/g;
@@ -85,7 +97,8 @@ const PROXY_AUTH = /需要代理(?:身份)?(?:验证|认证)/g;
 const notExpired = /即将|将于|将要|快要|是否|未过期|没有过期|不会过期|不过期/;
 
 const PHRASES: readonly Phrases[] = [
-  { keys: ['拒绝', '积极拒绝', '无法建立到'], re: REFUSED, name: 'net.error', value: 'connection_refused' },
+  { keys: ['拒绝'], re: REFUSED, name: 'net.error', value: 'connection_refused' },
+  { keys: ['无法建立到'], re: REFUSED_FIREFOX, name: 'net.error', value: 'connection_refused' },
   { keys: ['重置', '重设', '强迫关闭', '中止了一个'], re: RESET, name: 'net.error', value: 'connection_reset' },
   { keys: ['超时', '响应时间过长', '没有正确答复'], re: CONNECT_TIMEOUT, name: 'net.error', value: 'connect_timeout' },
   { keys: ['超时'], re: READ_TIMEOUT, name: 'net.error', value: 'read_timeout' },
@@ -93,7 +106,10 @@ const PHRASES: readonly Phrases[] = [
   { keys: ['网关'], re: GATEWAY_TIMEOUT, name: 'http.status', value: '504' },
   { keys: ['网关'], re: BAD_GATEWAY, name: 'http.status', value: '502' },
   { keys: ['不可用'], re: UNAVAILABLE, name: 'http.status', value: '503' },
+  { keys: ['报', '返回', '出现', '码'], re: STATUS_BEFORE, name: 'http.status', value: (m) => m[1] },
+  { keys: ['错误', '状态码', '报错'], re: STATUS_AFTER, name: 'http.status', value: (m) => m[1] },
   { keys: ['解析', '找不到', '未知的名称', '不知道这样的主机'], re: DNS, name: 'net.error', value: 'dns_not_found' },
+  { keys: ['的服务器'], re: DNS_CHROME, name: 'net.error', value: 'dns_not_found' },
   { keys: ['暂时失败', '临时错误'], re: DNS_TEMPORARY, name: 'net.error', value: 'dns_temporary' },
   { keys: ['路由', '主机', '不可达'], re: HOST_UNREACHABLE, name: 'net.error', value: 'host_unreachable' },
   { keys: ['网络不可', '无法连接的网络'], re: NET_UNREACHABLE, name: 'net.error', value: 'network_unreachable' },
@@ -113,7 +129,12 @@ const PHRASES: readonly Phrases[] = [
   { keys: ['权限', '授权执行', '拒绝访问', '访问被拒绝', '禁止访问'], re: FORBIDDEN, name: 'auth.forbidden_role' },
   { keys: ['登录', '登陆', '认证', '授权', '缺少', '为空', '未携带'], re: MISSING, name: 'auth.error', value: 'missing_credentials' },
   { keys: ['过期', '失效'], re: EXPIRED, name: 'auth.error', value: (m) => (notExpired.test(m[0]) ? undefined : 'token_expired') },
-  { keys: ['无效', '不合法', '非法', '格式错误', '校验失败', '验证失败', '解析失败'], re: INVALID, name: 'auth.error', value: 'invalid_token' },
+  {
+    keys: ['无效', '不合法', '非法', '格式错误', '校验失败', '验证失败', '解析失败'],
+    re: INVALID,
+    name: 'auth.error',
+    value: 'invalid_token',
+  },
   { keys: ['authorization'], re: STRIPPED, name: 'auth.error', value: 'header_stripped' },
   { keys: ['签名'], re: SIGNATURE, name: 'auth.error', value: 'invalid_signature' },
   { keys: ['不同步', '偏差', '偏移', '系统时间'], re: SKEW, name: 'auth.error', value: 'clock_skew' },
@@ -148,16 +169,4 @@ export const ZH_PATTERNS: readonly RegExp[] = PHRASES.map((p) => p.re);
 
 function afterHost(m: RegExpExecArray): boolean {
   return /[A-Za-z0-9.:\]-]$/.test(m.input.slice(Math.max(0, m.index - 1), m.index));
-}
-
-function refine(signals: Signal[]): Signal[] {
-  const phased = signals.some((s) => s.name === 'net.error' && (s.value === 'connect_timeout' || s.value === 'read_timeout'));
-  const seen = new Set<string>();
-  return signals.filter((s) => {
-    if (phased && s.name === 'net.error' && s.value === 'timeout') return false;
-    const k = `${signalKey(s)}@${s.line ?? 0}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

@@ -126,17 +126,23 @@ export interface AuditResult {
   readonly detail?: string;
 }
 
-/** Run the recheck ReDoS checker over patterns. Slow (tens of ms each): not for every load. */
-export async function auditPatterns(
-  patterns: readonly { regex: string; flags: string }[],
-): Promise<AuditResult[]> {
+/**
+ * Run the recheck ReDoS checker over patterns: its automaton analysis first (exact and
+ * deterministic, a few ms a pattern), then its fuzzer for the patterns the automaton cannot
+ * decide. Slow compared with a load: for `triage kb check` and the tests, not for every start.
+ */
+export async function auditPatterns(patterns: readonly { regex: string; flags: string }[]): Promise<AuditResult[]> {
   const { checkSync } = await import('recheck');
-  return patterns.map(({ regex, flags }) => {
-    const d = checkSync(regex, flags, { timeout: 10_000 });
+  const verdict = (regex: string, flags: string, checker: 'automaton' | 'auto'): AuditResult => {
+    const d = checkSync(regex, flags, { checker, timeout: 10_000 });
     if (d.status === 'vulnerable') {
       const complexity = d.complexity.type === 'exponential' ? 'exponential' : `${d.complexity.degree ?? 2}-degree polynomial`;
       return { regex, flags, status: 'vulnerable', detail: `${complexity} backtracking, e.g. on ${JSON.stringify(d.attack.pattern)}` };
     }
     return { regex, flags, status: d.status };
+  };
+  return patterns.map(({ regex, flags }) => {
+    const first = verdict(regex, flags, 'automaton');
+    return first.status === 'unknown' ? verdict(regex, flags, 'auto') : first;
   });
 }

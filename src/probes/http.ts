@@ -63,7 +63,13 @@ export function createHttpProbe(opts: HttpProbeOptions = {}): Probe {
 /** The registered http probe (uses the registered text extractors). */
 export const httpProbe: Probe = createHttpProbe();
 
-async function runHttp(ctx: ProbeContext, extractors: readonly Extractor[], ca: HttpProbeOptions['ca'], signal: AbortSignal, timedOut: () => boolean): Promise<ProbeResult> {
+async function runHttp(
+  ctx: ProbeContext,
+  extractors: readonly Extractor[],
+  ca: HttpProbeOptions['ca'],
+  signal: AbortSignal,
+  timedOut: () => boolean,
+): Promise<ProbeResult> {
   const clock = stopwatch();
   const { target, limits } = ctx;
   const resolveClock = stopwatch();
@@ -85,7 +91,15 @@ async function runHttp(ctx: ProbeContext, extractors: readonly Extractor[], ca: 
   for (;;) {
     const pinned = check;
     const what = `GET ${url.href}`;
-    const ex = await exchange({ url, headers, lookup: pinned.lookup, signal, timedOut, maxBodyBytes: limits.maxBodyBytes, ...(ca ? { ca } : {}) });
+    const ex = await exchange({
+      url,
+      headers,
+      lookup: pinned.lookup,
+      signal,
+      timedOut,
+      maxBodyBytes: limits.maxBodyBytes,
+      ...(ca ? { ca } : {}),
+    });
     phases = addPhases(phases, ex.phases);
     const authority = authorityOf(bareHost(url), portOf(url));
 
@@ -104,18 +118,30 @@ async function runHttp(ctx: ProbeContext, extractors: readonly Extractor[], ca: 
         durationMs: clock(),
         phases,
         summary: excerpt,
-        details: { ...details, url: redact(url.href), address: trusted(pinned.pinnedAuthority), phase: trusted(f.phase), ...(f.code ? { code: redact(f.code) } : {}) },
+        details: {
+          ...details,
+          url: redact(url.href),
+          address: trusted(pinned.pinnedAuthority),
+          phase: trusted(f.phase),
+          ...(f.code ? { code: redact(f.code) } : {}),
+        },
         signals: dedupeSignals(signals),
       };
     }
 
     const res = ex.response;
     const location = header(res, 'location');
-    chain.push(redact(`${statusText(res)} ${url.href}${location !== undefined && REDIRECTS.has(res.status) ? ` → ${location.slice(0, 500)}` : ''}`));
+    chain.push(
+      redact(`${statusText(res)} ${url.href}${location !== undefined && REDIRECTS.has(res.status) ? ` → ${location.slice(0, 500)}` : ''}`),
+    );
     if (!REDIRECTS.has(res.status) || location === undefined) return finish(res, what, ex.firstByteMs ?? ex.ms);
 
     if (limits.maxRedirects > 0 && hops >= limits.maxRedirects) {
-      signals.push({ name: 'http.redirect_loop', excerpt: redact(`still redirecting after ${hops} redirects (the limit): ${statusText(res)} → ${location.slice(0, 300)}`), source: 'http' });
+      signals.push({
+        name: 'http.redirect_loop',
+        excerpt: redact(`still redirecting after ${hops} redirects (the limit): ${statusText(res)} → ${location.slice(0, 300)}`),
+        source: 'http',
+      });
       return finish(res, what, ex.firstByteMs ?? ex.ms);
     }
     if (limits.maxRedirects === 0) return finish(res, what, ex.firstByteMs ?? ex.ms);
@@ -131,12 +157,18 @@ async function runHttp(ctx: ProbeContext, extractors: readonly Extractor[], ca: 
     if (url.protocol === 'https:' && nextUrl.protocol === 'https:' && visitKey(nextUrl) === visitKey(url)) {
       signals.push({
         name: 'http.redirect_to_https',
-        excerpt: redact(`${url.href} (already https) → ${statusText(res)} Location: ${location.slice(0, 300)}: the server behind the TLS terminator thinks the request was plain http`),
+        excerpt: redact(
+          `${url.href} (already https) → ${statusText(res)} Location: ${location.slice(0, 300)}: the server behind the TLS terminator thinks the request was plain http`,
+        ),
         source: 'http',
       });
     }
     if (seen.has(visitKey(nextUrl))) {
-      signals.push({ name: 'http.redirect_loop', excerpt: redact(`${statusText(res)} ${url.href} → ${nextUrl.href}, visited before (after ${hops + 1} redirects)`), source: 'http' });
+      signals.push({
+        name: 'http.redirect_loop',
+        excerpt: redact(`${statusText(res)} ${url.href} → ${nextUrl.href}, visited before (after ${hops + 1} redirects)`),
+        source: 'http',
+      });
       return finish(res, what, ex.firstByteMs ?? ex.ms);
     }
     if (nextUrl.origin !== url.origin && headers.some(([n]) => CREDENTIAL_HEADERS.has(n.toLowerCase()))) {
@@ -154,7 +186,12 @@ async function runHttp(ctx: ProbeContext, extractors: readonly Extractor[], ca: 
     const evidence = responseEvidence(res, extractors, 'http', ctx.now());
     signals.push(...evidence);
     if (res.status === 504) {
-      signals.push({ name: 'timing.duration_s', value: String(Math.round(responseMs) / 1000), excerpt: redact(`${what} → ${statusText(res)} after ${formatMs(Math.round(responseMs))}`), source: 'http' });
+      signals.push({
+        name: 'timing.duration_s',
+        value: String(Math.round(responseMs) / 1000),
+        excerpt: redact(`${what} → ${statusText(res)} after ${formatMs(Math.round(responseMs))}`),
+        source: 'http',
+      });
       const server = evidence.find((s) => s.name === 'http.server')?.value;
       const near = nearTimeoutSignal(responseMs, 'http', { what: String(res.status), ...(server ? { server } : {}) });
       if (near) signals.push(near);
@@ -164,7 +201,12 @@ async function runHttp(ctx: ProbeContext, extractors: readonly Extractor[], ca: 
       signals.push(...failureSignals(f, 'http', describeFailure(f, what, authorityOf(bareHost(url), portOf(url)), clock())));
     }
     if (droppedCredentials && hadCredentials && res.status === 401) {
-      signals.push({ name: 'auth.error', value: 'header_stripped', excerpt: redact(`a cross-origin redirect dropped the Authorization/Cookie headers, then ${url.href} answered ${statusText(res)}`), source: 'http' });
+      signals.push({
+        name: 'auth.error',
+        value: 'header_stripped',
+        excerpt: redact(`a cross-origin redirect dropped the Authorization/Cookie headers, then ${url.href} answered ${statusText(res)}`),
+        source: 'http',
+      });
     }
     const loop = signals.some((s) => s.name === 'http.redirect_loop');
     const body = bodyExcerpt(res);

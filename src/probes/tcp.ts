@@ -67,7 +67,12 @@ async function runTcp(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResul
       durationMs: clock(),
       phases: { ...phases, connect: connected.ms },
       summary: excerpt,
-      details: { ...details, connectMs: connected.ms, error: trusted(failure.kind), ...(failure.code ? { code: trusted(failure.code) } : {}) },
+      details: {
+        ...details,
+        connectMs: connected.ms,
+        error: trusted(failure.kind),
+        ...(failure.code ? { code: trusted(failure.code) } : {}),
+      },
       signals: [probeSignal(NAME, 'net.error', failure.kind, excerpt), probeSignal(NAME, 'net.phase', 'connect', excerpt)],
     };
   }
@@ -85,7 +90,10 @@ async function runTcp(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResul
       phases: { ...phases, connect: connected.ms },
       summary: redact(excerpt),
       details: { ...base, resetAfterAccept: true },
-      signals: [probeSignal(NAME, 'net.error', 'connection_reset', redact(excerpt)), probeSignal(NAME, 'net.phase', 'connect', redact(excerpt))],
+      signals: [
+        probeSignal(NAME, 'net.error', 'connection_reset', redact(excerpt)),
+        probeSignal(NAME, 'net.phase', 'connect', redact(excerpt)),
+      ],
     };
   }
   const closed = dropped === 'closed' ? ', then the peer closed it at once' : '';

@@ -30,7 +30,12 @@ export const TYPICAL_TIMEOUTS: readonly TimeoutMark[] = [
   { seconds: 60, name: 'alb_idle_60s', label: "the AWS ALB's default idle timeout", servers: ['aws-alb', 'aws-elb'] },
   { seconds: 100, name: 'cloudflare_100s', label: "Cloudflare's proxy read timeout", servers: ['cloudflare'] },
   { seconds: 30, name: 'haproxy_timeout_server', label: 'a common HAProxy `timeout server`', servers: ['haproxy'] },
-  { seconds: 50, name: 'haproxy_timeout_server', label: 'a common HAProxy `timeout server` (the packaged haproxy.cfg)', servers: ['haproxy'] },
+  {
+    seconds: 50,
+    name: 'haproxy_timeout_server',
+    label: 'a common HAProxy `timeout server` (the packaged haproxy.cfg)',
+    servers: ['haproxy'],
+  },
   { seconds: 30, name: 'gcp_lb_backend_30s', label: "Google Cloud load balancing's default backend service timeout", servers: ['gcp-lb'] },
   { seconds: 15, name: 'envoy_route_15s', label: "Envoy's default route timeout", servers: ['envoy', 'istio'] },
   { seconds: 29, name: 'aws_apigateway_29s', label: "AWS API Gateway's integration timeout", servers: ['aws-apigateway'] },
@@ -91,7 +96,9 @@ export function nearTimeout(durationMs: number, opts: NearTimeoutOptions = {}): 
   if (!mark) return undefined;
   const others = [...measured, ...byDistance].filter((m) => m !== mark && m.label !== mark.label);
   const also = others.length > 0 ? `; also ${others.map((m) => `${m.label} (${formatSeconds(m.seconds)})`).join(', ')}` : '';
-  const excerpt = trusted(`${opts.what ?? 'took'} after ${formatSeconds(seconds)}: lands on ${mark.label} (${formatSeconds(mark.seconds)})${also}`);
+  const excerpt = trusted(
+    `${opts.what ?? 'took'} after ${formatSeconds(seconds)}: lands on ${mark.label} (${formatSeconds(mark.seconds)})${also}`,
+  );
   return { mark, others, excerpt };
 }
 

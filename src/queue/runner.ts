@@ -79,8 +79,10 @@ export class QueueRunner implements ProbeRunner {
     if (!p) {
       const queue = new Queue(queueName(name), { connection: this.producer, prefix: this.prefix });
       queue.on('error', () => {});
+      queue.setMaxListeners(0);
       const events = new QueueEvents(queueName(name), { connection: createRedis(this.opts.redisUrl, 'blocking'), prefix: this.prefix });
       events.on('error', () => {});
+      events.setMaxListeners(0);
       p = { queue, events };
       this.queues.set(name, p);
     }
@@ -99,8 +101,7 @@ export class QueueRunner implements ProbeRunner {
     }
     const { queue, events } = this.pool(poolName);
     await events.waitUntilReady();
-    const workers = await queue.getWorkersCount();
-    if (workers === 0) {
+    if (!(await this.hasWorkers(queue))) {
       throw new TriageError('INTERNAL', `no worker is listening on pool "${poolName}": start one with WORKER_POOLS=${poolName} npm run worker`);
     }
     const limits: ProbeLimits = { ...DEFAULT_PROBE_LIMITS, ...request.limits };
@@ -122,6 +123,22 @@ export class QueueRunner implements ProbeRunner {
       throw new TriageError('INTERNAL', `the probe job failed on pool "${poolName}": ${msg.slice(0, 200)}`);
     }
     return { pool: poolName, worker: result.worker, via: 'queue', results: result.results };
+  }
+
+  /**
+   * Whether a worker listens on the pool (Redis CLIENT LIST). A worker that has just started may
+   * take a moment to appear, so look a few times; where CLIENT LIST is not allowed, assume yes.
+   */
+  private async hasWorkers(queue: Queue): Promise<boolean> {
+    for (let i = 0; i < 5; i++) {
+      try {
+        if ((await queue.getWorkersCount()) > 0) return true;
+      } catch {
+        return true;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
   }
 
   async close(): Promise<void> {

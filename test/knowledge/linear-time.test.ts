@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadKnowledgeOrThrow } from '../../src/knowledge/load.js';
 import { auditPatterns } from '../../src/knowledge/regex-safety.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { TriageError } from '../../src/errors.js';
 
 const kb = loadKnowledgeOrThrow();
 const patterns = [...kb.entries.values()].flatMap((e) => e.patterns.map((p) => ({ where: `${e.id}#${p.id}`, ...p })));
@@ -30,11 +31,11 @@ describe('patterns are linear-time', () => {
     120_000,
   );
 
-  it('every knowledge pattern runs over pathological 100 kB strings without blowing up', () => {
+  it('every knowledge pattern runs over pathological 20 kB strings without blowing up', () => {
     let worst = { where: '', ms: 0 };
     for (const p of patterns) {
       const re = new RegExp(p.regex, p.caseSensitive ? 'gm' : 'gim');
-      for (const s of hostile(p.sample, 100_000)) {
+      for (const s of hostile(p.sample, 20_000)) {
         const t = performance.now();
         re.lastIndex = 0;
         let guard = 0;
@@ -45,8 +46,8 @@ describe('patterns are linear-time', () => {
         if (ms > worst.ms) worst = { where: p.where, ms };
       }
     }
-    // A quadratic pattern takes seconds to minutes on 100 kB; a linear one, a few ms.
-    expect(worst.ms, `slowest: ${worst.where}`).toBeLessThan(1500);
+    // A quadratic pattern takes about a second on 20 kB (4e8 steps); a linear one, well under 10 ms.
+    expect(worst.ms, `slowest: ${worst.where}`).toBeLessThan(400);
   });
 
   it('the whole engine (extractors and patterns) survives pathological input', () => {
@@ -54,8 +55,12 @@ describe('patterns are linear-time', () => {
     const inputs = [...hostile('connect() failed (111: Connection refused) while connecting to upstream', 300_000), 'x'.repeat(1_000_000)];
     for (const s of inputs) {
       const t = performance.now();
-      const d = engine.explain(s);
-      expect(Array.isArray(d.causes)).toBe(true);
+      try {
+        expect(Array.isArray(engine.explain(s).causes)).toBe(true);
+      } catch (err) {
+        // Unusable input (all blank once control bytes go, binary) is refused with a message, not a crash.
+        expect(err).toBeInstanceOf(TriageError);
+      }
       expect(performance.now() - t, JSON.stringify(s.slice(0, 20))).toBeLessThan(3000);
     }
   });

@@ -79,15 +79,50 @@ async function makeCerts(): Promise<LabCerts> {
   /** A self-signed root, or a CSR signed by `issuer` with `openssl ca` over the given validity window. */
   const issue = async (name: string, cn: string, issuer: string | null, extensions: string, from?: Date, to?: Date) => {
     if (issuer === null) {
-      await ssl('req', '-x509', ...newKey, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', `/CN=${cn}`, '-days', '3650', '-extensions', extensions);
+      await ssl(
+        'req',
+        '-x509',
+        ...newKey,
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.crt`,
+        '-subj',
+        `/CN=${cn}`,
+        '-days',
+        '3650',
+        '-extensions',
+        extensions,
+      );
       return;
     }
     await ssl('req', '-new', ...newKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
     const start = from ?? new Date(Date.now() - DAY);
     const end = to ?? new Date(Date.now() + 365 * DAY);
     // `openssl ca` is the one openssl 3.0 command that takes explicit -startdate/-enddate.
-    await ssl('ca', '-batch', '-notext', '-config', cnf, '-name', 'lab_ca', '-cert', `${issuer}.crt`, '-keyfile', `${issuer}.key`, '-in', `${name}.csr`, '-out', `${name}.crt`,
-      '-startdate', asn1Time(start), '-enddate', asn1Time(end), '-extensions', extensions);
+    await ssl(
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      cnf,
+      '-name',
+      'lab_ca',
+      '-cert',
+      `${issuer}.crt`,
+      '-keyfile',
+      `${issuer}.key`,
+      '-in',
+      `${name}.csr`,
+      '-out',
+      `${name}.crt`,
+      '-startdate',
+      asn1Time(start),
+      '-enddate',
+      asn1Time(end),
+      '-extensions',
+      extensions,
+    );
   };
 
   await issue('ca', 'Gateway Triage Lab Root CA', null, 'root_ca');

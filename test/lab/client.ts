@@ -78,7 +78,13 @@ export async function request(url: string, opts: RequestOptions = {}): Promise<H
   if (opts.proxyUrl && https) {
     const tunnel = await connectTunnel(opts.proxyUrl, `${host}:${port}`, { headers: opts.proxyHeaders, timeoutMs });
     if (!tunnel.ok) return tunnel;
-    if (!tunnel.socket) return { ok: false, code: 'ERR_TUNNEL_CONNECTION_FAILED', message: `CONNECT tunnel failed, response ${tunnel.status}`, ms: Date.now() - started };
+    if (!tunnel.socket)
+      return {
+        ok: false,
+        code: 'ERR_TUNNEL_CONNECTION_FAILED',
+        message: `CONNECT tunnel failed, response ${tunnel.status}`,
+        ms: Date.now() - started,
+      };
     const socket = tunnel.socket;
     createConnection = () => tlsConnect({ socket, ca: opts.ca as string[] | undefined, servername: isIP(host) ? undefined : host });
   } else if (opts.proxyUrl) {
@@ -170,7 +176,8 @@ export function connectTunnel(
         return resolve({ ...head, body: '', ms: Date.now() - started, socket });
       }
       socket.destroy();
-      if (head) return resolve({ ...head, body: buffer.subarray(0, Math.min(buffer.length, MAX_BODY)).toString('utf8'), ms: Date.now() - started });
+      if (head)
+        return resolve({ ...head, body: buffer.subarray(0, Math.min(buffer.length, MAX_BODY)).toString('utf8'), ms: Date.now() - started });
       resolve(failure(outcome instanceof Error ? outcome : new Error('closed'), started));
     };
     socket.once('connect', () => {
@@ -206,8 +213,7 @@ export function connectTunnel(
 
 /** The outcome of a TLS handshake with certificate and hostname verification on. */
 export type TlsOutcome =
-  | { readonly ok: true; readonly protocol: string | null; readonly subject: string; readonly issuer: string; readonly ms: number }
-  | Failure;
+  { readonly ok: true; readonly protocol: string | null; readonly subject: string; readonly issuer: string; readonly ms: number } | Failure;
 
 /** Handshake with `host:port` (or over `socket`), verifying against `ca` (or the system store), then close. */
 export function tlsHandshake(
@@ -219,7 +225,14 @@ export function tlsHandshake(
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return new Promise((resolve) => {
     const servername = opts.servername ?? (isIP(host) ? undefined : host);
-    const socket: TLSSocket = tlsConnect({ host, port, socket: opts.socket, ca: opts.ca as string[] | undefined, servername, rejectUnauthorized: true });
+    const socket: TLSSocket = tlsConnect({
+      host,
+      port,
+      socket: opts.socket,
+      ca: opts.ca as string[] | undefined,
+      servername,
+      rejectUnauthorized: true,
+    });
     const timer = setTimeout(() => socket.destroy(new Timeout(timeoutMs)), timeoutMs);
     const done = (outcome: TlsOutcome) => {
       clearTimeout(timer);
@@ -228,7 +241,13 @@ export function tlsHandshake(
     };
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
-      done({ ok: true, protocol: socket.getProtocol(), subject: String(cert.subject?.CN ?? ''), issuer: String(cert.issuer?.CN ?? ''), ms: Date.now() - started });
+      done({
+        ok: true,
+        protocol: socket.getProtocol(),
+        subject: String(cert.subject?.CN ?? ''),
+        issuer: String(cert.issuer?.CN ?? ''),
+        ms: Date.now() - started,
+      });
     });
     socket.once('error', (err) => done(failure(err, started)));
   });
@@ -254,4 +273,75 @@ export async function followRedirects(url: string, opts: RequestOptions & { max?
     next = location === undefined ? undefined : new URL(location, next).toString();
   }
   return { hops, loop: false };
+}
+
+/** What {@link measureIdleClose} saw. */
+export type IdleOutcome =
+  | {
+      readonly ok: true;
+      /** Status of the two requests sent back to back on one connection. */
+      readonly statuses: readonly number[];
+      /** The server's `Keep-Alive` header, if any. @example 'timeout=1' */
+      readonly keepAlive: string | undefined;
+      /** Time from the end of the last response to the server closing the connection. */
+      readonly idleMs: number;
+    }
+  | Failure;
+
+/**
+ * Open one TCP connection, send two keep-alive GETs on it back to back, then wait (up to
+ * `timeoutMs`) for the server to close the idle connection, measuring how long it kept it.
+ * Reads Content-Length and chunked bodies.
+ */
+export function measureIdleClose(url: string, opts: { timeoutMs?: number } = {}): Promise<IdleOutcome> {
+  const started = Date.now();
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const target = new URL(url);
+  const requestText = `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: keep-alive\r\n\r\n`;
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: target.hostname, port: Number(target.port || 80), allowHalfOpen: true });
+    const statuses: number[] = [];
+    let keepAlive: string | undefined;
+    let buffer = Buffer.alloc(0);
+    let idleSince: number | undefined;
+    const timer = setTimeout(() => done(failure(new Timeout(timeoutMs), started)), timeoutMs);
+    const done = (outcome: IdleOutcome) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    /** Take one complete response off the buffer, if there is one. */
+    const takeResponse = (): boolean => {
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      const head = buffer.subarray(0, end).toString('latin1');
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
+      let total: number;
+      if (length !== undefined) total = end + 4 + Number(length);
+      else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
+        const last = buffer.indexOf('\r\n0\r\n\r\n', end);
+        if (last < 0) return false;
+        total = last + 7;
+      } else return false;
+      if (buffer.length < total) return false;
+      statuses.push(Number(/^HTTP\/1\.\d (\d{3})/.exec(head)?.[1] ?? 0));
+      keepAlive = /\r\nkeep-alive:\s*([^\r]*)/i.exec(head)?.[1] ?? keepAlive;
+      buffer = buffer.subarray(total);
+      return true;
+    };
+    socket.once('connect', () => socket.write(requestText));
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (takeResponse()) {
+        if (statuses.length === 1) socket.write(requestText);
+        else idleSince = Date.now();
+      }
+    });
+    socket.once('end', () => {
+      if (idleSince === undefined)
+        return done({ ok: false, code: 'ECONNRESET', message: `closed after ${statuses.length} of 2 responses`, ms: Date.now() - started });
+      done({ ok: true, statuses, keepAlive, idleMs: Date.now() - idleSince });
+    });
+    socket.once('error', (err) => done(failure(err, started)));
+  });
 }

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertPair } from './certs.js';
-import { labTempDir, removeTempDir, startDaemon, startWithFreshPorts, type RunAs } from './process.js';
+import { labTempDir, removeTempDir, startDaemon, startWithFreshPort, type RunAs } from './process.js';
 
 /**
  * The real proxies, each in the foreground with its whole state (config, pid, logs, temp files)
- * in its own temp dir. As root they run unprivileged (nginx and HAProxy as nobody, Squid and
- * tinyproxy as `proxy`/`nobody`), started that way by setpriv so the parent-death signal holds.
+ * in its own temp dir. As root they run unprivileged (Squid as `proxy`, the others as `nobody`),
+ * started that way by setpriv so that the parent-death signal holds (a setuid would clear it).
  */
 export interface RunningDaemon {
   readonly port: number;
@@ -32,34 +32,37 @@ export interface RenderContext {
 const NOBODY: RunAs = { user: 'nobody', group: 'nogroup' };
 const PROXY: RunAs = { user: 'proxy', group: 'proxy' };
 
-async function launch(
-  name: string,
-  command: string,
-  runAs: RunAs,
-  common: Common,
-  render: (ctx: RenderContext) => { config: string; configFile: string; args: (dir: string) => string[]; logs: Record<string, string> },
-  stopSignal: NodeJS.Signals = 'SIGTERM',
-): Promise<RunningDaemon> {
-  return startWithFreshPorts(1, async ([port]) => {
+/** A daemon's config, rendered for one dir and port. */
+interface Rendered {
+  readonly configFile: string;
+  readonly config: string;
+  readonly args: readonly string[];
+  /** Its own log files (the stdout/stderr file is added as `output`). */
+  readonly logs: Readonly<Record<string, string>>;
+}
+
+/** Write the config into a fresh temp dir and start `name` (the binary too) on a fresh port. */
+async function launch(name: string, runAs: RunAs, common: Common, render: (ctx: RenderContext) => Rendered): Promise<RunningDaemon> {
+  return startWithFreshPort(async (port) => {
     const dir = labTempDir(name, runAs);
     try {
       for (const [file, content] of Object.entries(common.files ?? {})) writeFileSync(join(dir, file), content, { mode: 0o644 });
-      const r = render({ dir, port: port! });
+      const r = render({ dir, port });
       const configPath = join(dir, r.configFile);
       writeFileSync(configPath, r.config);
       const daemon = await startDaemon({
         name,
-        command,
-        args: r.args(dir),
+        command: name,
+        args: r.args,
         dir,
-        port: port!,
+        port,
         runAs,
-        stopSignal,
         readyTimeoutMs: common.readyTimeoutMs,
-        diagnostics: [configPath, ...Object.values(r.logs)],
+        configPath,
+        logPaths: Object.values(r.logs),
       });
       return {
-        port: port!,
+        port,
         dir,
         logs: { ...r.logs, output: daemon.outputPath },
         async stop() {
@@ -86,13 +89,13 @@ export interface NginxOptions extends Common {
 
 /** nginx 1.22, `-g 'daemon off;'`, single process (`master_process off`, so no orphaned workers and no `user` switch). */
 export function startNginx(opts: NginxOptions): Promise<RunningDaemon> {
-  return launch('nginx', 'nginx', NOBODY, opts, (ctx) => {
+  return launch('nginx', NOBODY, opts, (ctx) => {
     const { dir, port } = ctx;
     const tls = opts.tls ? `\n    ssl_certificate ${opts.tls.certPath};\n    ssl_certificate_key ${opts.tls.keyPath};` : '';
     return {
       configFile: 'nginx.conf',
       logs: { error: join(dir, 'error.log'), access: join(dir, 'access.log') },
-      args: () => ['-e', join(dir, 'error.log'), '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
+      args: ['-e', join(dir, 'error.log'), '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
       config: `# gateway-triage lab
 master_process off;
 worker_processes 1;
@@ -129,10 +132,10 @@ export interface HaproxyOptions extends Common {
 
 /** HAProxy 2.6 in the foreground (`-db`), logging HTTP lines (`option httplog`) to stdout, i.e. to `logs.output`. */
 export function startHaproxy(opts: HaproxyOptions): Promise<RunningDaemon> {
-  return launch('haproxy', 'haproxy', NOBODY, opts, (ctx) => ({
+  return launch('haproxy', NOBODY, opts, (ctx) => ({
     configFile: 'haproxy.cfg',
     logs: {},
-    args: (dir) => ['-db', '-f', join(dir, 'haproxy.cfg')],
+    args: ['-db', '-f', join(ctx.dir, 'haproxy.cfg')],
     config: `# gateway-triage lab
 global
   log stdout format raw local0 info
@@ -165,16 +168,16 @@ export interface SquidOptions extends Common {
 /**
  * Squid 5 in the foreground (`-N`), memory only (no cache_dir, so no `-z`), pid, logs and core
  * dir in its temp dir. `cache_effective_user proxy`; as root it is started as proxy directly.
- * Stopped with SIGKILL: its SIGTERM shutdown takes over a second even with `shutdown_lifetime 0`,
- * and there is nothing to save; its auth helpers exit when their stdin closes.
+ * Its SIGTERM shutdown takes ~1.4 s even with `shutdown_lifetime 0`, but SIGKILL would leave its
+ * auth helpers to init (zombies where init does not reap, as in containers), so stop() waits.
  */
 export function startSquid(opts: SquidOptions): Promise<RunningDaemon> {
-  return launch('squid', 'squid', PROXY, opts, (ctx) => {
+  return launch('squid', PROXY, opts, (ctx) => {
     const { dir, port } = ctx;
     return {
       configFile: 'squid.conf',
       logs: { cache: join(dir, 'cache.log'), access: join(dir, 'access.log') },
-      args: () => ['-N', '-d', '1', '-f', join(dir, 'squid.conf')],
+      args: ['-N', '-d', '1', '-f', join(dir, 'squid.conf')],
       config: `# gateway-triage lab
 http_port 127.0.0.1:${port}
 visible_hostname gateway-lab-squid
@@ -200,7 +203,7 @@ http_access deny !Safe_ports
 ${opts.access(ctx)}
 `,
     };
-  }, 'SIGKILL');
+  });
 }
 
 /** tinyproxy options: extra config lines (BasicAuth, ConnectPort …). */
@@ -210,10 +213,10 @@ export interface TinyproxyOptions extends Common {
 
 /** tinyproxy 1.11 in the foreground (`-d`), logging to stdout, i.e. to `logs.output`. No ConnectPort: CONNECT to any port. */
 export function startTinyproxy(opts: TinyproxyOptions): Promise<RunningDaemon> {
-  return launch('tinyproxy', 'tinyproxy', NOBODY, opts, (ctx) => ({
+  return launch('tinyproxy', NOBODY, opts, (ctx) => ({
     configFile: 'tinyproxy.conf',
     logs: {},
-    args: (dir) => ['-d', '-c', join(dir, 'tinyproxy.conf')],
+    args: ['-d', '-c', join(ctx.dir, 'tinyproxy.conf')],
     config: `# gateway-triage lab
 Port ${ctx.port}
 Listen 127.0.0.1

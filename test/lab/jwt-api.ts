@@ -32,7 +32,8 @@ export function verifyJwt(token: string, secret: Buffer, nowS: number): Verdict 
   if (head === undefined || body === undefined || sig === undefined) return { ok: false, description: 'The token is malformed' };
   const expected = createHmac('sha256', secret).update(`${head}.${body}`).digest();
   const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, description: 'The token signature is invalid' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, description: 'The token signature is invalid' };
   let claims: JwtClaims;
   try {
     claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as JwtClaims;
@@ -77,7 +78,10 @@ export async function startJwtApi(): Promise<JwtApi> {
       }
       const verdict = verifyJwt(match[1], secret, Math.floor(Date.now() / 1000));
       if (!verdict.ok) {
-        res.writeHead(401, { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${verdict.description}"`, 'Content-Type': 'application/json' });
+        res.writeHead(401, {
+          'WWW-Authenticate': `Bearer error="invalid_token", error_description="${verdict.description}"`,
+          'Content-Type': 'application/json',
+        });
         res.end(JSON.stringify({ error: 'invalid_token', message: verdict.description }) + '\n');
         return;
       }

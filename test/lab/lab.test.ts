@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { labCerts } from './certs.js';
-import { connectTunnel, followRedirects, request, tlsHandshake, type HttpOutcome, type Response } from './client.js';
+import { connectTunnel, followRedirects, measureIdleClose, request, tlsHandshake, type HttpOutcome, type Response } from './client.js';
 import { startEchoServer, type NodeServer } from './node-servers.js';
 import { LAB_USER } from './scenarios.js';
 import { scenarios, startLab, type Lab, type LabOptions, type ScenarioName } from './servers.js';
@@ -55,7 +54,8 @@ const hostPort = (url: string) => {
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, number>;
 const bearer = (lab: Lab) => (lab.headers.find(([k]) => k === 'Authorization')?.[1] ?? '').replace(/^Bearer /, '');
 /** Logs are written by another process: wait (bounded) until `pattern` shows up. */
-const logShows = (lab: Lab, log: string, pattern: RegExp) => vi.waitFor(() => expect(lab.readLog(log)).toMatch(pattern), { timeout: 3_000, interval: 50 });
+const logShows = (lab: Lab, log: string, pattern: RegExp) =>
+  vi.waitFor(() => expect(lab.readLog(log)).toMatch(pattern), { timeout: 5_000, interval: 50 });
 
 describe('tunnel', () => {
   describe('nginx-no-connect: nginx as a forward proxy has no CONNECT', () => {
@@ -69,7 +69,11 @@ describe('tunnel', () => {
       expect(r.headers.server).toMatch(/^nginx\/1\./);
       expect(r.headers.connection).toBe('close');
       expect(r.body).toContain('<title>400 Bad Request</title>');
-      await logShows(lab(), 'error', /client sent invalid request while reading client request line, client: 127\.0\.0\.1, server: lab, request: "CONNECT 127\.0\.0\.1:\d+ HTTP\/1\.1"/);
+      await logShows(
+        lab(),
+        'error',
+        /client sent invalid request while reading client request line, client: 127\.0\.0\.1, server: lab, request: "CONNECT 127\.0\.0\.1:\d+ HTTP\/1\.1"/,
+      );
     });
 
     it('so https:// through it fails, while http:// through it and the target itself work', async () => {
@@ -130,7 +134,12 @@ describe('tunnel', () => {
 
     it('answers CONNECT with 200 Connection established, and TLS through the tunnel verifies', async () => {
       const r = await connectTunnel(lab().proxyUrl!, authority(lab().url));
-      expect(r).toMatchObject({ ok: true, status: 200, statusText: 'Connection established', headers: { 'proxy-agent': 'tinyproxy/1.11.1' } });
+      expect(r).toMatchObject({
+        ok: true,
+        status: 200,
+        statusText: 'Connection established',
+        headers: { 'proxy-agent': 'tinyproxy/1.11.1' },
+      });
       if (!r.ok || !r.socket) return;
       const tls = await tlsHandshake(...hostPort(lab().url), { ca: lab().ca, socket: r.socket });
       expect(tls).toMatchObject({ ok: true, subject: '127.0.0.1', issuer: 'Gateway Triage Lab Root CA' });
@@ -157,7 +166,9 @@ describe('availability', () => {
       await logShows(
         lab(),
         'error',
-        new RegExp(`\\[error\\] .*connect\\(\\) failed \\(111: Connection refused\\) while connecting to upstream, .*upstream: "http://127\\.0\\.0\\.1:${port}/api/orders"`),
+        new RegExp(
+          `\\[error\\] .*connect\\(\\) failed \\(111: Connection refused\\) while connecting to upstream, .*upstream: "http://127\\.0\\.0\\.1:${port}/api/orders"`,
+        ),
       );
       expect(await request(`http://127.0.0.1:${port}/`)).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
     });
@@ -170,7 +181,11 @@ describe('availability', () => {
       const r = response(await request(lab().url));
       expect(r.status).toBe(502);
       await logShows(lab(), 'error', /\[error\] .*upstream prematurely closed connection while reading response header from upstream/);
-      expect(await request(`http://127.0.0.1:${lab().upstream!.port}/`)).toMatchObject({ ok: false, code: 'ECONNRESET', message: 'socket hang up' });
+      expect(await request(`http://127.0.0.1:${lab().upstream!.port}/`)).toMatchObject({
+        ok: false,
+        code: 'ECONNRESET',
+        message: 'socket hang up',
+      });
     });
   });
 
@@ -178,7 +193,10 @@ describe('availability', () => {
     const lab = useLab('nginx-upstream-slow');
 
     it('answers 504 after ~1 s while the upstream itself answers after ~3 s', async () => {
-      const [viaNginx, direct] = await Promise.all([request(lab().url), request(`http://127.0.0.1:${lab().upstream!.port}/`, { timeoutMs: 6_000 })]);
+      const [viaNginx, direct] = await Promise.all([
+        request(lab().url),
+        request(`http://127.0.0.1:${lab().upstream!.port}/`, { timeoutMs: 6_000 }),
+      ]);
       const r = response(viaNginx);
       expect(r.status).toBe(504);
       expect(r.body).toContain('<title>504 Gateway Time-out</title>');
@@ -186,7 +204,11 @@ describe('availability', () => {
       expect(r.ms).toBeLessThan(2_500);
       expect(response(direct).status).toBe(200);
       expect(response(direct).ms).toBeGreaterThanOrEqual(2_950);
-      await logShows(lab(), 'error', /\[error\] .*upstream timed out \(110: Connection timed out\) while reading response header from upstream/);
+      await logShows(
+        lab(),
+        'error',
+        /\[error\] .*upstream timed out \(110: Connection timed out\) while reading response header from upstream/,
+      );
     });
   });
 
@@ -228,9 +250,10 @@ describe('availability', () => {
     it('answers 503 to the requests beyond rate + burst and logs "limiting requests"', async () => {
       const burst = await Promise.all(Array.from({ length: 8 }, () => request(lab().url)));
       const statuses = burst.map((o) => response(o).status);
+      // rate 30r/m + burst 2: 3 pass at once, one more per 2 s; the rest are refused.
       expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
-      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(4);
-      expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(4);
+      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(3);
       expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
       await logShows(lab(), 'error', /\[error\] .*limiting requests, excess: [\d.]+ by zone "perip", client: 127\.0\.0\.1/);
     });
@@ -239,25 +262,12 @@ describe('availability', () => {
   describe('upstream-short-keepalive: the upstream closes idle keep-alive connections after 1 s', () => {
     const lab = useLab('upstream-short-keepalive');
 
-    it('advertises Keep-Alive: timeout=1, reuses a connection within 1 s and closes it after ~1 s idle', async () => {
-      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        const closed = new Promise<number>((resolve) => agent.once('free', (socket) => socket.once('close', () => resolve(Date.now()))));
-        const first = response(await request(lab().url, { agent }));
-        const idleSince = Date.now();
-        expect(first.headers.connection).toBe('keep-alive');
-        expect(first.headers['keep-alive']).toBe('timeout=1');
-        expect(first.reusedSocket).toBe(false);
-        const second = response(await request(lab().url, { agent }));
-        expect(second.reusedSocket).toBe(true);
-        const idleMs = (await closed) - idleSince;
-        expect(idleMs).toBeGreaterThanOrEqual(900);
-        expect(idleMs).toBeLessThan(2_000);
-        const third = response(await request(lab().url, { agent }));
-        expect(third.reusedSocket).toBe(false);
-      } finally {
-        agent.destroy();
-      }
+    it('advertises Keep-Alive: timeout=1, serves a second request on the connection, and closes it after 1 s idle', async () => {
+      const r = await measureIdleClose(lab().url);
+      expect(r).toMatchObject({ ok: true, statuses: [200, 200], keepAlive: 'timeout=1' });
+      if (!r.ok) return;
+      expect(r.idleMs).toBeGreaterThanOrEqual(950);
+      expect(r.idleMs).toBeLessThan(1_900);
     });
   });
 });
@@ -350,9 +360,17 @@ describe('tls', () => {
 
     it('fails the handshake with "wrong version number", while http:// works', async () => {
       const r = await tlsHandshake(...hostPort(lab().url));
-      expect(r).toMatchObject({ ok: false, code: 'EPROTO' });
-      expect(r.ok ? '' : r.message).toMatch(/ssl3_get_record:wrong version number/);
-      expect(await request(lab().url)).toMatchObject({ ok: false, message: expect.stringMatching(/wrong version number/) });
+      expect(r).toMatchObject({
+        ok: false,
+        code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+        message: expect.stringMatching(/:SSL routines:ssl3_get_record:wrong version number:/),
+      });
+      // node:https reports the same failure as a write error.
+      expect(await request(lab().url)).toMatchObject({
+        ok: false,
+        code: 'EPROTO',
+        message: expect.stringMatching(/^write EPROTO .*wrong version number/),
+      });
       expect(response(await request(lab().url.replace(/^https:/, 'http:'))).status).toBe(200);
     });
   });
@@ -364,10 +382,16 @@ describe('tls', () => {
     const wrongHost = useLab('tls-wrong-host');
     const missingIntermediate = useLab('tls-missing-intermediate');
     const valid = useLab('tls-valid');
-    const handshake = (lab: Lab, extra: { ca?: string[]; servername?: string } = {}) => tlsHandshake(...hostPort(lab.url), { ca: lab.ca, ...extra });
+    const handshake = (lab: Lab, extra: { ca?: string[]; servername?: string } = {}) =>
+      tlsHandshake(...hostPort(lab.url), { ca: lab.ca, ...extra });
 
     it('tls-valid: verifies (TLSv1.3, leaf 127.0.0.1 issued by the lab root)', async () => {
-      expect(await handshake(valid())).toMatchObject({ ok: true, protocol: 'TLSv1.3', subject: '127.0.0.1', issuer: 'Gateway Triage Lab Root CA' });
+      expect(await handshake(valid())).toMatchObject({
+        ok: true,
+        protocol: 'TLSv1.3',
+        subject: '127.0.0.1',
+        issuer: 'Gateway Triage Lab Root CA',
+      });
       expect(response(await request(valid().url, { ca: valid().ca })).status).toBe(200);
     });
 
@@ -377,12 +401,20 @@ describe('tls', () => {
     });
 
     it('tls-cert-not-yet-valid: CERT_NOT_YET_VALID "certificate is not yet valid"', async () => {
-      expect(await handshake(notYetValid())).toMatchObject({ ok: false, code: 'CERT_NOT_YET_VALID', message: 'certificate is not yet valid' });
+      expect(await handshake(notYetValid())).toMatchObject({
+        ok: false,
+        code: 'CERT_NOT_YET_VALID',
+        message: 'certificate is not yet valid',
+      });
       expect(new Date(new X509Certificate((await labCerts()).notYetValid.cert).validFrom).getTime()).toBeGreaterThan(Date.now());
     });
 
     it('tls-self-signed: DEPTH_ZERO_SELF_SIGNED_CERT "self-signed certificate"', async () => {
-      expect(await handshake(selfSigned())).toMatchObject({ ok: false, code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' });
+      expect(await handshake(selfSigned())).toMatchObject({
+        ok: false,
+        code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+        message: 'self-signed certificate',
+      });
     });
 
     it('tls-wrong-host: ERR_TLS_CERT_ALTNAME_INVALID for 127.0.0.1, fine for other.example', async () => {
@@ -395,9 +427,16 @@ describe('tls', () => {
     });
 
     it('tls-missing-intermediate: UNABLE_TO_VERIFY_LEAF_SIGNATURE, fine when the client has the intermediate', async () => {
-      expect(await handshake(missingIntermediate())).toMatchObject({ ok: false, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', message: 'unable to verify the first certificate' });
+      expect(await handshake(missingIntermediate())).toMatchObject({
+        ok: false,
+        code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        message: 'unable to verify the first certificate',
+      });
       const certs = await labCerts();
-      expect(await handshake(missingIntermediate(), { ca: [certs.ca.cert, certs.intermediate.cert] })).toMatchObject({ ok: true, issuer: 'Gateway Triage Lab Intermediate CA' });
+      expect(await handshake(missingIntermediate(), { ca: [certs.ca.cert, certs.intermediate.cert] })).toMatchObject({
+        ok: true,
+        issuer: 'Gateway Triage Lab Intermediate CA',
+      });
     });
   });
 });
@@ -458,14 +497,12 @@ describe('network', () => {
 describe('the lab itself', () => {
   it('stop() leaves nothing listening and no files behind, and can be called twice', async () => {
     const lab = await startLab('nginx-upstream-refused');
-    const { port } = new URL(lab.url);
     const error = lab.logs.error!;
     expect(existsSync(error)).toBe(true);
     await lab.stop();
     await lab.stop();
     expect(await request(lab.url, { timeoutMs: 2_000 })).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
     if (process.env.GATEWAY_LAB_KEEP !== '1') expect(existsSync(error)).toBe(false);
-    expect(port).not.toBe('');
   });
 
   it('has a test above for every scenario', () => {

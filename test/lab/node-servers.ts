@@ -89,9 +89,17 @@ export function startEarlyCloseServer(): Promise<NodeServer> {
   );
 }
 
-/** An app whose keep-alive connections are closed after `idleMs` idle (Node's `keepAliveTimeout`). */
+/**
+ * An app that closes keep-alive connections after exactly `idleMs` idle and says so
+ * (`Keep-Alive: timeout=1`). Node's `keepAliveTimeout` alone would wait one more second
+ * (node ≥ 20.?, HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER), so the idle timer is set again, to
+ * `idleMs`, once each response has finished (after node's own 'finish' listener).
+ */
 export function startShortKeepAliveServer(idleMs: number): Promise<NodeServer> {
-  const server = createHttpServer(echo);
+  const server = createHttpServer((req, res) => {
+    res.once('finish', () => req.socket.setTimeout(idleMs));
+    echo(req, res);
+  });
   server.keepAliveTimeout = idleMs;
   return serve(server);
 }

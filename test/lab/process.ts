@@ -1,5 +1,18 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -45,7 +58,10 @@ export function labTempDir(prefix: string, owner?: RunAs): string {
   const dir = mkdtempSync(join(tmpdir(), `gateway-lab-${prefix}-`));
   tempDirs.add(dir);
   chmodSync(dir, 0o755);
-  if (owner && isRoot) chownSync(dir, idOf('-u', owner.user), idOf('-g', owner.group));
+  if (owner && isRoot) {
+    const { uid, gid } = idsOf(owner);
+    chownSync(dir, uid, gid);
+  }
   return dir;
 }
 
@@ -55,13 +71,16 @@ export function removeTempDir(dir: string): void {
   if (process.env.GATEWAY_LAB_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
 }
 
-function idOf(flag: '-u' | '-g', name: string): number {
-  const args = flag === '-u' ? ['-u', name] : ['-g', name];
-  const out = flag === '-u' ? execFileSync('id', args, { encoding: 'utf8' }) : execFileSync('getent', ['group', name], { encoding: 'utf8' }).split(':')[2];
-  return Number(out?.trim());
+/** uid and gid of an account (`id -u`, `getent group`). */
+function idsOf(account: RunAs): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', account.user], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('getent', ['group', account.group], { encoding: 'utf8' }).split(':')[2]);
+  return { uid, gid };
 }
 
-const SEARCH_PATH = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'].filter(Boolean);
+const SEARCH_PATH = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'].filter(
+  Boolean,
+);
 
 /** The absolute path of an executable, looking in sbin dirs too (they are not on a normal user's PATH). */
 export function findBinary(name: string): string {
@@ -93,20 +112,57 @@ export async function unusedPort(): Promise<number> {
   return address.port;
 }
 
-/** Resolve once `127.0.0.1:port` accepts a TCP connection; false when `deadline` (epoch ms) passes or `gaveUp()` says so. */
-export async function waitForPort(port: number, deadline: number, gaveUp: () => boolean = () => false): Promise<boolean> {
-  while (Date.now() < deadline && !gaveUp()) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port });
-      const done = (ok: boolean) => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(Math.max(1, Math.min(500, deadline - Date.now())), () => done(false));
-      socket.once('connect', () => done(true));
-      socket.once('error', () => done(false));
+/**
+ * Whether process `pid` holds the socket listening on TCP `port` (from /proc/net/tcp and
+ * /proc/<pid>/fd); undefined when /proc cannot tell. Guards against another process that took the
+ * port between {@link unusedPort} and the daemon's bind: nginx, for one, retries its bind for 2.5 s.
+ */
+export function ownsListener(pid: number, port: number): boolean | undefined {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  try {
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!existsSync(table)) continue;
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f[3] === '0A' && f[1]?.endsWith(`:${hexPort}`) && f[9] !== undefined) inodes.add(`socket:[${f[9]}]`);
+      }
+    }
+    if (inodes.size === 0) return false;
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        return false;
+      }
     });
-    if (open) return true;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `127.0.0.1:port` accepts a TCP connection within `timeoutMs`. */
+function accepts(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(Math.max(1, timeoutMs), () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Resolve true once `127.0.0.1:port` accepts connections (and, given `pid`, the listener is that
+ * process's); false when `deadline` (epoch ms) passes or `gaveUp()` says so.
+ */
+export async function waitForPort(port: number, deadline: number, opts: { pid?: number; gaveUp?: () => boolean } = {}): Promise<boolean> {
+  while (Date.now() < deadline && !opts.gaveUp?.()) {
+    const ours = opts.pid === undefined || ownsListener(opts.pid, port) !== false;
+    if (ours && (await accepts(port, Math.min(500, deadline - Date.now())))) return true;
     await sleep(20);
   }
   return false;
@@ -127,10 +183,10 @@ export interface DaemonSpec {
   readonly runAs?: RunAs;
   /** Bound on the wait for the port. */
   readonly readyTimeoutMs: number;
-  /** Files whose tail is quoted when it fails to start (its config, its own log). */
-  readonly diagnostics?: readonly string[];
-  /** The signal stop() sends first. @defaultValue 'SIGTERM' */
-  readonly stopSignal?: NodeJS.Signals;
+  /** Its config file, quoted when it fails to start. */
+  readonly configPath?: string;
+  /** Its own log files, quoted (and searched for a port clash) when it fails to start. */
+  readonly logPaths?: readonly string[];
 }
 
 /** A started daemon. */
@@ -143,9 +199,9 @@ export interface Daemon {
   stop(graceMs?: number): Promise<void>;
 }
 
-const PORT_CLASH = /address already in use|EADDRINUSE|cannot bind socket|bind\(\) to .* failed/i;
+const PORT_CLASH = /address already in use|EADDRINUSE|cannot bind socket|bind\(\) to .* failed|could not create listening sockets/i;
 
-/** Thrown (and retried by {@link startWithFreshPorts}) when a daemon could not bind its port. */
+/** Thrown (and retried by {@link startWithFreshPort}) when a daemon could not bind its port. */
 export class PortClash extends Error {}
 
 /** Start a foreground daemon and wait until its port accepts connections. */
@@ -181,37 +237,37 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
     });
   });
 
-  const stop = async (graceMs = 2_000) => {
+  const stop = async (graceMs = 3_000) => {
     if (exitCode !== undefined) return;
-    child.kill(spec.stopSignal ?? 'SIGTERM');
+    child.kill('SIGTERM');
     if (await settlesWithin(exited, graceMs)) return;
     child.kill('SIGKILL');
     await settlesWithin(exited, 2_000);
   };
 
-  const ready = await waitForPort(spec.port, Date.now() + spec.readyTimeoutMs, () => exitCode !== undefined);
+  const ready = await waitForPort(spec.port, Date.now() + spec.readyTimeoutMs, { pid: child.pid, gaveUp: () => exitCode !== undefined });
   if (ready && exitCode === undefined) return { name: spec.name, pid: child.pid ?? -1, outputPath, stop };
 
   await stop(500);
-  const report = [outputPath, ...(spec.diagnostics ?? [])].map((path) => `--- ${path}\n${tail(path)}`).join('\n');
-  const why = exitCode === undefined ? `did not accept connections on 127.0.0.1:${spec.port} within ${spec.readyTimeoutMs} ms` : `exited (${exitCode})`;
-  const message = `${spec.name} ${why}: ${argv.join(' ')}\n${report}`;
-  if (PORT_CLASH.test(report)) throw new PortClash(message);
+  const logs = [outputPath, ...(spec.logPaths ?? [])].map((path) => `--- ${path}\n${tail(path)}`).join('\n');
+  const config = spec.configPath === undefined ? '' : `\n--- ${spec.configPath}\n${tail(spec.configPath)}`;
+  const why =
+    exitCode === undefined
+      ? `did not accept connections on 127.0.0.1:${spec.port} within ${spec.readyTimeoutMs} ms`
+      : `exited (${exitCode})`;
+  const message = `${spec.name} ${why}: ${argv.join(' ')}\n${logs}${config}`;
+  if (PORT_CLASH.test(logs)) throw new PortClash(message);
   throw new LabError('LAB_START_FAILED', message);
 }
 
-/** Run `start` with fresh ports, again (up to 3 times) when another process took a port between picking and binding it. */
-export async function startWithFreshPorts<T>(count: number, start: (ports: number[]) => Promise<T>): Promise<T> {
+/** Run `start` with a fresh port, again (3 tries in all) when another process took it between picking and binding. */
+export async function startWithFreshPort<T>(start: (port: number) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const ports: number[] = [];
-    while (ports.length < count) {
-      const port = await unusedPort();
-      if (!ports.includes(port)) ports.push(port);
-    }
     try {
-      return await start(ports);
+      return await start(await unusedPort());
     } catch (err) {
-      if (!(err instanceof PortClash) || attempt >= 3) throw err instanceof PortClash ? new LabError('LAB_START_FAILED', err.message) : err;
+      if (!(err instanceof PortClash)) throw err;
+      if (attempt >= 3) throw new LabError('LAB_START_FAILED', err.message);
     }
   }
 }

@@ -17,6 +17,7 @@ import {
   startUnhealthyServer,
 } from './node-servers.js';
 import { findBinary, unusedPort } from './process.js';
+import type { LabCerts } from './certs.js';
 import type { Scenario, ScenarioContext } from './servers.js';
 
 /**
@@ -33,7 +34,11 @@ export const LAB_USER = { user: 'alice', password: 'wonderland-42' } as const;
 
 /** An htpasswd line made with `openssl passwd` (-1 is MD5-crypt, read by Squid's basic_ncsa_auth; -apr1 is Apache MD5, read by nginx). */
 function htpasswd(user: string, password: string, algorithm: '-1' | '-apr1'): string {
-  const hash = execFileSync(findBinary('openssl'), ['passwd', algorithm, '-stdin'], { input: password, encoding: 'utf8', timeout: 10_000 }).trim();
+  const hash = execFileSync(findBinary('openssl'), ['passwd', algorithm, '-stdin'], {
+    input: password,
+    encoding: 'utf8',
+    timeout: 10_000,
+  }).trim();
   return `${user}:${hash}\n`;
 }
 
@@ -63,8 +68,8 @@ async function nginxInFrontOfApp(ctx: ScenarioContext, location: string, extra: 
   return { nginx, app };
 }
 
-/** An HTTPS app (node:https) serving `chain` for the TLS scenarios, with the lab CA to trust. */
-async function tlsApp(ctx: ScenarioContext, pick: (certs: Awaited<ReturnType<ScenarioContext['certs']>>) => { cert: string; key: string }) {
+/** An HTTPS app (node:https) serving the picked certificate, and the lab CA to trust. */
+async function tlsApp(ctx: ScenarioContext, pick: (certs: LabCerts) => { cert: string; key: string }) {
   const certs = await ctx.certs();
   const app = ctx.own(await startHttpsServer(pick(certs)));
   return { url: localTls(app.port), ca: certs.ca.cert };
@@ -158,7 +163,10 @@ export const scenarios = {
     async start(ctx) {
       const port = await unusedPort();
       const nginx = ctx.own(
-        await startNginx({ readyTimeoutMs: ctx.opts.readyTimeoutMs, server: () => `location / {\n      proxy_pass http://127.0.0.1:${port};\n    }` }),
+        await startNginx({
+          readyTimeoutMs: ctx.opts.readyTimeoutMs,
+          server: () => `location / {\n      proxy_pass http://127.0.0.1:${port};\n    }`,
+        }),
       );
       return { url: local(nginx.port, '/api/orders'), upstream: { host: '127.0.0.1', port }, logs: nginx.logs };
     },
@@ -169,7 +177,10 @@ export const scenarios = {
     async start(ctx) {
       const app = ctx.own(await startEarlyCloseServer());
       const nginx = ctx.own(
-        await startNginx({ readyTimeoutMs: ctx.opts.readyTimeoutMs, server: () => `location / {\n      proxy_pass http://127.0.0.1:${app.port};\n    }` }),
+        await startNginx({
+          readyTimeoutMs: ctx.opts.readyTimeoutMs,
+          server: () => `location / {\n      proxy_pass http://127.0.0.1:${app.port};\n    }`,
+        }),
       );
       return { url: local(nginx.port, '/api/orders'), upstream: { host: '127.0.0.1', port: app.port }, logs: nginx.logs };
     },
@@ -182,7 +193,8 @@ export const scenarios = {
       const nginx = ctx.own(
         await startNginx({
           readyTimeoutMs: ctx.opts.readyTimeoutMs,
-          server: () => `location / {\n      proxy_read_timeout ${ctx.opts.proxyTimeoutS}s;\n      proxy_pass http://127.0.0.1:${app.port};\n    }`,
+          server: () =>
+            `location / {\n      proxy_read_timeout ${ctx.opts.proxyTimeoutS}s;\n      proxy_pass http://127.0.0.1:${app.port};\n    }`,
         }),
       );
       return { url: local(nginx.port, '/reports/daily'), upstream: { host: '127.0.0.1', port: app.port }, logs: nginx.logs };
@@ -194,7 +206,11 @@ export const scenarios = {
     async start(ctx) {
       const app = ctx.own(await startSlowServer(ctx.opts.slowUpstreamDelayMs));
       const haproxy = ctx.own(
-        await startHaproxy({ readyTimeoutMs: ctx.opts.readyTimeoutMs, timeoutServer: `${ctx.opts.proxyTimeoutS}s`, backend: () => `server app1 127.0.0.1:${app.port}` }),
+        await startHaproxy({
+          readyTimeoutMs: ctx.opts.readyTimeoutMs,
+          timeoutServer: `${ctx.opts.proxyTimeoutS}s`,
+          backend: () => `server app1 127.0.0.1:${app.port}`,
+        }),
       );
       return { url: local(haproxy.port, '/reports/daily'), upstream: { host: '127.0.0.1', port: app.port }, logs: haproxy.logs };
     },
@@ -212,7 +228,9 @@ export const scenarios = {
             [
               'option httpchk GET /healthz',
               'http-check expect status 200',
-              'default-server inter 100ms fall 1 rise 2',
+              // Checks every 200 ms; a generous check timeout so a loaded machine fails them for the status, not for time.
+              'timeout check 3s',
+              'default-server inter 200ms fall 1 rise 2',
               `server app1 127.0.0.1:${a.port} check`,
               `server app2 127.0.0.1:${b.port} check`,
             ].join('\n  '),
@@ -238,7 +256,8 @@ export const scenarios = {
   },
   'upstream-short-keepalive': {
     cause: 'idle-timeout-mismatch',
-    summary: 'an HTTP backend (node:http keepAliveTimeout 1 s) that closes idle keep-alive connections after 1 s, shorter than any proxy pool',
+    summary:
+      'an HTTP backend (node:http keepAliveTimeout 1 s) that closes idle keep-alive connections after 1 s, shorter than any proxy pool',
     async start(ctx) {
       const app = ctx.own(await startShortKeepAliveServer(ctx.opts.keepAliveIdleMs));
       return { url: local(app.port, '/api/orders'), upstream: { host: '127.0.0.1', port: app.port } };
@@ -281,7 +300,8 @@ export const scenarios = {
   },
   'jwt-not-yet-valid': {
     cause: 'token-not-yet-valid',
-    summary: 'an API called with a JWT whose nbf/iat lie 10 min ahead (issuer clock skew): 401 error_description="The token is not yet valid"',
+    summary:
+      'an API called with a JWT whose nbf/iat lie 10 min ahead (issuer clock skew): 401 error_description="The token is not yet valid"',
     start: (ctx) => jwtScenario(ctx, 'notYetValid'),
   },
 
@@ -370,7 +390,12 @@ export const scenarios = {
           server: () => `location / {\n      proxy_set_header Host $http_host;\n      proxy_pass http://127.0.0.1:${app.port};\n    }`,
         }),
       );
-      return { url: localTls(nginx.port, '/account'), ca: certs.ca.cert, upstream: { host: '127.0.0.1', port: app.port }, logs: nginx.logs };
+      return {
+        url: localTls(nginx.port, '/account'),
+        ca: certs.ca.cert,
+        upstream: { host: '127.0.0.1', port: app.port },
+        logs: nginx.logs,
+      };
     },
   },
 

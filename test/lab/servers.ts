@@ -15,7 +15,7 @@ export { scenarios, type ScenarioName } from './scenarios.js';
  * ```
  */
 
-/** The cause ids (see docs of the cause taxonomy) the lab stages. */
+/** The ids of the cause taxonomy (`knowledge/<family>/<id>.yaml`) that the lab stages. */
 export type LabCause =
   | 'connect-unsupported'
   | 'connect-port-denied'
@@ -137,7 +137,8 @@ export async function startLab(scenario: ScenarioName, options: Partial<LabOptio
       logs,
       readLog: (name) => {
         const path = logs[name];
-        if (path === undefined) throw new Error(`scenario ${scenario} has no log "${name}"; it has: ${Object.keys(logs).join(', ') || 'none'}`);
+        if (path === undefined)
+          throw new Error(`scenario ${scenario} has no log "${name}"; it has: ${Object.keys(logs).join(', ') || 'none'}`);
         try {
           return readFileSync(path, 'utf8');
         } catch {

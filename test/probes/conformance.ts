@@ -55,6 +55,8 @@ export interface ConformanceSetup {
    * probe's resolver address). @defaultValue the probe given to {@link runProbeConformance}
    */
   probeFor?(server: ConformanceServer): Probe;
+  /** Told apart in the suite's title when one probe runs the suite twice. @example 'http:// target' */
+  readonly label?: string;
   /** Whether a restrictive policy must refuse the target (loopback). @defaultValue true */
   readonly refusesLoopback?: boolean;
 }
@@ -121,7 +123,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 /** Run the shared contract checks for `probe` (one `describe` block). */
 export function runProbeConformance(probe: Probe, setup: ConformanceSetup): void {
-  describe(`probe conformance: ${probe.name}`, () => {
+  describe(`probe conformance: ${probe.name}${setup.label ? ` (${setup.label})` : ''}`, () => {
     const kb = loadKnowledgeOrThrow();
     let udp: Awaited<ReturnType<typeof startSilentUdp>>;
 
@@ -147,7 +149,8 @@ export function runProbeConformance(probe: Probe, setup: ConformanceSetup): void
         expect(typeof ms, `phase ${phase}`).toBe('number');
       }
       for (const [key, value] of Object.entries(result.details)) {
-        const ok = ['string', 'number', 'boolean'].includes(typeof value) || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+        const ok =
+          ['string', 'number', 'boolean'].includes(typeof value) || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
         expect(ok, `detail ${key}`).toBe(true);
       }
       const text = JSON.stringify(result);

@@ -55,7 +55,9 @@ describe('tcp probe', () => {
     expect(result.status).toBe('failed');
     expect(signal(result, 'net.error')).toBe('connection_refused');
     expect(signal(result, 'net.phase')).toBe('connect');
-    expect(result.signals[0]!.excerpt).toMatch(new RegExp(`^connect to 127\\.0\\.0\\.1:${port} refused after [\\d.]+ ms \\(ECONNREFUSED\\)$`));
+    expect(result.signals[0]!.excerpt).toMatch(
+      new RegExp(`^connect to 127\\.0\\.0\\.1:${port} refused after [\\d.]+ ms \\(ECONNREFUSED\\)$`),
+    );
     expect(result.signals.every((s) => s.source === 'tcp')).toBe(true);
   });
 

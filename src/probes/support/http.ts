@@ -93,7 +93,9 @@ interface ExchangeCommon {
   readonly socket?: Socket;
 }
 
-export type Exchange = (ExchangeCommon & { readonly ok: true; readonly response: HttpResponse }) | (ExchangeCommon & { readonly ok: false; readonly failure: HttpFailure });
+export type Exchange =
+  | (ExchangeCommon & { readonly ok: true; readonly response: HttpResponse })
+  | (ExchangeCommon & { readonly ok: false; readonly failure: HttpFailure });
 
 /** One request. */
 export interface ExchangeOptions {
@@ -167,10 +169,13 @@ function classify(err: unknown, s: FailState): HttpFailure {
   const message = redact(err instanceof Error ? err.message : String(err));
   const base = { phase: s.phase, ...(code ? { code } : {}), message, bytesReceived: s.bytes };
   if (code?.startsWith('HPE_')) {
-    if (looksLikeTls(s.head)) return { ...base, tls: 'http_to_https_port', phase: 'response_header' };
+    const raw = (err as { rawPacket?: unknown }).rawPacket;
+    if (looksLikeTls(s.head) || (Buffer.isBuffer(raw) && looksLikeTls(raw)))
+      return { ...base, tls: 'http_to_https_port', phase: 'response_header' };
     return { ...base, net: 'proto_error', phase: s.phase === 'response_body' ? 'response_body' : 'response_header' };
   }
-  const tlsKind = (code && TLS_CODES[code]) || (/wrong version number|packet length too long/i.test(message) ? 'wrong_version_number' : undefined);
+  const tlsKind =
+    (code && TLS_CODES[code]) || (/wrong version number|packet length too long/i.test(message) ? 'wrong_version_number' : undefined);
   if (tlsKind) return { ...base, tls: tlsKind, phase: 'tls' };
   if (s.tls && s.phase === 'tls' && (code === 'ECONNRESET' || code === 'EPIPE')) return { ...base, tls: 'reset_during_handshake' };
   if (code === 'EPROTO' && s.phase === 'tls') return { ...base, tls: 'handshake_failure' };
@@ -196,11 +201,21 @@ function timeoutFailure(s: FailState, ms: number): HttpFailure {
     response_body: 'reading the body',
     idle: 'idle',
   };
-  return { net, phase: s.phase, timedOut: true, code: 'ETIMEDOUT', message: trusted(`timed out after ${formatMs(ms)} ${waiting[s.phase]}`), bytesReceived: s.bytes };
+  return {
+    net,
+    phase: s.phase,
+    timedOut: true,
+    code: 'ETIMEDOUT',
+    message: trusted(`timed out after ${formatMs(ms)} ${waiting[s.phase]}`),
+    bytesReceived: s.bytes,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Exchange
+
+/** The User-Agent of probe requests, unless the target's headers set one. */
+export const USER_AGENT = 'gateway-triage-probe/0.1';
 
 /** Build node's header object from ordered pairs (repeated names become arrays). */
 function headerObject(pairs: readonly (readonly [string, string])[], host: string): OutgoingHttpHeaders {
@@ -213,6 +228,8 @@ function headerObject(pairs: readonly (readonly [string, string])[], host: strin
     out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
   if (!names.has('host')) out.Host = host;
+  if (!names.has('user-agent')) out['User-Agent'] = USER_AGENT;
+  if (!names.has('accept')) out.Accept = '*/*';
   return out;
 }
 
@@ -238,7 +255,7 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
     const now = () => performance.now() - t0;
     const tls = opts.tls ?? opts.url.protocol === 'https:';
     const hostname = bareHost(opts.url);
-    const marks: { connect?: number; secure?: number; sent?: number; firstByte?: number; head?: number } = {};
+    const marks: { connect?: number; secure?: number; sent?: number; firstByte?: number } = {};
     let bytes = 0;
     let head = Buffer.alloc(0);
     let reused = false;
@@ -314,7 +331,14 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
     const onAbort = () => {
       const s = state();
       if (opts.timedOut?.()) fail(timeoutFailure(s, now()));
-      else fail({ phase: s.phase, aborted: true, code: 'ABORT_ERR', message: trusted(`aborted after ${formatMs(round(now()))}`), bytesReceived: bytes });
+      else
+        fail({
+          phase: s.phase,
+          aborted: true,
+          code: 'ABORT_ERR',
+          message: trusted(`aborted after ${formatMs(round(now()))}`),
+          bytesReceived: bytes,
+        });
     };
 
     let req: ReturnType<typeof httpRequest> | undefined;
@@ -335,7 +359,12 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
       req = (tls ? httpsRequest : httpRequest)(options);
     } catch (err) {
       // Invalid header names or values: the request was never sent.
-      return fail({ phase: 'request', code: errorCode(err) ?? 'ERR_INVALID_REQUEST', message: redact(`the request could not be built: ${err instanceof Error ? err.message : String(err)}`), bytesReceived: 0 });
+      return fail({
+        phase: 'request',
+        code: errorCode(err) ?? 'ERR_INVALID_REQUEST',
+        message: redact(`the request could not be built: ${err instanceof Error ? err.message : String(err)}`),
+        bytesReceived: 0,
+      });
     }
     opts.signal.addEventListener('abort', onAbort, { once: true });
     if (opts.timeoutMs !== undefined) timer = setTimeout(() => fail(timeoutFailure(state(), now())), Math.max(0, opts.timeoutMs));
@@ -356,7 +385,6 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
     });
     req.on('response', (res: IncomingMessage) => {
       marks.firstByte ??= now();
-      marks.head = now();
       response = res;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -364,7 +392,7 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
       res.on('data', (chunk: Buffer) => {
         if (settled) return;
         const room = opts.maxBodyBytes - size;
-        if (chunk.length >= room && !(chunk.length === room && res.complete)) {
+        if (chunk.length > room) {
           chunks.push(chunk.subarray(0, Math.max(0, room)));
           size += Math.max(0, room);
           return succeed(res, Buffer.concat(chunks, size), true);
@@ -383,9 +411,30 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
   });
 }
 
-/** A keep-alive agent for a run of requests on one connection at a time. Destroy it when done. */
-export function keepAliveAgent(tls: boolean): HttpAgent {
-  return tls ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+/**
+ * A keep-alive agent that behaves like a proxy's connection pool: one connection at a time, kept
+ * open until the server closes it. Node's own agent retires a socket 1 s before the server's
+ * `Keep-Alive: timeout=N` hint; proxies (nginx, ALB) ignore that hint, and so does this agent, so
+ * the server's real idle behaviour shows. Destroy it when done.
+ */
+export function keepAliveAgent(tls: boolean, ca?: string | readonly string[]): HttpAgent {
+  const keepSocketAlive = (socket: Socket) => {
+    socket.setKeepAlive(true, 1000);
+    socket.setTimeout(0);
+    return true;
+  };
+  if (tls) {
+    const agent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 1,
+      ...(ca !== undefined ? { ca: typeof ca === 'string' ? ca : [...ca] } : {}),
+    });
+    agent.keepSocketAlive = keepSocketAlive;
+    return agent;
+  }
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  agent.keepSocketAlive = keepSocketAlive;
+  return agent;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +493,9 @@ export function bodyExcerpt(res: HttpResponse): Masked | undefined {
   const text = bodyText(res.body);
   if (text === undefined) return trusted(`(${res.body.length} bytes of binary data)`);
   // Mask first, then cut: a secret cut by the edge is never half printed.
-  const squeezed = redact(text.slice(0, BODY_EXCERPT_CHARS * 4)).replace(/\s+/g, ' ').trim();
+  const squeezed = redact(text.slice(0, BODY_EXCERPT_CHARS * 4))
+    .replace(/\s+/g, ' ')
+    .trim();
   if (squeezed === '') return undefined;
   return redact(squeezed.length > BODY_EXCERPT_CHARS ? `${squeezed.slice(0, BODY_EXCERPT_CHARS - 1)}…` : squeezed);
 }
@@ -458,8 +509,15 @@ export function statusText(res: HttpResponse): string {
  * The text evidence of a response: the extractors run over its status line, headers and body
  * (at most `maxChars`), each signal's source set to `source` (the probe) and its line dropped.
  */
-export function responseEvidence(res: HttpResponse, extractors: readonly Extractor[], source: string, now: Date, maxChars = 65_536): Signal[] {
-  const lines = [`HTTP/${res.httpVersion} ${statusText(res)}`, ...res.headers.map(([n, v]) => `${n}: ${v}`)];
+export function responseEvidence(
+  res: HttpResponse,
+  extractors: readonly Extractor[],
+  source: string,
+  now: Date,
+  maxChars = 65_536,
+): Signal[] {
+  const title = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => `${dash}${c.toUpperCase()}`);
+  const lines = [`HTTP/${res.httpVersion} ${statusText(res)}`, ...res.headers.map(([n, v]) => `${title(n)}: ${v}`)];
   const body = bodyText(res.body);
   const text = `${lines.join('\n')}\n\n${body === undefined ? '' : body.slice(0, maxChars)}`;
   let doc: TextDoc;
@@ -476,7 +534,10 @@ export function responseEvidence(res: HttpResponse, extractors: readonly Extract
     } catch {
       continue;
     }
-    for (const s of found) out.push(s.value === undefined ? { name: s.name, excerpt: s.excerpt, source } : { name: s.name, value: s.value, excerpt: s.excerpt, source });
+    for (const s of found)
+      out.push(
+        s.value === undefined ? { name: s.name, excerpt: s.excerpt, source } : { name: s.name, value: s.value, excerpt: s.excerpt, source },
+      );
   }
   return out;
 }
@@ -533,7 +594,15 @@ export function refusedResult(probe: string, refusal: SsrfRefusal, durationMs: n
       ],
     };
   }
-  return { probe, status: 'refused', durationMs, phases, summary, details: { refused: redact(refusal.reason), code: trusted(refusal.code) }, signals: [] };
+  return {
+    probe,
+    status: 'refused',
+    durationMs,
+    phases,
+    summary,
+    details: { refused: redact(refusal.reason), code: trusted(refusal.code) },
+    signals: [],
+  };
 }
 
 /** Add `b`'s phases to `a` (blackbox_exporter sums phases over a redirect chain). */
@@ -565,8 +634,12 @@ export function describeFailure(f: HttpFailure, what: string, authority: string,
   if (f.net === 'connect_timeout') return redact(`connect to ${authority}: no answer within ${after}`);
   if (f.timedOut) return redact(`${what}: ${f.message}`);
   if (f.net === 'empty_reply') return redact(`${what}: ${authority} closed the connection without sending a response, after ${after}`);
-  if (f.net === 'connection_reset') return redact(`${what}: ${authority} reset the connection (${f.phase.replace(/_/g, ' ')}) after ${after}`);
-  if (f.net === 'unexpected_eof') return redact(`${what}: ${authority} closed the connection in the middle of the response (${f.phase.replace(/_/g, ' ')}) after ${after}, ${f.bytesReceived} bytes received`);
+  if (f.net === 'connection_reset')
+    return redact(`${what}: ${authority} reset the connection (${f.phase.replace(/_/g, ' ')}) after ${after}`);
+  if (f.net === 'unexpected_eof')
+    return redact(
+      `${what}: ${authority} closed the connection in the middle of the response (${f.phase.replace(/_/g, ' ')}) after ${after}, ${f.bytesReceived} bytes received`,
+    );
   return redact(`${what}: ${failureText(f)} (${f.phase.replace(/_/g, ' ')}) after ${after}`);
 }
 
@@ -588,9 +661,14 @@ export function statusSignals(res: HttpResponse, what: string, source: string, n
   const retry = retryRaw === undefined ? undefined : retryAfterSeconds(retryRaw, now);
   if (retryRaw !== undefined) {
     const excerpt = redact(`${statusText(res)} with Retry-After: ${retryRaw.slice(0, 100)}`);
-    out.push(retry === undefined ? { name: 'http.retry_after', value: 'unparsed', excerpt, source } : { name: 'http.retry_after', value: String(retry), excerpt, source });
+    out.push(
+      retry === undefined
+        ? { name: 'http.retry_after', value: 'unparsed', excerpt, source }
+        : { name: 'http.retry_after', value: String(retry), excerpt, source },
+    );
   }
   if (res.status === 429) out.push({ name: 'limit.rate', excerpt: line, source });
-  if (res.status === 503 && retryRaw !== undefined) out.push({ name: 'limit.overload', excerpt: redact(`${statusText(res)} with Retry-After: ${retryRaw.slice(0, 100)}`), source });
+  if (res.status === 503 && retryRaw !== undefined)
+    out.push({ name: 'limit.overload', excerpt: redact(`${statusText(res)} with Retry-After: ${retryRaw.slice(0, 100)}`), source });
   return out;
 }

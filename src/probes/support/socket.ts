@@ -65,10 +65,13 @@ export function createDeadline(parent: AbortSignal, timeoutMs: number): Deadline
   const controller = new AbortController();
   const end = performance.now() + timeoutMs;
   let expired = false;
-  const timer = setTimeout(() => {
-    expired = true;
-    controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-  }, Math.max(0, timeoutMs));
+  const timer = setTimeout(
+    () => {
+      expired = true;
+      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    },
+    Math.min(Math.max(0, timeoutMs), 2_147_483_647),
+  );
   timer.unref?.();
   const onAbort = () => controller.abort(parent.reason);
   if (parent.aborted) onAbort();
@@ -107,8 +110,8 @@ export async function guardedRun(
     else deadline.signal.addEventListener('abort', settle, { once: true });
   });
   try {
-    const outcome = body(deadline).catch(
-      (err: unknown): ProbeResult => (deadline.signal.aborted ? stoppedResult(probe, deadline, clock()) : crashedResult(probe, err, clock())),
+    const outcome = body(deadline).catch((err: unknown): ProbeResult =>
+      deadline.signal.aborted ? stoppedResult(probe, deadline, clock()) : crashedResult(probe, err, clock()),
     );
     return await Promise.race([outcome, abandoned]);
   } catch (err) {
@@ -126,9 +129,13 @@ export function stoppedResult(probe: string, deadline: Deadline, durationMs: num
     status: 'failed',
     durationMs,
     phases: {},
-    summary: trusted(timedOut ? `${probe}: no answer within the ${formatMs(durationMs)} budget` : `${probe}: aborted after ${formatMs(durationMs)}`),
+    summary: trusted(
+      timedOut ? `${probe}: no answer within the ${formatMs(durationMs)} budget` : `${probe}: aborted after ${formatMs(durationMs)}`,
+    ),
     details: { aborted: !timedOut, timedOut },
-    signals: timedOut ? [{ name: 'net.error', value: 'timeout', excerpt: trusted(`${probe} probe gave up after ${formatMs(durationMs)}`), source: probe }] : [],
+    signals: timedOut
+      ? [{ name: 'net.error', value: 'timeout', excerpt: trusted(`${probe} probe gave up after ${formatMs(durationMs)}`), source: probe }]
+      : [],
   };
 }
 
@@ -257,7 +264,8 @@ export function errorCode(err: unknown): string | undefined {
 export function classifySocketError(err: unknown): SocketFailure {
   const code = errorCode(err);
   const message = redact(err instanceof Error ? err.message : String(err));
-  if (code === 'ABORT_ERR' || (err instanceof Error && err.name === 'AbortError')) return { kind: 'aborted', code: code ?? 'ABORT_ERR', message };
+  if (code === 'ABORT_ERR' || (err instanceof Error && err.name === 'AbortError'))
+    return { kind: 'aborted', code: code ?? 'ABORT_ERR', message };
   const kind = (code && ERRNO_TO_NET[code]) || (/socket hang up/i.test(message) ? 'socket_hang_up' : 'connection_reset');
   return code ? { kind, code, message } : { kind, message };
 }
@@ -309,7 +317,18 @@ export function timedConnect(opts: ConnectOptions): Promise<Connected | ConnectF
     }
     let settled = false;
     const socket = netConnect({ host: opts.host, port: opts.port, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => fail({ kind: 'connect_timeout', code: 'ETIMEDOUT', message: trusted(`no answer to the connect within ${formatMs(opts.timeoutMs ?? 0)}`) }), opts.timeoutMs);
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              fail({
+                kind: 'connect_timeout',
+                code: 'ETIMEDOUT',
+                message: trusted(`no answer to the connect within ${formatMs(opts.timeoutMs ?? 0)}`),
+              }),
+            opts.timeoutMs,
+          );
     const cleanup = () => {
       settled = true;
       if (timer) clearTimeout(timer);
@@ -324,7 +343,8 @@ export function timedConnect(opts: ConnectOptions): Promise<Connected | ConnectF
       socket.destroy();
       resolve({ ok: false, failure, ms: clock() });
     };
-    const onAbort = () => fail({ kind: 'aborted', code: 'ABORT_ERR', message: trusted(`stopped while connecting, after ${formatMs(clock())}`) });
+    const onAbort = () =>
+      fail({ kind: 'aborted', code: 'ABORT_ERR', message: trusted(`stopped while connecting, after ${formatMs(clock())}`) });
     const onError = (err: Error) => fail(classifySocketError(err));
     const onConnect = () => {
       if (settled) return;
@@ -431,7 +451,11 @@ export function readBounded(socket: Socket, opts: ReadOptions): Promise<ReadOutc
       armIdle();
     };
     const onEnd = () => finish('eof');
-    const onClose = (hadError: boolean) => finish(hadError ? 'error' : 'eof', hadError ? { kind: 'connection_reset', message: trusted('connection closed with an error') } : undefined);
+    const onClose = (hadError: boolean) =>
+      finish(
+        hadError ? 'error' : 'eof',
+        hadError ? { kind: 'connection_reset', message: trusted('connection closed with an error') } : undefined,
+      );
     const onError = (err: Error) => finish('error', classifySocketError(err));
     const onAbort = () => finish('aborted');
     if (opts.signal.aborted) return finish('aborted');

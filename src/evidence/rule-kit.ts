@@ -1,0 +1,98 @@
+import type { Rule } from './extractor.js';
+import { signalKey, type Signal } from './signal.js';
+import type { TextDoc } from './text.js';
+
+/**
+ * Helpers shared by the rule-table extractors (curl, node, python, java, go, browser, k8s, jwt, zh).
+ */
+
+/**
+ * The rules whose key occurs in the text, found in one pass over `doc.lower` for all keys at once.
+ * `runRules` checks each rule's key with its own `includes()`, about 1 ms per key on 1 MB when the
+ * key's first letter is common; one alternation of all keys costs about as much as one such check.
+ * A rule with key '' always runs.
+ */
+export function keyGate(rules: readonly Rule[]): (doc: TextDoc) => Rule[] {
+  const keys = [...new Set(rules.map((r) => r.key))].filter((k) => k !== '').sort((a, b) => b.length - a.length);
+  if (keys.length === 0) return () => [...rules];
+  // A key inside another key is present whenever that one is, even where the alternation took the longer.
+  const inside = new Map(keys.map((k) => [k, keys.filter((o) => o !== k && k.includes(o))]));
+  const all = alternation(keys);
+  return (doc) => {
+    const lower = doc.lower;
+    const present = new Set<string>(['']);
+    let re = all;
+    let hits = 0;
+    for (let at = 0; ;) {
+      re.lastIndex = at;
+      const m = re.exec(lower);
+      if (m === null) break;
+      // Resume one character on, so that a key overlapping the end of this match is still seen.
+      at = m.index + 1;
+      if (!present.has(m[0])) {
+        present.add(m[0]);
+        for (const k of inside.get(m[0]) ?? []) present.add(k);
+        if (present.size > keys.length) break;
+      }
+      // A frequent key ("token", "error") would otherwise be matched again at every occurrence.
+      if (++hits % 64 === 0) re = alternation(keys.filter((k) => !present.has(k)));
+    }
+    return rules.filter((r) => present.has(r.key));
+  };
+}
+
+function alternation(keys: readonly string[]): RegExp {
+  return new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
+}
+
+/** The line around a match, cut to at most 400 characters either side of it. */
+export function lineOf(m: RegExpExecArray): string {
+  const s = m.input;
+  const from = Math.max(0, m.index - 400);
+  const to = Math.min(s.length, m.index + m[0].length + 400);
+  const window = s.slice(from, to);
+  const at = m.index - from;
+  const a = window.lastIndexOf('\n', at) + 1;
+  const b = window.indexOf('\n', at + m[0].length);
+  return window.slice(a, b < 0 ? window.length : b);
+}
+
+/** The text from the start of the match's line (at most 400 characters back) up to the match. */
+export function lineBefore(m: RegExpExecArray): string {
+  const before = m.input.slice(Math.max(0, m.index - 400), m.index);
+  return before.slice(before.lastIndexOf('\n') + 1);
+}
+
+export interface TidyOptions {
+  /** Signal names kept once per text rather than once per line. @example ['http.server'] */
+  readonly oncePerText?: readonly string[];
+  /** Drop net.error=timeout when net.error=connect_timeout or read_timeout was also seen. @defaultValue true */
+  readonly preferPhasedTimeout?: boolean;
+}
+
+/**
+ * Final pass over an extractor's signals: a rule value of '' marks a flag raised by only some
+ * matches (it becomes a valueless signal), a phase-less timeout gives way to a phased one, and
+ * each name=value is kept once per line.
+ */
+export function tidy(signals: readonly Signal[], opts: TidyOptions = {}): Signal[] {
+  const once = new Set(opts.oncePerText ?? []);
+  const phased =
+    (opts.preferPhasedTimeout ?? true) &&
+    signals.some((s) => s.name === 'net.error' && (s.value === 'connect_timeout' || s.value === 'read_timeout'));
+  const seen = new Set<string>();
+  const out: Signal[] = [];
+  for (const s of signals) {
+    const sig = s.value === '' ? withoutValue(s) : s;
+    if (phased && sig.name === 'net.error' && sig.value === 'timeout') continue;
+    const k = once.has(sig.name) ? signalKey(sig) : `${signalKey(sig)}@${sig.line ?? 0}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(sig);
+  }
+  return out;
+}
+
+function withoutValue(s: Signal): Signal {
+  return { name: s.name, excerpt: s.excerpt, source: s.source, ...(s.line !== undefined ? { line: s.line } : {}) };
+}
