@@ -111,10 +111,11 @@ export function rank(kb: KnowledgeBase, signals: readonly Signal[], opts: RankOp
     let score = 1 - support.reduce((p, h) => p * (1 - h.weight), 1);
     score *= against.reduce((p, h) => p * (1 - h.weight), 1);
     if (opts.adjust) score = Math.min(1, Math.max(0, score * opts.adjust(entry.id)));
+    score = round(score);
     if (score < minScore) continue;
     support.sort((a, b) => b.weight - a.weight);
     against.sort((a, b) => b.weight - a.weight);
-    scored.push({ entry, score: round(score), confidence: confidenceOf(score), support, against });
+    scored.push({ entry, score, confidence: confidenceOf(score), support, against });
   }
   scored.sort((a, b) => b.score - a.score || strongest(b) - strongest(a) || a.entry.id.localeCompare(b.entry.id));
   const separation = separate(kb, scored, index);

@@ -75,12 +75,17 @@ export function parseChallenges(values: readonly string[]): Challenge[] {
  * and the JWT in the request's `Authorization: Bearer` header, decoded (never verified) and its
  * exp / nbf / iat compared with `ctx.now()`. The token itself is never printed.
  */
-export const authProbe: Probe = {
-  name: 'auth',
-  describes: 'read the WWW-Authenticate challenge and decode the Bearer JWT sent (exp, nbf, iat; never printed)',
-  applies: () => true,
-  run: (ctx) => guardedRun('auth', ctx, (deadline) => runAuth(ctx, deadline)),
-};
+export function createAuthProbe(opts: { readonly ca?: string | readonly string[] } = {}): Probe {
+  return {
+    name: 'auth',
+    describes: 'read the WWW-Authenticate challenge and decode the Bearer JWT sent (exp, nbf, iat; never printed)',
+    applies: () => true,
+    run: (ctx) => guardedRun('auth', ctx, (deadline) => runAuth(ctx, deadline, opts.ca)),
+  };
+}
+
+/** The auth probe trusting the system's CAs. */
+export const authProbe: Probe = createAuthProbe();
 
 /** Signals of `jwtExtractor` over `text`, rewritten as the auth probe's. */
 function jwtSignals(text: string, now: Date): Signal[] {
@@ -99,7 +104,7 @@ function jwtSignals(text: string, now: Date): Signal[] {
     );
 }
 
-async function runAuth(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResult> {
+async function runAuth(ctx: ProbeContext, deadline: Deadline, ca: string | readonly string[] | undefined): Promise<ProbeResult> {
   const clock = stopwatch();
   const { target, limits } = ctx;
   const now = ctx.now();
@@ -135,6 +140,7 @@ async function runAuth(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResu
     signal: deadline.signal,
     timedOut: deadline.expired,
     maxBodyBytes: limits.maxBodyBytes,
+    ...(ca ? { ca } : {}),
   });
   const phases = { resolve: resolveMs, ...ex.phases };
   if (!ex.ok) {

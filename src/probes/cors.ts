@@ -19,6 +19,8 @@ import { formatMs, guardedRun, stopwatch, type Deadline } from './support/socket
 export interface CorsProbeOptions {
   /** The method of the request the browser wants to make. @defaultValue 'GET' @example 'PUT' */
   readonly method?: string;
+  /** CA certificates to trust (PEM), replacing the defaults; pass the roots plus a private CA. */
+  readonly ca?: string | readonly string[];
 }
 
 /** Methods a browser never asks a preflight about (CORS-safelisted). */
@@ -58,14 +60,14 @@ export function createCorsProbe(opts: CorsProbeOptions = {}): Probe {
     name: 'cors',
     describes: 'send the browser’s CORS preflight (OPTIONS with --origin) and check the Access-Control-Allow-* answer',
     applies: (target) => target.origin !== undefined,
-    run: (ctx) => guardedRun('cors', ctx, (deadline) => runCors(ctx, deadline, method)),
+    run: (ctx) => guardedRun('cors', ctx, (deadline) => runCors(ctx, deadline, method, opts.ca)),
   };
 }
 
 /** The registered cors probe (preflight for a GET). */
 export const corsProbe: Probe = createCorsProbe();
 
-async function runCors(ctx: ProbeContext, deadline: Deadline, method: string): Promise<ProbeResult> {
+async function runCors(ctx: ProbeContext, deadline: Deadline, method: string, ca: string | readonly string[] | undefined): Promise<ProbeResult> {
   const clock = stopwatch();
   const { target, limits } = ctx;
   const origin = target.origin;
@@ -102,6 +104,7 @@ async function runCors(ctx: ProbeContext, deadline: Deadline, method: string): P
     signal: deadline.signal,
     timedOut: deadline.expired,
     maxBodyBytes: limits.maxBodyBytes,
+    ...(ca ? { ca } : {}),
   });
   const phases = { resolve: resolveMs, ...ex.phases };
   const details: Record<string, Masked | number | boolean | readonly Masked[]> = {

@@ -1,3 +1,4 @@
+import { deriveSignals } from '../probes/derive.js';
 import type { ProbeResult, ProbeTarget } from '../probes/probe.js';
 import type { ProbeRunner, RunOutcome, RunRequest } from '../queue/runner.js';
 import { redact, type Masked } from '../security/redact.js';
@@ -51,17 +52,14 @@ export async function diagnose(engine: Engine, runner: ProbeRunner, target: Prob
   if (ok.length === 0) throw new Error(runs.map((r) => ('error' in r ? r.error : '')).join('; '));
 
   const probes = ok.flatMap((r) => r.outcome.results.map((p) => (pools.length > 1 ? { ...p, pool: r.pool } : p)));
-  const signals = probes.flatMap((p) => p.signals);
+  const signals = [...probes.flatMap((p) => p.signals), ...ok.flatMap((r) => deriveSignals(r.outcome.results))];
   const d = engine.rankSignals(signals, opts);
   const result: DiagnoseResult = { ...d, target: describeTarget(target), probes };
   if (pools.length <= 1) return result;
 
   const vantage = runs.map((r): VantageResult => {
     if (!('outcome' in r) || !r.outcome) return { pool: r.pool, worker: '-', outcome: redact('not probed'), healthy: false, error: redact(r.error ?? '') };
-    const one = engine.rankSignals(
-      r.outcome.results.flatMap((p) => p.signals),
-      opts,
-    );
+    const one = engine.rankSignals([...r.outcome.results.flatMap((p) => p.signals), ...deriveSignals(r.outcome.results)], opts);
     const outcome = mainOutcome(r.outcome.results);
     return { pool: r.pool, worker: r.outcome.worker, outcome: outcome.text, healthy: outcome.healthy, ...(one.causes[0] ? { topCause: one.causes[0].id } : {}) };
   });
