@@ -46,12 +46,19 @@ for (const c of [1, 4, 16]) {
       }
     }),
   );
-  line(`queue round trip, concurrency ${c}`, `${pct(times, 50).toFixed(1)} / ${pct(times, 99).toFixed(1)}`, 'ms p50/p99', `${times.length} jobs`);
+  line(
+    `queue round trip, concurrency ${c}`,
+    `${pct(times, 50).toFixed(1)} / ${pct(times, 99).toFixed(1)}`,
+    'ms p50/p99',
+    `${times.length} jobs`,
+  );
 }
 
 const N = 1000;
 const t0 = performance.now();
-const results = await Promise.allSettled(Array.from({ length: N }, (_, i) => runner.run({ url: new URL(`${base}/job/${i}`), headers: [] }, { only })));
+const results = await Promise.allSettled(
+  Array.from({ length: N }, (_, i) => runner.run({ url: new URL(`${base}/job/${i}`), headers: [] }, { only })),
+);
 const secs = (performance.now() - t0) / 1000;
 const ok = results.filter((r) => r.status === 'fulfilled' && r.value.results.some((x) => x.status === 'ok')).length;
 let twice = 0;
@@ -63,7 +70,12 @@ for (let i = 0; i < N; i++) {
 }
 const by = {};
 for (const r of results) if (r.status === 'fulfilled') by[r.value.worker] = (by[r.value.worker] ?? 0) + 1;
-line('1000 jobs through 2 workers', `${ok}/${N}`, 'completed', `${(N / secs).toFixed(0)} jobs/s; lost ${N - ok}, never run ${missing}, run twice ${twice}; per worker ${JSON.stringify(by)}`);
+line(
+  '1000 jobs through 2 workers',
+  `${ok}/${N}`,
+  'completed',
+  `${(N / secs).toFixed(0)} jobs/s; lost ${N - ok}, never run ${missing}, run twice ${twice}; per worker ${JSON.stringify(by)}`,
+);
 
 await runner.close();
 for (const w of workers) w.child.kill('SIGTERM');

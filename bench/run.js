@@ -8,7 +8,12 @@ const engine = createEngine();
 const loadMs = performance.now() - t0;
 const snippets = readdirSync('test/corpus')
   .filter((f) => f.endsWith('.jsonl'))
-  .flatMap((f) => readFileSync(`test/corpus/${f}`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text));
+  .flatMap((f) =>
+    readFileSync(`test/corpus/${f}`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).text),
+  );
 
 function mixedLog(bytes) {
   const filler = [
@@ -41,7 +46,12 @@ report('knowledge load + compile', loadMs.toFixed(1), 'ms');
 for (const s of snippets.slice(0, 50)) engine.explain(s);
 let n = 0;
 const t1 = performance.now();
-while (performance.now() - t1 < 3000) for (const s of snippets) (engine.explain(s), n++);
+while (performance.now() - t1 < 3000) {
+  for (const s of snippets) {
+    engine.explain(s);
+    n++;
+  }
+}
 report('explain, single snippets', Math.round(n / ((performance.now() - t1) / 1000)), 'snippets/s', `(${snippets.length} corpus snippets)`);
 
 const oneMb = mixedLog(1024 * 1024);
@@ -61,4 +71,9 @@ const t2 = performance.now();
 const d = engine.explain(five);
 const s5 = (performance.now() - t2) / 1000;
 report('explain, 5 MB mixed log', (5 / s5).toFixed(1), 'MB/s', `${(s5 * 1000).toFixed(0)} ms, ${d.causes.length} causes`);
-report('peak RSS (whole run)', Math.round(process.resourceUsage().maxRSS / 1024), 'MiB', `before the 5 MB run: ${Math.round(rssBefore / 1024)} MiB`);
+report(
+  'peak RSS (whole run)',
+  Math.round(process.resourceUsage().maxRSS / 1024),
+  'MiB',
+  `before the 5 MB run: ${Math.round(rssBefore / 1024)} MiB`,
+);

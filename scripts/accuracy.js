@@ -5,12 +5,23 @@ import { createEngine } from '../dist/triage/engine.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--cause') ? args[args.indexOf('--cause') + 1] : undefined;
-const read = (f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-const corpus = readdirSync('test/corpus').filter((f) => f.endsWith('.jsonl')).flatMap((f) => read(`test/corpus/${f}`));
+const read = (f) =>
+  readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+const corpus = readdirSync('test/corpus')
+  .filter((f) => f.endsWith('.jsonl'))
+  .flatMap((f) => read(`test/corpus/${f}`));
 const sample = existsSync('../shared/eval/sample.jsonl') ? read('../shared/eval/sample.jsonl') : [];
 const engine = createEngine();
-for (const [name, set] of [['corpus', corpus], ['sample', sample], ['all', [...corpus, ...sample]]]) {
-  let t1 = 0, t3 = 0;
+for (const [name, set] of [
+  ['corpus', corpus],
+  ['sample', sample],
+  ['all', [...corpus, ...sample]],
+]) {
+  let t1 = 0,
+    t3 = 0;
   const misses = [];
   for (const s of set) {
     if (only && s.expect !== only) continue;
@@ -25,7 +36,14 @@ for (const [name, set] of [['corpus', corpus], ['sample', sample], ['all', [...c
   console.log(`${name}: n=${n} top1=${((100 * t1) / n).toFixed(1)}% top3=${((100 * t3) / n).toFixed(1)}%`);
   if (name === 'all' && args.includes('--misses')) {
     for (const { s, d } of misses) {
-      console.log(`\n--- ${s.id} expect=${s.expect} got=${d.causes.slice(0, 3).map((c) => `${c.id}:${c.score}`).join(' ') || '(none)'}`);
+      console.log(
+        `\n--- ${s.id} expect=${s.expect} got=${
+          d.causes
+            .slice(0, 3)
+            .map((c) => `${c.id}:${c.score}`)
+            .join(' ') || '(none)'
+        }`,
+      );
       console.log(`    text: ${s.text.slice(0, 300).replace(/\n/g, ' ⏎ ')}`);
       console.log(`    signals: ${d.signals.map((x) => x.signal).join(', ')}`);
     }

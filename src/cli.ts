@@ -168,10 +168,12 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
     all: { type: 'boolean' },
     width: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('diagnose takes one URL: triage diagnose https://api.example.com/health [--proxy URL] [--upstream HOST:PORT]');
+  if (positionals.length !== 1)
+    throw new UsageError('diagnose takes one URL: triage diagnose https://api.example.com/health [--proxy URL] [--upstream HOST:PORT]');
   const lang = pickLang(values.lang as string | undefined, config.lang);
   const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000) throw new UsageError('--timeout takes milliseconds from 100 to 120000, e.g. --timeout 5000');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000)
+    throw new UsageError('--timeout takes milliseconds from 100 to 120000, e.g. --timeout 5000');
   const parsed = parseTarget({
     url: positionals[0]!,
     ...(values.proxy !== undefined ? { proxy: values.proxy as string } : {}),
@@ -180,8 +182,15 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
     ...(values.origin !== undefined ? { origin: values.origin as string } : {}),
   });
   if (!parsed.target) throw new UsageError(parsed.problems.join('; '));
-  const pools = values.from === undefined ? [] : String(values.from).split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
-  for (const p of pools) if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p)) throw new UsageError(`--from takes pool names like eu-west,dmz; "${p}" is not one`);
+  const pools =
+    values.from === undefined
+      ? []
+      : String(values.from)
+          .split(',')
+          .map((p) => p.trim().toLowerCase())
+          .filter(Boolean);
+  for (const p of pools)
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p)) throw new UsageError(`--from takes pool names like eu-west,dmz; "${p}" is not one`);
   const q = readCliQueueConfig();
   const policy = q.restricted ? createSsrfPolicy({ allow: q.probeAllow }) : createSsrfPolicy({ allowAll: true });
   const engine = createEngine(config.knowledgeDirs);
@@ -207,7 +216,12 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
 }
 
 /** The queue when asked for and reachable; otherwise in-process, saying why (never a hang). */
-async function pickRunner(wantQueue: boolean, needQueue: boolean, q: ReturnType<typeof readCliQueueConfig>, policy: ReturnType<typeof createSsrfPolicy>): Promise<ProbeRunner> {
+async function pickRunner(
+  wantQueue: boolean,
+  needQueue: boolean,
+  q: ReturnType<typeof readCliQueueConfig>,
+  policy: ReturnType<typeof createSsrfPolicy>,
+): Promise<ProbeRunner> {
   const inline = new InlineRunner(PROBES, policy);
   if (!wantQueue) return inline;
   if (!q.redisUrl) {
@@ -218,7 +232,11 @@ async function pickRunner(wantQueue: boolean, needQueue: boolean, q: ReturnType<
   const health = await checkRedis(q.redisUrl);
   if (!health.ok) {
     const where = describeRedisUrl(q.redisUrl);
-    if (needQueue) throw new TriageError('INTERNAL', `Redis at ${where} is unreachable (${health.reason}): --from needs the workers' queue; start Redis or drop --from`);
+    if (needQueue)
+      throw new TriageError(
+        'INTERNAL',
+        `Redis at ${where} is unreachable (${health.reason}): --from needs the workers' queue; start Redis or drop --from`,
+      );
     process.stderr.write(`triage: Redis at ${where} is unreachable (${health.reason}); running the probes in-process instead\n`);
     return inline;
   }

@@ -67,16 +67,20 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   const redisUrl = readRedisUrl(env, problems, true) ?? '';
   const pools = splitList(env.WORKER_POOLS ?? 'default').map((p) => p.toLowerCase());
   if (pools.length === 0) problems.push('WORKER_POOLS is empty: name at least one pool, e.g. WORKER_POOLS=default');
-  for (const p of pools) if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p)) problems.push(`WORKER_POOLS: "${p}" is not a pool name: use letters, digits, - and _ (e.g. eu-west)`);
+  for (const p of pools)
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p))
+      problems.push(`WORKER_POOLS: "${p}" is not a pool name: use letters, digits, - and _ (e.g. eu-west)`);
   const concurrency = int(env, 'WORKER_CONCURRENCY', 4, 1, 256, problems);
   const lockDurationMs = int(env, 'WORKER_LOCK_MS', 30_000, 1_000, 600_000, problems);
   const stalledIntervalMs = int(env, 'WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000, problems);
   const shutdownGraceMs = int(env, 'WORKER_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000, problems);
   const queueSecret = readQueueSecret(env, problems);
   const queuePrefix = env.QUEUE_PREFIX?.trim() || 'triage';
-  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(queuePrefix)) problems.push(`QUEUE_PREFIX: "${queuePrefix}" must be 1-64 letters, digits, ':', '_' or '-'`);
+  if (!/^[A-Za-z0-9:_-]{1,64}$/.test(queuePrefix))
+    problems.push(`QUEUE_PREFIX: "${queuePrefix}" must be 1-64 letters, digits, ':', '_' or '-'`);
   const name = env.WORKER_NAME?.trim() || undefined;
-  if (name !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(name)) problems.push(`WORKER_NAME: "${name}" must be 1-64 letters, digits, '.', '_', ':' or '-'`);
+  if (name !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(name))
+    problems.push(`WORKER_NAME: "${name}" must be 1-64 letters, digits, '.', '_', ':' or '-'`);
   fail(problems);
   return {
     redisUrl,
@@ -107,7 +111,10 @@ export function readCliQueueConfig(env: Env = process.env): CliQueueConfig {
   const redisUrl = readRedisUrl(env, problems, false);
   const queueSecret = readQueueSecret(env, problems);
   const policy = (env.TRIAGE_CLI_POLICY ?? 'allow-all').trim();
-  if (policy !== 'allow-all' && policy !== 'restricted') problems.push(`TRIAGE_CLI_POLICY: "${policy}" must be allow-all (the default for a local user) or restricted (the SSRF policy with PROBE_ALLOW)`);
+  if (policy !== 'allow-all' && policy !== 'restricted')
+    problems.push(
+      `TRIAGE_CLI_POLICY: "${policy}" must be allow-all (the default for a local user) or restricted (the SSRF policy with PROBE_ALLOW)`,
+    );
   fail(problems);
   return {
     ...(redisUrl ? { redisUrl } : {}),
@@ -153,5 +160,6 @@ function int(env: Env, name: string, def: number, min: number, max: number, prob
 }
 
 function fail(problems: string[]): void {
-  if (problems.length > 0) throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s); fix them and start again`, problems);
+  if (problems.length > 0)
+    throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s); fix them and start again`, problems);
 }

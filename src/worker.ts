@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   const policy = createSsrfPolicy({ allow: config.probeAllow });
   const sealer = config.queueSecret ? new Sealer(config.queueSecret) : undefined;
   const redis = await checkRedis(config.redisUrl);
-  if (!redis.ok) throw new Error(`Redis at ${describeRedisUrl(config.redisUrl)} is unreachable (${redis.reason}): start it or fix REDIS_URL`);
+  if (!redis.ok)
+    throw new Error(`Redis at ${describeRedisUrl(config.redisUrl)} is unreachable (${redis.reason}): start it or fix REDIS_URL`);
   const workers: ProbeWorker[] = config.pools.map((pool) =>
     createProbeWorker({
       redisUrl: config.redisUrl,

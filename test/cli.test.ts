@@ -6,7 +6,12 @@ const root = resolve(import.meta.dirname, '..');
 const env = { ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', KNOWLEDGE_DIRS: '' };
 
 function triage(args: string[], input?: string | Buffer, extraEnv: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { cwd: root, input: input ?? '', env: { ...env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+    cwd: root,
+    input: input ?? '',
+    env: { ...env, ...extraEnv },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
@@ -54,7 +59,10 @@ describe('triage explain', () => {
     ].join('\n');
     const r = triage(['explain', '--jsonl'], lines);
     expect(r.code).toBe(0);
-    const out = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const out = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out.map((o) => o.id)).toEqual(['one', null, 'three', 'four']);
     expect(out[0].causes[0].id).toBe('upstream-refused');
     expect(out[1].error.code).toBe('USAGE');
@@ -89,7 +97,12 @@ describe('triage explain', () => {
 
   it('handles hostile input: binary, invalid UTF-8, ANSI, CRLF, a 1 MB line, 10 MB of logs', () => {
     expect(triage(['explain'], Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0, 0])).err).toMatch(/binary/);
-    const messy = Buffer.concat([Buffer.from('\x1b[31m'), Buffer.from(nginxRefused.replace(/ /g, ' ')), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n')]);
+    const messy = Buffer.concat([
+      Buffer.from('\x1b[31m'),
+      Buffer.from(nginxRefused.replace(/ /g, ' ')),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('\r\n'),
+    ]);
     expect(triage(['explain', '--json'], messy).out).toMatch(/upstream-refused/);
     const longLine = `${'A'.repeat(1024 * 1024)} ${nginxRefused}`;
     expect(JSON.parse(triage(['explain', '--json'], longLine).out).causes[0].id).toBe('upstream-refused');

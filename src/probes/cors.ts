@@ -67,7 +67,12 @@ export function createCorsProbe(opts: CorsProbeOptions = {}): Probe {
 /** The registered cors probe (preflight for a GET). */
 export const corsProbe: Probe = createCorsProbe();
 
-async function runCors(ctx: ProbeContext, deadline: Deadline, method: string, ca: string | readonly string[] | undefined): Promise<ProbeResult> {
+async function runCors(
+  ctx: ProbeContext,
+  deadline: Deadline,
+  method: string,
+  ca: string | readonly string[] | undefined,
+): Promise<ProbeResult> {
   const clock = stopwatch();
   const { target, limits } = ctx;
   const origin = target.origin;

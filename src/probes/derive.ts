@@ -15,7 +15,9 @@ export function deriveSignals(results: readonly ProbeResult[]): Signal[] {
     out.push({
       name: 'proxy.generated_status',
       value: viaProxy,
-      excerpt: redact(`the proxy answers ${viaProxy} while the backend, asked directly, answers ${direct}: the proxy produced the error itself`),
+      excerpt: redact(
+        `the proxy answers ${viaProxy} while the backend, asked directly, answers ${direct}: the proxy produced the error itself`,
+      ),
       source: 'derive',
     });
   }

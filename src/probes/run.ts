@@ -29,7 +29,9 @@ export async function runProbes(probes: readonly Probe[], target: ProbeTarget, o
   const ctx: ProbeContext = { target, limits, signal, policy: opts.policy, now: opts.now ?? (() => new Date()) };
   const chosen = probes.filter((p) => (opts.only ? opts.only.includes(p.name) : true) && p.applies(target));
   const first = await Promise.all(chosen.filter((p) => !FOLLOW_UP.has(p.name)).map((p) => runOne(p, ctx)));
-  const troubled = first.some((r) => r.signals.some((s) => s.name === 'net.error' || (s.name === 'http.status' && /^5\d\d$/.test(s.value ?? ''))));
+  const troubled = first.some((r) =>
+    r.signals.some((s) => s.name === 'net.error' || (s.name === 'http.status' && /^5\d\d$/.test(s.value ?? ''))),
+  );
   const followUps = chosen.filter((p) => FOLLOW_UP.has(p.name) && (troubled || opts.alwaysRepeat || opts.only?.includes(p.name)));
   const second = await Promise.all(followUps.map((p) => runOne(p, ctx)));
   return [...first, ...second];

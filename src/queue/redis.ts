@@ -19,7 +19,11 @@ export function createRedis(url: string, role: 'producer' | 'blocking'): Redis {
     lazyConnect: false,
     ...(role === 'blocking'
       ? { maxRetriesPerRequest: null, enableOfflineQueue: true }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (times: number) => (times > 3 ? null : Math.min(times * 200, 1000)) }),
+      : {
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+          retryStrategy: (times: number) => (times > 3 ? null : Math.min(times * 200, 1000)),
+        }),
   };
   const redis = new Redis(url, opts);
   // ioredis emits 'error' on every failed reconnect; without a listener Node would crash.
@@ -28,7 +32,10 @@ export function createRedis(url: string, role: 'producer' | 'blocking'): Redis {
 }
 
 /** Whether Redis answers a PING in time. Never throws, never hangs. */
-export async function checkRedis(url: string, timeoutMs: number = REDIS_DEFAULTS.pingTimeoutMs): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function checkRedis(
+  url: string,
+  timeoutMs: number = REDIS_DEFAULTS.pingTimeoutMs,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   let lastError = '';
   const redis = new Redis(url, {
     connectTimeout: timeoutMs,

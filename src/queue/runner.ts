@@ -97,12 +97,18 @@ export class QueueRunner implements ProbeRunner {
   async run(target: ProbeTarget, request: RunRequest = {}): Promise<RunOutcome> {
     const poolName = request.pool ?? QUEUE_DEFAULTS.pool;
     if (!this.canCarry(target)) {
-      throw new TriageError('CONFIG_INVALID', 'this diagnosis carries headers or proxy credentials, which go through the queue only sealed: set QUEUE_SECRET on the bot and its workers');
+      throw new TriageError(
+        'CONFIG_INVALID',
+        'this diagnosis carries headers or proxy credentials, which go through the queue only sealed: set QUEUE_SECRET on the bot and its workers',
+      );
     }
     const { queue, events } = this.pool(poolName);
     await events.waitUntilReady();
     if (!(await this.hasWorkers(queue))) {
-      throw new TriageError('INTERNAL', `no worker is listening on pool "${poolName}": start one with WORKER_POOLS=${poolName} npm run worker`);
+      throw new TriageError(
+        'INTERNAL',
+        `no worker is listening on pool "${poolName}": start one with WORKER_POOLS=${poolName} npm run worker`,
+      );
     }
     const limits: ProbeLimits = { ...DEFAULT_PROBE_LIMITS, ...request.limits };
     const budget = limits.timeoutMs * 2 + limits.repeatSpreadMs + 5_000;
@@ -119,7 +125,11 @@ export class QueueRunner implements ProbeRunner {
       result = (await job.waitUntilFinished(events, ttl)) as ProbeJobResult;
     } catch (err) {
       const msg = (err as Error).message;
-      if (/timed out/i.test(msg)) throw new TriageError('INTERNAL', `no result from pool "${poolName}" within ${Math.round(ttl / 1000)} s: are its workers overloaded?`);
+      if (/timed out/i.test(msg))
+        throw new TriageError(
+          'INTERNAL',
+          `no result from pool "${poolName}" within ${Math.round(ttl / 1000)} s: are its workers overloaded?`,
+        );
       throw new TriageError('INTERNAL', `the probe job failed on pool "${poolName}": ${msg.slice(0, 200)}`);
     }
     return { pool: poolName, worker: result.worker, via: 'queue', results: result.results };

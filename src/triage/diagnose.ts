@@ -31,7 +31,12 @@ export interface DiagnoseResult extends Diagnosis {
 }
 
 /** Probe a target (from one or several pools) and rank causes from what the probes saw. */
-export async function diagnose(engine: Engine, runner: ProbeRunner, target: ProbeTarget, opts: DiagnoseOptions = {}): Promise<DiagnoseResult> {
+export async function diagnose(
+  engine: Engine,
+  runner: ProbeRunner,
+  target: ProbeTarget,
+  opts: DiagnoseOptions = {},
+): Promise<DiagnoseResult> {
   const pools = opts.pools && opts.pools.length > 0 ? opts.pools : [undefined];
   const request: RunRequest = {
     ...(opts.limits ? { limits: opts.limits } : {}),
@@ -58,10 +63,17 @@ export async function diagnose(engine: Engine, runner: ProbeRunner, target: Prob
   if (pools.length <= 1) return result;
 
   const vantage = runs.map((r): VantageResult => {
-    if (!('outcome' in r) || !r.outcome) return { pool: r.pool, worker: '-', outcome: redact('not probed'), healthy: false, error: redact(r.error ?? '') };
+    if (!('outcome' in r) || !r.outcome)
+      return { pool: r.pool, worker: '-', outcome: redact('not probed'), healthy: false, error: redact(r.error ?? '') };
     const one = engine.rankSignals([...r.outcome.results.flatMap((p) => p.signals), ...deriveSignals(r.outcome.results)], opts);
     const outcome = mainOutcome(r.outcome.results);
-    return { pool: r.pool, worker: r.outcome.worker, outcome: outcome.text, healthy: outcome.healthy, ...(one.causes[0] ? { topCause: one.causes[0].id } : {}) };
+    return {
+      pool: r.pool,
+      worker: r.outcome.worker,
+      outcome: outcome.text,
+      healthy: outcome.healthy,
+      ...(one.causes[0] ? { topCause: one.causes[0].id } : {}),
+    };
   });
   return { ...result, vantage: { pools: vantage, summary: compare(vantage) } };
 }
@@ -92,5 +104,7 @@ function compare(v: readonly VantageResult[]): Masked {
   const good = v.filter((x) => x.healthy).map((x) => x.pool);
   if (bad.length === 0) return redact(`works from every pool (${good.join(', ')})`);
   if (good.length === 0) return redact(`fails from every pool (${v.map((x) => `${x.pool}: ${x.outcome}`).join(', ')})`);
-  return redact(`fails only from ${bad.join(', ')} (${v.map((x) => `${x.pool}: ${x.outcome}`).join(', ')}): look at what differs on that network path`);
+  return redact(
+    `fails only from ${bad.join(', ')} (${v.map((x) => `${x.pool}: ${x.outcome}`).join(', ')}): look at what differs on that network path`,
+  );
 }

@@ -10,7 +10,17 @@ export interface TargetInput {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
-const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection']);
+const FORBIDDEN_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'keep-alive',
+  'proxy-connection',
+]);
 
 /**
  * Validate a diagnose target. Returns every problem, each saying what to do; a valid target has
@@ -21,13 +31,15 @@ export function parseTarget(input: TargetInput): { target: ProbeTarget; problems
   const url = parseHttpUrl(input.url, 'the URL', problems);
   let proxy: URL | undefined;
   if (input.proxy !== undefined) proxy = parseHttpUrl(input.proxy, '--proxy', problems);
-  if (proxy && proxy.pathname !== '/' && proxy.pathname !== '') problems.push('--proxy takes a proxy address like http://proxy.corp:3128, without a path');
+  if (proxy && proxy.pathname !== '/' && proxy.pathname !== '')
+    problems.push('--proxy takes a proxy address like http://proxy.corp:3128, without a path');
 
   let upstream: { host: string; port: number } | undefined;
   if (input.upstream !== undefined) {
     const m = /^(?:\[([0-9a-fA-F:.]{2,45})\]|([A-Za-z0-9.-]{1,253})):(\d{1,5})$/.exec(input.upstream.trim());
     const port = m ? Number(m[3]) : 0;
-    if (!m || port < 1 || port > 65535) problems.push(`--upstream "${clip(input.upstream)}" is not HOST:PORT: e.g. --upstream 10.0.3.4:8080`);
+    if (!m || port < 1 || port > 65535)
+      problems.push(`--upstream "${clip(input.upstream)}" is not HOST:PORT: e.g. --upstream 10.0.3.4:8080`);
     else upstream = { host: (m[1] ?? m[2])!, port };
   }
 
@@ -48,7 +60,8 @@ export function parseTarget(input: TargetInput): { target: ProbeTarget; problems
     }
     if (!TOKEN.test(name)) problems.push(`header name "${clip(name)}" is not a valid HTTP header name`);
     else if (FORBIDDEN_HEADERS.has(name.toLowerCase())) problems.push(`header ${name} is set by the probes themselves: leave it out`);
-    else if (/[\r\n\0]/.test(value) || value.length > 8192) problems.push(`the value of header ${name} must be one line of at most 8192 characters`);
+    else if (/[\r\n\0]/.test(value) || value.length > 8192)
+      problems.push(`the value of header ${name} must be one line of at most 8192 characters`);
     else headers.push([name, value]);
   }
   if (headers.length > 32) problems.push('at most 32 headers');

@@ -20,9 +20,11 @@ describe('every extractor', () => {
       for (const sig of engine.signalsOf(TextDoc.from(s.text))) {
         const def = engine.kb.signals.get(sig.name);
         if (!def) bad.add(`${sig.source}: unknown signal ${sig.name}`);
-        else if (sig.value !== undefined && def.values && !def.values.includes(sig.value)) bad.add(`${sig.source}: ${sig.name}=${sig.value} not declared`);
+        else if (sig.value !== undefined && def.values && !def.values.includes(sig.value))
+          bad.add(`${sig.source}: ${sig.name}=${sig.value} not declared`);
         else if (sig.value !== undefined && !def.values && !def.open) bad.add(`${sig.source}: ${sig.name} is a flag but got a value`);
-        else if (sig.value === undefined && (def.values || def.open) && !sig.name.startsWith('jwt.')) bad.add(`${sig.source}: ${sig.name} needs a value`);
+        else if (sig.value === undefined && (def.values || def.open) && !sig.name.startsWith('jwt.'))
+          bad.add(`${sig.source}: ${sig.name} needs a value`);
       }
     }
     expect([...bad]).toEqual([]);
@@ -35,7 +37,11 @@ describe('every extractor', () => {
       '今天下午三点开会，请大家准时参加。',
       'The quarterly report is attached; numbers look good, 502 customers signed up.',
     ];
-    for (const text of chat) expect(engine.explain(text).causes.map((c) => c.id), text).toEqual([]);
+    for (const text of chat)
+      expect(
+        engine.explain(text).causes.map((c) => c.id),
+        text,
+      ).toEqual([]);
   });
 
   it('masks secrets in every excerpt', () => {

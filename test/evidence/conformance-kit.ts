@@ -110,6 +110,10 @@ export function describeConformance(x: Extractor, patterns: readonly RegExp[], s
       expect(verdicts.filter((v) => v.status !== 'safe').map((v) => `${v.status}: ${v.regex} ${v.detail ?? ''}`)).toEqual([]);
     }, 180_000);
 
+    it('emits nothing on 1 MB of ordinary application log', () => {
+      expect(x.extract(TextDoc.from(plainLog(1_000_000)))).toEqual([]);
+    });
+
     it('survives pathological input', () => {
       for (const s of hostile(300_000)) {
         const t = performance.now();

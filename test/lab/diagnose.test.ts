@@ -35,7 +35,12 @@ async function run(name: ScenarioName, opts: { withUpstream?: boolean } = {}): P
   });
   if (!parsed.target) throw new Error(parsed.problems.join('; '));
   const runner = new InlineRunner(createProbes({ extraCaPems: lab.ca ? [lab.ca] : [] }), policy);
-  const d = await diagnose(engine, runner, parsed.target, REPEATED.has(name) ? { limits: { ...limits, repeatCount: 8 }, alwaysRepeat: true } : { limits });
+  const d = await diagnose(
+    engine,
+    runner,
+    parsed.target,
+    REPEATED.has(name) ? { limits: { ...limits, repeatCount: 8 }, alwaysRepeat: true } : { limits },
+  );
   await lab.stop();
   return { lab, d };
 }

@@ -19,18 +19,37 @@ function entry(id: string, indicators: [string[], number][], against: [string[],
     file: `${id}.yaml`,
   };
 }
-const def = (name: string, extra: Partial<SignalDef> = {}): [string, SignalDef] => [name, { name, description: name, open: true, file: 'x', ...extra }];
+const def = (name: string, extra: Partial<SignalDef> = {}): [string, SignalDef] => [
+  name,
+  { name, description: name, open: true, file: 'x', ...extra },
+];
 const kb: KnowledgeBase = {
   signals: new Map([def('a.x'), def('b.y', { probe: 'upstream' }), def('c.z', { ask: i18n('question?') }), def('d.w')]),
   entries: new Map(
     [
-      entry('alpha', [[['a.x=1'], 0.6], [['b.y'], 0.8]], [[['d.w'], 0.5]]),
-      entry('beta', [[['a.x=1'], 0.55], [['c.z'], 0.9]]),
+      entry(
+        'alpha',
+        [
+          [['a.x=1'], 0.6],
+          [['b.y'], 0.8],
+        ],
+        [[['d.w'], 0.5]],
+      ),
+      entry('beta', [
+        [['a.x=1'], 0.55],
+        [['c.z'], 0.9],
+      ]),
       entry('gamma', [[['a.x=1', 'd.w'], 0.9]]),
     ].map((e) => [e.id, e]),
   ),
 };
-const sig = (name: string, value?: string, line = 1): Signal => ({ name, ...(value ? { value } : {}), excerpt: trusted(`${name} seen`), source: 'test', line });
+const sig = (name: string, value?: string, line = 1): Signal => ({
+  name,
+  ...(value ? { value } : {}),
+  excerpt: trusted(`${name} seen`),
+  source: 'test',
+  line,
+});
 
 describe('rank', () => {
   it('combines indicators as a noisy-OR and explains each score', () => {

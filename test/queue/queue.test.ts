@@ -54,9 +54,20 @@ describe('the probe queue (real Redis, real workers)', () => {
   beforeAll(async () => {
     expect((await checkRedis(REDIS_URL)).ok, `Redis must run at ${REDIS_URL}`).toBe(true);
     server = await startServer();
-    workers.push(createProbeWorker({ redisUrl: REDIS_URL, pool: 'default', probes: PROBES, policy: allowAll, prefix, sealer, name: 'worker-a' }));
+    workers.push(
+      createProbeWorker({ redisUrl: REDIS_URL, pool: 'default', probes: PROBES, policy: allowAll, prefix, sealer, name: 'worker-a' }),
+    );
     workers.push(createProbeWorker({ redisUrl: REDIS_URL, pool: 'zonea', probes: PROBES, policy: allowAll, prefix, name: 'worker-zonea' }));
-    workers.push(createProbeWorker({ redisUrl: REDIS_URL, pool: 'zoneb', probes: PROBES, policy: createSsrfPolicy({ allowAll: false }), prefix, name: 'worker-zoneb' }));
+    workers.push(
+      createProbeWorker({
+        redisUrl: REDIS_URL,
+        pool: 'zoneb',
+        probes: PROBES,
+        policy: createSsrfPolicy({ allowAll: false }),
+        prefix,
+        name: 'worker-zoneb',
+      }),
+    );
     await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
   });
 
@@ -102,7 +113,9 @@ describe('the probe queue (real Redis, real workers)', () => {
 
   it('says at once when no worker listens on a pool', async () => {
     const t = Date.now();
-    await expect(runner().run(target(server.url), { pool: 'nobody-here', only })).rejects.toThrow(/no worker is listening on pool "nobody-here"/);
+    await expect(runner().run(target(server.url), { pool: 'nobody-here', only })).rejects.toThrow(
+      /no worker is listening on pool "nobody-here"/,
+    );
     expect(Date.now() - t).toBeLessThan(5000);
   });
 

@@ -39,7 +39,9 @@ describe('redact', () => {
   it('leaves ordinary error text alone', () => {
     const line = '2024/01/01 10:00:00 [error] 12#12: *3 connect() failed (111: Connection refused) while connecting to upstream';
     expect(redact(line)).toBe(line);
-    expect(redact('my Authorization header has been stripped out of the request')).toBe('my Authorization header has been stripped out of the request');
+    expect(redact('my Authorization header has been stripped out of the request')).toBe(
+      'my Authorization header has been stripped out of the request',
+    );
     expect(redact('UnauthorizedError: No authorization token was found')).toBe('UnauthorizedError: No authorization token was found');
   });
 
