@@ -10,7 +10,7 @@ import { LANGS, type Lang } from './knowledge/types.js';
 import { createEngine, type Engine } from './triage/engine.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
 import { readCliQueueConfig } from './config.js';
-import { PROBES } from './probes/index.js';
+import { createProbes } from './probes/index.js';
 import { InlineRunner, QueueRunner, type ProbeRunner } from './queue/runner.js';
 import { checkRedis, describeRedisUrl } from './queue/redis.js';
 import { Sealer } from './queue/seal.js';
@@ -222,7 +222,7 @@ async function pickRunner(
   q: ReturnType<typeof readCliQueueConfig>,
   policy: ReturnType<typeof createSsrfPolicy>,
 ): Promise<ProbeRunner> {
-  const inline = new InlineRunner(PROBES, policy);
+  const inline = new InlineRunner(createProbes({ extraCaPems: q.extraCaPems }), policy);
   if (!wantQueue) return inline;
   if (!q.redisUrl) {
     if (needQueue) throw new UsageError('--from needs the queue: set REDIS_URL to the Redis the workers use');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { TriageError } from './errors.js';
 import type { Lang } from './knowledge/types.js';
 
@@ -60,6 +61,8 @@ export interface WorkerConfig {
   readonly shutdownGraceMs: number;
   /** WORKER_NAME: shown in results and Redis CLIENT LIST. @defaultValue host:pid */
   readonly name?: string;
+  /** CA certificates (PEM) from the file NODE_EXTRA_CA_CERTS names, trusted by the TLS probes. @defaultValue [] */
+  readonly extraCaPems: readonly string[];
 }
 
 export function readWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -78,6 +81,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   const queuePrefix = env.QUEUE_PREFIX?.trim() || 'triage';
   if (!/^[A-Za-z0-9:_-]{1,64}$/.test(queuePrefix))
     problems.push(`QUEUE_PREFIX: "${queuePrefix}" must be 1-64 letters, digits, ':', '_' or '-'`);
+  const extraCaPems = readExtraCa(env, problems);
   const name = env.WORKER_NAME?.trim() || undefined;
   if (name !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(name))
     problems.push(`WORKER_NAME: "${name}" must be 1-64 letters, digits, '.', '_', ':' or '-'`);
@@ -86,6 +90,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     redisUrl,
     pools,
     ...(name ? { name } : {}),
+    extraCaPems,
     concurrency,
     probeAllow: env.PROBE_ALLOW ?? '',
     ...(queueSecret ? { queueSecret } : {}),
@@ -104,6 +109,8 @@ export interface CliQueueConfig {
   /** PROBE_ALLOW for the CLI: the CLI (a local user) allows everything unless TRIAGE_CLI_POLICY=restricted. */
   readonly probeAllow: string;
   readonly restricted: boolean;
+  /** CA certificates (PEM) from the file NODE_EXTRA_CA_CERTS names. @defaultValue [] */
+  readonly extraCaPems: readonly string[];
 }
 
 export function readCliQueueConfig(env: Env = process.env): CliQueueConfig {
@@ -115,8 +122,10 @@ export function readCliQueueConfig(env: Env = process.env): CliQueueConfig {
     problems.push(
       `TRIAGE_CLI_POLICY: "${policy}" must be allow-all (the default for a local user) or restricted (the SSRF policy with PROBE_ALLOW)`,
     );
+  const extraCaPems = readExtraCa(env, problems);
   fail(problems);
   return {
+    extraCaPems,
     ...(redisUrl ? { redisUrl } : {}),
     ...(queueSecret ? { queueSecret } : {}),
     queuePrefix: env.QUEUE_PREFIX?.trim() || 'triage',
@@ -139,6 +148,24 @@ function readRedisUrl(env: Env, problems: string[], required: boolean): string |
     problems.push('REDIS_URL is not a redis:// or rediss:// URL: e.g. REDIS_URL=redis://127.0.0.1:6379/0');
     return undefined;
   }
+}
+
+/** The PEM certificates in the file NODE_EXTRA_CA_CERTS names (Node trusts them too, for its own requests). */
+function readExtraCa(env: Env, problems: string[]): string[] {
+  const file = env.NODE_EXTRA_CA_CERTS?.trim();
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(
+      `NODE_EXTRA_CA_CERTS: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}): point it at a PEM file of CA certificates`,
+    );
+    return [];
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]{1,65536}?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0) problems.push(`NODE_EXTRA_CA_CERTS: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return pems;
 }
 
 function readQueueSecret(env: Env, problems: string[]): string | undefined {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readWorkerConfig } from './config.js';
 import { asTriageError } from './errors.js';
-import { PROBES } from './probes/index.js';
+import { createProbes } from './probes/index.js';
 import { checkRedis, describeRedisUrl } from './queue/redis.js';
 import { Sealer } from './queue/seal.js';
 import { createProbeWorker, type ProbeWorker } from './queue/worker.js';
@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const config = readWorkerConfig();
   const policy = createSsrfPolicy({ allow: config.probeAllow });
   const sealer = config.queueSecret ? new Sealer(config.queueSecret) : undefined;
+  const probes = createProbes({ extraCaPems: config.extraCaPems });
   const redis = await checkRedis(config.redisUrl);
   if (!redis.ok)
     throw new Error(`Redis at ${describeRedisUrl(config.redisUrl)} is unreachable (${redis.reason}): start it or fix REDIS_URL`);
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     createProbeWorker({
       redisUrl: config.redisUrl,
       pool,
-      probes: PROBES,
+      probes,
       policy,
       concurrency: config.concurrency,
       prefix: config.queuePrefix,

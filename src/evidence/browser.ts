@@ -121,9 +121,9 @@ function codes(doc: TextDoc): Signal[] {
       for (const [name, value] of emit) out.push(doc.signal(name, value, m.index, m.index + m[0].length, 'browser'));
     }
   };
-  if (lower.includes('err_')) scan(CHROME_CODE, CHROME);
+  if (doc.mayContain('err_')) scan(CHROME_CODE, CHROME);
   if (/ns_error|sec_error|ssl_error|mozilla_pkix/.test(lower)) scan(FIREFOX_CODE, FIREFOX);
-  if (lower.includes('dns_probe_finished')) scan(DNS_PROBE_CODE, DNS_PROBE);
+  if (doc.mayContain('dns_probe_finished')) scan(DNS_PROBE_CODE, DNS_PROBE);
   return out;
 }
 

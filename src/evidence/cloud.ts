@@ -130,13 +130,13 @@ function albError(elb: string, target: string, rpt: number, tpt: number, errorRe
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'cloud');
-  const { text, lower } = doc;
-  if (!hasAny(lower, KEYS)) return sink;
+  const { text } = doc;
+  if (!hasAny(doc, KEYS)) return sink;
   const apply = (effects: readonly Effect[], start: number, end: number) => {
     for (const [name, value] of effects) sink.add(name, value, start, end);
   };
 
-  if (lower.includes('z ')) {
+  if (doc.mayContain('z ')) {
     eachMatch(ALB_LINE, text, (m) => {
       const before = text.slice(Math.max(0, m.index - 7), m.index);
       const type = ALB_TYPE.exec(before)?.[1];
@@ -161,7 +161,7 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  const cfContext = hasAny(lower, ['cloudflare', 'cf-ray', 'ray id', 'cdn-cgi']);
+  const cfContext = hasAny(doc, ['cloudflare', 'cf-ray', 'ray id', 'cdn-cgi']);
   const cf = (code: string, start: number, end: number) => {
     sink.add('cloudflare.error', code, start, end);
     apply(CF_EFFECTS[code] ?? [], start, end);
@@ -169,14 +169,14 @@ function extract(doc: TextDoc): SignalSink {
   };
   const [byError, byTitle, bySpan, byDocLink] = CF_CODE;
   if (cfContext && byError) eachMatch(byError, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
-  if (byTitle && lower.includes('| 5')) eachMatch(byTitle, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
-  if (bySpan && lower.includes('cf-error-code')) eachMatch(bySpan, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
-  if (byDocLink && lower.includes('cloudflare-5xx-errors'))
+  if (byTitle && doc.mayContain('| 5')) eachMatch(byTitle, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+  if (bySpan && doc.mayContain('cf-error-code')) eachMatch(bySpan, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+  if (byDocLink && doc.mayContain('cloudflare-5xx-errors'))
     eachMatch(byDocLink, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   if (cfContext) {
     eachMatch(CF_STATUS, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
     for (const p of CF_PHRASES) {
-      if (lower.includes(p.key)) eachMatch(p.re, text, (m) => cf(p.code, m.index, m.index + m[0].length));
+      if (doc.mayContain(p.key)) eachMatch(p.re, text, (m) => cf(p.code, m.index, m.index + m[0].length));
     }
     eachMatch(CF_BLOCK, text, (m) => {
       sink.add('access.waf', undefined, m.index, m.index + m[0].length);
@@ -184,12 +184,12 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (hasAny(lower, ['backend_', '_backend', '_by_security_policy', 'client_disconnected'])) {
+  if (hasAny(doc, ['backend_', '_backend', '_by_security_policy', 'client_disconnected'])) {
     eachMatch(GCP_DETAIL, text, (m) => {
       const name = m[1] ?? '';
       if (
         name === 'backend_timeout' &&
-        !hasAny(lower, ['statusdetails', 'status_details', 'loadbalancing', 'load balancer', 'http_load_balancer'])
+        !hasAny(doc, ['statusdetails', 'status_details', 'loadbalancing', 'load balancer', 'http_load_balancer'])
       ) {
         return; // too generic a word without the load balancer around it
       }
@@ -197,7 +197,7 @@ function extract(doc: TextDoc): SignalSink {
       sink.once('http.server', 'gcp-lb', ...lineBounds(text, m.index));
     });
   }
-  if (lower.includes('temporary error and could not complete')) {
+  if (doc.mayContain('temporary error and could not complete')) {
     eachMatch(GFE_PAGE, text, (m) => {
       const end = m.index + m[0].length;
       addStatus(sink, '502', m.index, end);
@@ -205,7 +205,7 @@ function extract(doc: TextDoc): SignalSink {
       sink.once('http.server', 'gcp-lb', m.index, end);
     });
   }
-  if (lower.includes('endpoint request timed out')) {
+  if (doc.mayContain('endpoint request timed out')) {
     eachMatch(APIGW_TIMEOUT, text, (m) => {
       const end = m.index + m[0].length;
       sink.add('proxy.upstream_error', 'read_timeout', m.index, end);

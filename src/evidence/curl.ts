@@ -173,7 +173,7 @@ export const CURL_PATTERNS: readonly RegExp[] = [...new Set([...RULES.map((r) =>
  */
 function scanExchange(doc: TextDoc): Signal[] {
   const out: Signal[] = [];
-  if (!doc.lower.includes('< http/') && !doc.lower.includes('> connect ')) return out;
+  if (!doc.mayContain('< http/') && !doc.mayContain('> connect ')) return out;
   let pendingConnect = false;
   EXCHANGE_LINE.lastIndex = 0;
   for (let m = EXCHANGE_LINE.exec(doc.text); m !== null; m = EXCHANGE_LINE.exec(doc.text)) {

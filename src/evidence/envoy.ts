@@ -181,8 +181,8 @@ function detailsOf(raw: string): { details: string; effects: Effect[] } {
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'envoy');
-  const { text, lower } = doc;
-  if (!hasAny(lower, KEYS)) return sink;
+  const { text } = doc;
+  if (!hasAny(doc, KEYS)) return sink;
   let productAt: number | undefined;
   const seen = (start: number) => {
     productAt = productAt === undefined ? start : Math.min(productAt, start);
@@ -217,7 +217,7 @@ function extract(doc: TextDoc): SignalSink {
     if (near) sink.add('timing.near_timeout', near, start, end);
   };
 
-  if (lower.includes('http/') || lower.includes('" 0 -')) {
+  if (doc.mayContain('http/') || doc.mayContain('" 0 -')) {
     eachMatch(ACCESS_LINE, text, (m) => {
       const start = m.index;
       const end = start + m[0].length;
@@ -234,7 +234,7 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (lower.includes('response_flag')) {
+  if (doc.mayContain('response_flag')) {
     eachMatch(FLAGS_KV, text, (m) => {
       const start = m.index;
       const end = start + m[0].length;
@@ -244,20 +244,20 @@ function extract(doc: TextDoc): SignalSink {
       if (ms !== undefined) duration(Number(ms), start, end);
     });
   }
-  if (hasAny(lower, ['response_code_details', 'status_details', 'responsecodedetails'])) {
+  if (hasAny(doc, ['response_code_details', 'status_details', 'responsecodedetails'])) {
     eachMatch(DETAILS_KV, text, (m) => {
       details(m[1] ?? '', m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
-  if (lower.includes('upstream_reset_')) {
+  if (doc.mayContain('upstream_reset_')) {
     eachMatch(DETAILS_BARE, text, (m) => {
       details(m[0], m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
 
-  if (lower.includes('reset reason')) {
+  if (doc.mayContain('reset reason')) {
     eachMatch(RESET_BODY, text, (m) => {
       const start = m.index;
       const end = start + m[0].length;
@@ -271,7 +271,7 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
   for (const b of BODIES) {
-    if (!lower.includes(b.key)) continue;
+    if (!doc.mayContain(b.key)) continue;
     eachMatch(b.re, text, (m) => {
       details(b.details, m.index, m.index + m[0].length);
       seen(m.index);
@@ -279,7 +279,7 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   if (productAt !== undefined) {
-    sink.once('http.server', lower.includes('istio') ? 'istio' : 'envoy', ...lineBounds(text, productAt));
+    sink.once('http.server', doc.mayContain('istio') ? 'istio' : 'envoy', ...lineBounds(text, productAt));
   }
   return sink;
 }

@@ -34,9 +34,8 @@ const MAX_PER_RULE = 20;
 
 export function runRules(doc: TextDoc, rules: readonly Rule[], source: string): Signal[] {
   const out: Signal[] = [];
-  const lower = doc.lower;
   for (const r of rules) {
-    if (!lower.includes(r.key)) continue;
+    if (!doc.mayContain(r.key)) continue;
     r.re.lastIndex = 0;
     let n = 0;
     for (let m = r.re.exec(doc.text); m !== null && n < MAX_PER_RULE; m = r.re.exec(doc.text)) {

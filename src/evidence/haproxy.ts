@@ -149,8 +149,8 @@ function checkError(reason: string, info: string): string | undefined {
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'haproxy');
-  const { text, lower } = doc;
-  if (!hasAny(lower, KEYS)) return sink;
+  const { text } = doc;
+  if (!hasAny(doc, KEYS)) return sink;
   let productAt: number | undefined;
   const seen = (start: number) => {
     productAt = productAt === undefined ? start : Math.min(productAt, start);
@@ -201,7 +201,7 @@ function extract(doc: TextDoc): SignalSink {
     timing(m[3], start, end);
   });
 
-  const named = lower.includes('haproxy');
+  const named = doc.mayContain('haproxy');
   if (named && logs === 0) {
     eachMatch(LONE_STATE, text, (m) => {
       const end = m.index + m[0].length;
@@ -213,20 +213,20 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (lower.includes('<nosrv>')) {
+  if (doc.mayContain('<nosrv>')) {
     eachMatch(NOSRV, text, (m) => {
       sink.add('haproxy.no_server', undefined, m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
-  if (lower.includes('has no server available')) {
+  if (doc.mayContain('has no server available')) {
     eachMatch(NO_SERVER, text, (m) => {
       sink.add('haproxy.no_server', undefined, m.index, m.index + m[0].length);
       sink.add('proxy.upstream_error', 'no_live_upstreams', m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
-  if (lower.includes(' is down')) {
+  if (doc.mayContain(' is down')) {
     eachMatch(SERVER_DOWN, text, (m) => {
       const start = m.index;
       const end = start + m[0].length;
@@ -242,20 +242,20 @@ function extract(doc: TextDoc): SignalSink {
       }
     });
   }
-  if (lower.includes('going down for maintenance')) {
+  if (doc.mayContain('going down for maintenance')) {
     eachMatch(GOING_DOWN_DNS, text, (m) => {
       sink.add('proxy.upstream_error', 'host_not_found', m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
-  if (hasAny(lower, ['layer4', 'layer6', 'layer7'])) {
+  if (hasAny(doc, ['layer4', 'layer6', 'layer7'])) {
     eachMatch(CHECK_REASON, text, (m) => {
       const value = checkError(m[0], m[1] ?? '');
       if (value) sink.add('proxy.upstream_error', value, m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
-  if (hasAny(lower, ['fd limit', 'maximum connection limit', 'memory limit'])) {
+  if (hasAny(doc, ['fd limit', 'maximum connection limit', 'memory limit'])) {
     eachMatch(RESOURCE, text, (m) => {
       sink.add('limit.connections', undefined, m.index, m.index + m[0].length);
       if (named) seen(m.index);
@@ -263,7 +263,7 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   for (const p of PAGES) {
-    if (!lower.includes(p.key) || (p.context && !lower.includes(p.context))) continue;
+    if (!doc.mayContain(p.key) || (p.context && !doc.mayContain(p.context))) continue;
     eachMatch(p.re, text, (m) => {
       const end = m.index + m[0].length;
       addStatus(sink, p.status, m.index, end);

@@ -245,12 +245,12 @@ function productOf(value: string, table: readonly [string, string | undefined][]
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'http');
-  const { text, lower } = doc;
+  const { text } = doc;
 
   const status = (code: string | undefined, start: number, end: number) => addStatus(sink, code, start, end);
   const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
 
-  if (lower.includes('http/')) eachMatch(STATUS_LINE, text, (m) => status(m[1], ...at(m)));
+  if (doc.mayContain('http/')) eachMatch(STATUS_LINE, text, (m) => status(m[1], ...at(m)));
 
   eachMatch(STATUS_PHRASE, text, (m) => {
     const code = m[1] ?? '';
@@ -265,7 +265,7 @@ function extract(doc: TextDoc): SignalSink {
     status(code, ...at(m));
   });
 
-  if (hasAny(lower, ['bad gateway', 'gateway time', 'service unavailable', 'too many requests'])) {
+  if (hasAny(doc, ['bad gateway', 'gateway time', 'service unavailable', 'too many requests'])) {
     eachMatch(LONE_PHRASE, text, (m) => {
       if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t.', 4))
         status(LONE_STATUS[(m[1] ?? '').toLowerCase()], ...at(m));
@@ -273,7 +273,7 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   for (const q of QUOTED_STATUS) {
-    if (!lower.includes(q.key)) continue;
+    if (!doc.mayContain(q.key)) continue;
     eachMatch(q.re, text, (m) => status(m[1], ...at(m)));
   }
 
@@ -282,8 +282,8 @@ function extract(doc: TextDoc): SignalSink {
     status(m[1], m.index, m.index + m[0].length - (m[2] ?? '').length);
   });
 
-  if (lower.includes('downstreamstatus')) eachMatch(TRAEFIK_FIELD, text, (m) => sink.once('http.server', 'traefik', ...at(m)));
-  if (hasAny(lower, HEADER_KEYS)) {
+  if (doc.mayContain('downstreamstatus')) eachMatch(TRAEFIK_FIELD, text, (m) => sink.once('http.server', 'traefik', ...at(m)));
+  if (hasAny(doc, HEADER_KEYS)) {
     eachMatch(HEADER, text, (m) => {
       if (!atLineStart(text, m.index, '<>*- \t', 6)) return;
       const span = at(m);
@@ -301,7 +301,7 @@ function extract(doc: TextDoc): SignalSink {
       } else if (name === 'cf-ray') {
         if (/^[0-9a-f]{8,20}/i.test(value)) sink.add('http.server', 'cloudflare', ...span);
       } else if (name.startsWith('x-envoy-')) {
-        sink.add('http.server', lower.includes('istio') ? 'istio' : 'envoy', ...span);
+        sink.add('http.server', doc.mayContain('istio') ? 'istio' : 'envoy', ...span);
       } else if (name.startsWith('x-kong-')) {
         sink.add('http.server', 'kong', ...span);
       } else if (name === 'x-served-by') {
@@ -322,17 +322,17 @@ function extract(doc: TextDoc): SignalSink {
     const n = name.toLowerCase();
     return n === 'tengine' ? 'nginx' : n === 'awselb' ? 'aws-alb' : n;
   };
-  if (lower.includes('<center>')) eachMatch(CENTER_FOOTER, text, (m) => footer(footerProduct(m[1] ?? ''), m));
-  if (hasAny(lower, ['nginx', 'openresty', 'tengine'])) {
+  if (doc.mayContain('<center>')) eachMatch(CENTER_FOOTER, text, (m) => footer(footerProduct(m[1] ?? ''), m));
+  if (hasAny(doc, ['nginx', 'openresty', 'tengine'])) {
     eachMatch(BARE_FOOTER, text, (m) => {
       if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t', 4))
         sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
     });
   }
-  if (lower.includes(' server at ')) eachMatch(APACHE_FOOTER, text, (m) => footer('apache', m));
+  if (doc.mayContain(' server at ')) eachMatch(APACHE_FOOTER, text, (m) => footer('apache', m));
 
   for (const p of PAGES) {
-    if (!lower.includes(p.key)) continue;
+    if (!doc.mayContain(p.key)) continue;
     eachMatch(p.re, text, (m) => {
       if (p.status) status(p.status, ...at(m));
       if (p.server && p.log) sink.add('http.server', p.server, ...at(m));
@@ -341,8 +341,8 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (lower.includes('connect')) eachMatch(CONNECT_LINE, text, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
-  if (lower.includes('connect') || lower.includes('options')) eachMatch(METHOD_LINE, text, (m) => sink.add('http.method', m[1], ...at(m)));
+  if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, text, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
+  if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, text, (m) => sink.add('http.method', m[1], ...at(m)));
   return sink;
 }
 

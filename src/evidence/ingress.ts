@@ -67,8 +67,8 @@ function seconds(list: string | undefined): number[] {
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'ingress');
-  const { text, lower } = doc;
-  if (!hasAny(lower, KEYS)) return sink;
+  const { text } = doc;
+  if (!hasAny(doc, KEYS)) return sink;
 
   const timing = (durations: readonly number[], start: number, end: number) => {
     const [first] = durations;
@@ -105,7 +105,7 @@ function extract(doc: TextDoc): SignalSink {
     }
   });
 
-  if (hasAny(lower, ['request_time', 'upstream_response_time', 'upstream_header_time', 'upstream_connect_time', 'rt=', 'urt='])) {
+  if (hasAny(doc, ['request_time', 'upstream_response_time', 'upstream_header_time', 'upstream_connect_time', 'rt=', 'urt='])) {
     eachMatch(NAMED_TIME, text, (m) => {
       const short = (m[1] ?? '').length <= 3;
       const [ls, le] = lineBounds(text, m.index);
@@ -115,18 +115,18 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (lower.includes('active endpoint')) {
+  if (doc.mayContain('active endpoint')) {
     eachMatch(NO_ENDPOINTS, text, (m) => {
       sink.add('proxy.upstream_error', 'no_live_upstreams', m.index, m.index + m[0].length);
       ingressAt ??= lineBounds(text, m.index)[0];
     });
   }
 
-  if (ingressAt !== undefined || hasAny(lower, ['ingress-nginx', 'nginx-ingress', 'ingress-controller', 'ingress controller'])) {
+  if (ingressAt !== undefined || hasAny(doc, ['ingress-nginx', 'nginx-ingress', 'ingress-controller', 'ingress controller'])) {
     const at = ingressAt ?? combinedAt;
     if (at !== undefined) sink.once('http.server', 'ingress-nginx', ...lineBounds(text, at));
-  } else if (combinedAt !== undefined && (saw499 || hasAny(lower, ['nginx', 'openresty']))) {
-    sink.once('http.server', lower.includes('openresty') ? 'openresty' : 'nginx', ...lineBounds(text, combinedAt));
+  } else if (combinedAt !== undefined && (saw499 || hasAny(doc, ['nginx', 'openresty']))) {
+    sink.once('http.server', doc.mayContain('openresty') ? 'openresty' : 'nginx', ...lineBounds(text, combinedAt));
   }
   return sink;
 }

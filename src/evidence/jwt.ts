@@ -194,7 +194,6 @@ const NEED_SCHEME = /\bUnable to authenticate, need: (Basic|Bearer|Digest|Negoti
 /** WWW-Authenticate challenges, with or without the header name. */
 function challenges(doc: TextDoc): Signal[] {
   const out: Signal[] = [];
-  const lower = doc.lower;
   const each = (re: RegExp, fn: (m: RegExpExecArray, emit: (name: string, value?: string) => void) => void) => {
     re.lastIndex = 0;
     let n = 0;
@@ -203,14 +202,14 @@ function challenges(doc: TextDoc): Signal[] {
       fn(at, (name, value) => out.push(doc.signal(name, value, at.index, at.index + at[0].length, 'jwt')));
     }
   };
-  if (lower.includes('www-authenticate')) {
+  if (doc.mayContain('www-authenticate')) {
     each(WWW_AUTHENTICATE, (m, emit) => {
       const scheme = (m[1] ?? '').toLowerCase();
       emit('auth.www_authenticate', scheme);
       if (scheme === 'bearer') bearerError(lineOf(m), emit);
     });
   }
-  if (lower.includes('bearer')) {
+  if (doc.mayContain('bearer')) {
     each(BARE_BEARER_ERROR, (m, emit) => {
       const line = lineOf(m);
       if (/www-authenticate/i.test(line)) return;
@@ -218,7 +217,7 @@ function challenges(doc: TextDoc): Signal[] {
       bearerError(line, emit);
     });
   }
-  if (lower.includes('unable to authenticate, need')) {
+  if (doc.mayContain('unable to authenticate, need')) {
     each(NEED_SCHEME, (m, emit) => {
       emit('auth.www_authenticate', (m[1] ?? '').toLowerCase());
       emit('auth.error', 'missing_credentials');

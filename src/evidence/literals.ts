@@ -10,7 +10,8 @@ export function requiredLiterals(src: string, caseSensitive: boolean): string[] 
   const out: string[] = [];
   for (const b of branches) {
     const lit = longestLiteral(b);
-    if (!lit || lit.length < 3) return undefined;
+    // Two CJK characters are as telling as a short English word.
+    if (!lit || lit.length < (/[\u2e80-\u9fff]/.test(lit) ? 2 : 3)) return undefined;
     out.push(caseSensitive ? lit : lit.toLowerCase());
   }
   return out;

@@ -136,8 +136,8 @@ function contextAfter(text: string, start: number, end: number): Context {
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'nginx');
-  const { text, lower } = doc;
-  if (!hasAny(lower, KEYS)) return sink;
+  const { text } = doc;
+  if (!hasAny(doc, KEYS)) return sink;
 
   const upstream = (value: string, ctx: Context, start: number, end: number) => {
     sink.add('proxy.upstream_error', value, start, end);
@@ -171,11 +171,11 @@ function extract(doc: TextDoc): SignalSink {
     }
   };
 
-  if (lower.includes('failed (')) eachMatch(FAILED_ERRNO, text, (m) => onErrno(m, m[1], m[2] ?? '', false));
-  if (lower.includes('upstream timed out')) eachMatch(UPSTREAM_TIMED_OUT, text, (m) => onErrno(m, m[1], m[2] ?? '', true));
+  if (doc.mayContain('failed (')) eachMatch(FAILED_ERRNO, text, (m) => onErrno(m, m[1], m[2] ?? '', false));
+  if (doc.mayContain('upstream timed out')) eachMatch(UPSTREAM_TIMED_OUT, text, (m) => onErrno(m, m[1], m[2] ?? '', true));
 
   for (const u of UPSTREAM_MESSAGES) {
-    if (!lower.includes(u.key)) continue;
+    if (!doc.mayContain(u.key)) continue;
     eachMatch(u.re, text, (m) => {
       const start = m.index;
       const end = start + m[0].length;
@@ -186,11 +186,11 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   for (const r of MESSAGES) {
-    if (!lower.includes(r.key)) continue;
+    if (!doc.mayContain(r.key)) continue;
     eachMatch(r.re, text, (m) => sink.add(r.name, r.value, m.index, m.index + m[0].length));
   }
 
-  if (lower.includes('client closed connection')) {
+  if (doc.mayContain('client closed connection')) {
     eachMatch(CLIENT_CLOSED, text, (m) => {
       const phase = (m[1] ?? '').toLowerCase();
       if (BENIGN_CLIENT_CLOSE.some((b) => phase.startsWith(b))) return;
@@ -204,9 +204,9 @@ function extract(doc: TextDoc): SignalSink {
   const first = line ? line.index : firstOffset(sink);
   if (first !== undefined) {
     const [s, e] = lineBounds(text, first);
-    const product = lower.includes('openresty') || lower.includes('[lua]') ? 'openresty' : 'nginx';
+    const product = doc.mayContain('openresty') || doc.mayContain('[lua]') ? 'openresty' : 'nginx';
     sink.once('http.server', product, s, e);
-    if (lower.includes('server: kong,')) sink.once('http.server', 'kong', s, e);
+    if (doc.mayContain('server: kong,')) sink.once('http.server', 'kong', s, e);
   }
   return sink;
 }

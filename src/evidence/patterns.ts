@@ -46,12 +46,8 @@ export class PatternSet {
   /** Run every pattern over the document. */
   run(doc: TextDoc): Signal[] {
     const out: Signal[] = [];
-    const lower = doc.lower;
     for (const c of this.compiled) {
-      if (c.literals) {
-        const hay = c.caseSensitive ? doc.text : lower;
-        if (!c.literals.some((l) => hay.includes(l))) continue;
-      }
+      if (c.literals && !c.literals.some((l) => doc.mayContain(c.caseSensitive ? l.toLowerCase() : l))) continue;
       c.re.lastIndex = 0;
       let n = 0;
       for (let m = c.re.exec(doc.text); m !== null; m = c.re.exec(doc.text)) {

@@ -77,8 +77,8 @@ export function eachMatch(re: RegExp, text: string, fn: (m: RegExpExecArray) => 
 }
 
 /** Whether any of the lower-case keys occurs in the lower-cased text. */
-export function hasAny(lower: string, keys: readonly string[]): boolean {
-  return keys.some((k) => lower.includes(k));
+export function hasAny(doc: TextDoc, keys: readonly string[]): boolean {
+  return keys.some((k) => doc.mayContain(k));
 }
 
 /**

@@ -214,8 +214,8 @@ function connectFailure(sink: SignalSink, code: number | undefined, message: str
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'squid');
-  const { text, lower } = doc;
-  if (!hasAny(lower, KEYS)) return sink;
+  const { text } = doc;
+  if (!hasAny(doc, KEYS)) return sink;
   let squidAt: number | undefined;
   const squid = (start: number) => {
     squidAt ??= start;
@@ -229,7 +229,7 @@ function extract(doc: TextDoc): SignalSink {
     if (name.includes('DENIED')) sink.add(status === '407' ? 'proxy.auth_required' : 'access.denied_rule', undefined, start, end);
     if (name.endsWith('_ABORTED')) sink.add('client.closed', undefined, start, end);
   };
-  if (hasAny(lower, ['tcp_', 'udp_', 'none', 'tag_'])) {
+  if (hasAny(doc, ['tcp_', 'udp_', 'none', 'tag_'])) {
     eachMatch(ACCESS_CODE, text, (m) => code(m[1] ?? '', m[2], m.index, m.index + m[0].length));
     eachMatch(ACCESS_CODE_HIER, text, (m) => code(m[1] ?? '', undefined, m.index, m.index + m[0].length));
   }
@@ -241,7 +241,7 @@ function extract(doc: TextDoc): SignalSink {
     const implied = ERROR_IMPLIES[name];
     if (implied) sink.add(implied.name, implied.value, start, end);
   };
-  if (lower.includes('err_')) {
+  if (doc.mayContain('err_')) {
     eachMatch(SQUID_ERROR_HEADER, text, (m) => {
       const name = (m[1] ?? '').toUpperCase();
       error(name, m.index, m.index + m[0].length);
@@ -249,8 +249,8 @@ function extract(doc: TextDoc): SignalSink {
     });
     eachMatch(BODY_ID, text, (m) => error(m[1] ?? '', m.index, m.index + m[0].length));
   }
-  const aboutSquid = squidAt !== undefined || lower.includes('squid') || lower.includes('could not be retrieved');
-  if (aboutSquid && lower.includes('err_')) {
+  const aboutSquid = squidAt !== undefined || doc.mayContain('squid') || doc.mayContain('could not be retrieved');
+  if (aboutSquid && doc.mayContain('err_')) {
     eachMatch(ERROR_NAME, text, (m) => {
       if (
         text
@@ -264,15 +264,15 @@ function extract(doc: TextDoc): SignalSink {
   }
   if (aboutSquid) {
     for (const p of PAGE_TEXT) {
-      if (lower.includes(p.key)) eachMatch(p.re, text, (m) => error(p.error, m.index, m.index + m[0].length));
+      if (doc.mayContain(p.key)) eachMatch(p.re, text, (m) => error(p.error, m.index, m.index + m[0].length));
     }
   }
-  if (lower.includes('the system returned')) {
+  if (doc.mayContain('the system returned')) {
     eachMatch(SYSTEM_RETURNED, text, (m) => connectFailure(sink, Number(m[1]), m[2] ?? '', m.index, m.index + m[0].length));
   }
 
   for (const r of MESSAGES) {
-    if (!lower.includes(r.key)) continue;
+    if (!doc.mayContain(r.key)) continue;
     eachMatch(r.re, text, (m) => {
       sink.add(r.name, r.value, m.index, m.index + m[0].length);
       if (r.squid || r.value === 'squid') squid(m.index);
@@ -283,10 +283,10 @@ function extract(doc: TextDoc): SignalSink {
     sink.once('http.server', 'squid', squidAt, end < 0 ? text.length : end);
   }
 
-  if (hasAny(lower, TINYPROXY_KEYS)) {
+  if (hasAny(doc, TINYPROXY_KEYS)) {
     let tinyAt: number | undefined;
     for (const r of TINYPROXY) {
-      if (!lower.includes(r.key)) continue;
+      if (!doc.mayContain(r.key)) continue;
       eachMatch(r.re, text, (m) => {
         sink.add(r.name, r.value, m.index, m.index + m[0].length);
         tinyAt ??= m.index;
@@ -296,7 +296,7 @@ function extract(doc: TextDoc): SignalSink {
       tinyAt ??= m.index;
       connectFailure(sink, undefined, m[1] ?? '', m.index, m.index + m[0].length - (m[1] ?? '').length);
     });
-    if (tinyAt !== undefined && lower.includes('tinyproxy')) {
+    if (tinyAt !== undefined && doc.mayContain('tinyproxy')) {
       const end = text.indexOf('\n', tinyAt);
       sink.once('http.server', 'tinyproxy', tinyAt, end < 0 ? text.length : end);
     }

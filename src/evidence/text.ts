@@ -23,6 +23,8 @@ export class TextDoc {
   readonly notes: string[] = [];
   private starts: number[] | undefined;
   private lowered: string | undefined;
+  private trigrams: Uint32Array | undefined;
+  private readonly contains = new Map<string, boolean>();
 
   /** The clock to compare dates in the text with (JWT exp, certificate dates). */
   readonly now: Date;
@@ -60,6 +62,28 @@ export class TextDoc {
   /** The text in lower case, for case-insensitive prefilters (computed once). */
   get lower(): string {
     return (this.lowered ??= this.text.toLowerCase());
+  }
+
+  /**
+   * Whether the lower-cased text may contain `lowerLiteral`: false means it certainly does not.
+   * On large texts it first consults a bitmap of the text's character trigrams (built once, one
+   * pass), so that checking hundreds of literals costs a few hash lookups each instead of a scan of
+   * the whole text each; a literal whose trigrams are all present is then searched for.
+   */
+  mayContain(lowerLiteral: string): boolean {
+    const lower = this.lower;
+    if (lower.length < TRIGRAM_MIN_TEXT) return lower.includes(lowerLiteral);
+    const known = this.contains.get(lowerLiteral);
+    if (known !== undefined) return known;
+    const bits = (this.trigrams ??= trigramBits(lower));
+    let maybe = true;
+    for (let i = 0; maybe && i + 2 < lowerLiteral.length; i++) {
+      const h = trigramHash(lowerLiteral.charCodeAt(i), lowerLiteral.charCodeAt(i + 1), lowerLiteral.charCodeAt(i + 2));
+      maybe = (bits[h >>> 5]! & (1 << (h & 31))) !== 0;
+    }
+    const found = maybe && lower.includes(lowerLiteral);
+    this.contains.set(lowerLiteral, found);
+    return found;
   }
 
   /** 1-based line number of a character offset. */
@@ -141,6 +165,28 @@ function looksBinary(text: string): boolean {
     else if (c === 0xfffd) replaced++;
   }
   return control / head.length > 0.1 || (head.length >= 64 && replaced / head.length > 0.3);
+}
+
+/** Below this many characters a plain search is cheaper than building the trigram bitmap. */
+const TRIGRAM_MIN_TEXT = 64 * 1024;
+const TRIGRAM_BITS = 1 << 22;
+
+function trigramHash(a: number, b: number, c: number): number {
+  return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c, 0xc2b2ae35)) >>> 10;
+}
+
+function trigramBits(text: string): Uint32Array {
+  const bits = new Uint32Array(TRIGRAM_BITS / 32);
+  let a = text.charCodeAt(0);
+  let b = text.charCodeAt(1);
+  for (let i = 2; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const h = trigramHash(a, b, c);
+    bits[h >>> 5]! |= 1 << (h & 31);
+    a = b;
+    b = c;
+  }
+  return bits;
 }
 
 function lineStarts(text: string): number[] {

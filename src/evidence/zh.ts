@@ -15,8 +15,7 @@ export const zhExtractor: Extractor = {
   reads: 'Chinese error messages: localised OS and browser errors, API / gateway / WAF wording',
   extract(doc: TextDoc): Signal[] {
     if (!HAN.test(doc.text)) return [];
-    const lower = doc.lower;
-    const active = RULES.filter((_, i) => PHRASES[i]?.keys.some((k) => lower.includes(k)));
+    const active = RULES.filter((_, i) => PHRASES[i]?.keys.some((k) => doc.mayContain(k)));
     return tidy(runRules(doc, active, 'zh'));
   },
 };

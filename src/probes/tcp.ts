@@ -21,8 +21,12 @@ import {
 
 const NAME = 'tcp';
 
-/** How long to watch a fresh connection for an immediate reset (a listener that accepts and drops). @defaultValue 100 */
-const RESET_WATCH_MS = 100;
+/**
+ * How long to watch a fresh connection for an immediate reset (a listener that accepts and drops):
+ * ten round trips (the connect time), at least 20 ms, at most 100 ms. A peer that drops at once
+ * does so within a round trip or two. @defaultValue 20..100
+ */
+const RESET_WATCH_MS = { min: 20, max: 100, perConnect: 10 } as const;
 
 const FAILURE_WORDS: Readonly<Record<string, string>> = {
   connection_refused: 'refused',
@@ -78,7 +82,8 @@ async function runTcp(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResul
   }
 
   const socket = connected.socket;
-  const dropped = await watchForDrop(socket, Math.min(RESET_WATCH_MS, deadline.remaining()), deadline.signal);
+  const watchMs = Math.min(RESET_WATCH_MS.max, Math.max(RESET_WATCH_MS.min, connected.ms * RESET_WATCH_MS.perConnect));
+  const dropped = await watchForDrop(socket, Math.min(watchMs, deadline.remaining()), deadline.signal);
   socket.destroy();
   const base = { ...details, connectMs: connected.ms, remoteAddress: trusted(connected.remoteAddress) };
   if (dropped === 'reset') {

@@ -17,7 +17,9 @@ describe('explain', () => {
   });
 
   it('explains each score with the signals and the lines that produced them', () => {
-    const d = engine.explain('line one\n2024/03/01 10:00:00 [error] 1#1: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 1.2.3.4');
+    const d = engine.explain(
+      'line one\n2024/03/01 10:00:00 [error] 1#1: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 1.2.3.4',
+    );
     const top = d.causes[0]!;
     expect(top.id).toBe('upstream-slow');
     expect(top.evidence.length).toBeGreaterThan(0);
@@ -25,7 +27,9 @@ describe('explain', () => {
   });
 
   it('says what would separate two close causes', () => {
-    const d = engine.explain('HTTP/1.1 502 Bad Gateway\nServer: nginx/1.25.3\n\n<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>');
+    const d = engine.explain(
+      'HTTP/1.1 502 Bad Gateway\nServer: nginx/1.25.3\n\n<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>',
+    );
     expect(d.causes.length).toBeGreaterThan(1);
     expect(d.causes[0]!.confidence).not.toBe('high');
     expect(d.next?.steps.length).toBeGreaterThan(0);
