@@ -207,7 +207,7 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
       const width = values.width === undefined ? (process.stdout.columns ?? 100) : Number(values.width);
       const color = config.color && process.stdout.isTTY === true;
       process.stdout.write(renderProbes(result, { width, color }));
-      process.stdout.write(renderTerminal(result, { width, color, all: values.all === true }));
+      process.stdout.write(renderTerminal(result, { width, color, all: values.all === true, source: 'probes' }));
     }
   } finally {
     await runner.close();

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -115,6 +117,18 @@ describe('triage explain', () => {
 });
 
 describe('triage kb check', () => {
+  it('prints every problem of an extra knowledge folder and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-bad-'));
+    mkdirSync(join(dir, 'demo'));
+    writeFileSync(join(dir, 'demo/bad-cause.yaml'), 'id: bad-cause\nfamily: demo\ncolour: red\n');
+    writeFileSync(join(dir, 'demo/other.yaml'), 'id: [broken');
+    const r = triage(['kb', 'check', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/bad-cause\.yaml: \(root\)\.colour: unknown key/);
+    expect(r.out).toMatch(/bad-cause\.yaml: \(root\)\.title: is required/);
+    expect(r.out).toMatch(/other\.yaml: \(yaml\): does not parse/);
+  });
+
   it('validates the built-in knowledge base', () => {
     const r = triage(['kb', 'check']);
     expect(r.out).toMatch(/^ok: \d+ causes/m);

@@ -30,6 +30,7 @@ import {
   type Deadline,
   type SocketFailure,
 } from './support/socket.js';
+import type { TlsError } from './support/http.js';
 
 const NAME = 'tls';
 
@@ -107,23 +108,6 @@ export function createTlsTrust(options: TlsTrustOptions = {}): TlsTrust {
 
 // ---------------------------------------------------------------------------------------------
 // Certificate analysis
-
-/** A `tls.error` value. */
-export type TlsError =
-  | 'cert_expired'
-  | 'cert_not_yet_valid'
-  | 'self_signed'
-  | 'unknown_issuer'
-  | 'missing_intermediate'
-  | 'hostname_mismatch'
-  | 'handshake_failure'
-  | 'protocol_version'
-  | 'no_shared_cipher'
-  | 'client_cert_required'
-  | 'wrong_version_number'
-  | 'sni_required'
-  | 'reset_during_handshake'
-  | 'revoked';
 
 /** One thing wrong with the certificate chain. */
 export interface CertProblem {

@@ -9,12 +9,17 @@ export interface TerminalOptions {
   readonly color?: boolean;
   /** Show every cause and every fix instead of the top ones. @defaultValue false */
   readonly all?: boolean;
+  /** Where the signals came from, for the "nothing found" message. @defaultValue 'text' */
+  readonly source?: 'text' | 'probes';
 }
 
 const UI = {
   en: {
     none: 'No known cause matched this text.',
     noneHint: "Paste more of it: the proxy's error.log lines around the failure, the full curl -v output, or the whole stack trace.",
+    noneProbes: 'The probes saw no failure that matches a known cause.',
+    noneProbesHint:
+      "If the failure comes and goes, run again with --repeat; add --upstream HOST:PORT to probe the backend directly, or paste the proxy's error log into triage explain.",
     seen: 'Signals seen',
     causes: (n: number) => (n === 1 ? '1 possible cause' : `${n} possible causes`),
     evidence: 'Evidence',
@@ -31,6 +36,9 @@ const UI = {
   zh: {
     none: '没有匹配到已知原因。',
     noneHint: '请粘贴更多内容：故障前后代理的 error.log、完整的 curl -v 输出或完整的堆栈。',
+    noneProbes: '探测没有发现与已知原因相符的故障。',
+    noneProbesHint:
+      '如果故障时有时无，请加 --repeat 再运行；加 --upstream HOST:PORT 直接探测后端，或把代理的错误日志粘贴给 triage explain。',
     seen: '识别到的信号',
     causes: (n: number) => `${n} 个可能原因`,
     evidence: '证据',
@@ -57,7 +65,8 @@ export function renderTerminal(d: Diagnosis, opts: TerminalOptions = {}): string
   const servers = new Set(d.signals.filter((s) => s.signal.startsWith('http.server=')).map((s) => s.signal.slice(12)));
 
   if (d.causes.length === 0) {
-    out.push(c.bold(ui.none), ...wrap(ui.noneHint, width, ''));
+    const probes = opts.source === 'probes';
+    out.push(c.bold(probes ? ui.noneProbes : ui.none), ...wrap(probes ? ui.noneProbesHint : ui.noneHint, width, ''));
     if (d.signals.length > 0) {
       out.push('', `${ui.seen}:`);
       for (const s of d.signals.slice(0, 10)) out.push(`  • ${s.signal}  ${c.dim(clip(s.excerpt, width - 6 - s.signal.length))}`);
