@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
-import { QueueRunner } from '../dist/queue/runner.js';
+import { QueueRunner } from '../dist/queue/queue-runner.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const prefix = `bench-${randomUUID()}`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readCliConfig, type CliConfig } from './config.js';
+import { readCliConfig, readCliQueueConfig, type CliConfig } from './config.js';
 import { ERROR_CODES, TriageError, asTriageError } from './errors.js';
 import { TEXT_LIMITS } from './evidence/text.js';
 import { checkKnowledge } from './knowledge/check.js';
@@ -9,11 +9,8 @@ import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import { createEngine, type Engine } from './triage/engine.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
-import { readCliQueueConfig } from './config.js';
 import { createProbes } from './probes/index.js';
-import { InlineRunner, QueueRunner, type ProbeRunner } from './queue/runner.js';
-import { checkRedis, describeRedisUrl } from './queue/redis.js';
-import { Sealer } from './queue/seal.js';
+import { InlineRunner, type ProbeRunner } from './queue/runner.js';
 import { createSsrfPolicy } from './security/ssrf.js';
 import { diagnose } from './triage/diagnose.js';
 import { parseTarget } from './triage/target.js';
@@ -229,6 +226,8 @@ async function pickRunner(
     process.stderr.write('triage: --queue needs REDIS_URL; running the probes in-process instead\n');
     return inline;
   }
+  // The queue's modules (BullMQ, ioredis) load only when the queue is used: they cost a start-up.
+  const { checkRedis, describeRedisUrl } = await import('./queue/redis.js');
   const health = await checkRedis(q.redisUrl);
   if (!health.ok) {
     const where = describeRedisUrl(q.redisUrl);
@@ -240,6 +239,7 @@ async function pickRunner(
     process.stderr.write(`triage: Redis at ${where} is unreachable (${health.reason}); running the probes in-process instead\n`);
     return inline;
   }
+  const [{ QueueRunner }, { Sealer }] = await Promise.all([import('./queue/queue-runner.js'), import('./queue/seal.js')]);
   return new QueueRunner({ redisUrl: q.redisUrl, prefix: q.queuePrefix, ...(q.queueSecret ? { sealer: new Sealer(q.queueSecret) } : {}) });
 }
 

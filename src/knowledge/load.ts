@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import yaml from 'js-yaml';
 import { TriageError } from '../errors.js';
 import { parseSignalRef } from '../evidence/signal.js';
 import { structuralProblem } from './regex-safety.js';
@@ -61,7 +61,7 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
           problems.push({ file: shown, field: '(file)', message: `is ${size} bytes; the limit is ${MAX_FILE_BYTES}: split it` });
           continue;
         }
-        data = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true, maxAliasCount: 50 });
+        data = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA, filename: shown });
       } catch (err) {
         const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
         problems.push({ file: shown, field: '(yaml)', message: `does not parse: ${msg}` });

@@ -1,14 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { TriageError } from '../errors.js';
-import { DEFAULT_PROBE_LIMITS, type Probe, type ProbeLimits, type ProbeResult, type ProbeTarget } from '../probes/probe.js';
+import type { Probe, ProbeLimits, ProbeResult, ProbeTarget } from '../probes/probe.js';
 import { runProbes } from '../probes/run.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
-import { encodeTarget, hasSecrets, jobOptions, QUEUE_DEFAULTS, queueName, type ProbeJobData, type ProbeJobResult } from './jobs.js';
-import { createRedis } from './redis.js';
-import type { Sealer } from './seal.js';
 
 export interface RunRequest {
   /** The worker pool (network zone) to run in. @defaultValue 'default' */
@@ -52,107 +45,4 @@ export class InlineRunner implements ProbeRunner {
   }
 
   async close(): Promise<void> {}
-}
-
-export interface QueueRunnerOptions {
-  readonly redisUrl: string;
-  /** Seals headers and proxy credentials; without it, targets with secrets are refused (QUEUE_SECRET). */
-  readonly sealer?: Sealer;
-  readonly prefix?: string;
-  /** Extra time to wait beyond the probes' own budget for a worker to pick the job up. @defaultValue 15000 */
-  readonly pickupMs?: number;
-}
-
-/** Sends probe jobs to worker pools through BullMQ and waits for their results. */
-export class QueueRunner implements ProbeRunner {
-  private readonly queues = new Map<string, { queue: Queue; events: QueueEvents }>();
-  private readonly producer: Redis;
-  private readonly prefix: string;
-
-  constructor(private readonly opts: QueueRunnerOptions) {
-    this.prefix = opts.prefix ?? QUEUE_DEFAULTS.prefix;
-    this.producer = createRedis(opts.redisUrl, 'producer');
-  }
-
-  private pool(name: string): { queue: Queue; events: QueueEvents } {
-    let p = this.queues.get(name);
-    if (!p) {
-      const queue = new Queue(queueName(name), { connection: this.producer, prefix: this.prefix });
-      queue.on('error', () => {});
-      queue.setMaxListeners(0);
-      const events = new QueueEvents(queueName(name), { connection: createRedis(this.opts.redisUrl, 'blocking'), prefix: this.prefix });
-      events.on('error', () => {});
-      events.setMaxListeners(0);
-      p = { queue, events };
-      this.queues.set(name, p);
-    }
-    return p;
-  }
-
-  /** Whether a target can go through the queue as configured. */
-  canCarry(target: ProbeTarget): boolean {
-    return !hasSecrets(target) || this.opts.sealer !== undefined;
-  }
-
-  async run(target: ProbeTarget, request: RunRequest = {}): Promise<RunOutcome> {
-    const poolName = request.pool ?? QUEUE_DEFAULTS.pool;
-    if (!this.canCarry(target)) {
-      throw new TriageError(
-        'CONFIG_INVALID',
-        'this diagnosis carries headers or proxy credentials, which go through the queue only sealed: set QUEUE_SECRET on the bot and its workers',
-      );
-    }
-    const { queue, events } = this.pool(poolName);
-    await events.waitUntilReady();
-    if (!(await this.hasWorkers(queue))) {
-      throw new TriageError(
-        'INTERNAL',
-        `no worker is listening on pool "${poolName}": start one with WORKER_POOLS=${poolName} npm run worker`,
-      );
-    }
-    const limits: ProbeLimits = { ...DEFAULT_PROBE_LIMITS, ...request.limits };
-    const budget = limits.timeoutMs * 2 + limits.repeatSpreadMs + 5_000;
-    const data: ProbeJobData = encodeTarget(target, this.opts.sealer, {
-      limits,
-      deadline: Date.now() + budget,
-      ...(request.alwaysRepeat ? { alwaysRepeat: true } : {}),
-      ...(request.only ? { only: request.only } : {}),
-    });
-    const job = await queue.add('probe', data, jobOptions(randomUUID()));
-    const ttl = budget + (this.opts.pickupMs ?? 15_000);
-    let result: ProbeJobResult;
-    try {
-      result = (await job.waitUntilFinished(events, ttl)) as ProbeJobResult;
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (/timed out/i.test(msg))
-        throw new TriageError(
-          'INTERNAL',
-          `no result from pool "${poolName}" within ${Math.round(ttl / 1000)} s: are its workers overloaded?`,
-        );
-      throw new TriageError('INTERNAL', `the probe job failed on pool "${poolName}": ${msg.slice(0, 200)}`);
-    }
-    return { pool: poolName, worker: result.worker, via: 'queue', results: result.results };
-  }
-
-  /**
-   * Whether a worker listens on the pool (Redis CLIENT LIST). A worker that has just started may
-   * take a moment to appear, so look a few times; where CLIENT LIST is not allowed, assume yes.
-   */
-  private async hasWorkers(queue: Queue): Promise<boolean> {
-    for (let i = 0; i < 5; i++) {
-      try {
-        if ((await queue.getWorkersCount()) > 0) return true;
-      } catch {
-        return true;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return false;
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()].flatMap(({ queue, events }) => [queue.close(), events.close()]));
-    this.producer.disconnect();
-  }
 }

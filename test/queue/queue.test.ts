@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROBES } from '../../src/probes/index.js';
-import { QueueRunner } from '../../src/queue/runner.js';
+import { QueueRunner } from '../../src/queue/queue-runner.js';
 import { checkRedis } from '../../src/queue/redis.js';
 import { Sealer } from '../../src/queue/seal.js';
 import { createProbeWorker, type ProbeWorker } from '../../src/queue/worker.js';
