@@ -140,6 +140,7 @@ describe('request signing', () => {
     expect(body.authorizations[0]).toMatchObject({ user_id: standin.botUserId, is_bot: true });
     expect(retry?.headers['x-slack-retry-num']).toBe('1');
     expect(retry?.headers['x-slack-retry-reason']).toBe('http_timeout');
+    expect(retry?.raw).toBe(req?.raw);
     // The event's message is now known to the stand-in, so the bot can react to it.
     expect(standin.messages('C1')).toHaveLength(1);
   });
@@ -407,24 +408,35 @@ describe('Socket Mode', () => {
     await expect(standin.socketSend('interactive', { type: 'block_actions' }, { timeoutMs: 100 })).rejects.toThrow(
       /no ack for interactive/,
     );
-    const reused = new WebSocket(ws.url);
-    const status = await new Promise<number | undefined>((resolve) =>
-      reused.once('unexpected-response', (_req, res) => resolve(res.statusCode)),
-    );
-    expect(status).toBe(401);
-    reused.terminate();
+    for (const url of [ws.url, ws.url.replace(/ticket=[^&]+/, 'ticket=made-up')]) {
+      const refused = new WebSocket(url);
+      await expect(new Promise((_resolve, reject) => refused.once('error', reject))).rejects.toThrow(/Unexpected server response: 401/);
+    }
     ws.close();
   });
 
   it('closes every connection on stop()', async () => {
     const { ws } = await connect();
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-    const pending = standin.socketSend('interactive', { type: 'block_actions' }, { timeoutMs: 5000 });
-    const waiting = standin.waitForCall('never.called', undefined, 5000);
+    const pending = expect(standin.socketSend('interactive', { type: 'block_actions' }, { timeoutMs: 5000 })).rejects.toThrow(/stopped/);
+    const waiting = expect(standin.waitForCall('never.called', undefined, 5000)).rejects.toThrow(/stopped/);
     await standin.stop();
     await closed;
-    await expect(pending).rejects.toThrow(/stopped/);
-    await expect(waiting).rejects.toThrow(/stopped/);
+    await pending;
+    await waiting;
     await expect(fetch(`${standin.apiUrl}auth.test`, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('leaves no TCP server or socket behind after stop()', async () => {
+    const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
+    const baseline = tcpHandles();
+    const other = await startSlackStandin({ signingSecret: SECRET, botToken: BOT_TOKEN, appToken: APP_TOKEN });
+    const opened = await apiJson(other, 'apps.connections.open', { token: APP_TOKEN });
+    const ws = new WebSocket(String(opened.url));
+    await other.socketConnected(1000);
+    expect(tcpHandles()).toBeGreaterThan(baseline);
+    await other.stop();
+    await new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve())));
+    await expect.poll(tcpHandles, { timeout: 2000 }).toBeLessThanOrEqual(baseline);
   });
 });

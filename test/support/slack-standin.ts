@@ -213,7 +213,10 @@ export interface SlackStandin {
   sendEvent(botUrl: string, event: Record<string, unknown>, opts?: EventOptions): Promise<BotReply & { eventId: string }>;
   sendInteraction(botUrl: string, payload: Record<string, unknown>, opts?: SendOptions): Promise<BotReply & { triggerId: string }>;
   sendUrlVerification(botUrl: string, challenge?: string, opts?: SendOptions): Promise<BotReply>;
-  /** The JSON `event_callback` envelope `sendEvent` posts (for Socket Mode `events_api` payloads too). */
+  /**
+   * The JSON `event_callback` envelope `sendEvent` posts (for Socket Mode `events_api` payloads too).
+   * An event_id already used returns that same envelope, so a retry carries the identical event.
+   */
   eventEnvelope(event: Record<string, unknown>, eventId?: string): Record<string, unknown>;
   /** The slash command fields `sendCommand` posts (for Socket Mode `slash_commands` payloads too). */
   commandPayload(fields: CommandFields): Record<string, string>;
@@ -492,6 +495,8 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
   const rateLimits = new Map<string, { times: number; retryAfterSec: number }>();
   const failures = new Map<string, { error: string; times: number }>();
   const tickets = new Set<string>();
+  /** Envelopes by event_id: sending an event_id again is a retry of the very same envelope, as Slack's are. */
+  const sentEnvelopes = new Map<string, Json>();
   const sockets = new Set<WebSocket>();
   const pendingAcks = new Map<string, { resolve: (ack: SocketAck) => void; reject: (e: Error) => void }>();
   const waiters = new Map<() => void, (e: Error) => void>();
@@ -507,6 +512,10 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
   /** Resolve with the first value `find` returns, re-checked after every recorded change. */
   const waitFor = <T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      if (stopped) {
+        reject(new Error('slack stand-in: stopped'));
+        return;
+      }
       const done = (): void => {
         waiters.delete(check);
         clearTimeout(timer);
@@ -781,15 +790,18 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
   };
 
   const eventEnvelope = (event: Json, eventId = `Ev${randomBytes(5).toString('hex').toUpperCase()}`): Json => {
+    const earlier = sentEnvelopes.get(eventId);
+    if (earlier) return earlier;
     const filled: Json = { ...event };
     if ((filled.type === 'message' || filled.type === 'app_mention') && filled.ts === undefined) filled.ts = ctx.nextTs();
     if (filled.event_ts === undefined) filled.event_ts = filled.ts ?? ctx.nextTs();
     const channel = str(filled.channel);
     if (channel && typeof filled.ts === 'string' && !findMessage(ctx, channel, filled.ts)) {
-      const { channel: _omit, ...message } = filled;
+      const message: Json = { ...filled };
+      delete message.channel;
       storeMessage(ctx, channel, message);
     }
-    return {
+    const envelope: Json = {
       token: 'verification-token-unused',
       team_id: opts.teamId,
       api_app_id: STANDIN_DEFAULTS.appId,
@@ -801,6 +813,8 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
       is_ext_shared_channel: false,
       event_context: `4-${randomBytes(12).toString('base64url')}`,
     };
+    sentEnvelopes.set(eventId, envelope);
+    return envelope;
   };
 
   const interactionPayload = (payload: Json): Json => {
@@ -915,6 +929,7 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
       const timeoutMs = send.timeoutMs ?? opts.timeoutMs;
       const started = Date.now();
       const ws = await waitFor(() => newestSocket(), timeoutMs, 'a Socket Mode client to send to');
+      if (stopped) throw new Error('slack stand-in: stopped');
       const envelopeId = `${randomBytes(4).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(6).toString('hex')}`;
       return new Promise<SocketAck>((resolve, reject) => {
         const timer = setTimeout(
