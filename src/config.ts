@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TriageError } from './errors.js';
+import { parseProbeAllow } from './security/ssrf.js';
 import type { Lang } from './knowledge/types.js';
 
 /**
@@ -82,6 +83,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   if (!/^[A-Za-z0-9:_-]{1,64}$/.test(queuePrefix))
     problems.push(`QUEUE_PREFIX: "${queuePrefix}" must be 1-64 letters, digits, ':', '_' or '-'`);
   const extraCaPems = readExtraCa(env, problems);
+  checkProbeAllow(env, problems);
   const name = env.WORKER_NAME?.trim() || undefined;
   if (name !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(name))
     problems.push(`WORKER_NAME: "${name}" must be 1-64 letters, digits, '.', '_', ':' or '-'`);
@@ -150,6 +152,11 @@ function readRedisUrl(env: Env, problems: string[], required: boolean): string |
   }
 }
 
+function checkProbeAllow(env: Env, problems: string[]): void {
+  const parsed = parseProbeAllow(env.PROBE_ALLOW ?? '');
+  if ('problems' in parsed) problems.push(...parsed.problems);
+}
+
 /** The PEM certificates in the file NODE_EXTRA_CA_CERTS names (Node trusts them too, for its own requests). */
 function readExtraCa(env: Env, problems: string[]): string[] {
   const file = env.NODE_EXTRA_CA_CERTS?.trim();
@@ -189,4 +196,99 @@ function int(env: Env, name: string, def: number, min: number, max: number, prob
 function fail(problems: string[]): void {
   if (problems.length > 0)
     throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s); fix them and start again`, problems);
+}
+
+/** Settings of the Slack bot (`npm start`, dist/main.js). */
+export interface BotConfig {
+  /** SLACK_BOT_TOKEN (xoxb-…), always required. */
+  readonly botToken: string;
+  /** Socket Mode when SLACK_APP_TOKEN (xapp-…) is set; HTTP mode on PORT otherwise. */
+  readonly mode: 'socket' | 'http';
+  readonly appToken?: string;
+  /** SLACK_SIGNING_SECRET, required in HTTP mode (verifies that requests come from Slack). */
+  readonly signingSecret?: string;
+  /** PORT for HTTP mode (POST /slack/events). @defaultValue 3000 */
+  readonly port: number;
+  /** SLACK_API_URL: the Web API base URL (tests, enterprise proxies). @defaultValue https://slack.com/api/ */
+  readonly slackApiUrl?: string;
+  /** REDIS_URL: probes go through the queue to workers, and feedback/dedupe live there; in-process without it. */
+  readonly redisUrl?: string;
+  /** WATCH_CHANNELS: channel ids where pasted errors are answered (DMs and mentions always are). */
+  readonly watchChannels: readonly string[];
+  /** ALERT_CHANNELS: channel ids whose monitoring alerts are answered. */
+  readonly alertChannels: readonly string[];
+  /** PROBE_CHANNELS / PROBE_USERS: who may run probes (empty = everyone). */
+  readonly probeChannels: readonly string[];
+  readonly probeUsers: readonly string[];
+  /** PROBE_ALLOW: the SSRF allowlist (validated). */
+  readonly probeAllow: string;
+  readonly queueSecret?: string;
+  readonly queuePrefix: string;
+  /** LOG_LEVEL. @defaultValue 'info' */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,20}$/;
+const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+/** Read and check every bot setting; one error lists every problem with its fix. */
+export function readBotConfig(env: Env = process.env): BotConfig {
+  const problems: string[] = [];
+  const botToken = env.SLACK_BOT_TOKEN?.trim() ?? '';
+  if (!botToken) problems.push('SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app\'s OAuth & Permissions page');
+  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb- (not a user xoxp- or app xapp- token)');
+  const appToken = env.SLACK_APP_TOKEN?.trim() || undefined;
+  if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)');
+  const signingSecret = env.SLACK_SIGNING_SECRET?.trim() || undefined;
+  if (!appToken && !signingSecret) {
+    problems.push('neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is set: set one; the signing secret is on the app\'s Basic Information page');
+  }
+  if (signingSecret && !/^[0-9a-f]{32}$/i.test(signingSecret)) problems.push('SLACK_SIGNING_SECRET should be the 32 hex characters from Basic Information → App Credentials');
+  const port = int(env, 'PORT', 3000, 1, 65535, problems);
+  let slackApiUrl: string | undefined;
+  if (env.SLACK_API_URL?.trim()) {
+    try {
+      const u = new URL(env.SLACK_API_URL.trim());
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
+      slackApiUrl = u.href.endsWith('/') ? u.href : `${u.href}/`;
+    } catch {
+      problems.push('SLACK_API_URL is not an http(s) URL: e.g. SLACK_API_URL=https://slack.com/api/');
+    }
+  }
+  const redisUrl = readRedisUrl(env, problems, false);
+  const ids = (name: string, re: RegExp, what: string) => {
+    const list = splitList(env[name]).map((x) => x.toUpperCase());
+    for (const id of list) if (!re.test(id)) problems.push(`${name}: "${id}" is not a ${what} id (like ${what === 'channel' ? 'C0123ABCD' : 'U0123ABCD'}): copy it from the ${what}'s details in Slack`);
+    return list;
+  };
+  const watchChannels = ids('WATCH_CHANNELS', CHANNEL_ID, 'channel');
+  const alertChannels = ids('ALERT_CHANNELS', CHANNEL_ID, 'channel');
+  const probeChannels = ids('PROBE_CHANNELS', CHANNEL_ID, 'channel');
+  const probeUsers = ids('PROBE_USERS', USER_ID, 'user');
+  for (const c of watchChannels.filter((c) => alertChannels.includes(c))) {
+    problems.push(`${c} is in both WATCH_CHANNELS and ALERT_CHANNELS: an alert channel already answers alerts; list it in one of them`);
+  }
+  checkProbeAllow(env, problems);
+  const queueSecret = readQueueSecret(env, problems);
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as BotConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL "${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+  fail(problems);
+  return {
+    botToken,
+    mode: appToken ? 'socket' : 'http',
+    ...(appToken ? { appToken } : {}),
+    ...(signingSecret ? { signingSecret } : {}),
+    port,
+    ...(slackApiUrl ? { slackApiUrl } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    watchChannels,
+    alertChannels,
+    probeChannels,
+    probeUsers,
+    probeAllow: env.PROBE_ALLOW ?? '',
+    ...(queueSecret ? { queueSecret } : {}),
+    queuePrefix: env.QUEUE_PREFIX?.trim() || 'triage',
+    logLevel,
+  };
 }

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { readBotConfig, readWorkerConfig } from '../src/config.js';
+import { TriageError } from '../src/errors.js';
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TriageError) return [...err.details];
+    throw err;
+  }
+  return [];
+}
+
+const secret = '0123456789abcdef0123456789abcdef';
+
+describe('readBotConfig', () => {
+  it('chooses Socket Mode with an app token, HTTP mode with a signing secret', () => {
+    expect(readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).mode).toBe('socket');
+    const http = readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: secret });
+    expect(http).toEqual(expect.objectContaining({ mode: 'http', port: 3000, logLevel: 'info', watchChannels: [], alertChannels: [] }));
+  });
+
+  it('reads channel lists, the API URL and Redis', () => {
+    const c = readBotConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: secret,
+      WATCH_CHANNELS: 'c0123abcd, C0456EFGH',
+      ALERT_CHANNELS: 'C0999ZZZZ',
+      SLACK_API_URL: 'http://127.0.0.1:9999/api',
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+      PORT: '8080',
+    });
+    expect(c.watchChannels).toEqual(['C0123ABCD', 'C0456EFGH']);
+    expect(c.slackApiUrl).toBe('http://127.0.0.1:9999/api/');
+    expect(c.port).toBe(8080);
+  });
+
+  it('lists every problem at once, each with its fix', () => {
+    const p = problems(() =>
+      readBotConfig({
+        SLACK_APP_TOKEN: 'xoxb-wrong',
+        WATCH_CHANNELS: 'C0123ABCD,#general',
+        ALERT_CHANNELS: 'C0123ABCD',
+        PROBE_ALLOW: '10.0.0.1/8',
+        LOG_LEVEL: 'loud',
+        PORT: 'eighty',
+        REDIS_URL: 'http://redis',
+      }),
+    );
+    expect(p.join('\n')).toMatch(/SLACK_BOT_TOKEN is not set/);
+    expect(p.join('\n')).toMatch(/SLACK_APP_TOKEN must be an app-level token/);
+    expect(p.join('\n')).toMatch(/"#GENERAL" is not a channel id/);
+    expect(p.join('\n')).toMatch(/C0123ABCD is in both WATCH_CHANNELS and ALERT_CHANNELS/);
+    expect(p.join('\n')).toMatch(/PROBE_ALLOW: "10.0.0.1\/8"/);
+    expect(p.join('\n')).toMatch(/LOG_LEVEL "loud"/);
+    expect(p.join('\n')).toMatch(/PORT="eighty"/);
+    expect(p.join('\n')).toMatch(/REDIS_URL is not a redis/);
+    expect(p.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('needs a way in: Socket Mode or HTTP', () => {
+    expect(problems(() => readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).join()).toMatch(
+      /neither SLACK_APP_TOKEN .* nor SLACK_SIGNING_SECRET/,
+    );
+  });
+});
+
+describe('readWorkerConfig', () => {
+  it('requires REDIS_URL and checks pools, numbers and PROBE_ALLOW together', () => {
+    const p = problems(() =>
+      readWorkerConfig({ WORKER_POOLS: 'eu west', WORKER_CONCURRENCY: '0', PROBE_ALLOW: '*', QUEUE_SECRET: 'short' }),
+    );
+    expect(p.join('\n')).toMatch(/REDIS_URL is not set/);
+    expect(p.join('\n')).toMatch(/WORKER_POOLS: "eu west"/);
+    expect(p.join('\n')).toMatch(/WORKER_CONCURRENCY="0"/);
+    expect(p.join('\n')).toMatch(/PROBE_ALLOW/);
+    expect(p.join('\n')).toMatch(/QUEUE_SECRET is shorter/);
+  });
+
+  it('has documented defaults', () => {
+    const c = readWorkerConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(c).toEqual(
+      expect.objectContaining({ pools: ['default'], concurrency: 4, queuePrefix: 'triage', lockDurationMs: 30000, extraCaPems: [] }),
+    );
+  });
+});
