@@ -236,15 +236,23 @@ const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 export function readBotConfig(env: Env = process.env): BotConfig {
   const problems: string[] = [];
   const botToken = env.SLACK_BOT_TOKEN?.trim() ?? '';
-  if (!botToken) problems.push('SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app\'s OAuth & Permissions page');
-  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb- (not a user xoxp- or app xapp- token)');
+  if (!botToken)
+    problems.push("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page");
+  else if (!botToken.startsWith('xoxb-'))
+    problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb- (not a user xoxp- or app xapp- token)');
   const appToken = env.SLACK_APP_TOKEN?.trim() || undefined;
-  if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)');
+  if (appToken && !appToken.startsWith('xapp-'))
+    problems.push(
+      'SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)',
+    );
   const signingSecret = env.SLACK_SIGNING_SECRET?.trim() || undefined;
   if (!appToken && !signingSecret) {
-    problems.push('neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is set: set one; the signing secret is on the app\'s Basic Information page');
+    problems.push(
+      "neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is set: set one; the signing secret is on the app's Basic Information page",
+    );
   }
-  if (signingSecret && !/^[0-9a-f]{32}$/i.test(signingSecret)) problems.push('SLACK_SIGNING_SECRET should be the 32 hex characters from Basic Information → App Credentials');
+  if (signingSecret && !/^[0-9a-f]{32}$/i.test(signingSecret))
+    problems.push('SLACK_SIGNING_SECRET should be the 32 hex characters from Basic Information → App Credentials');
   const port = int(env, 'PORT', 3000, 1, 65535, problems);
   let slackApiUrl: string | undefined;
   if (env.SLACK_API_URL?.trim()) {
@@ -259,7 +267,11 @@ export function readBotConfig(env: Env = process.env): BotConfig {
   const redisUrl = readRedisUrl(env, problems, false);
   const ids = (name: string, re: RegExp, what: string) => {
     const list = splitList(env[name]).map((x) => x.toUpperCase());
-    for (const id of list) if (!re.test(id)) problems.push(`${name}: "${id}" is not a ${what} id (like ${what === 'channel' ? 'C0123ABCD' : 'U0123ABCD'}): copy it from the ${what}'s details in Slack`);
+    for (const id of list)
+      if (!re.test(id))
+        problems.push(
+          `${name}: "${id}" is not a ${what} id (like ${what === 'channel' ? 'C0123ABCD' : 'U0123ABCD'}): copy it from the ${what}'s details in Slack`,
+        );
     return list;
   };
   const watchChannels = ids('WATCH_CHANNELS', CHANNEL_ID, 'channel');

@@ -17,7 +17,12 @@ describe('manifest.yaml', () => {
     expect(manifest.features.bot_user.display_name).toBe('Gateway Triage');
     const diagnose = manifest.features.slash_commands.find((c) => c.command === '/diagnose');
     expect(diagnose?.usage_hint).toMatch(/<url>/);
-    expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual(['app_mention', 'message.channels', 'message.groups', 'message.im']);
+    expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual([
+      'app_mention',
+      'message.channels',
+      'message.groups',
+      'message.im',
+    ]);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.display_information.description.length).toBeLessThanOrEqual(140);
