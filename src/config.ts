@@ -253,7 +253,7 @@ export function readBotConfig(env: Env = process.env): BotConfig {
   }
   if (signingSecret && !/^[0-9a-f]{32}$/i.test(signingSecret))
     problems.push('SLACK_SIGNING_SECRET should be the 32 hex characters from Basic Information → App Credentials');
-  const port = int(env, 'PORT', 3000, 1, 65535, problems);
+  const port = int(env, 'PORT', 3000, 0, 65535, problems);
   let slackApiUrl: string | undefined;
   if (env.SLACK_API_URL?.trim()) {
     try {

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { readBotConfig } from './config.js';
+import { asTriageError } from './errors.js';
+import { createProbes } from './probes/index.js';
+import { InlineRunner, type ProbeRunner } from './queue/runner.js';
+import { createSsrfPolicy } from './security/ssrf.js';
+import { createBot } from './slack/app.js';
+import { createEngine } from './triage/engine.js';
+
+/** Entry point of `npm start`: the Slack bot, in Socket Mode or HTTP mode. */
+async function main(): Promise<void> {
+  const config = readBotConfig();
+  const engine = createEngine();
+  const policy = createSsrfPolicy({ allow: config.probeAllow });
+  let runner: ProbeRunner = new InlineRunner(createProbes(), policy);
+  if (config.redisUrl) {
+    const [{ QueueRunner }, { Sealer }] = await Promise.all([import('./queue/queue-runner.js'), import('./queue/seal.js')]);
+    runner = new QueueRunner({
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      ...(config.queueSecret ? { sealer: new Sealer(config.queueSecret) } : {}),
+    });
+  }
+  const bot = createBot({ config, engine, runner, policy });
+  const started = await bot.start();
+  log('info', config.mode === 'socket' ? 'bot ready (Socket Mode)' : `bot ready (HTTP mode, POST /slack/events on port ${started.port})`);
+  const stop = async () => {
+    await bot.stop().catch(() => {});
+    await runner.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+function log(level: string, msg: string): void {
+  process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg })}\n`);
+}
+
+main().catch((err: unknown) => {
+  const e = asTriageError(err);
+  process.stderr.write(`bot: ${e.message}\n`);
+  for (const d of e.details) process.stderr.write(`  ${d}\n`);
+  process.exit(2);
+});
