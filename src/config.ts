@@ -281,6 +281,9 @@ export function readBotConfig(env: Env = process.env): BotConfig {
   for (const c of watchChannels.filter((c) => alertChannels.includes(c))) {
     problems.push(`${c} is in both WATCH_CHANNELS and ALERT_CHANNELS: an alert channel already answers alerts; list it in one of them`);
   }
+  if (alertChannels.length > 0 && !redisUrl) {
+    problems.push('ALERT_CHANNELS needs REDIS_URL: which alerts were answered (and "seen N times") is kept in Redis');
+  }
   checkProbeAllow(env, problems);
   const queueSecret = readQueueSecret(env, problems);
   const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as BotConfig['logLevel'];

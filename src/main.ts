@@ -5,6 +5,7 @@ import { createProbes } from './probes/index.js';
 import { InlineRunner, type ProbeRunner } from './queue/runner.js';
 import { createSsrfPolicy } from './security/ssrf.js';
 import { createBot } from './slack/app.js';
+import type { SlackStore } from './slack/store.js';
 import { createEngine } from './triage/engine.js';
 
 /** Entry point of `npm start`: the Slack bot, in Socket Mode or HTTP mode. */
@@ -21,7 +22,12 @@ async function main(): Promise<void> {
       ...(config.queueSecret ? { sealer: new Sealer(config.queueSecret) } : {}),
     });
   }
-  const bot = createBot({ config, engine, runner, policy });
+  let store: SlackStore | undefined;
+  if (config.redisUrl) {
+    const [{ createRedis }, { createSlackStore }] = await Promise.all([import('./queue/redis.js'), import('./slack/store.js')]);
+    store = createSlackStore(createRedis(config.redisUrl, 'producer'), { prefix: config.queuePrefix });
+  }
+  const bot = createBot({ config, engine, runner, policy, ...(store ? { store } : {}) });
   const started = await bot.start();
   log('info', config.mode === 'socket' ? 'bot ready (Socket Mode)' : `bot ready (HTTP mode, POST /slack/events on port ${started.port})`);
   const stop = async () => {

@@ -11,8 +11,10 @@ import type { SsrfPolicy } from '../security/ssrf.js';
 import { diagnose } from '../triage/diagnose.js';
 import type { Engine } from '../triage/engine.js';
 import { parseTarget } from '../triage/target.js';
-import { renderDiagnosisBlocks, renderError, renderProbingMessage } from './blocks.js';
+import { parseAlert, type Alert } from './alerts.js';
+import { escapeMrkdwn, renderDiagnosisBlocks, renderError, renderProbingMessage, type Block, type SlackMessage } from './blocks.js';
 import { parseDiagnoseCommand, unwrapSlackLinks } from './command.js';
+import type { SlackStore } from './store.js';
 
 /** What the bot needs; entry points (src/main.ts) and tests build it. */
 export interface BotDeps {
@@ -20,8 +22,12 @@ export interface BotDeps {
   readonly engine: Engine;
   readonly runner: ProbeRunner;
   readonly policy: SsrfPolicy;
-  /** Remembers event ids so a Slack retry never produces a second reply. */
+  /** Remembers event ids so a Slack retry never produces a second reply. @defaultValue the store's, else in memory */
   readonly seen?: SeenEvents;
+  /** Redis-backed state (alert windows, event claims); required for ALERT_CHANNELS. */
+  readonly store?: SlackStore;
+  /** How long the same alert firing again updates the first answer instead of a new one. @defaultValue 3600 */
+  readonly alertWindowSec?: number;
   readonly logger?: Logger;
 }
 
@@ -63,7 +69,7 @@ export const USAGE = {
 /** The Slack bot: `/diagnose`, and pasted errors in DMs, mentions and WATCH_CHANNELS. */
 export function createBot(deps: BotDeps): { app: App; start(): Promise<{ port?: number }>; stop(): Promise<void> } {
   const { config } = deps;
-  const seen = deps.seen ?? memorySeenEvents();
+  const seen = deps.seen ?? (deps.store ? { claim: (id: string) => deps.store!.claimEvent(id) } : memorySeenEvents());
   const clientOptions = config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {};
   const app =
     config.mode === 'socket'
@@ -81,6 +87,7 @@ export function createBot(deps: BotDeps): { app: App; start(): Promise<{ port?: 
           ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.WARN }),
         });
   let botUserId: string | undefined;
+  let botId: string | undefined;
 
   // A retried event (same event_id, X-Slack-Retry-Num) is acknowledged and dropped.
   app.use(async ({ body, next }) => {
@@ -139,7 +146,9 @@ export function createBot(deps: BotDeps): { app: App; start(): Promise<{ port?: 
   });
 
   app.event('message', async ({ event, client }) => {
-    const m = readMessage(event as MessageLike);
+    const raw = event as MessageLike;
+    if (config.alertChannels.includes(raw.channel ?? '')) return void (await answerAlert(client, raw));
+    const m = readMessage(raw);
     if (!m || isFromBot(m, botUserId)) return;
     const isDm = m.channel_type === 'im';
     const watched = config.watchChannels.includes(m.channel ?? '');
@@ -176,11 +185,62 @@ export function createBot(deps: BotDeps): { app: App; start(): Promise<{ port?: 
     await client.chat.postMessage({ channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...message });
   }
 
+  /**
+   * A monitoring alert in an alert channel: answered once in its thread; the same alert firing again
+   * within the window updates that answer ("seen N times"); RESOLVED updates it too. Our own posts
+   * and replies inside threads are never answered, so no bot loops.
+   */
+  async function answerAlert(client: WebClient, event: MessageLike): Promise<void> {
+    const store = deps.store;
+    if (!store || event.thread_ts !== undefined || (botId && event.bot_id === botId) || (botUserId && event.user === botUserId)) return;
+    const alert = parseAlert(event);
+    if (!alert || !event.channel || !event.ts) return;
+    const channel = event.channel;
+    const key = `alert:${channel}:${alert.fingerprint}`;
+    if (alert.status === 'resolved') {
+      const ts = await store.resolveAlert(channel, alert.fingerprint);
+      const saved = ts ? await store.loadRequest<SlackMessage>(key) : undefined;
+      if (ts && saved) await client.chat.update({ channel, ts, ...withContext(saved, `✅ resolved: ${alert.title}`) });
+      return;
+    }
+    const note = await store.noteAlert(channel, alert.fingerprint, { windowSec: deps.alertWindowSec ?? 3600 });
+    if (!note.first) {
+      const saved = note.answerTs ? await store.loadRequest<SlackMessage>(key) : undefined;
+      if (note.answerTs && saved)
+        await client.chat.update({ channel, ts: note.answerTs, ...withContext(saved, `🔁 seen ${note.count} times`) });
+      return;
+    }
+    const message = await alertAnswer(alert);
+    const posted = await client.chat.postMessage({ channel, thread_ts: event.ts, ...message });
+    if (posted.ts) {
+      await store.setAlertAnswer(channel, alert.fingerprint, posted.ts);
+      await store.saveRequest(key, message);
+    }
+  }
+
+  /** Probes when the alert names a URL the policy allows; otherwise the alert's text explained. */
+  async function alertAnswer(alert: Alert): Promise<SlackMessage> {
+    const lang: Lang = 'en';
+    const requestId = randomUUID();
+    const target = alert.url ? parseTarget({ url: alert.url }).target : undefined;
+    if (target && (await deps.policy.check(target.url)).ok) {
+      try {
+        const d = await diagnose(deps.engine, deps.runner, target, { lang });
+        return renderDiagnosisBlocks(d, { lang, context: { source: 'probes', url: redact(target.url.href), requestId } });
+      } catch {
+        // No worker or Redis trouble: fall back to the alert's own text.
+      }
+    }
+    const d = deps.engine.explain(alert.errorText, { lang });
+    return renderDiagnosisBlocks(d, { lang, context: { source: 'text', requestId, ...(target ? { url: redact(target.url.href) } : {}) } });
+  }
+
   return {
     app,
     async start() {
       const auth = await app.client.auth.test();
       botUserId = typeof auth.user_id === 'string' ? auth.user_id : undefined;
+      botId = typeof auth.bot_id === 'string' ? auth.bot_id : undefined;
       if (config.mode === 'socket') {
         await app.start();
         return {};
@@ -192,6 +252,17 @@ export function createBot(deps: BotDeps): { app: App; start(): Promise<{ port?: 
       await app.stop();
     },
   };
+}
+
+/** The saved answer with one status line under its header (seen N times, resolved). */
+function withContext(message: SlackMessage, line: string): SlackMessage {
+  const status: Block = {
+    type: 'context',
+    block_id: 'alert-status',
+    elements: [{ type: 'mrkdwn', text: escapeMrkdwn(line.slice(0, 300)), verbatim: true }],
+  };
+  const [first, ...rest] = message.blocks;
+  return { text: message.text, blocks: (first ? [first, status, ...rest] : [status]).slice(0, 50) };
 }
 
 interface MessageLike {
