@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readCliConfig, readCliQueueConfig, type CliConfig } from './config.js';
+import { readCliConfig, readCliQueueConfig, type CliConfig, type CliQueueConfig } from './config.js';
 import { ERROR_CODES, TriageError, asTriageError } from './errors.js';
 import { TEXT_LIMITS } from './evidence/text.js';
 import { checkKnowledge } from './knowledge/check.js';
@@ -11,7 +11,7 @@ import { createEngine, type Engine } from './triage/engine.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
 import { createProbes } from './probes/index.js';
 import { InlineRunner, type ProbeRunner } from './queue/runner.js';
-import { createSsrfPolicy } from './security/ssrf.js';
+import { createSsrfPolicy, type SsrfPolicy } from './security/ssrf.js';
 import { diagnose } from './triage/diagnose.js';
 import { parseTarget } from './triage/target.js';
 
@@ -75,8 +75,7 @@ async function explain(args: string[], config: CliConfig): Promise<number> {
   if (values.json && values.jsonl) throw new UsageError('--json and --jsonl exclude each other: pick one');
   const lang = pickLang(values.lang as string | undefined, config.lang);
   if (positionals.length > 1) throw new UsageError('explain takes one TEXT argument: quote it, or pipe the text on standard input');
-  const width = values.width === undefined ? (process.stdout.columns ?? 100) : Number(values.width);
-  if (!Number.isInteger(width) || width < 20) throw new UsageError('--width takes a whole number of columns, at least 20');
+  const width = parseWidth(values.width as string | undefined);
   const engine = createEngine(config.knowledgeDirs);
 
   if (values.jsonl) {
@@ -92,6 +91,13 @@ async function explain(args: string[], config: CliConfig): Promise<number> {
   if (values.json) process.stdout.write(`${JSON.stringify(d)}\n`);
   else process.stdout.write(renderTerminal(d, { width, color: config.color && process.stdout.isTTY === true, all: values.all === true }));
   return 0;
+}
+
+/** --width, or the terminal's columns (100 when not a terminal). */
+function parseWidth(flag: string | undefined): number {
+  const width = flag === undefined ? (process.stdout.columns ?? 100) : Number(flag);
+  if (!Number.isInteger(width) || width < 20) throw new UsageError('--width takes a whole number of columns, at least 20');
+  return width;
 }
 
 function pickLang(flag: string | undefined, fallback: Lang): Lang {
@@ -201,7 +207,7 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
     });
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      const width = values.width === undefined ? (process.stdout.columns ?? 100) : Number(values.width);
+      const width = parseWidth(values.width as string | undefined);
       const color = config.color && process.stdout.isTTY === true;
       process.stdout.write(renderProbes(result, { width, color }));
       process.stdout.write(renderTerminal(result, { width, color, all: values.all === true, source: 'probes' }));
@@ -213,12 +219,7 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
 }
 
 /** The queue when asked for and reachable; otherwise in-process, saying why (never a hang). */
-async function pickRunner(
-  wantQueue: boolean,
-  needQueue: boolean,
-  q: ReturnType<typeof readCliQueueConfig>,
-  policy: ReturnType<typeof createSsrfPolicy>,
-): Promise<ProbeRunner> {
+async function pickRunner(wantQueue: boolean, needQueue: boolean, q: CliQueueConfig, policy: SsrfPolicy): Promise<ProbeRunner> {
   const inline = new InlineRunner(createProbes({ extraCaPems: q.extraCaPems }), policy);
   if (!wantQueue) return inline;
   if (!q.redisUrl) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readBotConfig } from './config.js';
 import { asTriageError } from './errors.js';
+import { logLine } from './log.js';
 import { createProbes } from './probes/index.js';
 import { InlineRunner, type ProbeRunner } from './queue/runner.js';
 import { createSsrfPolicy } from './security/ssrf.js';
@@ -29,7 +30,10 @@ async function main(): Promise<void> {
   }
   const bot = createBot({ config, engine, runner, policy, ...(store ? { store } : {}) });
   const started = await bot.start();
-  log('info', config.mode === 'socket' ? 'bot ready (Socket Mode)' : `bot ready (HTTP mode, POST /slack/events on port ${started.port})`);
+  logLine(
+    'info',
+    config.mode === 'socket' ? 'bot ready (Socket Mode)' : `bot ready (HTTP mode, POST /slack/events on port ${started.port})`,
+  );
   const stop = async () => {
     await bot.stop().catch(() => {});
     await runner.close();
@@ -37,10 +41,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
-}
-
-function log(level: string, msg: string): void {
-  process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg })}\n`);
 }
 
 main().catch((err: unknown) => {

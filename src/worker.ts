@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readWorkerConfig } from './config.js';
 import { asTriageError } from './errors.js';
+import { logLine } from './log.js';
 import { createProbes } from './probes/index.js';
 import { checkRedis, describeRedisUrl } from './queue/redis.js';
 import { Sealer } from './queue/seal.js';
@@ -31,12 +32,12 @@ async function main(): Promise<void> {
     }),
   );
   await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
-  log('info', `worker ready: pools ${config.pools.join(', ')}, concurrency ${config.concurrency}`);
+  logLine('info', `worker ready: pools ${config.pools.join(', ')}, concurrency ${config.concurrency}`);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
-    log('info', `${sig}: finishing running jobs (up to ${config.shutdownGraceMs} ms), then handing the rest back`);
+    logLine('info', `${sig}: finishing running jobs (up to ${config.shutdownGraceMs} ms), then handing the rest back`);
     Promise.all(workers.map((w) => w.close(config.shutdownGraceMs))).then(
       () => process.exit(0),
       () => process.exit(1),
@@ -44,10 +45,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-}
-
-function log(level: string, msg: string): void {
-  process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -57,15 +57,16 @@ export async function diagnose(
   if (ok.length === 0) throw new Error(runs.map((r) => ('error' in r ? r.error : '')).join('; '));
 
   const probes = ok.flatMap((r) => r.outcome.results.map((p) => (pools.length > 1 ? { ...p, pool: r.pool } : p)));
-  const signals = [...probes.flatMap((p) => p.signals), ...ok.flatMap((r) => deriveSignals(r.outcome.results))];
-  const d = engine.rankSignals(signals, opts);
+  /** Each run's signals: its probes' and those derived from them together. */
+  const signalsOf = new Map(ok.map((r) => [r, [...r.outcome.results.flatMap((p) => p.signals), ...deriveSignals(r.outcome.results)]]));
+  const d = engine.rankSignals([...signalsOf.values()].flat(), opts);
   const result: DiagnoseResult = { ...d, target: describeTarget(target), probes };
   if (pools.length <= 1) return result;
 
   const vantage = runs.map((r): VantageResult => {
     if (!('outcome' in r) || !r.outcome)
       return { pool: r.pool, worker: '-', outcome: redact('not probed'), healthy: false, error: redact(r.error ?? '') };
-    const one = engine.rankSignals([...r.outcome.results.flatMap((p) => p.signals), ...deriveSignals(r.outcome.results)], opts);
+    const one = engine.rankSignals(signalsOf.get(r as { pool: string; outcome: RunOutcome }) ?? [], opts);
     const outcome = mainOutcome(r.outcome.results);
     return {
       pool: r.pool,
