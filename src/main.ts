@@ -5,6 +5,7 @@ import { logLine } from './log.js';
 import { createProbes } from './probes/index.js';
 import { InlineRunner, type ProbeRunner } from './queue/runner.js';
 import { createSsrfPolicy } from './security/ssrf.js';
+import { startHttpServer, stopHttpServer } from './server.js';
 import { createBot } from './slack/app.js';
 import type { SlackStore } from './slack/store.js';
 import { createEngine } from './triage/engine.js';
@@ -29,13 +30,17 @@ async function main(): Promise<void> {
     store = createSlackStore(createRedis(config.redisUrl, 'producer'), { prefix: config.queuePrefix });
   }
   const bot = createBot({ config, engine, runner, policy, ...(store ? { store } : {}) });
-  const started = await bot.start();
+  await bot.start();
+  const http = await startHttpServer(config.port, { ...(bot.requestListener ? { slack: bot.requestListener } : {}) });
   logLine(
     'info',
-    config.mode === 'socket' ? 'bot ready (Socket Mode)' : `bot ready (HTTP mode, POST /slack/events on port ${started.port})`,
+    config.mode === 'socket'
+      ? `bot ready (Socket Mode; HTTP on port ${http.port})`
+      : `bot ready (HTTP mode, POST /slack/events on port ${http.port})`,
   );
   const stop = async () => {
     await bot.stop().catch(() => {});
+    await stopHttpServer(http.server).catch(() => {});
     await runner.close();
     process.exit(0);
   };

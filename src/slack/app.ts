@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { App, LogLevel, type Logger } from '@slack/bolt';
+import type { RequestListener } from 'node:http';
+import { App, HTTPReceiver, LogLevel, type Logger } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { BotConfig } from '../config.js';
 import type { Lang } from '../knowledge/types.js';
@@ -67,25 +66,25 @@ export const USAGE = {
 } as const;
 
 /** The Slack bot: `/diagnose`, and pasted errors in DMs, mentions and WATCH_CHANNELS. */
-export function createBot(deps: BotDeps): { app: App; start(): Promise<{ port?: number }>; stop(): Promise<void> } {
+export interface Bot {
+  readonly app: App;
+  /** HTTP mode: serves POST /slack/events (mount it with startHttpServer); undefined in Socket Mode. */
+  readonly requestListener?: RequestListener;
+  /** Learns the bot's own ids (auth.test) and, in Socket Mode, connects. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createBot(deps: BotDeps): Bot {
   const { config } = deps;
   const seen = deps.seen ?? (deps.store ? { claim: (id: string) => deps.store!.claimEvent(id) } : memorySeenEvents());
   const clientOptions = config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {};
-  const app =
-    config.mode === 'socket'
-      ? new App({
-          token: config.botToken,
-          appToken: config.appToken!,
-          socketMode: true,
-          clientOptions,
-          ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.WARN }),
-        })
-      : new App({
-          token: config.botToken,
-          signingSecret: config.signingSecret!,
-          clientOptions,
-          ...(deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.WARN }),
-        });
+  const logging = deps.logger ? { logger: deps.logger } : { logLevel: LogLevel.WARN };
+  const receiver =
+    config.mode === 'http' ? new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: '/slack/events', ...logging }) : undefined;
+  const app = receiver
+    ? new App({ token: config.botToken, receiver, clientOptions, ...logging })
+    : new App({ token: config.botToken, appToken: config.appToken!, socketMode: true, clientOptions, ...logging });
   let botUserId: string | undefined;
   let botId: string | undefined;
 
@@ -237,19 +236,15 @@ export function createBot(deps: BotDeps): { app: App; start(): Promise<{ port?: 
 
   return {
     app,
+    ...(receiver ? { requestListener: receiver.requestListener } : {}),
     async start() {
       const auth = await app.client.auth.test();
       botUserId = typeof auth.user_id === 'string' ? auth.user_id : undefined;
       botId = typeof auth.bot_id === 'string' ? auth.bot_id : undefined;
-      if (config.mode === 'socket') {
-        await app.start();
-        return {};
-      }
-      const server = (await app.start(config.port)) as Server;
-      return { port: (server.address() as AddressInfo).port };
+      if (config.mode === 'socket') await app.start();
     },
     async stop() {
-      await app.stop();
+      if (config.mode === 'socket') await app.stop();
     },
   };
 }

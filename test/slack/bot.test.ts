@@ -9,6 +9,7 @@ import { readBotConfig } from '../../src/config.js';
 import { createProbes } from '../../src/probes/index.js';
 import { InlineRunner } from '../../src/queue/runner.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
+import { startHttpServer, stopHttpServer } from '../../src/server.js';
 import { createBot } from '../../src/slack/app.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
@@ -19,6 +20,7 @@ const nginxError =
 
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;
+let botServer: Server | undefined;
 let botUrl: string;
 let upstream: Server;
 let badGateway: string;
@@ -44,12 +46,15 @@ beforeAll(async () => {
   });
   const policy = createSsrfPolicy({ allow: config.probeAllow });
   bot = createBot({ config, engine: createEngine(), runner: new InlineRunner(createProbes(), policy), policy });
-  const { port } = await bot.start();
+  await bot.start();
+  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
+  const port = (botServer.address() as AddressInfo).port;
   botUrl = `http://127.0.0.1:${port}/slack/events`;
 });
 
 afterAll(async () => {
   await bot?.stop();
+  if (botServer) await stopHttpServer(botServer);
   upstream?.close();
   await slack?.stop();
 });

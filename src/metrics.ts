@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics. One registry per process, served at GET /metrics (bot and API)
+ * and on the worker's metrics port. Label values are program-made (entry points, cause ids, probe
+ * and phase names, Web API method names): never user text, so cardinality stays bounded.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'triage_process_' });
+
+/** Diagnoses answered, by entry point (slack_command, slack_message, slack_alert, api, alertmanager, cli) and top cause ("none" when no known cause). */
+export const diagnoses = new Counter({
+  name: 'triage_diagnoses_total',
+  help: 'Diagnoses answered, by entry point and top cause',
+  labelNames: ['entry', 'top_cause'] as const,
+  registers: [registry],
+});
+
+/** Probe wall time per probe and per phase (dns, connect, tls, ttfb, transfer, total), in seconds. */
+export const probeDuration = new Histogram({
+  name: 'triage_probe_duration_seconds',
+  help: 'Probe duration per probe and phase',
+  labelNames: ['probe', 'phase'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+
+/** Probe jobs waiting or running per pool, sampled when /metrics is scraped. */
+export const queueDepth = new Gauge({
+  name: 'triage_queue_jobs',
+  help: 'Probe jobs in the queue per pool and state (waiting, active, delayed, failed)',
+  labelNames: ['pool', 'state'] as const,
+  registers: [registry],
+});
+
+/** Probe jobs finished, per pool and outcome (completed, failed, stalled, timeout, no_worker). */
+export const queueJobs = new Counter({
+  name: 'triage_queue_job_outcomes_total',
+  help: 'Probe job outcomes per pool',
+  labelNames: ['pool', 'outcome'] as const,
+  registers: [registry],
+});
+
+/** Slack Web API calls by method and outcome (ok, error, rate_limited, retried). */
+export const slackCalls = new Counter({
+  name: 'triage_slack_api_calls_total',
+  help: 'Slack Web API calls by method and outcome',
+  labelNames: ['method', 'outcome'] as const,
+  registers: [registry],
+});
+
+/** Feedback from the answer's buttons: fixed or wrong. */
+export const feedback = new Counter({
+  name: 'triage_feedback_total',
+  help: 'Feedback on answers (fixed, wrong)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+/** HTTP API requests by route template and status code. */
+export const apiRequests = new Counter({
+  name: 'triage_api_requests_total',
+  help: 'HTTP API requests by route and status',
+  labelNames: ['route', 'status'] as const,
+  registers: [registry],
+});
+
+/** The cause label for the diagnoses counter: the top cause id or "none". */
+export function topCauseLabel(causes: readonly { id: string }[]): string {
+  return causes[0]?.id ?? 'none';
+}
