@@ -264,12 +264,16 @@ export function renderDiagnosisBlocks(d: Diagnosis | DiagnoseResult, opts: Rende
   const maxByBlocks = Math.max(1, Math.floor(SLACK_LIMITS.blocks / 3));
   const start = Math.min(wanted.length, maxByBlocks);
 
+  // The top answer drops lower causes before shortening fixes; "Show all causes" shortens fixes first.
+  const details = Object.keys(FIX_DETAIL) as FixDetail[];
+  const counts = Array.from({ length: start - Math.min(1, start) + 1 }, (_, i) => start - i);
+  const tries: [number, FixDetail][] = opts.showAll
+    ? counts.flatMap((n) => details.map((detail): [number, FixDetail] => [n, detail]))
+    : details.flatMap((detail) => counts.map((n): [number, FixDetail] => [n, detail]));
   for (const compact of [false, true]) {
-    for (const detail of Object.keys(FIX_DETAIL) as FixDetail[]) {
-      for (let n = start; n >= Math.min(1, start); n--) {
-        const r = compose(d, opts, wanted.slice(0, n), detail, compact);
-        if (fits(r.blocks)) return { text: fallbackText(d, ui), blocks: r.blocks };
-      }
+    for (const [n, detail] of tries) {
+      const r = compose(d, opts, wanted.slice(0, n), detail, compact);
+      if (fits(r.blocks)) return { text: fallbackText(d, ui), blocks: r.blocks };
     }
   }
   // Unreachable with the bounds above; kept so the limits hold whatever the input.

@@ -1,0 +1,404 @@
+/**
+ * The bot's buttons, feedback, posting and permissions end to end: HTTP mode against the Slack
+ * stand-in, real Redis for state, probes through the queue to real workers (three pools).
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBotConfig } from '../../src/config.js';
+import { PROBES } from '../../src/probes/index.js';
+import { QueueRunner } from '../../src/queue/queue-runner.js';
+import { Sealer } from '../../src/queue/seal.js';
+import { createProbeWorker, type ProbeWorker } from '../../src/queue/worker.js';
+import { createSsrfPolicy } from '../../src/security/ssrf.js';
+import { startHttpServer, stopHttpServer } from '../../src/server.js';
+import { createBot } from '../../src/slack/app.js';
+import { createSlackStore } from '../../src/slack/store.js';
+import { createEngine } from '../../src/triage/engine.js';
+import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const signingSecret = '0123456789abcdef0123456789abcdef';
+const prefix = `test-${randomUUID()}`;
+const nginxRefused =
+  '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop"';
+const nginxPage =
+  '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>';
+
+let slack: SlackStandin;
+let bot: ReturnType<typeof createBot>;
+let botServer: Server | undefined;
+let botUrl: string;
+let redis: Redis;
+let upstream: Server;
+let upstreamUrl: string;
+let upstreamStatus = 502;
+const workers: ProbeWorker[] = [];
+let runner: QueueRunner;
+
+beforeAll(async () => {
+  slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
+  redis = new Redis(REDIS_URL);
+  upstream = createServer((_req, res) => {
+    res.writeHead(upstreamStatus, { Server: 'nginx/1.25.3', 'Content-Type': 'text/html' });
+    res.end(upstreamStatus === 502 ? nginxPage : 'ok');
+  });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api`;
+
+  const config = readBotConfig({
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    PROBE_ALLOW: '127.0.0.0/8',
+    PROBE_USERS: 'U0ALICE,U0BOB',
+  });
+  const policy = createSsrfPolicy({ allow: config.probeAllow });
+  const sealer = new Sealer('a-long-test-queue-secret-0123456789');
+  // Three pools of real workers: zoneb's network "cannot reach" loopback (its policy refuses it).
+  for (const [pool, p] of [
+    ['default', policy],
+    ['zonea', policy],
+    ['zoneb', createSsrfPolicy({ allowAll: false })],
+  ] as const) {
+    workers.push(createProbeWorker({ redisUrl: REDIS_URL, pool, probes: PROBES, policy: p, prefix, sealer, name: `worker-${pool}` }));
+  }
+  await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
+  runner = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer });
+  bot = createBot({
+    config,
+    engine: createEngine(),
+    runner,
+    policy,
+    sealer,
+    store: createSlackStore(redis, { prefix }),
+    posting: { perChannelIntervalMs: 200, retryBaseMs: 50 },
+  });
+  await bot.start();
+  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
+  botUrl = `http://127.0.0.1:${(botServer.address() as AddressInfo).port}/slack/events`;
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  if (botServer) await stopHttpServer(botServer);
+  await runner?.close();
+  await Promise.all(workers.map((w) => w.close(1000)));
+  upstream?.close();
+  await slack?.stop();
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+type Blocks = { block_id?: string; type: string; elements?: { action_id?: string; value?: string }[] }[];
+const blocksOf = (c: WebApiCall) => (c.args.blocks as Blocks | undefined) ?? [];
+const causeIds = (c: WebApiCall) => blocksOf(c).flatMap((b) => (b.block_id?.startsWith('cause:') ? [b.block_id.slice(6)] : []));
+const button = (c: WebApiCall, actionId: string, causeId?: string) => {
+  for (const b of blocksOf(c))
+    for (const e of b.elements ?? [])
+      if (e.action_id === actionId && (!causeId || (JSON.parse(e.value ?? '{}') as { causeId?: string }).causeId === causeId)) return e;
+  throw new Error(`no ${actionId} button in ${JSON.stringify(blocksOf(c)).slice(0, 300)}`);
+};
+const posts = (channel: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
+const settle = (ms = 500) => new Promise((r) => setTimeout(r, ms));
+let tsCounter = 1;
+const nextTs = () => `17000${String(tsCounter++).padStart(5, '0')}.000100`;
+
+/** A curl -v transcript of a 502 from the local upstream: names the URL, so "Run probes" is offered. */
+const curlTranscript = () =>
+  [`$ curl -v ${upstreamUrl}`, '> GET /api HTTP/1.1', '< HTTP/1.1 502 Bad Gateway', '< Server: nginx/1.25.3', nginxPage].join('\n');
+
+/** Paste `text` in a DM and wait for the answer. */
+async function pasteInDm(channel: string, text: string, user = 'U0ALICE'): Promise<WebApiCall> {
+  await slack.sendEvent(botUrl, { type: 'message', channel, channel_type: 'im', user, text, ts: nextTs() });
+  return slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel, 15_000);
+}
+
+/** Click a button of a posted message, as Slack sends it. */
+async function click(message: WebApiCall, ts: string, el: { action_id?: string; value?: string }, user = 'U0ALICE') {
+  const channel = String(message.args.channel);
+  return slack.sendInteraction(botUrl, {
+    type: 'block_actions',
+    user: { id: user },
+    team: { id: slack.teamId },
+    channel: { id: channel },
+    container: { type: 'message', message_ts: ts, channel_id: channel },
+    message: { ts, ...(message.args.thread_ts ? { thread_ts: message.args.thread_ts } : {}), blocks: message.args.blocks },
+    actions: [{ type: 'button', action_id: el.action_id, value: el.value, block_id: 'actions', action_ts: '1' }],
+  });
+}
+
+const tsOf = (c: WebApiCall) => String(c.answer.body.ts ?? '');
+
+describe('buttons', () => {
+  it('"Show all causes" updates the answer in place with every cause', async () => {
+    const text = [
+      'even with keepalive_timeout smaller than the jetty idleTimeout I still see',
+      '"upstream prematurely closed connection while reading response header from upstream" and',
+      '"recv() failed (104: Connection reset by peer) while reading response header from upstream" occasionally.',
+      'nginx.conf: `keepalive_timeout 65s;` start.ini: `jetty.http.idleTimeout=120000`',
+    ].join('\n');
+    const answer = await pasteInDm('D0SHOWALL', text);
+    const all = createEngine()
+      .explain(text)
+      .causes.map((c) => c.id);
+    expect(all.length).toBeGreaterThan(3);
+    expect(causeIds(answer)).toHaveLength(3);
+    const r = await click(answer, tsOf(answer), button(answer, 'show_all'));
+    expect(r.status).toBe(200);
+    const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'D0SHOWALL');
+    expect(update.args.ts).toBe(tsOf(answer));
+    expect(causeIds(update)).toEqual(all.slice(0, causeIds(update).length));
+    expect(causeIds(update).length).toBeGreaterThan(3);
+  });
+
+  it('"Run probes" on a text answer that names a URL probes it through the workers, in the thread', async () => {
+    upstreamStatus = 502;
+    const answer = await pasteInDm('D0RUNPROBES', curlTranscript());
+    await click(answer, tsOf(answer), button(answer, 'run_probes'));
+    const placeholder = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0RUNPROBES' && c !== answer);
+    expect(placeholder.args.thread_ts).toBe(answer.args.thread_ts);
+    expect(JSON.stringify(placeholder.args)).toMatch(/Probing/);
+    const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'D0RUNPROBES', 20_000);
+    expect(update.args.ts).toBe(tsOf(placeholder));
+    expect(JSON.stringify(update.args)).toMatch(/Probed/);
+    expect(JSON.stringify(update.args)).toMatch(/502/);
+    expect(causeIds(update).length).toBeGreaterThan(0);
+  });
+
+  it('"Re-probe" runs again and shows what changed since the last run', async () => {
+    upstreamStatus = 502;
+    await slack.sendCommand(botUrl, { command: '/diagnose', text: upstreamUrl, user_id: 'U0ALICE', channel_id: 'C0REPROBE' });
+    const first = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0REPROBE', 20_000);
+    upstreamStatus = 200;
+    await click(first, String(first.args.ts), button(first, 'reprobe'));
+    const second = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0REPROBE' && c.args.ts !== first.args.ts, 20_000);
+    const changes = blocksOf(second).find((b) => b.block_id === 'changes');
+    expect(JSON.stringify(changes)).toMatch(/http: failed 502 → ok 200/);
+    // A double click is run once.
+    await click(first, String(first.args.ts), button(first, 'reprobe'));
+    const busy = await slack.waitForCall('chat.postEphemeral', (c) => c.args.channel === 'C0REPROBE');
+    expect(JSON.stringify(busy.args)).toMatch(/Already running/);
+    // A later Re-probe compares with the run just made: nothing changed.
+    await settle(3100);
+    await click(first, String(first.args.ts), button(first, 'reprobe'));
+    const third = await slack.waitForCall(
+      'chat.update',
+      (c) =>
+        c.args.channel === 'C0REPROBE' &&
+        ![first.args.ts, second.args.ts].includes(c.args.ts) &&
+        JSON.stringify(c.args).includes('changes'),
+      20_000,
+    );
+    expect(JSON.stringify(blocksOf(third).find((b) => b.block_id === 'changes'))).toMatch(/Nothing changed|nothing changed/i);
+  });
+
+  it('a forged button value is refused with a message, nothing else happens', async () => {
+    const answer = await pasteInDm('D0FORGEDVALUE', nginxRefused);
+    await click(answer, tsOf(answer), { action_id: 'reprobe', value: '{"requestId":"../../etc/passwd"}' });
+    const eph = await slack.waitForCall('chat.postEphemeral', (c) => c.args.channel === 'D0FORGEDVALUE');
+    expect(JSON.stringify(eph.args)).toMatch(/run \/diagnose again/);
+    expect(posts('D0FORGEDVALUE')).toHaveLength(1);
+  });
+});
+
+describe('feedback', () => {
+  it('"Wrong cause" lowers that cause for the workspace; "Fixed it" is recalled when the error comes back', async () => {
+    const text =
+      '2024/03/01 10:00:00 [error] 17114#0: *54 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 10.1.2.3, server: localhost, request: "GET /pkgInfo HTTP/1.1", upstream: "http://10.0.3.4:8080/pkgInfo"';
+    // Precondition: the top two are close enough that two "wrong" votes (×0.8) reorder them.
+    const [a, b] = createEngine().explain(text).causes;
+    expect(b!.score / a!.score).toBeGreaterThan(0.82);
+    const before = await pasteInDm('D0FEEDBACK1', text);
+    const [top, second] = causeIds(before);
+    expect([top, second]).toEqual([a!.id, b!.id]);
+    // Two users say the top cause was wrong: it drops below the second for this workspace.
+    for (const user of ['U0ALICE', 'U0BOB']) {
+      await click(before, tsOf(before), button(before, 'feedback_wrong', top), user);
+      const eph = await slack.waitForCall('chat.postEphemeral', (c) => c.args.channel === 'D0FEEDBACK1' && c.args.user === user);
+      expect(JSON.stringify(eph.args)).toMatch(/ranks lower/);
+    }
+    // The same vote again counts once.
+    await click(before, tsOf(before), button(before, 'feedback_wrong', top), 'U0ALICE');
+    await slack.waitForCall(
+      'chat.postEphemeral',
+      (c) => c.args.channel === 'D0FEEDBACK1' && JSON.stringify(c.args).includes('counted once'),
+    );
+    const after = await pasteInDm('D0FEEDBACK2', text);
+    expect(causeIds(after).indexOf(top!)).toBeGreaterThan(causeIds(after).indexOf(second!));
+
+    await click(after, tsOf(after), button(after, 'feedback_fixed', second), 'U0ALICE');
+    await slack.waitForCall('chat.postEphemeral', (c) => c.args.channel === 'D0FEEDBACK2' && JSON.stringify(c.args).includes('fixed it'));
+    const again = await pasteInDm('D0FEEDBACK3', text);
+    const recalled = blocksOf(again).find((b) => b.block_id === 'recalled');
+    expect(JSON.stringify(recalled)).toMatch(/Last time/);
+    const values = await redis.keys(`${prefix}:slack:*`);
+    expect(values.length).toBeGreaterThan(0);
+  });
+});
+
+describe('vantage points and permissions', () => {
+  it('/diagnose --from zonea,zoneb compares the pools: "fails only from zoneb"', async () => {
+    upstreamStatus = 200;
+    await slack.sendCommand(botUrl, {
+      command: '/diagnose',
+      text: `${upstreamUrl} --from zonea,zoneb`,
+      user_id: 'U0ALICE',
+      channel_id: 'C0VANTAGE',
+    });
+    const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0VANTAGE', 20_000);
+    expect(JSON.stringify(update.args)).toMatch(/fails only from zoneb/);
+  });
+
+  it('a user outside PROBE_USERS is refused ephemerally; explaining text stays open to everyone', async () => {
+    const r = await slack.sendCommand(botUrl, { command: '/diagnose', text: upstreamUrl, user_id: 'U0MALLORY', channel_id: 'C0PERM' });
+    const post = await slack.waitForResponseUrlPost(r.responseUrlId);
+    expect(JSON.stringify(post.body)).toMatch(/PROBE_USERS/);
+    expect(JSON.stringify(post.body)).toMatch(/ephemeral/);
+    const text = await slack.sendCommand(botUrl, { command: '/diagnose', text: nginxRefused, user_id: 'U0MALLORY', channel_id: 'C0PERM' });
+    expect(text.status).toBe(200);
+    const answer = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0PERM');
+    expect(causeIds(answer)[0]).toBe('upstream-refused');
+    // Their "Run probes" click is refused too.
+    const withUrl = await pasteInDm('D0MALLORY', curlTranscript(), 'U0MALLORY');
+    await click(withUrl, tsOf(withUrl), button(withUrl, 'run_probes'), 'U0MALLORY');
+    const eph = await slack.waitForCall('chat.postEphemeral', (c) => c.args.channel === 'D0MALLORY');
+    expect(JSON.stringify(eph.args)).toMatch(/PROBE_CHANNELS \/ PROBE_USERS/);
+    await settle();
+    expect(posts('D0MALLORY')).toHaveLength(1);
+  });
+});
+
+describe('posting', () => {
+  it('honours 429 Retry-After on one channel without stalling another, and retries a failed call', async () => {
+    slack.rateLimit('chat.postMessage', { times: 1, retryAfterSec: 2 });
+    const started = Date.now();
+    const slow = slack.sendEvent(botUrl, {
+      type: 'message',
+      channel: 'D0LIMITED',
+      channel_type: 'im',
+      user: 'U0ALICE',
+      text: nginxRefused,
+      ts: nextTs(),
+    });
+    await slow;
+    await settle(200);
+    await slack.sendEvent(botUrl, {
+      type: 'message',
+      channel: 'D0FREE',
+      channel_type: 'im',
+      user: 'U0ALICE',
+      text: nginxRefused,
+      ts: nextTs(),
+    });
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0FREE' && c.answer.status === 200, 10_000);
+    const freeAt = Date.now() - started;
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0LIMITED' && c.answer.status === 200, 10_000);
+    const limitedAt = Date.now() - started;
+    expect(freeAt).toBeLessThan(1500);
+    expect(limitedAt).toBeGreaterThanOrEqual(2000);
+
+    slack.fail('chat.postMessage', 'internal_error', 1);
+    await slack.sendEvent(botUrl, {
+      type: 'message',
+      channel: 'D0FLAKY',
+      channel_type: 'im',
+      user: 'U0ALICE',
+      text: nginxRefused,
+      ts: nextTs(),
+    });
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0FLAKY' && c.answer.body.ok === true, 10_000);
+    expect(posts('D0FLAKY').length).toBe(2);
+  });
+
+  it('paces one channel to about one message per second', async () => {
+    const t0 = Date.now();
+    for (let i = 0; i < 3; i++)
+      await slack.sendEvent(botUrl, {
+        type: 'message',
+        channel: 'D0PACED',
+        channel_type: 'im',
+        user: 'U0ALICE',
+        text: nginxRefused,
+        ts: nextTs(),
+      });
+    await slack.waitForCall('chat.postMessage', () => posts('D0PACED').length === 3, 10_000);
+    const at = posts('D0PACED').map((c) => c.at - t0);
+    expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(2 * 200 - 20);
+  });
+});
+
+describe('messages', () => {
+  it('reads code blocks, attached text snippets, and mentions in any channel', async () => {
+    await slack.sendEvent(botUrl, {
+      type: 'message',
+      channel: 'D0CODE',
+      channel_type: 'im',
+      user: 'U0ALICE',
+      text: `seeing this since the deploy:\n\`\`\`\n${nginxRefused}\n\`\`\``,
+      ts: nextTs(),
+    });
+    expect(causeIds(await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0CODE'))[0]).toBe('upstream-refused');
+
+    const file = slack.addFile({ name: 'error.log', content: `${nginxRefused}\n` });
+    await slack.sendEvent(botUrl, {
+      type: 'message',
+      subtype: 'file_share',
+      channel: 'D0FILE',
+      channel_type: 'im',
+      user: 'U0ALICE',
+      text: 'see attached',
+      files: [file],
+      ts: nextTs(),
+    });
+    expect(causeIds(await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0FILE'))[0]).toBe('upstream-refused');
+
+    const ts = nextTs();
+    const mention = { channel: 'C0RANDOM', user: 'U0ALICE', text: `<@${slack.botUserId}> what is this? ${nginxRefused}`, ts };
+    await slack.sendEvent(botUrl, { type: 'app_mention', ...mention });
+    await slack.sendEvent(botUrl, { type: 'message', channel_type: 'channel', ...mention });
+    const reply = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0RANDOM');
+    expect(reply.args.thread_ts).toBe(ts);
+    await settle();
+    expect(posts('C0RANDOM')).toHaveLength(1);
+  });
+
+  it('an edited message updates the earlier answer; a link unfurl (same text) does nothing', async () => {
+    const ts = nextTs();
+    await slack.sendEvent(botUrl, { type: 'message', channel: 'D0EDIT', channel_type: 'im', user: 'U0ALICE', text: nginxRefused, ts });
+    const answer = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0EDIT');
+    const edited = 'upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.0.9';
+    await slack.sendEvent(botUrl, {
+      type: 'message',
+      subtype: 'message_changed',
+      channel: 'D0EDIT',
+      channel_type: 'im',
+      ts: nextTs(),
+      message: { type: 'message', user: 'U0ALICE', text: edited, ts, edited: { user: 'U0ALICE', ts: nextTs() } },
+      previous_message: { type: 'message', user: 'U0ALICE', text: nginxRefused, ts },
+    });
+    const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'D0EDIT');
+    expect(update.args.ts).toBe(tsOf(answer));
+    expect(causeIds(update)[0]).toBe('upstream-slow');
+    await slack.sendEvent(botUrl, {
+      type: 'message',
+      subtype: 'message_changed',
+      channel: 'D0EDIT',
+      channel_type: 'im',
+      ts: nextTs(),
+      message: { type: 'message', user: 'U0ALICE', text: edited, ts, attachments: [{ title: 'unfurl' }] },
+      previous_message: { type: 'message', user: 'U0ALICE', text: edited, ts },
+    });
+    await settle();
+    expect(posts('D0EDIT')).toHaveLength(1);
+    expect(slack.callsTo('chat.update').filter((c) => c.args.channel === 'D0EDIT')).toHaveLength(1);
+  });
+});

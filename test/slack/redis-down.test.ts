@@ -1,0 +1,120 @@
+/**
+ * Redis down: the bot still acknowledges within 3 s, answers pasted errors and runs /diagnose in
+ * process (the queue is unreachable), and nothing crashes. Real bot, real stand-in, a Redis URL
+ * that points at a closed port.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBotConfig } from '../../src/config.js';
+import { createProbes } from '../../src/probes/index.js';
+import { FallbackRunner } from '../../src/queue/fallback.js';
+import { QueueRunner } from '../../src/queue/queue-runner.js';
+import { checkRedis, createRedis } from '../../src/queue/redis.js';
+import { InlineRunner } from '../../src/queue/runner.js';
+import { createSsrfPolicy } from '../../src/security/ssrf.js';
+import { startHttpServer, stopHttpServer } from '../../src/server.js';
+import { createBot } from '../../src/slack/app.js';
+import { createSlackStore } from '../../src/slack/store.js';
+import { createEngine } from '../../src/triage/engine.js';
+import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
+
+const signingSecret = '0123456789abcdef0123456789abcdef';
+const nginxRefused =
+  '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop"';
+
+let slack: SlackStandin;
+let bot: ReturnType<typeof createBot>;
+let botServer: Server | undefined;
+let botUrl: string;
+let upstream: Server;
+let upstreamUrl: string;
+let deadRedis: string;
+const fellBack: string[] = [];
+
+beforeAll(async () => {
+  // A port that was just free: nothing listens there.
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  deadRedis = `redis://127.0.0.1:${(probe.address() as AddressInfo).port}/0`;
+  probe.close();
+  slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
+  upstream = createServer((_req, res) => {
+    res.writeHead(502, { Server: 'nginx/1.25.3', 'Content-Type': 'text/html' });
+    res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>');
+  });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api`;
+  const config = readBotConfig({
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    REDIS_URL: deadRedis,
+    PROBE_ALLOW: '127.0.0.0/8',
+  });
+  const policy = createSsrfPolicy({ allow: config.probeAllow });
+  const runner = new FallbackRunner(
+    new QueueRunner({ redisUrl: deadRedis, prefix: 'test-redis-down' }),
+    new InlineRunner(createProbes(), policy),
+    () => checkRedis(deadRedis, 500),
+    (reason) => fellBack.push(reason),
+  );
+  bot = createBot({
+    config,
+    engine: createEngine(),
+    runner,
+    policy,
+    store: createSlackStore(createRedis(deadRedis, 'producer'), { prefix: 'test-redis-down' }),
+    posting: { perChannelIntervalMs: 100 },
+  });
+  await bot.start();
+  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
+  botUrl = `http://127.0.0.1:${(botServer.address() as AddressInfo).port}/slack/events`;
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  if (botServer) await stopHttpServer(botServer);
+  upstream?.close();
+  await slack?.stop();
+});
+
+describe('with Redis down', () => {
+  it('acknowledges /diagnose within 3 s and answers from this process', async () => {
+    const r = await slack.sendCommand(botUrl, { command: '/diagnose', text: upstreamUrl, user_id: 'U0ALICE', channel_id: 'C0DOWN' });
+    expect(r.status).toBe(200);
+    expect(r.ms).toBeLessThan(3000);
+    const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0DOWN', 20_000);
+    expect(JSON.stringify(update.args)).toMatch(/502/);
+    expect(fellBack.length).toBeGreaterThan(0);
+  });
+
+  it('acknowledges events within 3 s and still answers a pasted error', async () => {
+    const r = await slack.sendEvent(botUrl, {
+      type: 'message',
+      channel: 'D0DOWN',
+      channel_type: 'im',
+      user: 'U0ALICE',
+      text: nginxRefused,
+      ts: '1700000100.000100',
+    });
+    expect(r.status).toBe(200);
+    expect(r.ms).toBeLessThan(3000);
+    const answer = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0DOWN', 10_000);
+    expect(JSON.stringify(answer.args)).toContain('cause:upstream-refused');
+  });
+
+  it('says at once that a vantage point cannot be reached', async () => {
+    await slack.sendCommand(botUrl, {
+      command: '/diagnose',
+      text: `${upstreamUrl} --from zonea,zoneb`,
+      user_id: 'U0ALICE',
+      channel_id: 'C0DOWN2',
+    });
+    const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0DOWN2', 10_000);
+    expect(JSON.stringify(update.args)).toMatch(/probe queue is unreachable/);
+  });
+});
