@@ -135,8 +135,9 @@ export function createBot(deps: BotDeps): Bot {
   const receiver =
     config.mode === 'http' ? new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: '/slack/events', ...logging }) : undefined;
   const app = receiver
-    ? new App({ token: config.botToken, receiver, clientOptions, ...logging })
-    : new App({ token: config.botToken, appToken: config.appToken!, socketMode: true, clientOptions, ...logging });
+    ? new App({ token: config.botToken, receiver, clientOptions: { ...clientOptions }, ...logging })
+    : // A copy: Bolt's Socket Mode client writes its own retry settings into the object it is given.
+      new App({ token: config.botToken, appToken: config.appToken!, socketMode: true, clientOptions: { ...clientOptions }, ...logging });
   const poster = createPoster({
     client: countedClient(
       new WebClient(config.botToken, {
@@ -375,10 +376,16 @@ export function createBot(deps: BotDeps): Bot {
    */
   async function answerAlert(team: string, event: MessageLike): Promise<void> {
     const store = deps.store;
-    if (!store || event.thread_ts !== undefined || (botId && event.bot_id === botId) || (botUserId && event.user === botUserId)) return;
-    const alert = parseAlert(event);
-    if (!alert || !event.channel || !event.ts) return;
-    const channel = event.channel;
+    // An edit carries the message inside: our own "seen N times" updates come back this way too.
+    const edited = event.subtype === 'message_changed';
+    const m = edited ? (event.message ? { ...event.message, channel: event.channel } : undefined) : event;
+    if (!store || !m || m.thread_ts !== undefined || (botId && m.bot_id === botId) || (botUserId && m.user === botUserId)) return;
+    const alert = parseAlert(m);
+    if (!alert || !m.channel || !m.ts) return;
+    // An edit is never a new firing (link unfurls are edits); it matters only when it resolves the alert (Sentry does that).
+    if (edited && (alert.status !== 'resolved' || (event.previous_message && parseAlert(event.previous_message)?.status === 'resolved')))
+      return;
+    const channel = m.channel;
     const key = `alert:${channel}:${alert.fingerprint}`;
     if (alert.status === 'resolved') {
       const ts = await store.resolveAlert(channel, alert.fingerprint);
@@ -393,7 +400,7 @@ export function createBot(deps: BotDeps): Bot {
       return;
     }
     const message = await alertAnswer({ team, channel, lang: 'en' }, alert);
-    const posted = await poster.post(channel, message, { thread_ts: event.ts });
+    const posted = await poster.post(channel, message, { thread_ts: m.ts });
     if (posted.ok) {
       await store.setAlertAnswer(channel, alert.fingerprint, posted.ts);
       await store.saveRequest(key, message);
