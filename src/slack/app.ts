@@ -7,7 +7,7 @@ import { logLine } from '../log.js';
 import { feedback as feedbackMetric, slackCalls } from '../metrics.js';
 import type { ProbeRunner } from '../queue/runner.js';
 import type { Sealer } from '../queue/seal.js';
-import { redact, type Masked } from '../security/redact.js';
+import { redact } from '../security/redact.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
 import type { Engine } from '../triage/engine.js';
 import { parseTarget } from '../triage/target.js';
