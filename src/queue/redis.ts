@@ -11,7 +11,7 @@ export const REDIS_DEFAULTS = {
 /**
  * A connection for BullMQ. Workers and QueueEvents block on Redis, so BullMQ requires
  * `maxRetriesPerRequest: null`; producers fail fast instead (`enableOfflineQueue: false`), so a
- * caller never hangs on a Redis that is down.
+ * caller never hangs on a Redis that is down, and reconnect in the background until it is back.
  */
 export function createRedis(url: string, role: 'producer' | 'blocking'): Redis {
   const opts: RedisOptions = {
@@ -22,7 +22,9 @@ export function createRedis(url: string, role: 'producer' | 'blocking'): Redis {
       : {
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
-          retryStrategy: (times: number) => (times > 3 ? null : Math.min(times * 200, 1000)),
+          // Keep reconnecting (a long-running bot must recover from a Redis restart); calls fail
+          // fast meanwhile because nothing is queued offline.
+          retryStrategy: (times: number) => Math.min(times * 200, 2000),
         }),
   };
   const redis = new Redis(url, opts);
