@@ -7,12 +7,14 @@ import { TEXT_LIMITS } from './evidence/text.js';
 import { checkKnowledge } from './knowledge/check.js';
 import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
 import { LANGS, type Lang } from './knowledge/types.js';
-import { createEngine, type Engine } from './triage/engine.js';
+import type { ApiClient } from './api/client.js';
+import { createEngine } from './triage/engine.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
 import { createProbes } from './probes/index.js';
 import { InlineRunner, type ProbeRunner } from './queue/runner.js';
 import { createSsrfPolicy, type SsrfPolicy } from './security/ssrf.js';
-import { diagnose } from './triage/diagnose.js';
+import { diagnose, type DiagnoseResult } from './triage/diagnose.js';
+import type { Diagnosis } from './triage/result.js';
 import { parseTarget } from './triage/target.js';
 
 const USAGE = `Usage:
@@ -25,6 +27,8 @@ const USAGE = `Usage:
       and rank causes from what the probes saw. In-process unless --queue (REDIS_URL) or --from.
   triage kb check [--dir DIR]...
       Validate the knowledge base (built-in plus KNOWLEDGE_DIRS and --dir) and prove every pattern linear-time.
+  triage --server URL explain … | triage --server URL diagnose …
+      Ask a triage server's HTTP API instead (token from TRIAGE_API_TOKEN); the output is the same.
   triage --help | --version`;
 
 class UsageError extends TriageError {
@@ -33,7 +37,14 @@ class UsageError extends TriageError {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Where explain and diagnose get their answer: this process, or a triage server's HTTP API. */
+interface Remote {
+  readonly server: string;
+  readonly api: ApiClient;
+}
+
+async function main(args: string[]): Promise<number> {
+  const { server, argv } = takeServer(args);
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -44,16 +55,49 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = readCliConfig();
+  const remote = server === undefined ? undefined : await connect(server, config);
   switch (command) {
     case 'explain':
-      return explain(rest, config);
+      return explain(rest, config, remote);
     case 'kb':
+      if (remote) throw new UsageError('kb check reads the knowledge folders on this machine: drop --server');
       return kb(rest, config);
     case 'diagnose':
-      return diagnoseCommand(rest, config);
+      return diagnoseCommand(rest, config, remote);
     default:
       throw new UsageError(`unknown command "${command}": use "triage explain", "triage diagnose", "triage kb check" or "triage --help"`);
   }
+}
+
+/** A leading `--server URL` (or `--server=URL`): the rest of the command runs against that server. */
+function takeServer(args: string[]): { server?: string; argv: string[] } {
+  const [first, second, ...rest] = args;
+  if (first === '--server') {
+    if (second === undefined || second.startsWith('-'))
+      throw new UsageError('--server takes a URL: triage --server https://triage.internal:3000 explain …');
+    return { server: second, argv: rest };
+  }
+  if (first?.startsWith('--server=')) return { server: first.slice('--server='.length), argv: args.slice(1) };
+  return { argv: args };
+}
+
+/** The API client for --server; the module loads only when a server is used. */
+async function connect(server: string, config: CliConfig): Promise<Remote> {
+  let url: URL;
+  try {
+    url = new URL(server);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash)
+      throw new Error();
+  } catch {
+    throw new UsageError(
+      '--server takes the http(s) URL of a triage server, without credentials or query: e.g. --server https://triage.internal:3000',
+    );
+  }
+  if (!config.apiToken)
+    throw new TriageError('CONFIG_INVALID', "TRIAGE_API_TOKEN is not set: export one of the server's API_TOKENS to use --server");
+  const { createApiClient } = await import('./api/client.js');
+  const base = url.href.replace(/\/+$/, '');
+  return { server: base, api: createApiClient(base, config.apiToken) };
 }
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = true) {
@@ -64,7 +108,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
   }
 }
 
-async function explain(args: string[], config: CliConfig): Promise<number> {
+async function explain(args: string[], config: CliConfig, remote?: Remote): Promise<number> {
   const { values, positionals } = parse(args, {
     json: { type: 'boolean' },
     jsonl: { type: 'boolean' },
@@ -76,21 +120,40 @@ async function explain(args: string[], config: CliConfig): Promise<number> {
   const lang = pickLang(values.lang as string | undefined, config.lang);
   if (positionals.length > 1) throw new UsageError('explain takes one TEXT argument: quote it, or pipe the text on standard input');
   const width = parseWidth(values.width as string | undefined);
-  const engine = createEngine(config.knowledgeDirs);
+  const answer = await explainer(config, remote);
 
   if (values.jsonl) {
     if (positionals.length > 0) throw new UsageError('--jsonl reads standard input: do not pass TEXT');
-    await explainJsonl(engine, lang);
+    await explainJsonl(answer, lang);
     return 0;
   }
   let input: string | Uint8Array;
   if (positionals[0] !== undefined) input = positionals[0];
   else if (process.stdin.isTTY) throw new UsageError('no text: pass TEXT, or pipe it, e.g. tail -n 200 error.log | triage explain');
   else input = await readStdin();
-  const d = engine.explain(input, { lang });
+  const d = await answer(input, lang);
   if (values.json) process.stdout.write(`${JSON.stringify(d)}\n`);
   else process.stdout.write(renderTerminal(d, { width, color: config.color && process.stdout.isTTY === true, all: values.all === true }));
   return 0;
+}
+
+/** Text → diagnosis: the engine in this process, or POST /v1/explain on the server. */
+type Explainer = (input: string | Uint8Array, lang: Lang) => Promise<Diagnosis>;
+
+async function explainer(config: CliConfig, remote: Remote | undefined): Promise<Explainer> {
+  if (!remote) {
+    const engine = createEngine(config.knowledgeDirs);
+    return async (input, lang) => engine.explain(input, { lang });
+  }
+  const { explainRemote } = await import('./api/client.js');
+  return (input, lang) => explainRemote(remote.api, remote.server, typeof input === 'string' ? input : decodeText(input), lang);
+}
+
+/** Bytes as the engine reads them (UTF-16 with a BOM, else UTF-8), for sending as JSON text. */
+function decodeText(bytes: Uint8Array): string {
+  const [a, b] = bytes;
+  const encoding = a === 0xff && b === 0xfe ? 'utf-16le' : a === 0xfe && b === 0xff ? 'utf-16be' : 'utf-8';
+  return new TextDecoder(encoding).decode(bytes);
 }
 
 /** --width, or the terminal's columns (100 when not a terminal). */
@@ -125,8 +188,11 @@ async function readStdin(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** One JSON result per input line, in order; a bad line yields an error object, not a stop. */
-async function explainJsonl(engine: Engine, lang: Lang): Promise<void> {
+/**
+ * One JSON result per input line, in order; a bad line yields an error object, not a stop. With
+ * --server, a failure that is not the line's fault (network, token, server) stops the run.
+ */
+async function explainJsonl(answer: Explainer, lang: Lang): Promise<void> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let n = 0;
   for await (const line of rl) {
@@ -146,17 +212,18 @@ async function explainJsonl(engine: Engine, lang: Lang): Promise<void> {
       const r = rec as Record<string, unknown>;
       id = r.id ?? null;
       if (typeof r.text !== 'string') throw new UsageError(`line ${n} has no "text" string`);
-      const d = engine.explain(r.text, { lang });
+      const d = await answer(r.text, lang);
       result = { id, causes: d.causes, signals: d.signals };
     } catch (err) {
       const e = asTriageError(err);
+      if (e.code === 'INTERNAL' || e.code === 'CONFIG_INVALID') throw e;
       result = { id, causes: [], error: { code: e.code, message: e.message } };
     }
     process.stdout.write(`${JSON.stringify(result)}\n`);
   }
 }
 
-async function diagnoseCommand(args: string[], config: CliConfig): Promise<number> {
+async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remote): Promise<number> {
   const { values, positionals } = parse(args, {
     proxy: { type: 'string' },
     upstream: { type: 'string' },
@@ -194,6 +261,31 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
           .filter(Boolean);
   for (const p of pools)
     if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p)) throw new UsageError(`--from takes pool names like eu-west,dmz; "${p}" is not one`);
+  const print = (result: DiagnoseResult) => {
+    if (values.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+    const width = parseWidth(values.width as string | undefined);
+    const color = config.color && process.stdout.isTTY === true;
+    process.stdout.write(renderProbes(result, { width, color }));
+    process.stdout.write(renderTerminal(result, { width, color, all: values.all === true, source: 'probes' }));
+  };
+  if (remote) {
+    if (values.queue) throw new UsageError('with --server the server decides where probes run (its REDIS_URL): drop --queue');
+    const { diagnoseRemote } = await import('./api/client.js');
+    const body = {
+      url: positionals[0]!,
+      ...(values.proxy !== undefined ? { proxy: values.proxy as string } : {}),
+      ...(values.upstream !== undefined ? { upstream: values.upstream as string } : {}),
+      ...(values.header !== undefined ? { headers: values.header as string[] } : {}),
+      ...(values.origin !== undefined ? { origin: values.origin as string } : {}),
+      ...(pools.length > 0 ? { from: pools } : {}),
+      ...(values.repeat ? { repeat: true } : {}),
+      timeoutMs,
+      lang,
+    };
+    // The probes' rounds (first, then repeat) plus a worker's pickup fit well inside this.
+    print(await diagnoseRemote(remote.api, remote.server, body, 4 * timeoutMs + 30_000));
+    return 0;
+  }
   const q = readCliQueueConfig();
   const policy = q.restricted ? createSsrfPolicy({ allow: q.probeAllow }) : createSsrfPolicy({ allowAll: true });
   const engine = createEngine(config.knowledgeDirs);
@@ -205,13 +297,7 @@ async function diagnoseCommand(args: string[], config: CliConfig): Promise<numbe
       ...(values.repeat ? { alwaysRepeat: true } : {}),
       ...(pools.length > 0 ? { pools } : {}),
     });
-    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else {
-      const width = parseWidth(values.width as string | undefined);
-      const color = config.color && process.stdout.isTTY === true;
-      process.stdout.write(renderProbes(result, { width, color }));
-      process.stdout.write(renderTerminal(result, { width, color, all: values.all === true, source: 'probes' }));
-    }
+    print(result);
   } finally {
     await runner.close();
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { digestToken } from './api/auth.js';
 import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
 import type { Lang } from './knowledge/types.js';
@@ -14,6 +15,8 @@ export interface CliConfig {
   readonly knowledgeDirs: readonly string[];
   /** Colour in terminal output: off when NO_COLOR is set or TERM is dumb. */
   readonly color: boolean;
+  /** TRIAGE_API_TOKEN: the bearer token `triage --server URL …` sends (one of the server's API_TOKENS). */
+  readonly apiToken?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -26,11 +29,14 @@ export function readCliConfig(env: Env = process.env): CliConfig {
   for (const d of knowledgeDirs) {
     if (d.includes('\0')) problems.push(`KNOWLEDGE_DIRS: "${d}" is not a path: list directories separated by commas`);
   }
+  const apiToken = env.TRIAGE_API_TOKEN?.trim() || undefined;
+  if (apiToken !== undefined && !BEARER_TOKEN.test(apiToken))
+    problems.push("TRIAGE_API_TOKEN is not a bearer token: copy one of the server's API_TOKENS (16-512 letters, digits, - . _ ~ + /)");
   if (problems.length > 0) {
     throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s)`, problems);
   }
   const color = env.NO_COLOR === undefined && env.TERM !== 'dumb';
-  return { lang, knowledgeDirs, color };
+  return { lang, knowledgeDirs, color, ...(apiToken ? { apiToken } : {}) };
 }
 
 function splitList(v: string | undefined): string[] {
@@ -64,6 +70,10 @@ export interface WorkerConfig {
   readonly name?: string;
   /** CA certificates (PEM) from the file NODE_EXTRA_CA_CERTS names, trusted by the TLS probes. @defaultValue [] */
   readonly extraCaPems: readonly string[];
+  /** METRICS_PORT: GET /metrics (Prometheus) and GET /healthz on this port; 0 turns them off. @defaultValue 9464 */
+  readonly metricsPort: number;
+  /** LOG_LEVEL. @defaultValue 'info' */
+  readonly logLevel: (typeof LOG_LEVELS)[number];
 }
 
 export function readWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -87,10 +97,15 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   const name = env.WORKER_NAME?.trim() || undefined;
   if (name !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(name))
     problems.push(`WORKER_NAME: "${name}" must be 1-64 letters, digits, '.', '_', ':' or '-'`);
+  const metricsPort = readMetricsPort(env, problems);
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as WorkerConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL "${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
   fail(problems);
   return {
     redisUrl,
     pools,
+    metricsPort,
+    logLevel,
     ...(name ? { name } : {}),
     extraCaPems,
     concurrency,
@@ -101,6 +116,19 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     stalledIntervalMs,
     shutdownGraceMs,
   };
+}
+
+function readMetricsPort(env: Env, problems: string[]): number {
+  const raw = env.METRICS_PORT?.trim();
+  if (raw === undefined || raw === '') return 9464;
+  const n = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || n > 65535) {
+    problems.push(
+      `METRICS_PORT="${env.METRICS_PORT}" must be a port from 0 to 65535 (0 turns /metrics and /healthz off), e.g. METRICS_PORT=9464`,
+    );
+    return 9464;
+  }
+  return n;
 }
 
 /** Queue settings the CLI uses with `triage diagnose --queue`. */
@@ -198,8 +226,24 @@ function fail(problems: string[]): void {
     throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s); fix them and start again`, problems);
 }
 
+/** Settings every `npm start` process has, whether it runs the Slack bot, the HTTP API or both. */
+export interface ServiceConfig {
+  /** PORT: the one HTTP port (Slack's POST /slack/events in HTTP mode, the API, /healthz, /readyz, /metrics). @defaultValue 3000 */
+  readonly port: number;
+  /** REDIS_URL: probes go through the queue to workers, and feedback/dedupe live there; in-process without it. */
+  readonly redisUrl?: string;
+  /** PROBE_ALLOW: the SSRF allowlist (validated). */
+  readonly probeAllow: string;
+  readonly queueSecret?: string;
+  readonly queuePrefix: string;
+  /** LOG_LEVEL. @defaultValue 'info' */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** KNOWLEDGE_DIRS: extra knowledge directories whose entries add causes or override built-ins by id (validated at start). */
+  readonly knowledgeDirs: readonly string[];
+}
+
 /** Settings of the Slack bot (`npm start`, dist/main.js). */
-export interface BotConfig {
+export interface BotConfig extends ServiceConfig {
   /** SLACK_BOT_TOKEN (xoxb-…), always required. */
   readonly botToken: string;
   /** Socket Mode when SLACK_APP_TOKEN (xapp-…) is set; HTTP mode on PORT otherwise. */
@@ -207,12 +251,8 @@ export interface BotConfig {
   readonly appToken?: string;
   /** SLACK_SIGNING_SECRET, required in HTTP mode (verifies that requests come from Slack). */
   readonly signingSecret?: string;
-  /** PORT for HTTP mode (POST /slack/events). @defaultValue 3000 */
-  readonly port: number;
   /** SLACK_API_URL: the Web API base URL (tests, enterprise proxies). @defaultValue https://slack.com/api/ */
   readonly slackApiUrl?: string;
-  /** REDIS_URL: probes go through the queue to workers, and feedback/dedupe live there; in-process without it. */
-  readonly redisUrl?: string;
   /** WATCH_CHANNELS: channel ids where pasted errors are answered (DMs and mentions always are). */
   readonly watchChannels: readonly string[];
   /** ALERT_CHANNELS: channel ids whose monitoring alerts are answered. */
@@ -220,12 +260,6 @@ export interface BotConfig {
   /** PROBE_CHANNELS / PROBE_USERS: who may run probes (empty = everyone). */
   readonly probeChannels: readonly string[];
   readonly probeUsers: readonly string[];
-  /** PROBE_ALLOW: the SSRF allowlist (validated). */
-  readonly probeAllow: string;
-  readonly queueSecret?: string;
-  readonly queuePrefix: string;
-  /** LOG_LEVEL. @defaultValue 'info' */
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -235,6 +269,15 @@ const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 /** Read and check every bot setting; one error lists every problem with its fix. */
 export function readBotConfig(env: Env = process.env): BotConfig {
   const problems: string[] = [];
+  const service = readServiceSettings(env, problems);
+  const slack = readSlackSettings(env, service, problems);
+  fail(problems);
+  return { ...slack, ...service };
+}
+
+type SlackSettings = Omit<BotConfig, keyof ServiceConfig>;
+
+function readSlackSettings(env: Env, service: Pick<ServiceConfig, 'redisUrl'>, problems: string[]): SlackSettings {
   const botToken = env.SLACK_BOT_TOKEN?.trim() ?? '';
   if (!botToken)
     problems.push("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page");
@@ -253,7 +296,6 @@ export function readBotConfig(env: Env = process.env): BotConfig {
   }
   if (signingSecret && !/^[0-9a-f]{32}$/i.test(signingSecret))
     problems.push('SLACK_SIGNING_SECRET should be the 32 hex characters from Basic Information → App Credentials');
-  const port = int(env, 'PORT', 3000, 0, 65535, problems);
   let slackApiUrl: string | undefined;
   if (env.SLACK_API_URL?.trim()) {
     try {
@@ -264,46 +306,131 @@ export function readBotConfig(env: Env = process.env): BotConfig {
       problems.push('SLACK_API_URL is not an http(s) URL: e.g. SLACK_API_URL=https://slack.com/api/');
     }
   }
-  const redisUrl = readRedisUrl(env, problems, false);
-  const ids = (name: string, re: RegExp, what: string) => {
-    const list = splitList(env[name]).map((x) => x.toUpperCase());
-    for (const id of list)
-      if (!re.test(id))
-        problems.push(
-          `${name}: "${id}" is not a ${what} id (like ${what === 'channel' ? 'C0123ABCD' : 'U0123ABCD'}): copy it from the ${what}'s details in Slack`,
-        );
-    return list;
-  };
-  const watchChannels = ids('WATCH_CHANNELS', CHANNEL_ID, 'channel');
-  const alertChannels = ids('ALERT_CHANNELS', CHANNEL_ID, 'channel');
-  const probeChannels = ids('PROBE_CHANNELS', CHANNEL_ID, 'channel');
-  const probeUsers = ids('PROBE_USERS', USER_ID, 'user');
+  const watchChannels = readIds(env, 'WATCH_CHANNELS', CHANNEL_ID, 'channel', problems);
+  const alertChannels = readIds(env, 'ALERT_CHANNELS', CHANNEL_ID, 'channel', problems);
+  const probeChannels = readIds(env, 'PROBE_CHANNELS', CHANNEL_ID, 'channel', problems);
+  const probeUsers = readIds(env, 'PROBE_USERS', USER_ID, 'user', problems);
   for (const c of watchChannels.filter((c) => alertChannels.includes(c))) {
     problems.push(`${c} is in both WATCH_CHANNELS and ALERT_CHANNELS: an alert channel already answers alerts; list it in one of them`);
   }
-  if (alertChannels.length > 0 && !redisUrl) {
+  if (alertChannels.length > 0 && !service.redisUrl) {
     problems.push('ALERT_CHANNELS needs REDIS_URL: which alerts were answered (and "seen N times") is kept in Redis');
   }
-  checkProbeAllow(env, problems);
-  const queueSecret = readQueueSecret(env, problems);
-  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as BotConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL "${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
-  fail(problems);
   return {
     botToken,
     mode: appToken ? 'socket' : 'http',
     ...(appToken ? { appToken } : {}),
     ...(signingSecret ? { signingSecret } : {}),
-    port,
     ...(slackApiUrl ? { slackApiUrl } : {}),
-    ...(redisUrl ? { redisUrl } : {}),
     watchChannels,
     alertChannels,
     probeChannels,
     probeUsers,
+  };
+}
+
+function readServiceSettings(env: Env, problems: string[]): ServiceConfig {
+  const port = int(env, 'PORT', 3000, 0, 65535, problems);
+  const redisUrl = readRedisUrl(env, problems, false);
+  checkProbeAllow(env, problems);
+  const queueSecret = readQueueSecret(env, problems);
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as ServiceConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL "${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const knowledgeDirs = splitList(env.KNOWLEDGE_DIRS);
+  for (const d of knowledgeDirs)
+    if (d.includes('\0')) problems.push(`KNOWLEDGE_DIRS: "${d}" is not a path: list directories separated by commas`);
+  return {
+    port,
+    knowledgeDirs,
+    ...(redisUrl ? { redisUrl } : {}),
     probeAllow: env.PROBE_ALLOW ?? '',
     ...(queueSecret ? { queueSecret } : {}),
     queuePrefix: env.QUEUE_PREFIX?.trim() || 'triage',
     logLevel,
   };
+}
+
+/** Slack ids from a comma-separated variable, upper-cased; each bad one is a problem. */
+function readIds(env: Env, name: string, re: RegExp, what: 'channel' | 'user', problems: string[]): string[] {
+  const list = splitList(env[name]).map((x) => x.toUpperCase());
+  for (const id of list)
+    if (!re.test(id))
+      problems.push(
+        `${name}: "${id}" is not a ${what} id (like ${what === 'channel' ? 'C0123ABCD' : 'U0123ABCD'}): copy it from the ${what}'s details in Slack`,
+      );
+  return list;
+}
+
+/** Settings of the HTTP API (src/api/), served by `npm start` beside the bot or on its own. */
+export interface ApiConfig {
+  /**
+   * SHA-256 digests of API_TOKENS (comma-separated bearer tokens, 16+ characters each). Only the
+   * digests are kept, so no config dump or log can show a token. Empty: every /v1 route answers 401.
+   * @defaultValue [] (required when Slack is not configured)
+   */
+  readonly tokenDigests: readonly Buffer[];
+  /** ALERTMANAGER_CHANNEL: the Slack channel id where Alertmanager alert groups are answered; needs Slack and API_TOKENS. */
+  readonly alertmanagerChannel?: string;
+}
+
+/** What `npm start` runs: the Slack bot, the HTTP API, or both on one port. */
+export interface ServerConfig extends ServiceConfig {
+  /** The bot; absent when none of SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET is set (API only). */
+  readonly bot?: BotConfig;
+  readonly api: ApiConfig;
+}
+
+const SLACK_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET'] as const;
+
+/**
+ * Read the settings of `npm start`. Any SLACK_* token or secret turns the bot on (and then it must
+ * be complete); without them the process serves the HTTP API only, which then needs API_TOKENS.
+ * One error lists every problem with its fix.
+ */
+export function readServerConfig(env: Env = process.env): ServerConfig {
+  const problems: string[] = [];
+  const service = readServiceSettings(env, problems);
+  const slackOn = SLACK_VARIABLES.some((name) => Boolean(env[name]?.trim()));
+  const slack = slackOn ? readSlackSettings(env, service, problems) : undefined;
+  const api = readApiSettings(env, slackOn, problems);
+  fail(problems);
+  return { ...service, ...(slack ? { bot: { ...slack, ...service } } : {}), api };
+}
+
+/** RFC 6750 b64token: what a bearer token may hold. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]{16,512}=*$/;
+
+function readApiSettings(env: Env, slackOn: boolean, problems: string[]): ApiConfig {
+  const raw = (env.API_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (raw.length === 0 && !slackOn)
+    problems.push(
+      'nothing to serve: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) to run the Slack bot, ' +
+        'or API_TOKENS (comma-separated bearer tokens of 16+ characters, e.g. openssl rand -hex 32) to run the HTTP API alone; or both',
+    );
+  // Tokens are named by position, never echoed: a problem message must not leak one.
+  raw.forEach((t, i) => {
+    if (t.length < 16)
+      problems.push(`API_TOKENS: token ${i + 1} is shorter than 16 characters: use a long random value, e.g. openssl rand -hex 32`);
+    else if (!BEARER_TOKEN.test(t))
+      problems.push(
+        `API_TOKENS: token ${i + 1} holds characters a bearer token cannot carry: use letters, digits and - . _ ~ + / (at most 512)`,
+      );
+  });
+  const channel = env.ALERTMANAGER_CHANNEL?.trim().toUpperCase() || undefined;
+  if (channel !== undefined) {
+    if (!CHANNEL_ID.test(channel))
+      problems.push(`ALERTMANAGER_CHANNEL: "${channel}" is not a channel id (like C0123ABCD): copy it from the channel's details in Slack`);
+    if (!slackOn)
+      problems.push(
+        'ALERTMANAGER_CHANNEL needs the Slack bot, which posts the answers: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, or unset ALERTMANAGER_CHANNEL',
+      );
+    if (raw.length === 0)
+      problems.push(
+        'ALERTMANAGER_CHANNEL needs API_TOKENS: Alertmanager sends one as a bearer token (webhook_config http_config.authorization.credentials)',
+      );
+  }
+  return { tokenDigests: raw.map(digestToken), ...(channel ? { alertmanagerChannel: channel } : {}) };
 }

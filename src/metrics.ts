@@ -16,7 +16,10 @@ export const diagnoses = new Counter({
   registers: [registry],
 });
 
-/** Probe wall time per probe and per phase (dns, connect, tls, ttfb, transfer, total), in seconds. */
+/**
+ * Probe wall time per probe and per phase, in seconds: `total` for every probe that ran, and the
+ * phases it timed (dns, connect, tls, tunnel, ttfb, transfer; see PROBE_PHASES in probes/run.ts).
+ */
 export const probeDuration = new Histogram({
   name: 'triage_probe_duration_seconds',
   help: 'Probe duration per probe and phase',
@@ -25,15 +28,32 @@ export const probeDuration = new Histogram({
   registers: [registry],
 });
 
-/** Probe jobs waiting or running per pool, sampled when /metrics is scraped. */
+let queueDepthCollector: (() => Promise<void>) | undefined;
+
+/**
+ * Probe jobs waiting or running per pool, sampled from Redis when /metrics is scraped (see
+ * registerQueueDepth in queue/depth.ts); no series while Redis does not answer.
+ */
 export const queueDepth = new Gauge({
   name: 'triage_queue_jobs',
   help: 'Probe jobs in the queue per pool and state (waiting, active, delayed, failed)',
   labelNames: ['pool', 'state'] as const,
   registers: [registry],
+  async collect() {
+    await queueDepthCollector?.();
+  },
 });
 
-/** Probe jobs finished, per pool and outcome (completed, failed, stalled, timeout, no_worker). */
+/** What refreshes {@link queueDepth} on each scrape; it must not throw. Set by queue/depth.ts. */
+export function setQueueDepthCollector(collector: (() => Promise<void>) | undefined): void {
+  queueDepthCollector = collector;
+}
+
+/**
+ * Probe job outcomes per pool. Workers count completed, failed (for good), retried (a failed
+ * attempt that will be tried again) and stalled (a dead worker's job taken back); producers
+ * count no_worker, timeout and failed (the failure they were told of).
+ */
 export const queueJobs = new Counter({
   name: 'triage_queue_job_outcomes_total',
   help: 'Probe job outcomes per pool',

@@ -1,6 +1,25 @@
+import { probeDuration } from '../metrics.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
 import { redact } from '../security/redact.js';
-import { DEFAULT_PROBE_LIMITS, type Probe, type ProbeContext, type ProbeLimits, type ProbeResult, type ProbeTarget } from './probe.js';
+import {
+  DEFAULT_PROBE_LIMITS,
+  type PhaseTimings,
+  type Probe,
+  type ProbeContext,
+  type ProbeLimits,
+  type ProbeResult,
+  type ProbeTarget,
+} from './probe.js';
+
+/** The `phase` label of triage_probe_duration_seconds for each timed phase; `total` is the whole probe. */
+export const PROBE_PHASES: Readonly<Record<keyof PhaseTimings, string>> = {
+  resolve: 'dns',
+  connect: 'connect',
+  tls: 'tls',
+  tunnel: 'tunnel',
+  processing: 'ttfb',
+  transfer: 'transfer',
+};
 
 /** Probes that run only when the first round saw a failure that repetition can explain. */
 const FOLLOW_UP = new Set(['repeat']);
@@ -38,6 +57,22 @@ export async function runProbes(probes: readonly Probe[], target: ProbeTarget, o
 }
 
 async function runOne(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
+  const result = await runGuarded(probe, ctx);
+  observe(probe.name, result);
+  return result;
+}
+
+/** Record a probe's phases and total in the duration histogram; a skipped probe did not run. */
+function observe(name: string, result: ProbeResult): void {
+  if (result.status === 'skipped') return;
+  for (const [phase, ms] of Object.entries(result.phases) as [keyof PhaseTimings, number | undefined][]) {
+    const label = PROBE_PHASES[phase];
+    if (label && typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) probeDuration.observe({ probe: name, phase: label }, ms / 1000);
+  }
+  probeDuration.observe({ probe: name, phase: 'total' }, Math.max(0, result.durationMs) / 1000);
+}
+
+async function runGuarded(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
   const started = performance.now();
   try {
     return await probe.run(ctx);

@@ -2,8 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TriageError } from '../errors.js';
+import { queueJobs } from '../metrics.js';
 import { DEFAULT_PROBE_LIMITS, type ProbeLimits, type ProbeTarget } from '../probes/probe.js';
-import { encodeTarget, hasSecrets, jobOptions, QUEUE_DEFAULTS, queueName, type ProbeJobData, type ProbeJobResult } from './jobs.js';
+import { countJobs, type QueueCounts } from './depth.js';
+import {
+  encodeTarget,
+  hasSecrets,
+  jobOptions,
+  POOL_NAME,
+  QUEUE_DEFAULTS,
+  queueName,
+  type ProbeJobData,
+  type ProbeJobResult,
+} from './jobs.js';
 import { createRedis } from './redis.js';
 import type { ProbeRunner, RunOutcome, RunRequest } from './runner.js';
 import type { Sealer } from './seal.js';
@@ -19,7 +30,8 @@ export interface QueueRunnerOptions {
 
 /** Sends probe jobs to worker pools through BullMQ and waits for their results. */
 export class QueueRunner implements ProbeRunner {
-  private readonly queues = new Map<string, { queue: Queue; events: QueueEvents }>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly events = new Map<string, QueueEvents>();
   private readonly producer: Redis;
   private readonly prefix: string;
 
@@ -28,19 +40,35 @@ export class QueueRunner implements ProbeRunner {
     this.producer = createRedis(opts.redisUrl, 'producer');
   }
 
-  private pool(name: string): { queue: Queue; events: QueueEvents } {
-    let p = this.queues.get(name);
-    if (!p) {
-      const queue = new Queue(queueName(name), { connection: this.producer, prefix: this.prefix });
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(queueName(name), { connection: this.producer, prefix: this.prefix });
       queue.on('error', () => {});
       queue.setMaxListeners(0);
-      const events = new QueueEvents(queueName(name), { connection: createRedis(this.opts.redisUrl, 'blocking'), prefix: this.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private pool(name: string): { queue: Queue; events: QueueEvents } {
+    let events = this.events.get(name);
+    if (!events) {
+      events = new QueueEvents(queueName(name), { connection: createRedis(this.opts.redisUrl, 'blocking'), prefix: this.prefix });
       events.on('error', () => {});
       events.setMaxListeners(0);
-      p = { queue, events };
-      this.queues.set(name, p);
+      this.events.set(name, events);
     }
-    return p;
+    return { queue: this.queue(name), events };
+  }
+
+  /**
+   * Job counts of the default pool, the pools this runner has sent jobs to and `pools`, for
+   * `registerQueueDepth(() => runner.jobCounts())`. Rejects when Redis does not answer.
+   */
+  async jobCounts(pools: readonly string[] = []): Promise<QueueCounts> {
+    for (const p of [QUEUE_DEFAULTS.pool, ...pools]) if (POOL_NAME.test(p)) this.queue(p);
+    return countJobs(this.queues);
   }
 
   /** Whether a target can go through the queue as configured. */
@@ -59,6 +87,7 @@ export class QueueRunner implements ProbeRunner {
     const { queue, events } = this.pool(poolName);
     await events.waitUntilReady();
     if (!(await this.hasWorkers(queue))) {
+      queueJobs.inc({ pool: poolName, outcome: 'no_worker' });
       throw new TriageError(
         'INTERNAL',
         `no worker is listening on pool "${poolName}": start one with WORKER_POOLS=${poolName} npm run worker`,
@@ -79,7 +108,9 @@ export class QueueRunner implements ProbeRunner {
       result = (await job.waitUntilFinished(events, ttl)) as ProbeJobResult;
     } catch (err) {
       const msg = (err as Error).message;
-      if (/timed out/i.test(msg))
+      const timedOut = /timed out/i.test(msg);
+      queueJobs.inc({ pool: poolName, outcome: timedOut ? 'timeout' : 'failed' });
+      if (timedOut)
         throw new TriageError(
           'INTERNAL',
           `no result from pool "${poolName}" within ${Math.round(ttl / 1000)} s: are its workers overloaded?`,
@@ -106,7 +137,7 @@ export class QueueRunner implements ProbeRunner {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()].flatMap(({ queue, events }) => [queue.close(), events.close()]));
+    await Promise.allSettled([...this.queues.values(), ...this.events.values()].map((q) => q.close()));
     this.producer.disconnect();
   }
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { queueJobs } from '../metrics.js';
 import type { Probe } from '../probes/probe.js';
 import { runProbes } from '../probes/run.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
@@ -25,6 +26,8 @@ export interface ProbeWorkerOptions {
 
 export interface ProbeWorker {
   readonly worker: Worker<ProbeJobData, ProbeJobResult>;
+  /** Whether it is taking jobs: running, not closing, and its Redis connection ready (for /healthz). */
+  ready(): boolean;
   /**
    * Stop taking jobs, wait up to `graceMs` for running ones to finish, then hand the rest back
    * (they are retried by another worker once their lock expires).
@@ -49,8 +52,9 @@ export function createProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
     });
     return { pool: opts.pool, worker: name, results };
   };
+  const connection = createRedis(opts.redisUrl, 'blocking');
   const worker = new Worker<ProbeJobData, ProbeJobResult>(queueName(opts.pool), processor, {
-    connection: createRedis(opts.redisUrl, 'blocking'),
+    connection,
     prefix: opts.prefix ?? QUEUE_DEFAULTS.prefix,
     concurrency: opts.concurrency ?? QUEUE_DEFAULTS.concurrency,
     lockDuration: opts.lockDurationMs ?? QUEUE_DEFAULTS.lockDurationMs,
@@ -58,9 +62,16 @@ export function createProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
     name,
   });
   worker.on('error', () => {});
+  worker.on('completed', () => queueJobs.inc({ pool: opts.pool, outcome: 'completed' }));
+  // A failed attempt that BullMQ will try again has no finishedOn yet.
+  worker.on('failed', (job) => queueJobs.inc({ pool: opts.pool, outcome: job?.finishedOn ? 'failed' : 'retried' }));
+  worker.on('stalled', () => queueJobs.inc({ pool: opts.pool, outcome: 'stalled' }));
+  let closing = false;
   return {
     worker,
+    ready: () => !closing && worker.isRunning() && connection.status === 'ready',
     async close(graceMs = QUEUE_DEFAULTS.shutdownGraceMs) {
+      closing = true;
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close().then(() => 'done' as const);
       const timeout = new Promise<'timeout'>((resolve) => {

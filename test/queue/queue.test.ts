@@ -181,6 +181,7 @@ describe('worker processes', () => {
         WORKER_STALLED_INTERVAL_MS: '1000',
         WORKER_SHUTDOWN_GRACE_MS: '10000',
         WORKER_NAME: name,
+        METRICS_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

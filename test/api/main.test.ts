@@ -1,0 +1,88 @@
+/** `npm start` (dist/main.js) serving the API alone: started, used, stopped with SIGTERM. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createApiClient } from '../../src/api/client.js';
+import { NGINX_REFUSED, TOKEN } from './fixture.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const clean = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^(SLACK_|API_TOKENS|ALERTMANAGER_|REDIS_URL|PORT$)/.test(k)),
+);
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['dist/main.js'], { cwd: root, env: { ...clean, ...env } });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  return { child, output: () => output };
+}
+
+async function waitFor<T>(fn: () => T | undefined, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('npm start without Slack', () => {
+  it('serves the API alone, and stops on SIGTERM', async () => {
+    const { child, output } = start({ API_TOKENS: TOKEN, PORT: '0' });
+    try {
+      const port = await waitFor(() => /HTTP API on port (\d+)/.exec(output())?.[1], 20_000);
+      expect(output()).toMatch(/API ready .*Slack not configured/);
+      const client = createApiClient(`http://127.0.0.1:${port}`, TOKEN);
+      expect((await client.GET('/healthz')).data).toEqual({ status: 'ok' });
+      expect((await client.GET('/readyz')).data).toEqual({ status: 'ready', checks: [] });
+      const r = await client.POST('/v1/explain', { body: { text: NGINX_REFUSED } });
+      expect(r.data?.causes[0]?.id).toBe('upstream-refused');
+      const am = await client.POST('/v1/alerts/alertmanager', { body: {} as never });
+      expect(am.response.status).toBe(503);
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+    }
+  }, 30_000);
+
+  it('refuses to start with nothing to serve, saying both ways to fix it', async () => {
+    const { child, output } = start({});
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(output()).toMatch(/nothing to serve: set SLACK_BOT_TOKEN .* or API_TOKENS/);
+  });
+
+  it('loads KNOWLEDGE_DIRS: a flat override file replaces the built-in entry by id; a broken one stops the start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gt-knowledge-'));
+    const builtin = readFileSync(join(root, 'knowledge/availability/upstream-refused.yaml'), 'utf8');
+    writeFileSync(
+      join(dir, 'upstream-refused.yaml'),
+      builtin.replace(
+        /^ {2}en: 'Nothing listens at the upstream address \(connection refused\)'$/m,
+        "  en: 'Backend down (our runbook: RB-12)'",
+      ),
+    );
+    const { child, output } = start({ API_TOKENS: TOKEN, PORT: '0', KNOWLEDGE_DIRS: dir });
+    try {
+      const port = await waitFor(() => /HTTP API on port (\d+)/.exec(output())?.[1], 20_000);
+      const r = await createApiClient(`http://127.0.0.1:${port}`, TOKEN).POST('/v1/explain', { body: { text: NGINX_REFUSED } });
+      expect(r.data?.causes[0]).toMatchObject({ id: 'upstream-refused', title: 'Backend down (our runbook: RB-12)' });
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    writeFileSync(join(dir, 'upstream-refused.yaml'), builtin.replace('family: availability', 'family: availability\nweight: lots'));
+    const bad = start({ API_TOKENS: TOKEN, PORT: '0', KNOWLEDGE_DIRS: dir });
+    const [code] = await once(bad.child, 'exit');
+    expect(code).toBe(2);
+    expect(bad.output()).toMatch(/upstream-refused\.yaml/);
+    expect(bad.output()).toMatch(/weight/);
+  }, 40_000);
+});
