@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/api/client.js';
+import { startSlackStandin } from '../support/slack-standin.js';
 import { NGINX_REFUSED, TOKEN } from './fixture.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -84,5 +85,48 @@ describe('npm start without Slack', () => {
     expect(code).toBe(2);
     expect(bad.output()).toMatch(/upstream-refused\.yaml/);
     expect(bad.output()).toMatch(/weight/);
+  }, 40_000);
+});
+
+describe('npm start with the Slack bot in HTTP mode', () => {
+  it('serves Slack and the API on one port: signed Slack requests in, the API beside them', async () => {
+    const signingSecret = '0123456789abcdef0123456789abcdef';
+    const slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
+    const { child, output } = start({
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      API_TOKENS: TOKEN,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const port = await waitFor(() => /bot ready \(HTTP mode.*port (\d+)/.exec(output())?.[1], 20_000);
+      const base = `http://127.0.0.1:${port}`;
+      const r = await slack.sendCommand(`${base}/slack/events`, { command: '/diagnose', text: NGINX_REFUSED, channel_id: 'C0MAIN' });
+      expect(r.status).toBe(200);
+      const post = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0MAIN', 10_000);
+      expect(JSON.stringify(post.args.blocks)).toContain('cause:upstream-refused');
+      const forged = await slack.sendCommand(`${base}/slack/events`, { command: '/diagnose', text: 'help' }, { forgeSignature: true });
+      expect(forged.status).toBe(401);
+      const client = createApiClient(base, TOKEN);
+      expect((await client.POST('/v1/explain', { body: { text: NGINX_REFUSED } })).data?.causes[0]?.id).toBe('upstream-refused');
+      expect((await client.GET('/readyz')).data).toMatchObject({ status: 'ready' });
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/triage_diagnoses_total\{entry="slack_command",top_cause="upstream-refused"\} 1/);
+      expect(metrics).toMatch(/triage_slack_api_calls_total\{method="chat.postMessage",outcome="ok"\} 1/);
+      // Logs are JSON lines, and carry no token.
+      const lines = output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+      expect(output()).not.toContain('xoxb-test-token');
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      await slack.stop();
+    }
   }, 40_000);
 });
