@@ -3,18 +3,16 @@
  * re-firings update that answer, RESOLVED updates it; real Redis keeps the windows.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/config.js';
 import { createProbes } from '../../src/probes/index.js';
 import { InlineRunner } from '../../src/queue/runner.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { startHttpServer, stopHttpServer } from '../../src/server.js';
 import { createBot } from '../../src/slack/app.js';
 import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { serveBot } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -22,7 +20,7 @@ const signingSecret = '0123456789abcdef0123456789abcdef';
 const prefix = `test-${randomUUID()}`;
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;
-let botServer: Server | undefined;
+let served: Awaited<ReturnType<typeof serveBot>> | undefined;
 let botUrl: string;
 let redis: Redis;
 
@@ -74,14 +72,13 @@ beforeAll(async () => {
     store: createSlackStore(redis, { prefix }),
   });
   await bot.start();
-  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
-  const port = (botServer.address() as AddressInfo).port;
-  botUrl = `http://127.0.0.1:${port}/slack/events`;
+  served = await serveBot(bot);
+  botUrl = served.url;
 });
 
 afterAll(async () => {
   await bot?.stop();
-  if (botServer) await stopHttpServer(botServer);
+  await served?.stop();
   await slack?.stop();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);

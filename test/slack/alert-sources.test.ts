@@ -4,20 +4,17 @@
  * alert once in its thread, a re-firing updates that answer, the resolution updates it again, and
  * people and thread replies get nothing. Real Redis keeps the windows; Slack is the stand-in.
  */
-import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/config.js';
 import { createProbes } from '../../src/probes/index.js';
 import { InlineRunner } from '../../src/queue/runner.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { startHttpServer, stopHttpServer } from '../../src/server.js';
 import { createBot } from '../../src/slack/app.js';
 import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { startBadGateway, type BadGateway, serveBot } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -25,10 +22,10 @@ const signingSecret = '0123456789abcdef0123456789abcdef';
 const prefix = `test-${randomUUID()}`;
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;
-let botServer: Server | undefined;
+let served: Awaited<ReturnType<typeof serveBot>> | undefined;
 let botUrl: string;
 let redis: Redis;
-let upstream: Server;
+let upstream: BadGateway;
 /** A local endpoint answering nginx's 502 page: the Grafana alert names it, so probes run. */
 let badGateway: string;
 
@@ -266,15 +263,8 @@ const SOURCES: Source[] = [
 beforeAll(async () => {
   slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
   redis = new Redis(REDIS_URL);
-  upstream = createServer((_req, res) => {
-    res.writeHead(502, { Server: 'nginx/1.25.3', 'Content-Type': 'text/html' });
-    res.end(
-      '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>',
-    );
-  });
-  upstream.listen(0, '127.0.0.1');
-  await once(upstream, 'listening');
-  badGateway = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/health`;
+  upstream = await startBadGateway('/health');
+  badGateway = upstream.url;
   const config = readBotConfig({
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: signingSecret,
@@ -300,14 +290,14 @@ beforeAll(async () => {
     posting: { perChannelIntervalMs: 50 },
   });
   await bot.start();
-  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
-  botUrl = `http://127.0.0.1:${(botServer.address() as AddressInfo).port}/slack/events`;
+  served = await serveBot(bot);
+  botUrl = served.url;
 });
 
 afterAll(async () => {
   await bot?.stop();
-  if (botServer) await stopHttpServer(botServer);
-  upstream?.close();
+  await served?.stop();
+  await upstream?.close();
   await slack?.stop();
   if (redis) {
     const keys = await redis.keys(`${prefix}:*`);

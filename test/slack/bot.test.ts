@@ -1,17 +1,14 @@
 /**
  * The bot end to end in HTTP mode against the Slack stand-in: signed requests in, Web API calls out.
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/config.js';
 import { createProbes } from '../../src/probes/index.js';
 import { InlineRunner } from '../../src/queue/runner.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { startHttpServer, stopHttpServer } from '../../src/server.js';
 import { createBot } from '../../src/slack/app.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { startBadGateway, type BadGateway, serveBot } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
 
 const signingSecret = '0123456789abcdef0123456789abcdef';
@@ -20,22 +17,15 @@ const nginxError =
 
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;
-let botServer: Server | undefined;
+let served: Awaited<ReturnType<typeof serveBot>> | undefined;
 let botUrl: string;
-let upstream: Server;
+let upstream: BadGateway;
 let badGateway: string;
 
 beforeAll(async () => {
   slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
-  upstream = createServer((_req, res) => {
-    res.writeHead(502, { Server: 'nginx/1.25.3', 'Content-Type': 'text/html' });
-    res.end(
-      '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>',
-    );
-  });
-  upstream.listen(0, '127.0.0.1');
-  await once(upstream, 'listening');
-  badGateway = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api`;
+  upstream = await startBadGateway('/api');
+  badGateway = upstream.url;
   const config = readBotConfig({
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: signingSecret,
@@ -47,15 +37,14 @@ beforeAll(async () => {
   const policy = createSsrfPolicy({ allow: config.probeAllow });
   bot = createBot({ config, engine: createEngine(), runner: new InlineRunner(createProbes(), policy), policy });
   await bot.start();
-  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
-  const port = (botServer.address() as AddressInfo).port;
-  botUrl = `http://127.0.0.1:${port}/slack/events`;
+  served = await serveBot(bot);
+  botUrl = served.url;
 });
 
 afterAll(async () => {
   await bot?.stop();
-  if (botServer) await stopHttpServer(botServer);
-  upstream?.close();
+  await served?.stop();
+  await upstream?.close();
   await slack?.stop();
 });
 

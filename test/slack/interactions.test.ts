@@ -3,9 +3,6 @@
  * stand-in, real Redis for state, probes through the queue to real workers (three pools).
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/config.js';
@@ -14,10 +11,10 @@ import { QueueRunner } from '../../src/queue/queue-runner.js';
 import { Sealer } from '../../src/queue/seal.js';
 import { createProbeWorker, type ProbeWorker } from '../../src/queue/worker.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { startHttpServer, stopHttpServer } from '../../src/server.js';
 import { createBot } from '../../src/slack/app.js';
 import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { NGINX_502_PAGE, serveBot, startBadGateway, type BadGateway } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -25,30 +22,22 @@ const signingSecret = '0123456789abcdef0123456789abcdef';
 const prefix = `test-${randomUUID()}`;
 const nginxRefused =
   '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop"';
-const nginxPage =
-  '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>';
 
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;
-let botServer: Server | undefined;
+let served: Awaited<ReturnType<typeof serveBot>> | undefined;
 let botUrl: string;
 let redis: Redis;
-let upstream: Server;
+let upstream: BadGateway;
 let upstreamUrl: string;
-let upstreamStatus = 502;
 const workers: ProbeWorker[] = [];
 let runner: QueueRunner;
 
 beforeAll(async () => {
   slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
   redis = new Redis(REDIS_URL);
-  upstream = createServer((_req, res) => {
-    res.writeHead(upstreamStatus, { Server: 'nginx/1.25.3', 'Content-Type': 'text/html' });
-    res.end(upstreamStatus === 502 ? nginxPage : 'ok');
-  });
-  upstream.listen(0, '127.0.0.1');
-  await once(upstream, 'listening');
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api`;
+  upstream = await startBadGateway('/api');
+  upstreamUrl = upstream.url;
 
   const config = readBotConfig({
     SLACK_BOT_TOKEN: 'xoxb-test-token',
@@ -82,16 +71,16 @@ beforeAll(async () => {
     posting: { perChannelIntervalMs: 200, retryBaseMs: 50 },
   });
   await bot.start();
-  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
-  botUrl = `http://127.0.0.1:${(botServer.address() as AddressInfo).port}/slack/events`;
+  served = await serveBot(bot);
+  botUrl = served.url;
 });
 
 afterAll(async () => {
   await bot?.stop();
-  if (botServer) await stopHttpServer(botServer);
+  await served?.stop();
   await runner?.close();
   await Promise.all(workers.map((w) => w.close(1000)));
-  upstream?.close();
+  await upstream?.close();
   await slack?.stop();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);
@@ -114,7 +103,7 @@ const nextTs = () => `17000${String(tsCounter++).padStart(5, '0')}.000100`;
 
 /** A curl -v transcript of a 502 from the local upstream: names the URL, so "Run probes" is offered. */
 const curlTranscript = () =>
-  [`$ curl -v ${upstreamUrl}`, '> GET /api HTTP/1.1', '< HTTP/1.1 502 Bad Gateway', '< Server: nginx/1.25.3', nginxPage].join('\n');
+  [`$ curl -v ${upstreamUrl}`, '> GET /api HTTP/1.1', '< HTTP/1.1 502 Bad Gateway', '< Server: nginx/1.25.3', NGINX_502_PAGE].join('\n');
 
 /** Paste `text` in a DM and wait for the answer. */
 async function pasteInDm(channel: string, text: string, user = 'U0ALICE'): Promise<WebApiCall> {
@@ -161,7 +150,7 @@ describe('buttons', () => {
   });
 
   it('"Run probes" on a text answer that names a URL probes it through the workers, in the thread', async () => {
-    upstreamStatus = 502;
+    upstream.setStatus(502);
     const answer = await pasteInDm('D0RUNPROBES', curlTranscript());
     await click(answer, tsOf(answer), button(answer, 'run_probes'));
     const placeholder = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0RUNPROBES' && c !== answer);
@@ -175,10 +164,10 @@ describe('buttons', () => {
   });
 
   it('"Re-probe" runs again and shows what changed since the last run', async () => {
-    upstreamStatus = 502;
+    upstream.setStatus(502);
     await slack.sendCommand(botUrl, { command: '/diagnose', text: upstreamUrl, user_id: 'U0ALICE', channel_id: 'C0REPROBE' });
     const first = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0REPROBE', 20_000);
-    upstreamStatus = 200;
+    upstream.setStatus(200);
     await click(first, String(first.args.ts), button(first, 'reprobe'));
     const second = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0REPROBE' && c.args.ts !== first.args.ts, 20_000);
     const changes = blocksOf(second).find((b) => b.block_id === 'changes');
@@ -247,7 +236,7 @@ describe('feedback', () => {
 
 describe('vantage points and permissions', () => {
   it('/diagnose --from zonea,zoneb compares the pools: "fails only from zoneb"', async () => {
-    upstreamStatus = 200;
+    upstream.setStatus(200);
     await slack.sendCommand(botUrl, {
       command: '/diagnose',
       text: `${upstreamUrl} --from zonea,zoneb`,

@@ -4,7 +4,7 @@
  * that points at a closed port.
  */
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/config.js';
@@ -14,10 +14,10 @@ import { QueueRunner } from '../../src/queue/queue-runner.js';
 import { checkRedis, createRedis } from '../../src/queue/redis.js';
 import { InlineRunner } from '../../src/queue/runner.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { startHttpServer, stopHttpServer } from '../../src/server.js';
 import { createBot } from '../../src/slack/app.js';
 import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { startBadGateway, type BadGateway, serveBot } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
 
 const signingSecret = '0123456789abcdef0123456789abcdef';
@@ -26,9 +26,9 @@ const nginxRefused =
 
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;
-let botServer: Server | undefined;
+let served: Awaited<ReturnType<typeof serveBot>> | undefined;
 let botUrl: string;
-let upstream: Server;
+let upstream: BadGateway;
 let upstreamUrl: string;
 let deadRedis: string;
 const fellBack: string[] = [];
@@ -40,13 +40,8 @@ beforeAll(async () => {
   deadRedis = `redis://127.0.0.1:${(probe.address() as AddressInfo).port}/0`;
   probe.close();
   slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
-  upstream = createServer((_req, res) => {
-    res.writeHead(502, { Server: 'nginx/1.25.3', 'Content-Type': 'text/html' });
-    res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>');
-  });
-  upstream.listen(0, '127.0.0.1');
-  await once(upstream, 'listening');
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api`;
+  upstream = await startBadGateway('/api');
+  upstreamUrl = upstream.url;
   const config = readBotConfig({
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: signingSecret,
@@ -71,14 +66,14 @@ beforeAll(async () => {
     posting: { perChannelIntervalMs: 100 },
   });
   await bot.start();
-  ({ server: botServer } = await startHttpServer(0, { slack: bot.requestListener! }, '127.0.0.1'));
-  botUrl = `http://127.0.0.1:${(botServer.address() as AddressInfo).port}/slack/events`;
+  served = await serveBot(bot);
+  botUrl = served.url;
 });
 
 afterAll(async () => {
   await bot?.stop();
-  if (botServer) await stopHttpServer(botServer);
-  upstream?.close();
+  await served?.stop();
+  await upstream?.close();
   await slack?.stop();
 });
 

@@ -2,9 +2,6 @@
  * The bot end to end in Socket Mode against the Slack stand-in: apps.connections.open with the
  * app-level token, a WebSocket, envelopes in (acked by envelope_id), Web API calls out.
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/config.js';
 import { createProbes } from '../../src/probes/index.js';
@@ -12,6 +9,7 @@ import { InlineRunner } from '../../src/queue/runner.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
 import { createBot } from '../../src/slack/app.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { startBadGateway, type BadGateway } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin, type SocketAck, type WebApiCall } from '../support/slack-standin.js';
 
 const signingSecret = '0123456789abcdef0123456789abcdef';
@@ -32,22 +30,15 @@ const ACK_MS = 3000;
 
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;
-let upstream: Server;
+let upstream: BadGateway;
 let badGateway: string;
 /** The answer to the pasted error.log in a DM; its "Show all causes" button is clicked later. */
 let dmAnswer: WebApiCall | undefined;
 
 beforeAll(async () => {
   slack = await startSlackStandin({ signingSecret, botToken, appToken });
-  upstream = createServer((_req, res) => {
-    res.writeHead(502, { Server: 'nginx/1.25.3', 'Content-Type': 'text/html' });
-    res.end(
-      '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>',
-    );
-  });
-  upstream.listen(0, '127.0.0.1');
-  await once(upstream, 'listening');
-  badGateway = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api`;
+  upstream = await startBadGateway('/api');
+  badGateway = upstream.url;
   const config = readBotConfig({
     SLACK_BOT_TOKEN: botToken,
     SLACK_APP_TOKEN: appToken,
@@ -70,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bot?.stop();
-  upstream?.close();
+  await upstream?.close();
   await slack?.stop();
 });
 
