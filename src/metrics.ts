@@ -61,7 +61,7 @@ export const queueJobs = new Counter({
   registers: [registry],
 });
 
-/** Slack Web API calls by method and outcome (ok, error, rate_limited, retried). */
+/** Slack Web API calls made, one per call, by method and outcome (ok, error, rate_limited); `refused`: a post dropped before any call (full lane, bad channel). */
 export const slackCalls = new Counter({
   name: 'triage_slack_api_calls_total',
   help: 'Slack Web API calls by method and outcome',

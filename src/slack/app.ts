@@ -148,7 +148,8 @@ export function createBot(deps: BotDeps): Bot {
       }),
     ),
     log: (e) => {
-      slackCalls.inc({ method: e.method, outcome: e.event === 'retry' ? 'retried' : 'error' });
+      // Calls are counted where they are made (countedClient); here only jobs refused before any call.
+      if (e.attempt === 0) slackCalls.inc({ method: e.method, outcome: 'refused' });
       logLine(e.level, `slack ${e.method} ${e.event}: ${e.error} (channel ${e.channel}, attempt ${e.attempt})`);
     },
     ...deps.posting,

@@ -12,6 +12,7 @@ import { Sealer } from '../../src/queue/seal.js';
 import { createProbeWorker, type ProbeWorker } from '../../src/queue/worker.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
 import { createBot } from '../../src/slack/app.js';
+import { slackCalls } from '../../src/metrics.js';
 import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { NGINX_502_PAGE, serveBot, startBadGateway, type BadGateway } from '../support/bot-harness.js';
@@ -295,6 +296,9 @@ describe('posting', () => {
     expect(freeAt).toBeLessThan(1500);
     expect(limitedAt).toBeGreaterThanOrEqual(2000);
 
+    const calls = async (outcome: string) =>
+      (await slackCalls.get()).values.find((v) => v.labels.method === 'chat.postMessage' && v.labels.outcome === outcome)?.value ?? 0;
+    const [errorsBefore, okBefore] = [await calls('error'), await calls('ok')];
     slack.fail('chat.postMessage', 'internal_error', 1);
     await slack.sendEvent(botUrl, {
       type: 'message',
@@ -306,6 +310,22 @@ describe('posting', () => {
     });
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0FLAKY' && c.answer.body.ok === true, 10_000);
     expect(posts('D0FLAKY').length).toBe(2);
+    // Each call counted once: the failed one as error, the retry as ok.
+    expect([(await calls('error')) - errorsBefore, (await calls('ok')) - okBefore]).toEqual([1, 1]);
+    // A permanent error is not retried, and counted once too.
+    slack.fail('chat.postMessage', 'channel_not_found', 1);
+    await slack.sendEvent(botUrl, {
+      type: 'message',
+      channel: 'D0GONE',
+      channel_type: 'im',
+      user: 'U0ALICE',
+      text: nginxRefused,
+      ts: nextTs(),
+    });
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0GONE');
+    await settle(300);
+    expect(posts('D0GONE')).toHaveLength(1);
+    expect((await calls('error')) - errorsBefore).toBe(2);
   });
 
   it('paces one channel to about one message per second', async () => {
