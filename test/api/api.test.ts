@@ -14,11 +14,10 @@ import { createPoster } from '../../src/slack/poster.js';
 import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
 import { closedPort, engine, NGINX_REFUSED, startApi, startBadGateway, TOKEN, type RunningApi } from './fixture.js';
 import { conformance, specPaths } from './spec.js';
+import { SIGNING_SECRET as signingSecret } from '../support/samples.js';
 
 type Webhook = components['schemas']['AlertmanagerWebhook'];
 type DiagnosisRecord = components['schemas']['DiagnosisRecord'];
-
-const signingSecret = '0123456789abcdef0123456789abcdef';
 const CHANNEL = 'C0ALERTMGR';
 
 let slack: SlackStandin;

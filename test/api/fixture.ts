@@ -17,8 +17,7 @@ import { createEngine, type Engine } from '../../src/triage/engine.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
-export const NGINX_REFUSED =
-  '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop"';
+export { NGINX_REFUSED } from '../support/samples.js';
 
 /** An upstream that answers every request like nginx whose backend is down. */
 export async function startBadGateway(): Promise<{ url: string; close(): Promise<void> }> {

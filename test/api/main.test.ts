@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/api/client.js';
 import { startSlackStandin } from '../support/slack-standin.js';
 import { NGINX_REFUSED, TOKEN } from './fixture.js';
+import { SIGNING_SECRET as signingSecret } from '../support/samples.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const clean = Object.fromEntries(
@@ -90,7 +91,6 @@ describe('npm start without Slack', () => {
 
 describe('npm start with the Slack bot in HTTP mode', () => {
   it('serves Slack and the API on one port: signed Slack requests in, the API beside them', async () => {
-    const signingSecret = '0123456789abcdef0123456789abcdef';
     const slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
     const { child, output } = start({
       SLACK_BOT_TOKEN: 'xoxb-test-token',

@@ -16,9 +16,9 @@ import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { startBadGateway, type BadGateway, serveBot } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
+import { SIGNING_SECRET as signingSecret } from '../support/samples.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const signingSecret = '0123456789abcdef0123456789abcdef';
 const prefix = `test-${randomUUID()}`;
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;

@@ -10,10 +10,7 @@ import { createBot } from '../../src/slack/app.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { startBadGateway, type BadGateway, serveBot } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
-
-const signingSecret = '0123456789abcdef0123456789abcdef';
-const nginxError =
-  '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop"';
+import { NGINX_REFUSED as nginxError, SIGNING_SECRET as signingSecret } from '../support/samples.js';
 
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;

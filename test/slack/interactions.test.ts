@@ -17,12 +17,10 @@ import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { NGINX_502_PAGE, serveBot, startBadGateway, type BadGateway } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
+import { NGINX_REFUSED as nginxRefused, SIGNING_SECRET as signingSecret } from '../support/samples.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const signingSecret = '0123456789abcdef0123456789abcdef';
 const prefix = `test-${randomUUID()}`;
-const nginxRefused =
-  '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop"';
 
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;

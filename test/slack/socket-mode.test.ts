@@ -11,12 +11,9 @@ import { createBot } from '../../src/slack/app.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { startBadGateway, type BadGateway } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin, type SocketAck, type WebApiCall } from '../support/slack-standin.js';
-
-const signingSecret = '0123456789abcdef0123456789abcdef';
+import { NGINX_REFUSED as nginxError, SIGNING_SECRET as signingSecret } from '../support/samples.js';
 const botToken = 'xoxb-test-token';
 const appToken = 'xapp-1-A0TRIAGE01-1234567890-0123456789abcdef';
-const nginxError =
-  '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop"';
 /** An error.log excerpt with five causes: its answer shows three and a "Show all causes" button. */
 const errorLog = [
   nginxError,
