@@ -12,6 +12,12 @@ import type { TextDoc } from './text.js';
 export const browserExtractor: Extractor = {
   name: 'browser',
   reads: 'browser console / devtools output and error pages (Chrome, Firefox, Safari): net::ERR_*, CORS, WebSocket',
+  get patterns() {
+    return BROWSER_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy([...codes(doc), ...runRules(doc, active(doc), 'browser')], { preferPhasedTimeout: false });
   },

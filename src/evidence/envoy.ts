@@ -218,7 +218,7 @@ function extract(doc: TextDoc): SignalSink {
   };
 
   if (doc.mayContain('http/') || doc.mayContain('" 0 -')) {
-    eachMatch(ACCESS_LINE, text, (m) => {
+    eachMatch(ACCESS_LINE, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       const status = Number(m[1]);
@@ -235,7 +235,7 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   if (doc.mayContain('response_flag')) {
-    eachMatch(FLAGS_KV, text, (m) => {
+    eachMatch(FLAGS_KV, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       if (m[1] === '-' || flags(m[1] ?? '', start, end).length > 0) seen(start);
@@ -245,20 +245,20 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
   if (hasAny(doc, ['response_code_details', 'status_details', 'responsecodedetails'])) {
-    eachMatch(DETAILS_KV, text, (m) => {
+    eachMatch(DETAILS_KV, doc, (m) => {
       details(m[1] ?? '', m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
   if (doc.mayContain('upstream_reset_')) {
-    eachMatch(DETAILS_BARE, text, (m) => {
+    eachMatch(DETAILS_BARE, doc, (m) => {
       details(m[0], m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
 
   if (doc.mayContain('reset reason')) {
-    eachMatch(RESET_BODY, text, (m) => {
+    eachMatch(RESET_BODY, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       const reason = (m[1] ?? '').trim().toLowerCase().replace(/ /g, '_');
@@ -272,7 +272,7 @@ function extract(doc: TextDoc): SignalSink {
   }
   for (const b of BODIES) {
     if (!doc.mayContain(b.key)) continue;
-    eachMatch(b.re, text, (m) => {
+    eachMatch(b.re, doc, (m) => {
       details(b.details, m.index, m.index + m[0].length);
       seen(m.index);
     });
@@ -290,5 +290,11 @@ export const ENVOY_PATTERNS: readonly RegExp[] = [ACCESS_LINE, FLAGS_KV, DETAILS
 export const envoyExtractor: Extractor = {
   name: 'envoy',
   reads: 'Envoy / Istio access logs (response flags, response_code_details, duration) and Envoy local-reply bodies',
+  get patterns() {
+    return ENVOY_PATTERNS;
+  },
+  get keys() {
+    return KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

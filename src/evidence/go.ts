@@ -14,6 +14,12 @@ import type { TextDoc } from './text.js';
 export const goExtractor: Extractor = {
   name: 'go',
   reads: 'Go net/http, crypto/tls and x509 errors, httputil.ReverseProxy proxy errors',
+  get patterns() {
+    return GO_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy(runRules(doc, active(doc), 'go'), { oncePerText: ['http.server'] });
   },

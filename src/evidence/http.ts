@@ -250,9 +250,9 @@ function extract(doc: TextDoc): SignalSink {
   const status = (code: string | undefined, start: number, end: number) => addStatus(sink, code, start, end);
   const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
 
-  if (doc.mayContain('http/')) eachMatch(STATUS_LINE, text, (m) => status(m[1], ...at(m)));
+  if (doc.mayContain('http/')) eachMatch(STATUS_LINE, doc, (m) => status(m[1], ...at(m)));
 
-  eachMatch(STATUS_PHRASE, text, (m) => {
+  eachMatch(STATUS_PHRASE, doc, (m) => {
     const code = m[1] ?? '';
     const phrase = (m[2] ?? '')
       .toLowerCase()
@@ -266,7 +266,7 @@ function extract(doc: TextDoc): SignalSink {
   });
 
   if (hasAny(doc, ['bad gateway', 'gateway time', 'service unavailable', 'too many requests'])) {
-    eachMatch(LONE_PHRASE, text, (m) => {
+    eachMatch(LONE_PHRASE, doc, (m) => {
       if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t.', 4))
         status(LONE_STATUS[(m[1] ?? '').toLowerCase()], ...at(m));
     });
@@ -274,17 +274,17 @@ function extract(doc: TextDoc): SignalSink {
 
   for (const q of QUOTED_STATUS) {
     if (!doc.mayContain(q.key)) continue;
-    eachMatch(q.re, text, (m) => status(m[1], ...at(m)));
+    eachMatch(q.re, doc, (m) => status(m[1], ...at(m)));
   }
 
-  eachMatch(VERB_STATUS, text, (m) => {
+  eachMatch(VERB_STATUS, doc, (m) => {
     if (!AFTER_VERB_STATUS.test(m[2] ?? '')) return;
     status(m[1], m.index, m.index + m[0].length - (m[2] ?? '').length);
   });
 
-  if (doc.mayContain('downstreamstatus')) eachMatch(TRAEFIK_FIELD, text, (m) => sink.once('http.server', 'traefik', ...at(m)));
+  if (doc.mayContain('downstreamstatus')) eachMatch(TRAEFIK_FIELD, doc, (m) => sink.once('http.server', 'traefik', ...at(m)));
   if (hasAny(doc, HEADER_KEYS)) {
-    eachMatch(HEADER, text, (m) => {
+    eachMatch(HEADER, doc, (m) => {
       if (!atLineStart(text, m.index, '<>*- \t', 6)) return;
       const span = at(m);
       const name = (m[1] ?? '').toLowerCase();
@@ -322,18 +322,18 @@ function extract(doc: TextDoc): SignalSink {
     const n = name.toLowerCase();
     return n === 'tengine' ? 'nginx' : n === 'awselb' ? 'aws-alb' : n;
   };
-  if (doc.mayContain('<center>')) eachMatch(CENTER_FOOTER, text, (m) => footer(footerProduct(m[1] ?? ''), m));
+  if (doc.mayContain('<center>')) eachMatch(CENTER_FOOTER, doc, (m) => footer(footerProduct(m[1] ?? ''), m));
   if (hasAny(doc, ['nginx', 'openresty', 'tengine'])) {
-    eachMatch(BARE_FOOTER, text, (m) => {
+    eachMatch(BARE_FOOTER, doc, (m) => {
       if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t', 4))
         sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
     });
   }
-  if (doc.mayContain(' server at ')) eachMatch(APACHE_FOOTER, text, (m) => footer('apache', m));
+  if (doc.mayContain(' server at ')) eachMatch(APACHE_FOOTER, doc, (m) => footer('apache', m));
 
   for (const p of PAGES) {
     if (!doc.mayContain(p.key)) continue;
-    eachMatch(p.re, text, (m) => {
+    eachMatch(p.re, doc, (m) => {
       if (p.status) status(p.status, ...at(m));
       if (p.server && p.log) sink.add('http.server', p.server, ...at(m));
       else if (p.server) footer(p.server, m);
@@ -341,8 +341,8 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, text, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
-  if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, text, (m) => sink.add('http.method', m[1], ...at(m)));
+  if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, doc, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
+  if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, doc, (m) => sink.add('http.method', m[1], ...at(m)));
   return sink;
 }
 
@@ -366,5 +366,11 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
 export const httpExtractor: Extractor = {
   name: 'http',
   reads: 'HTTP status lines, error-page titles and footers, Server/Via/Retry-After headers, quoted status codes, CONNECT lines',
+  get patterns() {
+    return HTTP_PATTERNS;
+  },
+  get keys() {
+    return HEADER_KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };
