@@ -245,11 +245,11 @@ export class TextDoc {
    */
   signal(name: string, value: string | undefined, start: number, end: number, source: string): Signal {
     let excerpt: Masked | undefined;
-    const doc = this;
+    const cut = () => this.excerpt(start, end);
     const base = {
       name,
       get excerpt(): Masked {
-        return (excerpt ??= doc.excerpt(start, end));
+        return (excerpt ??= cut());
       },
       source,
       line: this.lineOf(start),
