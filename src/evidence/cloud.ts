@@ -68,6 +68,7 @@ const CF_PHRASES: readonly { key: string; re: RegExp; code: string }[] = [
   { key: 'web server is down', re: /\bWeb server is down\b/gi, code: '521' },
   { key: 'origin is unreachable', re: /\bOrigin is unreachable\b/gi, code: '523' },
   { key: 'a timeout occurred', re: /\bA timeout occurred\b/gi, code: '524' },
+  { key: 'origin time', re: /\b524:? ?Origin Time-?out\b/gi, code: '524' },
   { key: 'invalid ssl certificate', re: /\bInvalid SSL certificate\b/gi, code: '526' },
   { key: 'you are being rate limited', re: /\bYou are being rate limited\b/gi, code: '1015' },
 ];

@@ -46,6 +46,15 @@ const MESSAGES: readonly Message[] = [
       'the handshake failed due to an unexpected packet format',
       'セキュリティで保護されたチャネル サポートでエラーが発生しました',
       'a call to sspi failed',
+      // SQL Server's client: TLS is negotiated in the pre-login handshake
+      'error occurred during the pre-login handshake',
+      'ログイン前のハンドシェイク中にエラーが発生しました',
+      '在与服务器进行登录前握手期间发生错误',
+      'bei der anmeldevorabhandshake',
+      'durante el protocolo de enlace previo al inicio de sesión',
+      "lors de l'établissement d'une liaison préalable à l'ouverture de session",
+      'во время подтверждения перед входом',
+      '로그인 전 핸드셰이크 중에 오류가 발생했습니다',
     ],
   },
   {

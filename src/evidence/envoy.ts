@@ -47,9 +47,9 @@ const ENVOY_TIMEOUTS: readonly TimeoutMark[] = [{ seconds: 15, name: 'envoy_rout
 const ACCESS_LINE =
   /"[A-Z]{3,10} [^"\s]{1,4096} (?:HTTP\/[\d.]{1,3}|-)" (\d{1,3}) ([A-Z][A-Za-z,]{0,79}|-) (?:([a-z][a-z0-9_.]{2,80}(?:\{[^}\s]{0,200}\})?|-) [^\s"]{1,200} "[^"\n]{0,300}" )?(\d{1,15}) (\d{1,15}) (\d{1,10}) (?:\d{1,10}|-) "/g;
 /** JSON / key=value: `response_flags="UPE"`, `"response_flags":"UF"`, `response_flag=UT`. */
-const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
+const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=|][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
 const DETAILS_KV =
-  /\b(?:response_code_details|status_details|responseCodeDetails)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?([a-z][a-z0-9_.]{2,80}(?:\{[^}\s"]{0,200}\}|\[[^\]\s"]{0,200}\])?)/g;
+  /\b(?:response_code_details|status_details|responseCodeDetails)["']?[ \t]{0,2}[:=|][ \t]{0,2}["']?([a-z][a-z0-9_.]{2,80}(?:\{[^}\s"]{0,200}\}|\[[^\]\s"]{0,200}\])?)/g;
 /** A duration on a line that carries response flags: `total_time_ms=15001`, `"duration":15001`. */
 const DURATION_KV = /\b(?:duration|total_time_ms|duration_ms)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?(\d{1,10})\b/;
 /** Details anywhere in the text: `upstream_reset_before_response_started{connection_failure}`. */
@@ -156,6 +156,7 @@ function resetEffects(reason: string, transport: string): Effect[] {
       return [['limit.overload']];
     case 'remote_reset':
     case 'remote_refused_stream_reset':
+    case 'remote_connection_failure':
       return [['proxy.upstream_error', 'reset']];
     case 'protocol_error':
       return [['proxy.upstream_error', 'invalid_header']];

@@ -16,7 +16,7 @@ const WINDOWS_SUMMARY =
   /(?:\bLost|丢失|遺失|\bVerloren|\bperdidos|\bPerdus|\bPerdidos|потеряно|損失|손실|\bpersi)[ \t]{0,2}=[ \t]{0,2}\d{1,9}[ \t]{0,2}\((?:perte |perdita )?(\d{1,3})[ \t]?%/gi;
 /** One unanswered probe. */
 const NO_REPLY =
-  /^(?:Request timed out\.|请求超时。|要求已逾時。|Zeitüberschreitung der Anforderung\.|Tiempo de espera agotado para esta solicitud\.|Délai d[’']attente de la demande dépassé\.|Esgotado o tempo limite do pedido\.|Превышен интервал ожидания для запроса\.|要求がタイムアウトしました。|요청 시간이 만료되었습니다\.)|\bno answer yet for icmp_seq=\d{1,6}|\bRequest timeout for icmp_seq \d{1,6}/gim;
+  /^(?:Request timed out\.|请求超时。|要求已逾時。|Zeitüberschreitung der Anforderung\.|Tiempo de espera agotado para esta solicitud\.|Délai d[’']attente de la demande dépassé\.|Esgotado o tempo limite do pedido\.|Превышен интервал ожидания для запроса\.|要求がタイムアウトしました。|요청 시간이 만료되었습니다\.)|\bno answer yet for icmp_seq=\d{1,6}|\bRequest timeout for icmp_seq \d{1,6}|\[\d{1,6} pings missing\b/gim;
 const UNREACHABLE =
   /\b(?:Destination host unreachable|Destination net unreachable)|无法访问目标主机|無法連線到目的地主機|Zielhost nicht erreichbar|Host de destino inaccesible|Impossible de joindre l[’']hôte de destination|Host de destino inacessível|Заданный узел недоступен|宛先ホストに到達できません|대상 호스트에 연결할 수 없습니다/gi;
 const UNKNOWN_HOST =

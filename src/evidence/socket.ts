@@ -38,6 +38,19 @@ const TIER_WORDS: Readonly<Record<'winsock' | 'linux' | 'bsd', RegExp>> = {
   bsd: /^(?:errno|os error)$/i,
 };
 
+/** Receiving, not connecting: Winsock's WSAETIMEDOUT (10060) covers an established connection too. */
+const RECEIVING = /\b(?:Receive(?:Async|From)?|Recv|wsarecv|read(?:Async)?|ReadTimeout)\b/i;
+
+/**
+ * A timeout reported on a receive or read is a timeout of an established connection, whatever the
+ * message says of connection attempts.
+ */
+function phased(value: string, m: RegExpExecArray): string {
+  if (value !== 'connect_timeout') return value;
+  const around = m.input.slice(Math.max(0, m.index - 300), Math.min(m.input.length, m.index + m[0].length + 600));
+  return RECEIVING.test(around) ? 'timeout' : value;
+}
+
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'socket');
   const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
@@ -47,11 +60,11 @@ function extract(doc: TextDoc): SignalSink {
   });
   eachMatch(MESSAGES, doc, (m) => {
     const value = MESSAGE_VALUE.get(m[0].toLowerCase());
-    if (value) sink.add('net.error', value, ...at(m));
+    if (value) sink.add('net.error', phased(value, m), ...at(m));
   });
   eachMatch(NUMBER, doc, (m) => {
     const known = NUMBER_VALUE.get(Number(m[2]));
-    if (known && TIER_WORDS[known.tier].test(m[1] ?? '')) sink.add('net.error', known.value, ...at(m));
+    if (known && TIER_WORDS[known.tier].test(m[1] ?? '')) sink.add('net.error', phased(known.value, m), ...at(m));
   });
   return sink;
 }

@@ -124,6 +124,9 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
     winsock: 10060,
     messages: [
       'connected party did not properly respond after a period of time',
+      'timed out trying to connect',
+      'connect timed out',
+      'connection attempt timed out',
       // zh-CN, zh-TW
       '由于连接方在一段时间后没有正确答复',
       '连接尝试失败',
@@ -240,6 +243,22 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       'программа на вашем хост-компьютере разорвала установленное подключение',
       '確立された接続がホスト コンピューターのソフトウェアによって中止されました',
       '현재 연결은 사용자의 호스트 시스템의 소프트웨어의 의해 중단되었습니다',
+    ],
+  },
+  {
+    value: 'broken_pipe',
+    names: ['EPIPE', 'BrokenPipeError'],
+    linux: 32,
+    bsd: 32,
+    messages: [
+      'broken pipe',
+      'datenübergabe unterbrochen',
+      'relais brisé',
+      'tubería rota',
+      'обрыв канала',
+      'パイプが切断されました',
+      '断开的管道',
+      '파이프가 깨어짐',
     ],
   },
   {
