@@ -10,7 +10,7 @@
  * subjects (occurs when, can be caused by, si vous, 如果…时), change notes (fix(…):, now returns,
  * instead of, →), and the speaker's own experience (I, we, my, 我, ich, je, я…), which overrides them.
  */
-export type LineKind = 'machine' | 'report' | 'description';
+export type LineKind = 'machine' | 'report' | 'description' | 'plain';
 
 /** Machine output: log prefixes, stack frames, protocol lines, structured data, exception heads. */
 const MACHINE = new RegExp(
@@ -56,17 +56,24 @@ const DESCRIPTION = new RegExp(
   [
     // en
     String.raw`\b(?:means?|meaning|indicates?|refers? to|is (?:thrown|raised|returned|emitted|used)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|for example|e\.g\.|such as|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|in general|this error|these errors|the error (?:is|occurs|means)|errors? can)\b`,
+    String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
     String.raw`^\s*(?:[-*•]\s*)?(?:fix|feat|chore|perf|refactor|docs)(?:\([\w./-]{1,40}\))?!?:`, // conventional commits
+    String.raw`(?:^|\s)\(#\d{1,6}[,)]`, // changelog references
+    String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
+    // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
+    String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
+    // defining a status code in other languages
+    String.raw`ist ein (?:HTTP-)?Statuscode|est un code (?:d['’]état|de statut|HTTP)|es un código de (?:estado|error)|é um código de (?:status|estado)|является кодом|상태 코드입니다|ステータスコード(?:です|で)|状态码[，,]?(?:表示|是)`,
     // zh
     String.raw`表示|意味着|是指|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是`,
     // de
-    String.raw`\b(?:bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf)\b`,
+    String.raw`\b(?:bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist)\b`,
     // fr
     String.raw`\b(?:signifie|indique|lorsque|lorsqu|si vous|par exemple|généralement|différent)\b`,
     // es
     String.raw`\b(?:significa|indica|cuando|por ejemplo|normalmente|en lugar de|obtienes|se produce)\b`,
     // pt
-    String.raw`\b(?:significa|indica|quando|por exemplo|normalmente|em vez de)\b`,
+    String.raw`\b(?:significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário)\b`,
     // ru
     String.raw`(?:означает|указывает|когда|например|обычно|вместо)`,
     // ja, ko
@@ -76,9 +83,13 @@ const DESCRIPTION = new RegExp(
 );
 
 /** Lines that describe by their layout, however short: glossary bullets, mapping arrows. */
-const LAYOUT = /^\s*•\s*\w{1,20}:\s|→|\s=>\s/;
+const LAYOUT = /^\s*•\s*\w{1,20}:\s|→|\s=>\s|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]/;
 
-/** Classify one line of text. */
+/** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
+const ADVICE =
+  /\b(?:please|try again|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)/i;
+
+/** Classify one line of text. Prose with neither a report nor a description marker is 'plain'. */
 export function classifyLine(line: string): LineKind {
   if (LAYOUT.test(line)) return 'description';
   if (MACHINE.test(line)) return 'machine';
@@ -87,7 +98,8 @@ export function classifyLine(line: string): LineKind {
   const prose = words >= 6 || cjk >= 10 || (words >= 3 && cjk >= 4);
   if (!prose) return 'machine';
   if (REPORT.test(line)) return 'report';
-  return DESCRIPTION.test(line) ? 'description' : 'report';
+  if (ADVICE.test(line)) return 'plain';
+  return DESCRIPTION.test(line) ? 'description' : 'plain';
 }
 
 /**

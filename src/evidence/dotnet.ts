@@ -88,7 +88,10 @@ const MESSAGES: readonly Message[] = [
   {
     name: 'tls.error',
     value: 'reset_during_handshake',
-    text: ['authentication failed because the remote party has closed the transport stream', 'received an unexpected eof or 0 bytes from the transport stream'],
+    text: [
+      'authentication failed because the remote party has closed the transport stream',
+      'received an unexpected eof or 0 bytes from the transport stream',
+    ],
   },
   {
     name: 'net.error',

@@ -137,6 +137,8 @@ function resetEffects(reason: string, transport: string): Effect[] {
   switch (reason) {
     case 'connection_failure': {
       const t = transport.toLowerCase();
+      // No transport detail: Envoy's own name for it is UF (upstream connection failure).
+      if (t.trim() === '') return [['envoy.flag', 'UF']];
       if (t.includes('tls error') || t.includes('ssl')) {
         return [['proxy.upstream_error', /certificate_verify_failed|certificate verify failed/.test(t) ? 'tls_verify' : 'tls_handshake']];
       }

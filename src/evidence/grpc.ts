@@ -42,6 +42,8 @@ const STATUS_NUMBER = /\b(?:grpc[_-]status|grpc_status_code)["']?[ \t]{0,2}[:=][
 const H2_FRAME = /\b(RST_STREAM|Rst Stream|GOAWAY|GoAway|go_away)\b/g;
 const H2_CODE =
   /\b(PROTOCOL_ERROR|INTERNAL_ERROR|FLOW_CONTROL_ERROR|SETTINGS_TIMEOUT|STREAM_CLOSED|FRAME_SIZE_ERROR|REFUSED_STREAM|COMPRESSION_ERROR|CONNECT_ERROR|ENHANCE_YOUR_CALM|INADEQUATE_SECURITY|HTTP_1_1_REQUIRED|too_many_pings)\b/g;
+/** curl / git: `HTTP/2 stream 5 was not closed cleanly: CANCEL (err 8)` (curl error 92). */
+const H2_UNCLEAN = /\bstream \d{1,10} was not closed cleanly(?: before end of the underlying stream)?:? ?([A-Z_]{4,25})?/g;
 /** CANCEL alone is too common a word: only as an HTTP/2 code. */
 const H2_CANCEL = /\b(?:RST_STREAM|error code:?|http2 error code)[ \t]{0,2}[:=]?[ \t]{0,2}CANCEL\b/gi;
 
@@ -59,10 +61,31 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(H2_FRAME, doc, (m) => sink.add('h2.error', /^r/i.test(m[1] ?? '') ? 'rst_stream' : 'goaway', ...at(m)));
   eachMatch(H2_CODE, doc, (m) => sink.add('h2.error', (m[1] ?? '').toLowerCase(), ...at(m)));
   eachMatch(H2_CANCEL, doc, (m) => sink.add('h2.error', 'cancel', ...at(m)));
+  eachMatch(H2_UNCLEAN, doc, (m) => {
+    sink.add('h2.error', 'rst_stream', ...at(m));
+    const code = (m[1] ?? '').toLowerCase();
+    if (H2_CODES.has(code)) sink.add('h2.error', code, ...at(m));
+  });
   return sink;
 }
 
-export const GRPC_PATTERNS: readonly RegExp[] = [STATUS_NAME, STATUS_NUMBER, H2_FRAME, H2_CODE, H2_CANCEL];
+const H2_CODES = new Set([
+  'protocol_error',
+  'internal_error',
+  'flow_control_error',
+  'settings_timeout',
+  'stream_closed',
+  'frame_size_error',
+  'refused_stream',
+  'cancel',
+  'compression_error',
+  'connect_error',
+  'enhance_your_calm',
+  'inadequate_security',
+  'http_1_1_required',
+]);
+
+export const GRPC_PATTERNS: readonly RegExp[] = [STATUS_NAME, STATUS_NUMBER, H2_FRAME, H2_CODE, H2_CANCEL, H2_UNCLEAN];
 
 export const grpcExtractor: Extractor = {
   name: 'grpc',

@@ -83,6 +83,8 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: 'response{', re: /\bResponse\{protocol=[^,\n]{1,20}, code=([1-5]\d\d)\b/g },
   // HTTP/2 pseudo-header in Envoy/nghttp debug output: ':status', '401'
   { key: ':status', re: /:status['"]?,?[ \t]{0,3}['"]?([1-5]\d\d)\b/g },
+  // JSON error bodies: "code": 429 (Google APIs, Kubernetes Status, many REST APIs)
+  { key: '"code"', re: /"code"[ \t]{0,2}:[ \t]{0,2}([45]\d\d)\b/g },
   // Traefik's JSON access log: "DownstreamStatus": 499, "OriginStatus": 502
   { key: 'status"', re: /\b(?:Downstream|Origin)Status["']?[ \t]{0,2}:[ \t]{0,2}([1-5]\d\d)\b/g },
   // Error-page titles and headings that start with the code: <title>504 GAEProxy Proxy Time out</title>
@@ -92,6 +94,47 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: '', re: /(?:状态码|返回码|响应码|返回|报错?|出现)[:：]?[ \t]{0,2}([1-5]\d\d)\b/g },
   { key: '', re: /\b([45]\d\d)[ \t]{0,2}(?:错误|请求失败|异常|报错)/g },
 ];
+
+/** A reason phrase that is a whole JSON string of an error field: `{"message":"Too Many Requests"}`. */
+const JSON_PHRASE =
+  /"(?:message|error|title|detail|reason|status|statusText|error_description|msg|errorMessage)"[ \t]{0,2}:[ \t]{0,2}"(Too Many Requests|Service (?:Temporarily )?Unavailable|Bad Gateway|Gateway Time-?out|Unauthorized|Forbidden|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Request Time-?out|Request Header Fields Too Large)\.?"/gi;
+/** Status names as enums print them: Spring's HttpStatus, Vercel, gRPC-gateway, registries (`"code":"UNAUTHORIZED"`). */
+const ENUM_STATUS =
+  /\b(BAD_GATEWAY|SERVICE_UNAVAILABLE|GATEWAY_TIMEOUT|TOO_MANY_REQUESTS|UNAUTHORIZED|FORBIDDEN|PROXY_AUTHENTICATION_REQUIRED|PAYLOAD_TOO_LARGE|REQUEST_ENTITY_TOO_LARGE|REQUEST_HEADER_FIELDS_TOO_LARGE|REQUEST_TIMEOUT)\b/g;
+/** Kubernetes status reasons: `Error from server (ServiceUnavailable)`, `"reason":"TooManyRequests"`. */
+const K8S_REASON =
+  /(?:\bError from server \(|"reason"[ \t]{0,2}:[ \t]{0,2}")(ServiceUnavailable|Timeout|Forbidden|Unauthorized|TooManyRequests|RequestEntityTooLarge|BadGateway|GatewayTimeout)\b/g;
+const NAMED_STATUS: Readonly<Record<string, string>> = {
+  'too many requests': '429',
+  'service unavailable': '503',
+  'service temporarily unavailable': '503',
+  'bad gateway': '502',
+  'gateway timeout': '504',
+  'gateway time-out': '504',
+  unauthorized: '401',
+  forbidden: '403',
+  'request entity too large': '413',
+  'payload too large': '413',
+  'proxy authentication required': '407',
+  'request timeout': '408',
+  'request time-out': '408',
+  'request header fields too large': '431',
+  bad_gateway: '502',
+  service_unavailable: '503',
+  gateway_timeout: '504',
+  too_many_requests: '429',
+  proxy_authentication_required: '407',
+  payload_too_large: '413',
+  request_entity_too_large: '413',
+  request_header_fields_too_large: '431',
+  request_timeout: '408',
+  serviceunavailable: '503',
+  timeout: '504',
+  toomanyrequests: '429',
+  requestentitytoolarge: '413',
+  badgateway: '502',
+  gatewaytimeout: '504',
+};
 
 /** Verbs that report a status: "returned 503", "got 429", "responded with a 502". 4xx/5xx only. */
 const VERB_STATUS =
@@ -277,6 +320,9 @@ function extract(doc: TextDoc): SignalSink {
     eachMatch(q.re, doc, (m) => status(m[1], ...at(m)));
   }
 
+  for (const re of [JSON_PHRASE, ENUM_STATUS, K8S_REASON])
+    eachMatch(re, doc, (m) => status(NAMED_STATUS[(m[1] ?? '').toLowerCase()], ...at(m)));
+
   eachMatch(VERB_STATUS, doc, (m) => {
     if (!AFTER_VERB_STATUS.test(m[2] ?? '')) return;
     status(m[1], m.index, m.index + m[0].length - (m[2] ?? '').length);
@@ -353,6 +399,9 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   LONE_PHRASE,
   ...QUOTED_STATUS.map((q) => q.re),
   VERB_STATUS,
+  JSON_PHRASE,
+  ENUM_STATUS,
+  K8S_REASON,
   HEADER,
   CENTER_FOOTER,
   BARE_FOOTER,

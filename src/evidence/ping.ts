@@ -10,7 +10,8 @@ import type { TextDoc } from './text.js';
  */
 
 /** `4 packets transmitted, 0 received, 100% packet loss` (Linux, BSD). */
-const UNIX_SUMMARY = /\b\d{1,9} packets transmitted, \d{1,9} (?:packets )?received,(?: \+\d{1,9} (?:errors|duplicates),)* (\d{1,3}(?:\.\d{1,4})?)% packet loss/g;
+const UNIX_SUMMARY =
+  /\b\d{1,9} packets transmitted, \d{1,9} (?:packets )?received,(?: \+\d{1,9} (?:errors|duplicates),)* (\d{1,3}(?:\.\d{1,4})?)% packet loss/g;
 /** Windows: `Lost = 4 (100% loss)` and its translations. */
 const WINDOWS_SUMMARY =
   /(?:\bLost|丢失|遺失|\bVerloren|\bperdidos|\bPerdus|\bPerdidos|потеряно|損失|손실|\bpersi)[ \t]{0,2}=[ \t]{0,2}\d{1,9}[ \t]{0,2}\((?:perte |perdita )?(\d{1,3})[ \t]?%/gi;
@@ -54,7 +55,8 @@ export const PING_PATTERNS: readonly RegExp[] = [UNIX_SUMMARY, WINDOWS_SUMMARY, 
 
 export const pingExtractor: Extractor = {
   name: 'ping',
-  reads: 'ping, mtr and traceroute output (Linux, macOS, Windows in many languages): loss, unanswered probes, unreachable and unknown hosts',
+  reads:
+    'ping, mtr and traceroute output (Linux, macOS, Windows in many languages): loss, unanswered probes, unreachable and unknown hosts',
   patterns: PING_PATTERNS,
   extract: (doc) => extract(doc).signals,
 };

@@ -213,7 +213,7 @@ export class TextDoc {
 
   /** The lines in order, lazily. */
   *lines(): Generator<string> {
-    for (let from = 0; from <= this.text.length; ) {
+    for (let from = 0; from <= this.text.length;) {
       const nl = this.text.indexOf('\n', from);
       yield this.text.slice(from, nl < 0 ? this.text.length : nl);
       if (nl < 0) return;
