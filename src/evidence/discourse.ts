@@ -55,7 +55,7 @@ const REPORT = new RegExp(
 const DESCRIPTION = new RegExp(
   [
     // en
-    String.raw`\b(?:means?|meaning|indicates?|refers? to|is (?:thrown|raised|returned|emitted|used)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|for example|e\.g\.|such as|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|in general|this error|these errors|the error (?:is|occurs|means)|errors? can)\b`,
+    String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|this error|these errors|the error (?:is|occurs|means)|errors? can)\b`,
     String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
     String.raw`^\s*(?:[-*•]\s*)?(?:fix|feat|chore|perf|refactor|docs)(?:\([\w./-]{1,40}\))?!?:`, // conventional commits
     String.raw`(?:^|\s)\(#\d{1,6}[,)]`, // changelog references
@@ -83,7 +83,7 @@ const DESCRIPTION = new RegExp(
 );
 
 /** Lines that describe by their layout, however short: glossary bullets, mapping arrows. */
-const LAYOUT = /^\s*•\s*\w{1,20}:\s|→|\s=>\s|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]/;
+const LAYOUT = /^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =

@@ -167,7 +167,7 @@ const ANY_MESSAGE = new RegExp(
 
 /** `The remote server returned an error: (407) Proxy Authentication Required.` in the languages .NET speaks. */
 const REMOTE_STATUS =
-  /(?:the remote server returned an error|der remoteserver hat einen fehler zurückgegeben|error en el servidor remoto|le serveur distant a retourné une erreur|o servidor remoto retornou um erro|удаленный сервер возвратил ошибку|远程服务器返回错误|遠端伺服器傳回一個錯誤|リモート サーバーがエラーを返しました|errore del server remoto|원격 서버에서)[ \t]{0,2}[:：]?[ \t]{0,2}\((\d{3})\)/gi;
+  /(?:the remote server returned an error|der remoteserver hat einen fehler zurückgegeben|error en el servidor remoto|le serveur distant a retourné une erreur|o servidor remoto retornou um erro|удаленный сервер возвратил ошибку|远程服务器返回错误|遠端伺服器傳回一個錯誤|リモート サーバーがエラーを返しました|errore del server remoto|원격 서버에서)[ \t]{0,2}[:：]?[ \t]{0,2}[(（](\d{3})[)）]/gi;
 
 /** The client-side timeout words only count in a .NET HTTP context. */
 const HTTP_CONTEXT = /httpclient|system\.net|webexception|httprequestexception|webclient|httpwebrequest/i;

@@ -57,7 +57,7 @@ const WS_UPGRADE =
   /\bwebsocket: the client is not using the websocket protocol\b|'upgrade' token not found in 'Connection' header|\bhandshake error: bad \\?"Upgrade\\?" header/g;
 
 const X509_EXPIRED = /\bx509: certificate has expired or is not yet valid\b[^\n]{0,160}/g;
-const X509_UNKNOWN = /\bx509: certificate signed by unknown authority\b/g;
+const X509_UNKNOWN = /\bx509: certificate[ \t]{1,8}signed[ \t]{1,8}by[ \t]{1,8}unknown[ \t]{1,8}authority\b/g;
 const X509_NAME =
   /\bx509: certificate is valid for |\bx509: certificate is not valid for any names\b|\bx509: cannot validate certificate for [^\s]{1,255} because it doesn't contain any IP SANs\b|\bx509: certificate relies on legacy Common Name field\b/g;
 const TLS_REMOTE = /\bremote error: tls: ([a-z ]{3,60})/g;

@@ -202,15 +202,6 @@ export class TextDoc {
     return out;
   }
 
-  /** The text of a 1-based line (without its newline). */
-  lineText(n: number): string {
-    const starts = (this.starts ??= lineStarts(this.text));
-    const from = starts[n - 1];
-    if (from === undefined) return '';
-    const next = starts[n];
-    return this.text.slice(from, next === undefined ? this.text.length : next - 1);
-  }
-
   /** The lines in order, lazily. */
   *lines(): Generator<string> {
     for (let from = 0; from <= this.text.length;) {

@@ -1,4 +1,4 @@
-import { classifyLine, describesOnly } from '../evidence/discourse.js';
+import { describesOnly } from '../evidence/discourse.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import type { Extractor } from '../evidence/extractor.js';
 import { Lexicon } from '../evidence/lexicon.js';
@@ -34,23 +34,15 @@ export class Engine {
   }
 
   /**
-   * All signals in a text: every extractor plus every knowledge pattern, except what the text only
-   * talks about: none when the whole text describes failures without showing one (documentation,
-   * a changelog), and none from a line that describes rather than reports (src/evidence/discourse.ts).
+   * All signals in a text: every extractor plus every knowledge pattern; none when the whole text
+   * describes failures without showing one (documentation, a changelog: src/evidence/discourse.ts).
    */
   signalsOf(doc: TextDoc): Signal[] {
     if (doc.large) doc.useLexicon(this.lexiconOf());
     const out: Signal[] = [];
     for (const x of this.extractors) out.push(...x.extract(doc));
     out.push(...this.patterns.run(doc));
-    if (out.length === 0 || describesOnly(doc.lines())) return [];
-    const kinds = new Map<number, boolean>();
-    const describes = (line: number) => {
-      let d = kinds.get(line);
-      if (d === undefined) kinds.set(line, (d = classifyLine(doc.lineText(line)) === 'description'));
-      return d;
-    };
-    return out.filter((s) => s.line === undefined || !describes(s.line));
+    return out.length === 0 || describesOnly(doc.lines()) ? [] : out;
   }
 
   /**
