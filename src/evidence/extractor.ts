@@ -17,6 +17,11 @@ export interface Extractor {
   readonly patterns: readonly RegExp[];
   /** Lower-case keywords it checks with `doc.mayContain` (indexed with the patterns' literals). */
   readonly keys?: readonly string[];
+  /**
+   * A fallback reads generic wording: its signals on a line are dropped when another extractor or a
+   * knowledge pattern read that line (the product's own wording is the better evidence). @defaultValue false
+   */
+  readonly fallback?: boolean;
   extract(doc: TextDoc): Signal[];
 }
 

@@ -4,6 +4,7 @@ import { curlExtractor } from './curl.js';
 import { dotnetExtractor } from './dotnet.js';
 import { envoyExtractor } from './envoy.js';
 import type { Extractor } from './extractor.js';
+import { genericExtractor } from './generic.js';
 import { goExtractor } from './go.js';
 import { grpcExtractor } from './grpc.js';
 import { haproxyExtractor } from './haproxy.js';
@@ -45,4 +46,5 @@ export const EXTRACTORS: readonly Extractor[] = [
   jwtExtractor,
   k8sExtractor,
   zhExtractor,
+  genericExtractor,
 ];

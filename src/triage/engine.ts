@@ -40,8 +40,11 @@ export class Engine {
   signalsOf(doc: TextDoc): Signal[] {
     if (doc.large) doc.useLexicon(this.lexiconOf());
     const out: Signal[] = [];
-    for (const x of this.extractors) out.push(...x.extract(doc));
+    const fallback: Signal[] = [];
+    for (const x of this.extractors) (x.fallback ? fallback : out).push(...x.extract(doc));
     out.push(...this.patterns.run(doc));
+    const read = new Set(out.map((s) => s.line));
+    for (const s of fallback) if (!read.has(s.line)) out.push(s);
     return out.length === 0 || describesOnly(doc.lines()) ? [] : out;
   }
 
