@@ -16,9 +16,9 @@ const TIMEOUT_CLASS = /\b(Connect|Connection|Read|Socket|Request|Response|Http|G
 const TIMED_OUT =
   /\b(?:timed out|time[d ]?-?out (?:error|exception|exceeded|expired|occurred)|deadline exceeded|timeout (?:of \d{1,9} ?m?s )?(?:exceeded|expired|reached|elapsed))\b/gi;
 const CONNECT_TIMED_OUT =
-  /\b(?:connect(?:ion)? (?:attempt )?(?:timed out|timeout)|timed out (?:while )?(?:connecting|trying to connect|waiting for (?:a )?connection))\b/gi;
+  /\b(?:connect(?:ion)? (?:attempt )?(?:timed out|timeout (?:error|exceeded|expired|occurred))|timed out (?:while )?(?:connecting|trying to connect|waiting for (?:a )?connection))\b/gi;
 const READ_TIMED_OUT =
-  /\b(?:read(?:ing)? (?:timed out|timeout)|timed out (?:while )?(?:reading|waiting for (?:the )?(?:response|headers|data))|response timeout)\b/gi;
+  /\b(?:read(?:ing)? (?:timed out|timeout (?:error|exceeded|expired|occurred))|timed out (?:while )?(?:reading|waiting for (?:the )?(?:response|headers|data)))\b/gi;
 const CLOSED =
   /\b(?:connection (?:was |has been )?(?:closed|lost|dropped|terminated)(?: unexpectedly| prematurely| by (?:the )?(?:remote|peer|server|foreign host))?|(?:remote|peer|server|foreign host) (?:has )?closed (?:the )?connection|connection closed by (?:remote|peer|foreign) host)\b/gi;
 const CANNOT_CONNECT =
