@@ -1,6 +1,7 @@
 import type { Extractor } from './extractor.js';
 import { addStatus, atLineEnd, atLineStart, eachMatch, hasAny, SignalSink } from './proxy-common.js';
 import type { TextDoc } from './text.js';
+import { serverProduct } from './vocab/products.js';
 
 /**
  * Generic HTTP evidence: status lines (`HTTP/1.1 502 Bad Gateway`, `< HTTP/2 403`), error-page titles
@@ -154,30 +155,6 @@ const HEADER =
   /\b(server|via|x-squid-error|cf-ray|x-envoy-upstream-service-time|x-envoy-overloaded|x-envoy-ratelimited|x-kong-proxy-latency|x-kong-upstream-latency|x-kong-response-latency|x-served-by|retry-after):[ \t]{0,4}([^\n]{0,200})/gi;
 const HEADER_KEYS = ['server:', 'via:', 'x-squid-error:', 'cf-ray:', 'x-envoy-', 'x-kong-', 'x-served-by:', 'retry-after:'];
 
-/** `Server:` header value (lower case) → http.server. First match wins. */
-const SERVER_PRODUCTS: readonly [string, string][] = [
-  ['istio-envoy', 'istio'],
-  ['envoy', 'envoy'],
-  ['openresty', 'openresty'],
-  ['tengine', 'nginx'],
-  ['nginx', 'nginx'],
-  ['apache-coyote', 'tomcat'],
-  ['apache', 'apache'],
-  ['microsoft-iis', 'iis'],
-  ['cloudflare', 'cloudflare'],
-  ['awselb', 'aws-alb'],
-  ['haproxy', 'haproxy'],
-  ['squid', 'squid'],
-  ['tinyproxy', 'tinyproxy'],
-  ['caddy', 'caddy'],
-  ['traefik', 'traefik'],
-  ['kong', 'kong'],
-  ['varnish', 'varnish'],
-  ['akamaighost', 'akamai'],
-  ['gunicorn', 'gunicorn'],
-  ['uwsgi', 'uwsgi'],
-];
-
 /** `Via:` value (lower case) → product; a Via that names none of these is taken as a forward proxy. */
 const VIA_PRODUCTS: readonly [string, string | undefined][] = [
   ['squid', 'squid'],
@@ -193,7 +170,7 @@ const VIA_PRODUCTS: readonly [string, string | undefined][] = [
 ];
 
 /** Error-page footers: `<center>nginx/1.18.0</center>`, a bare `nginx/1.18.0` line, Apache's `<address>`. */
-const CENTER_FOOTER = /<center>[ \t]{0,4}(nginx|openresty|tengine|cloudflare|awselb)(?:\/[\w.-]{1,24})?[ \t]{0,4}<\/center>/gi;
+const CENTER_FOOTER = /<center>[ \t]{0,4}((?:nginx|openresty|tengine|cloudflare|awselb)(?:\/[\w.-]{1,24})?)[ \t]{0,4}<\/center>/gi;
 const BARE_FOOTER = /\b(nginx|openresty|tengine)(?:\/[\d.]{1,20})?(?:[ \t]{1,2}\([^)\n]{1,40}\))?/g;
 const APACHE_FOOTER = /\bApache(?:\/[\d.]{1,12})?(?: \([^)\n]{1,40}\))? Server at [^\s<]{1,253} Port \d{1,5}/g;
 
@@ -336,7 +313,7 @@ function extract(doc: TextDoc): SignalSink {
       const name = (m[1] ?? '').toLowerCase();
       const value = m[2] ?? '';
       if (name === 'server') {
-        const { product } = productOf(value, SERVER_PRODUCTS);
+        const product = serverProduct(value);
         if (product) sink.add('http.server', product, ...span);
       } else if (name === 'via') {
         const { found, product } = productOf(value, VIA_PRODUCTS);
@@ -366,7 +343,7 @@ function extract(doc: TextDoc): SignalSink {
   };
   const footerProduct = (name: string) => {
     const n = name.toLowerCase();
-    return n === 'tengine' ? 'nginx' : n === 'awselb' ? 'aws-alb' : n;
+    return serverProduct(n) ?? n;
   };
   if (doc.mayContain('<center>')) eachMatch(CENTER_FOOTER, doc, (m) => footer(footerProduct(m[1] ?? ''), m));
   if (hasAny(doc, ['nginx', 'openresty', 'tengine'])) {
