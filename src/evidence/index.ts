@@ -13,6 +13,7 @@ import { ingressExtractor } from './ingress.js';
 import { javaExtractor } from './java.js';
 import { jwtExtractor } from './jwt.js';
 import { k8sExtractor } from './k8s.js';
+import { localizedExtractor } from './localized.js';
 import { nginxExtractor } from './nginx.js';
 import { nodeExtractor } from './node.js';
 import { pingExtractor } from './ping.js';
@@ -46,5 +47,6 @@ export const EXTRACTORS: readonly Extractor[] = [
   jwtExtractor,
   k8sExtractor,
   zhExtractor,
+  localizedExtractor,
   genericExtractor,
 ];

@@ -34,39 +34,30 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       // zh-CN, zh-TW
       '积极拒绝',
       '拒绝连接',
-      '连接被拒绝',
       '拒絕連線',
       '連線被拒',
       // es
       'denegó expresamente',
-      'conexión rehusada',
       'conexión rechazada',
       // de
       'verbindung verweigert',
-      'verbindungsaufbau abgelehnt',
       'die verbindung verweigerte',
       // fr
       'expressément refusée',
-      'connexion refusée',
       // pt
       'recusou ativamente',
       'as recusou ativamente',
-      'conexão recusada',
-      'ligação recusada',
       // ru
       'отверг запрос на подключение',
-      'в соединении отказано',
       'соединение отклонено',
       // ja
       '拒否されたため、接続できません',
-      '接続を拒否されました',
       '接続が拒否されました',
       // ko
       '연결을 거부했으므로',
       '연결이 거부',
       // it
       'rifiuto persistente del computer di destinazione',
-      'connessione rifiutata',
     ],
   },
   {
@@ -83,24 +74,20 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       '强迫关闭了一个现有的连接',
       '强制关闭了一个现有的连接',
       '連線已被遠端主機強制關閉',
-      '连接被对方重置',
       '连接被对端重置',
       '对端重置连接',
       // es
       'forzado la interrupción de una conexión existente',
-      'conexión reinicializada por la máquina remota',
       // de
       'vom remotehost geschlossen',
       'vom kommunikationspartner zurückgesetzt',
       // fr
       'fermée par l’hôte distant',
       "fermée par l'hôte distant",
-      'connexion ré-initialisée par le correspondant',
       // pt
       'cancelamento de uma conexão existente pelo host remoto',
       'foi forçado o cancelamento de uma conexão',
       'forçada a fechar pelo anfitrião remoto',
-      'conexão fechada pela outra ponta',
       // ru
       'принудительно разорвал существующее подключение',
       'соединение сброшено другой стороной',
@@ -108,7 +95,6 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       'リモート ホストに強制的に切断',
       'リモート ホストによって強制的に切断',
       'リモート ホストによって強制的に閉じられ',
-      '接続が相手からリセットされました',
       // ko
       '원격 호스트에 의해 강제로 끊겼습니다',
       '원격 호스트에 의해 강제로 닫혔습니다',
@@ -155,15 +141,8 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
     names: ['ETIMEDOUT'],
     messages: [
       // glibc strerror(ETIMEDOUT) per locale; en "Connection timed out" is read by the runtime extractors
-      'die wartezeit für die verbindung ist abgelaufen',
       'délai d’attente de la connexion dépassé',
       "délai d'attente de la connexion dépassé",
-      'expiró el tiempo de conexión',
-      'время ожидания соединения истекло',
-      '接続がタイムアウトしました',
-      '连接超时',
-      'tempo esgotado para conexão',
-      '연결 시간 초과',
     ],
   },
   {
@@ -176,7 +155,6 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       'no route to host',
       'unreachable host',
       // zh-CN, zh-TW
-      '没有到主机的路由',
       '无法连接的主机',
       '無法連線的主機',
       // es
@@ -184,7 +162,6 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       'no hay ninguna ruta hasta el',
       // de
       'nicht erreichbaren host',
-      'keine route zum zielrechner',
       // fr
       'hôte impossible à atteindre',
       'aucun chemin d’accès pour atteindre l’hôte',
@@ -194,13 +171,10 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       'sem rota para o host',
       // ru
       'недоступного узла',
-      'нет маршрута до узла',
       // ja
       '到達できないホスト',
-      'ホストへの経路がありません',
       // ko
       '연결할 수 없는 호스트',
-      '호스트로 갈 루트가 없음',
     ],
   },
   {
@@ -212,17 +186,13 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
     messages: [
       'network is unreachable',
       'unreachable network',
-      '网络不可达',
       '无法连接的网络',
       'red inaccesible',
       'nicht erreichbaren netzwerk',
       'netzwerk ist nicht erreichbar',
       'réseau impossible à atteindre',
-      'rede inacessível',
       'недоступной сети',
-      'сеть недоступна',
       '到達できないネットワーク',
-      'ネットワークに届きません',
       '연결할 수 없는 네트워크',
     ],
   },
@@ -254,11 +224,7 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       'broken pipe',
       'datenübergabe unterbrochen',
       'relais brisé',
-      'tubería rota',
-      'обрыв канала',
       'パイプが切断されました',
-      '断开的管道',
-      '파이프가 깨어짐',
     ],
   },
   {
@@ -280,23 +246,18 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       '不知道這樣的主機',
       // es
       'no se conoce ningún host',
-      'nombre o servicio desconocido',
       // de
       'der angegebene host ist unbekannt',
       'name oder dienst nicht bekannt',
       // fr
-      'hôte inconnu',
-      'nom ou service inconnu',
       // pt
       'este host não é conhecido',
       'host desconhecido',
-      'nome ou serviço desconhecido',
       // ru
       'этот хост неизвестен',
       'имя или служба не известны',
       // ja
       'そのようなホストは不明です',
-      '名前またはサービスが不明です',
       // ko
       '알려진 호스트가 없습니다',
     ],
@@ -309,12 +270,6 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       'temporary failure in name resolution',
       'this is usually a temporary error during hostname resolution',
       '域名解析暂时失败',
-      'temporärer fehler bei der namensauflösung',
-      'échec temporaire dans la résolution du nom',
-      'fallo temporal en la resolución del nombre',
-      'falha temporária na resolução de nome',
-      'временный сбой в разрешении имен',
-      '名前解決に一時的に失敗しました',
     ],
   },
 ];
