@@ -45,6 +45,9 @@ const SIGNALS = {
   cors_preflight_failed: [['cors.error', 'preflight_failed']],
   cors_header_not_allowed: [['cors.error', 'header_not_allowed']],
   cors_origin_mismatch: [['cors.error', 'origin_mismatch']],
+  cors_multiple_origins: [['cors.error', 'multiple_origins']],
+  cors_method_not_allowed: [['cors.error', 'method_not_allowed']],
+  cors_wildcard_credentials: [['cors.error', 'wildcard_credentials']],
   redirect_loop: [['http.redirect_loop']],
   proxy_refused: [['proxy.forward'], ['net.error', 'connection_refused']],
   proxy_not_found: [['proxy.forward'], ['net.error', 'dns_not_found']],
@@ -61,11 +64,41 @@ const rows = readFileSync(SRC, 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l));
+// The English originals are printed too (LANG=C, en-US builds): one row each, cut at placeholders like the translations.
+const english = new Map();
+for (const r of rows) {
+  const parts = r.english.split(/%\d?\$?[sdSu]|\{[^}]*\}|<[A-Z_]+>|\|%s\|/);
+  for (const part of parts) {
+    const text = part.replace(/[‘’"'`.:,;!]+$|^[‘’"'`\s:,;]+/g, '').trim();
+    // A piece cut out of a longer message must be long enough to say something by itself.
+    if (parts.length > 1 && text.length < 20) continue;
+    const rule = BY_ENGLISH.find(([re]) => re.test(r.english));
+    const mechanism = rule ? rule[1] : r.mechanism;
+    if (mechanism !== null && text.length >= 12 && !english.has(text.toLowerCase()))
+      english.set(text.toLowerCase(), { ...r, lang: 'en', text, mechanism });
+  }
+}
+/** English fragments cut from longer strings say less than the whole: what they mean by themselves. */
+const ENGLISH_FRAGMENT = [
+  [/^could not connect to$/, 'connect_failed'],
+  [/^connection timed out$/, 'timeout'],
+  [/access-control-allow-origin.? missing/, 'cors_no_allow_origin'],
+  [/missing token|access-control-allow-headers/, 'cors_header_not_allowed'],
+  [/did not find method/, 'cors_method_not_allowed'],
+  [/preflight/, 'cors_preflight_failed'],
+  [/access-control-allow-origin.? does not match/, 'cors_origin_mismatch'],
+  [/multiple cors header/, 'cors_multiple_origins'],
+  [/credential is not supported/, 'cors_wildcard_credentials'],
+];
+for (const r of english.values()) {
+  const hit = ENGLISH_FRAGMENT.find(([re]) => re.test(r.text.toLowerCase()));
+  if (hit) r.mechanism = hit[1];
+}
 const sources = [];
 const seen = new Set();
 const out = [];
-for (const r of rows) {
-  const rule = BY_ENGLISH.find(([re]) => re.test(r.english));
+for (const r of [...rows, ...english.values()]) {
+  const rule = r.lang === 'en' ? undefined : BY_ENGLISH.find(([re]) => re.test(r.english));
   const mechanism = rule ? rule[1] : r.mechanism;
   if (mechanism === null) continue;
   if (!SIGNALS[mechanism]) throw new Error(`${SRC}: unknown mechanism ${mechanism}`);
