@@ -80,6 +80,12 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
     }
   }
 
+  // An unreadable signal catalogue would make every reference look unknown: report it alone.
+  const catalogueBroken = problems.find((p) => p.field === '(yaml)' && /[\\/]signals[\\/]/.test(p.file));
+  if (catalogueBroken) {
+    return { problems: [...problems, { file: catalogueBroken.file, field: '(references)', message: 'not checked: the signal catalogue must parse first' }] };
+  }
+
   const entries = new Map<string, Entry>();
   const seenIn = new Map<string, { file: string; dirIndex: number }>();
   for (const { file, dir, data } of raw) {

@@ -220,12 +220,7 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
     names: ['EPIPE', 'BrokenPipeError'],
     linux: 32,
     bsd: 32,
-    messages: [
-      'broken pipe',
-      'datenübergabe unterbrochen',
-      'relais brisé',
-      'パイプが切断されました',
-    ],
+    messages: ['broken pipe', 'datenübergabe unterbrochen', 'relais brisé', 'パイプが切断されました'],
   },
   {
     value: 'dns_not_found',
@@ -266,10 +261,6 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
     value: 'dns_temporary',
     names: ['EAI_AGAIN', 'WSATRY_AGAIN'],
     winsock: 11002,
-    messages: [
-      'temporary failure in name resolution',
-      'this is usually a temporary error during hostname resolution',
-      '域名解析暂时失败',
-    ],
+    messages: ['temporary failure in name resolution', 'this is usually a temporary error during hostname resolution', '域名解析暂时失败'],
   },
 ];
