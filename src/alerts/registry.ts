@@ -6,6 +6,7 @@ import { cloudwatch } from './readers/cloudwatch.js';
 import { datadog } from './readers/datadog.js';
 import { generic } from './readers/generic.js';
 import { grafana } from './readers/grafana.js';
+import { opsgenie } from './readers/opsgenie.js';
 import { pagerduty } from './readers/pagerduty.js';
 import { sentry } from './readers/sentry.js';
 
@@ -14,7 +15,7 @@ import { sentry } from './readers/sentry.js';
  * name wins; otherwise the first that recognises the message's shape; `generic` is last.
  * Adding a sender: one file in readers/ and one line here.
  */
-export const CHAT_READERS: readonly ChatAlertReader[] = [alertmanager, grafana, cloudwatch, pagerduty, datadog, sentry, generic];
+export const CHAT_READERS: readonly ChatAlertReader[] = [alertmanager, grafana, cloudwatch, pagerduty, datadog, sentry, opsgenie, generic];
 
 /** Every pattern the readers run over message text, for the linear-time checks in the tests. */
 export const ALERT_PATTERNS: readonly RegExp[] = [...KIT_PATTERNS, ...CHAT_READERS.flatMap((r) => r.patterns ?? [])];

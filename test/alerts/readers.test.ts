@@ -4,6 +4,7 @@ import type { Alert } from '../../src/alerts/alert.js';
 import { CHAT_LIMITS as ALERT_LIMITS } from '../../src/alerts/chat-message.js';
 import { ALERT_PATTERNS, readChatAlert } from '../../src/alerts/registry.js';
 import { decodeSlackText, readInbound } from '../../src/slack/inbound.js';
+import { opsgenie } from '../support/alert-samples.js';
 import { storedIntegrationMessage } from '../support/slack-wire.js';
 
 /** A message as Slack delivers it (colours as hex, attachments numbered), read at the edge, then by the readers. */
@@ -454,6 +455,25 @@ describe('CloudWatch', () => {
     expect(a.source).toBe('cloudwatch');
     expect(a.state).toBe('firing');
     expect(a.title).toBe('api-5xx');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Opsgenie
+
+describe('Opsgenie', () => {
+  it('reads a new alert and its closing as one alert, firing then resolved', () => {
+    const created = opsgenie('created');
+    const a = must(parseAlert({ ...created.posted, ...created.who }));
+    expect(a.source).toBe('opsgenie');
+    expect(a.state).toBe('firing');
+    expect(a.title).toMatch(/^checkout-gw: 502 Bad Gateway/);
+    const closedPost = opsgenie('closed');
+    const closed = must(parseAlert({ ...closedPost.posted, ...closedPost.who }));
+    expect(closed.state).toBe('resolved');
+    expect(closed.fingerprint).toBe(a.fingerprint);
+    // Known by its links even under another name.
+    expect(must(parseAlert({ ...created.posted, bot_id: 'B9', username: 'alerts-bridge' })).source).toBe('opsgenie');
   });
 });
 

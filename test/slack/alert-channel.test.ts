@@ -106,6 +106,14 @@ const SOURCES: Source[] = [
     resolved: () => samples.cloudwatch('OK', '0.0'),
     cause: 'upstream-unhealthy',
   },
+  {
+    name: 'Opsgenie',
+    channel: 'C0OPSGENIE',
+    firing: () => samples.opsgenie('created'),
+    again: () => samples.opsgenie('created'),
+    resolved: () => samples.opsgenie('closed'),
+    cause: 'upstream-refused',
+  },
 ];
 
 beforeAll(async () => {

@@ -289,3 +289,48 @@ export function cloudwatch(state: 'ALARM' | 'OK', datapoint: string): Integratio
     },
   };
 }
+
+/**
+ * Opsgenie's Slack app: a new alert is an attachment titled `#<tiny id>: <message>` linking to
+ * the alert's detail page, with Priority, Routed Teams, Source and Tags fields; closing it posts
+ * `<who> closed alert <link|#<tiny id>>: "<message>"` (the layout Opsgenie's chat integrations
+ * share, mirrored by the Mattermost Opsgenie plugin).
+ */
+export function opsgenie(state: 'created' | 'closed', tiny = 4321): IntegrationPost {
+  const id = '6f3c1a8e-2b4d-4c9a-9e71-0b5d2f8a7c11-1714557600123';
+  const link = `https://acme.app.opsgenie.com/alert/detail/${id}/details`;
+  const message = 'checkout-gw: 502 Bad Gateway from nginx, connect() failed (111: Connection refused) while connecting to upstream';
+  const who: IntegrationIdentity = { bot_id: 'B07OG', bot_profile: { name: 'Opsgenie', app_id: 'A07' } };
+  if (state === 'closed')
+    return {
+      who,
+      posted: {
+        text: `Ana Ruiz closed alert <${link}|#${tiny}>: "${message}"`,
+        attachments: [{ color: '#2eb886', text: 'Closed via Slack' }],
+      },
+    };
+  return {
+    who,
+    posted: {
+      text: '',
+      attachments: [
+        {
+          color: '#d5242a',
+          pretext: 'New alert created via Datadog',
+          title: `#${tiny}: ${message}`,
+          title_link: link,
+          fields: [
+            { title: 'Priority', value: 'P1', short: true },
+            { title: 'Routed Teams', value: 'Gateway SRE', short: true },
+            { title: 'Source', value: 'Datadog', short: true },
+            { title: 'Tags', value: 'checkout, nginx, prod', short: true },
+          ],
+          actions: [
+            { type: 'button', name: 'ack', text: 'Acknowledge' },
+            { type: 'button', name: 'close', text: 'Close' },
+          ],
+        },
+      ],
+    },
+  };
+}
