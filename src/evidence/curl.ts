@@ -12,6 +12,12 @@ import type { TextDoc } from './text.js';
 export const curlExtractor: Extractor = {
   name: 'curl',
   reads: 'curl -v transcripts and curl/libcurl error lines (curl: (N) …, cURL error N, curl#N)',
+  get patterns() {
+    return CURL_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy([...runRules(doc, active(doc), 'curl'), ...scanExchange(doc)]);
   },
