@@ -31,6 +31,7 @@ const AADSTS: Readonly<Record<string, readonly Effect[]>> = {
   '50133': [['auth.error', 'token_expired']],
   '7000222': [['auth.error', 'token_expired']],
   '700024': [['auth.error', 'token_not_yet_valid']],
+  '500133': [['auth.error', 'token_expired']],
   '50105': [['auth.forbidden_role']],
   '65001': [['auth.forbidden_role']],
   '50020': [['auth.forbidden_role']],
@@ -65,6 +66,17 @@ const AZURE_ERRORS: Readonly<Record<string, readonly Effect[]>> = {
   tokenissuernotallowed: [['auth.error', 'invalid_issuer']],
   tokeninvalidsignature: [['auth.error', 'invalid_signature']],
   tokennotyetvalid: [['auth.error', 'token_not_yet_valid']],
+  dnsfailure: [['proxy.upstream_error', 'host_not_found']],
+  certificatenamecheckfailed: [['proxy.upstream_error', 'tls_verify']],
+  certificateerror: [['proxy.upstream_error', 'tls_verify']],
+  sslhandshakeerror: [['proxy.upstream_error', 'tls_handshake']],
+  sslinvalidrootca: [['proxy.upstream_error', 'tls_verify']],
+  responseheadertoobig: [['proxy.upstream_error', 'too_big_header']],
+  clientgeoblocked: [['access.denied_rule']],
+  restrictedip: [['access.denied_rule']],
+  calleripnotallowed: [['access.denied_rule']],
+  outofcapacity: [['limit.overload']],
+  timeout: [['proxy.upstream_error', 'read_timeout']],
 };
 
 /** Apigee fault codes (`"errorcode": "…"`). */
@@ -144,7 +156,7 @@ const F5_RESET: readonly (readonly [RegExp, readonly Effect[]])[] = [
 ];
 
 const AADSTS_CODE = /\bAADSTS(\d{5,7})\b/g;
-const AZURE_ERROR = /\b(?:"?errorInfo"?\s{0,2}[:=]\s{0,2}"?|LastErrorReason\s{0,2}[:=]\s{0,2})([A-Za-z]{6,40})\b/g;
+const AZURE_ERROR = /(?:"errorInfo"\s{0,2}:\s{0,2}"|\berrorInfo\s{0,2}[:=]\s{0,2}|\bLastErrorReason\s{0,2}[:=]\s{0,2})([A-Za-z]{6,40})\b/gi;
 const APIGEE_CODE =
   /"errorcode"\s{0,2}:\s{0,2}"([A-Za-z0-9_.]{6,100})"|\b(steps\.(?:oauth\.v2|jwt)\.[A-Za-z_]{4,60}|messaging\.adaptors\.http\.flow\.[A-Za-z]{4,60}|policies\.(?:ratelimit|quota)\.[A-Za-z]{4,60}|protocol\.http\.TooBig[A-Za-z]{2,20}|keymanagement\.service\.[A-Za-z_]{4,60}|oauth\.v2\.[A-Za-z]{4,60}|accesscontrol\.IPDeniedAccess)\b/g;
 const ZUUL_CATEGORY = /\b(FAILURE_(?:ORIGIN|LOCAL|CLIENT)_[A-Z_]{4,60})\b/g;
