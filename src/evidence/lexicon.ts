@@ -113,18 +113,21 @@ export class Lexicon {
   }
 
   /**
-   * Start offsets of each literal in `lower` (indexed by id), at most `cap` each; a literal seen
-   * more often than that gets `null` ("dense": callers treat it as present everywhere).
+   * Start offsets of each literal found in `lower`, by literal id (a literal absent from the text has
+   * no entry), at most `cap` each; a literal seen more often than that gets `null` ("dense": callers
+   * treat it as present everywhere).
    */
-  scan(lower: string, cap: number): (number[] | null)[] {
-    const found: (number[] | null)[] = this.literals.map(() => []);
+  scan(lower: string, cap: number): Map<number, number[] | null> {
+    const found = new Map<number, number[] | null>();
     const { column, delta, width, ends, link, literals, keys, byKey } = this;
     const hit = (key: number, end: number) => {
       const start = end - keys[key]!.length + 1;
       for (const id of byKey[key]!) {
-        const at = found[id];
-        if (at === null || at === undefined || !lower.startsWith(literals[id]!, start)) continue;
-        if (at.length >= cap) found[id] = null;
+        if (!lower.startsWith(literals[id]!, start)) continue;
+        const at = found.get(id);
+        if (at === null) continue;
+        if (at === undefined) found.set(id, [start]);
+        else if (at.length >= cap) found.set(id, null);
         else at.push(start);
       }
     };

@@ -22,7 +22,7 @@ function extract(doc: TextDoc): SignalSink {
   const lex = lexiconOf();
   const found = lex.scan(doc.lower, MAX_PER_TEXT);
   found.forEach((at, id) => {
-    if (at === null || at.length === 0) return;
+    if (at === null) return;
     const row = LOCALIZED[id]!;
     for (const start of at)
       for (const [name, value] of LOCALIZED_SIGNALS[row[2]] ?? []) sink.add(name, value, start, start + row[0].length);

@@ -1,4 +1,5 @@
 import type { KnowledgeBase } from '../knowledge/types.js';
+import type { Lexicon } from './lexicon.js';
 import { parseSignalRef, type Signal } from './signal.js';
 import { requiredLiterals } from './literals.js';
 import type { TextDoc } from './text.js';
@@ -20,6 +21,8 @@ interface Compiled {
 /** The knowledge base's text patterns, compiled once, run over a document. */
 export class PatternSet {
   private readonly compiled: Compiled[] = [];
+  /** With a lexicon bound: the patterns each of its literal ids may start, and those with no literal. */
+  private bound: { lexicon: Lexicon; byLiteral: Map<number, number[]>; always: number[] } | undefined;
 
   constructor(kb: KnowledgeBase) {
     for (const entry of kb.entries.values()) {
@@ -48,11 +51,38 @@ export class PatternSet {
     for (const c of this.compiled) for (const l of c.literals ?? []) yield l.toLowerCase();
   }
 
+  /**
+   * Index the patterns by the lexicon's literal ids: on a document the lexicon has scanned, only the
+   * patterns one of whose literals was found are looked at.
+   */
+  bind(lexicon: Lexicon): void {
+    const byLiteral = new Map<number, number[]>();
+    const always: number[] = [];
+    this.compiled.forEach((c, i) => {
+      const ids = (c.literals ?? []).map((l) => lexicon.idOf(l.toLowerCase()));
+      if (ids.length === 0 || ids.some((id) => id === undefined)) return void always.push(i);
+      for (const id of ids) {
+        const list = byLiteral.get(id!);
+        if (list) list.push(i);
+        else byLiteral.set(id!, [i]);
+      }
+    });
+    this.bound = { lexicon, byLiteral, always };
+  }
+
+  /** The patterns worth running on this document, in their order. */
+  private candidates(doc: TextDoc): readonly Compiled[] {
+    const found = this.bound && doc.literalsFound(this.bound.lexicon);
+    if (!this.bound || !found) return this.compiled.filter((c) => !c.literals || c.literals.some((l) => doc.mayContain(l.toLowerCase())));
+    const picked = new Set(this.bound.always);
+    for (const id of found.keys()) for (const i of this.bound.byLiteral.get(id) ?? []) picked.add(i);
+    return [...picked].sort((a, b) => a - b).map((i) => this.compiled[i]!);
+  }
+
   /** Run every pattern over the document. */
   run(doc: TextDoc): Signal[] {
     const out: Signal[] = [];
-    for (const c of this.compiled) {
-      if (c.literals && !c.literals.some((l) => doc.mayContain(c.caseSensitive ? l.toLowerCase() : l))) continue;
+    for (const c of this.candidates(doc)) {
       let n = 0;
       for (const m of doc.matches(c.re)) {
         let value = c.value;

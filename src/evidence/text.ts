@@ -29,7 +29,7 @@ export class TextDoc {
   private readonly contains = new Map<string, boolean>();
   private readonly found = new Map<string, readonly number[] | 'dense'>();
   private lexicon: Lexicon | undefined;
-  private lexiconHits: (number[] | null)[] | undefined;
+  private lexiconHits: Map<number, number[] | null> | undefined;
 
   /** The clock to compare dates in the text with (JWT exp, certificate dates). */
   readonly now: Date;
@@ -81,10 +81,10 @@ export class TextDoc {
    * the whole text each; a literal whose trigrams are all present is then searched for.
    */
   mayContain(lowerLiteral: string): boolean {
-    const lower = this.lower;
-    if (lower.length < TRIGRAM_MIN_TEXT) return lower.includes(lowerLiteral);
     const indexed = this.indexed(lowerLiteral);
     if (indexed !== undefined) return indexed === null || indexed.length > 0;
+    const lower = this.lower;
+    if (lower.length < TRIGRAM_MIN_TEXT) return lower.includes(lowerLiteral);
     const known = this.contains.get(lowerLiteral);
     if (known !== undefined) return known;
     const bits = (this.trigrams ??= trigramBits(lower));
@@ -134,11 +134,17 @@ export class TextDoc {
    * outside the lexicon are still answered, by a scan of their own.
    */
   useLexicon(lexicon: Lexicon): this {
-    if (this.large && this.lexicon !== lexicon) {
+    if (this.lexicon !== lexicon) {
       this.lexicon = lexicon;
       this.lexiconHits = undefined;
     }
     return this;
+  }
+
+  /** The ids of the lexicon's literals found in the text, when a lexicon indexes it (for {@link PatternSet}). */
+  literalsFound(lexicon: Lexicon): ReadonlyMap<number, number[] | null> | undefined {
+    if (this.lexicon !== lexicon) return undefined;
+    return (this.lexiconHits ??= lexicon.scan(this.lower, SCAN.maxOccurrences));
   }
 
   /** The lexicon's occurrences of a literal (null: dense), or undefined when it is not in the lexicon. */
@@ -146,7 +152,8 @@ export class TextDoc {
     const id = this.lexicon?.idOf(lowerLiteral);
     if (id === undefined) return undefined;
     this.lexiconHits ??= this.lexicon!.scan(this.lower, SCAN.maxOccurrences);
-    return this.lexiconHits[id];
+    const at = this.lexiconHits.get(id);
+    return at === undefined ? [] : at;
   }
 
   /** Offsets where a lower-case literal occurs in {@link lower}; 'dense' past {@link SCAN.maxOccurrences}. */

@@ -104,8 +104,8 @@ export class SignalIndex {
   }
 
   find(ref: string): Signal[] {
-    const { value } = parseSignalRef(ref);
-    return (value === undefined ? this.byName.get(ref) : this.byKey.get(ref)) ?? [];
+    // A reference with a value is looked up by name=value, one without by name: the key itself decides.
+    return (ref.includes('=') ? this.byKey.get(ref) : this.byName.get(ref)) ?? [];
   }
 }
 

@@ -25,6 +25,7 @@ export interface ExplainOptions extends RankOptions {
 export class Engine {
   readonly patterns: PatternSet;
   private lexicon: Lexicon | undefined;
+  private texts = 0;
 
   constructor(
     readonly kb: KnowledgeBase,
@@ -38,7 +39,9 @@ export class Engine {
    * describes failures without showing one (documentation, a changelog: src/evidence/discourse.ts).
    */
   signalsOf(doc: TextDoc): Signal[] {
-    if (doc.large) doc.useLexicon(this.lexiconOf());
+    // The lexicon pays for itself on a large text, or from the second text on (a server, a batch):
+    // a one-shot CLI run on a short paste does not build it.
+    if (doc.large || ++this.texts > 1) doc.useLexicon(this.lexiconOf());
     const out: Signal[] = [];
     const fallback: Signal[] = [];
     for (const x of this.extractors) (x.fallback ? fallback : out).push(...x.extract(doc));
@@ -60,7 +63,9 @@ export class Engine {
       for (const re of x.patterns) literals.push(...(requiredLiterals(re.source, false) ?? []));
       literals.push(...(x.keys ?? []));
     }
-    return (this.lexicon = new Lexicon(literals.filter((l) => l.length >= 2)));
+    this.lexicon = new Lexicon(literals.filter((l) => l.length >= 2));
+    this.patterns.bind(this.lexicon);
+    return this.lexicon;
   }
 
   /** Text → ranked causes. Throws TriageError for unusable input (empty, binary, too large). */
