@@ -10,7 +10,7 @@ import {
   bodyText,
   dedupeSignals,
   describeFailure,
-  exchange,
+  exchangeOnce,
   failureSignals,
   headerValues,
   portOf,
@@ -133,7 +133,8 @@ async function runAuth(ctx: ProbeContext, deadline: Deadline, ca: string | reado
   }
   const url = check.url ?? target.url;
   const what = `GET ${url.href}`;
-  const ex = await exchange({
+  // The http probe's first request, read rather than sent again (ctx.shared).
+  const ex = await exchangeOnce(ctx.shared, check.pinnedAuthority, {
     url,
     headers: target.headers,
     lookup: check.lookup,

@@ -11,7 +11,7 @@ import {
   bodyExcerpt,
   dedupeSignals,
   describeFailure,
-  exchange,
+  exchangeOnce,
   failureSignals,
   header,
   portOf,
@@ -91,7 +91,7 @@ async function runHttp(
   for (;;) {
     const pinned = check;
     const what = `GET ${url.href}`;
-    const ex = await exchange({
+    const ex = await exchangeOnce(ctx.shared, pinned.pinnedAuthority, {
       url,
       headers,
       lookup: pinned.lookup,

@@ -19,7 +19,36 @@ export const REPEAT_THRESHOLDS = {
   spreadMinMs: 100,
   /** Share of the budget the spread may take at most; the rest is for the requests. @defaultValue 0.5 */
   spreadShare: 0.5,
+  /**
+   * After this many identical answers of a kind that does not come and go (a refusal, a DNS or
+   * certificate failure, a 4xx other than 408/429), the rest of the requests cannot change the
+   * verdict: the probe stops there. @defaultValue 3
+   */
+  settleAfter: 3,
 } as const;
+
+/** Failures that repeat identically until someone changes something. */
+const DETERMINISTIC_NET = new Set(['connection_refused', 'dns_not_found', 'host_unreachable', 'network_unreachable', 'permission_denied']);
+
+/**
+ * Whether the outcomes so far settle the run: the first `settleAfter` are the same deterministic
+ * answer (identical refusals, the same 401 …). Intermittence shows as a difference, and there is
+ * none to wait for.
+ */
+export function settledSeries(outcomes: readonly { status?: number; failure?: HttpFailure }[], settleAfter: number): boolean {
+  if (outcomes.length < settleAfter) return false;
+  const kind = (o: { status?: number; failure?: HttpFailure }): string | undefined => {
+    if (o.status !== undefined)
+      return o.status >= 400 && o.status < 500 && o.status !== 408 && o.status !== 429 ? `s${o.status}` : undefined;
+    const f = o.failure;
+    if (!f || f.timedOut || f.aborted) return undefined;
+    if (f.net && DETERMINISTIC_NET.has(f.net)) return `n${f.net}`;
+    if (f.tls && f.tls !== 'reset_during_handshake') return `t${f.tls}`;
+    return undefined;
+  };
+  const first = kind(outcomes[0]!);
+  return first !== undefined && outcomes.every((o) => kind(o) === first);
+}
 
 /**
  * The pauses before requests 2…n, in ms, summing to `spreadMs`: back-to-back pairs alternating
@@ -142,6 +171,7 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
         reused: ex.reusedSocket,
         pause: i === 0 ? 0 : pause,
       });
+      if (settledSeries(outcomes, REPEAT_THRESHOLDS.settleAfter)) break;
     }
   } finally {
     agent.destroy();
@@ -169,6 +199,7 @@ function verdict(
   resolveMs: number,
 ): ProbeResult {
   const what = `${outcomes.length} × GET ${url.href}`;
+  const settled = outcomes.length < count && settledSeries(outcomes, REPEAT_THRESHOLDS.settleAfter);
   const counts = new Map<string, number>();
   for (const o of outcomes) counts.set(label(o), (counts.get(label(o)) ?? 0) + 1);
   const mix = [...counts.entries()]
@@ -244,12 +275,13 @@ function verdict(
     durationMs,
     phases: { resolve: resolveMs },
     summary: redact(
-      `${summaryLine}${latencies.length > 0 ? `; latency p50 ${formatMs(p50)}, p95 ${formatMs(p95)}, max ${formatMs(max)}` : ''}`,
+      `${summaryLine}${latencies.length > 0 ? `; latency p50 ${formatMs(p50)}, p95 ${formatMs(p95)}, max ${formatMs(max)}` : ''}${settled ? `; stopped after ${outcomes.length} identical answers` : ''}`,
     ),
     details: {
       url: redact(url.href),
       address: trusted(pinnedAuthority),
       planned: count,
+      ...(settled ? { stoppedEarly: true } : {}),
       sent: outcomes.length,
       mix: trusted(mix),
       ...(latencies.length > 0 ? { p50Ms: p50, p95Ms: p95, maxMs: max } : {}),

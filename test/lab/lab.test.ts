@@ -212,6 +212,24 @@ describe('availability', () => {
     });
   });
 
+  describe('nginx-upstream-slow-direct: the upstream answers in 2 s, proxy_read_timeout is 1s', () => {
+    const lab = useLab('nginx-upstream-slow-direct');
+
+    it('answers 504 after ~1 s while the upstream itself answers after ~2 s, then closes the idle connection after ~1 s', async () => {
+      const [viaNginx, direct] = await Promise.all([request(lab().url), measureIdleClose(`http://127.0.0.1:${lab().upstream!.port}/`)]);
+      const r = response(viaNginx);
+      expect(r.status).toBe(504);
+      expect(r.ms).toBeGreaterThanOrEqual(950);
+      expect(r.ms).toBeLessThan(1_900);
+      expect(direct).toMatchObject({ ok: true, statuses: [200, 200], keepAlive: 'timeout=1' });
+      if (direct.ok) {
+        expect(direct.idleMs).toBeGreaterThanOrEqual(950);
+        expect(direct.idleMs).toBeLessThan(1_900);
+      }
+      await logShows(lab(), 'error', /upstream timed out \(110: Connection timed out\) while reading response header from upstream/);
+    });
+  });
+
   describe('haproxy-upstream-slow: the upstream is slower than timeout server 1s', () => {
     const lab = useLab('haproxy-upstream-slow');
 

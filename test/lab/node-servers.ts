@@ -56,16 +56,22 @@ export function startHttpsServer(tls: { cert: string; key: string }): Promise<No
   return serve(createHttpsServer({ cert: tls.cert, key: tls.key }, echo));
 }
 
-/** An app that answers 200 only after `delayMs` (a slow query): slower than the proxy's read timeout. */
-export function startSlowServer(delayMs: number): Promise<NodeServer> {
+/**
+ * An app that answers 200 only after `delayMs` (a slow query): slower than the proxy's read timeout.
+ * With `idleMs` it also closes idle keep-alive connections after that long (like
+ * {@link startShortKeepAliveServer}), so a client that waits after the answer can measure it.
+ */
+export function startSlowServer(delayMs: number, idleMs?: number): Promise<NodeServer> {
   const timers = new Set<NodeJS.Timeout>();
   const server = createHttpServer((req, res) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
+      if (idleMs !== undefined) res.once('finish', () => req.socket.setTimeout(idleMs));
       echo(req, res);
     }, delayMs);
     timers.add(timer);
   });
+  if (idleMs !== undefined) server.keepAliveTimeout = idleMs;
   return serve(server, () => {
     for (const timer of timers) clearTimeout(timer);
   });

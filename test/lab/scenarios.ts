@@ -200,6 +200,22 @@ export const scenarios = {
       return { url: local(nginx.port, '/reports/daily'), upstream: { host: '127.0.0.1', port: app.port }, logs: nginx.logs };
     },
   },
+  'nginx-upstream-slow-direct': {
+    cause: 'upstream-slow',
+    summary:
+      'nginx with proxy_read_timeout 1s in front of a backend that answers in 2 s, within the probe budget, and closes idle keep-alive connections after 1 s: the backend asked directly is measured slow',
+    async start(ctx) {
+      const app = ctx.own(await startSlowServer(ctx.opts.directSlowDelayMs, ctx.opts.keepAliveIdleMs));
+      const nginx = ctx.own(
+        await startNginx({
+          readyTimeoutMs: ctx.opts.readyTimeoutMs,
+          server: () =>
+            `location / {\n      proxy_read_timeout ${ctx.opts.proxyTimeoutS}s;\n      proxy_pass http://127.0.0.1:${app.port};\n    }`,
+        }),
+      );
+      return { url: local(nginx.port, '/reports/daily'), upstream: { host: '127.0.0.1', port: app.port }, logs: nginx.logs };
+    },
+  },
   'haproxy-upstream-slow': {
     cause: 'upstream-slow',
     summary: 'HAProxy with `timeout server 1s` in front of a backend that takes 3 s: 504 after ~1 s, log termination state sH',

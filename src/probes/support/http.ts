@@ -18,6 +18,7 @@ import { TextDoc } from '../../evidence/text.js';
 import { redact, trusted, type Masked } from '../../security/redact.js';
 import type { SsrfRefusal } from '../../security/ssrf.js';
 import type { PhaseTimings, ProbeResult } from '../probe.js';
+import type { SharedRequests } from './shared.js';
 import { classifySocketError, errorCode, formatMs, type NetError } from './socket.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -409,6 +410,27 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
     });
     req.end();
   });
+}
+
+/**
+ * {@link exchange}, sent once per run: the first probe to ask for this request sends it, the others
+ * read the same answer (`ctx.shared`; without it, every call sends). The same request means the
+ * same method, URL, headers, pinned `address`, TLS settings and bounds; the CA list is compared by
+ * identity. A slow backend is thus asked once, however many probes read its answer.
+ */
+export function exchangeOnce(shared: SharedRequests | undefined, address: string, opts: ExchangeOptions): Promise<Exchange> {
+  if (!shared || opts.agent) return exchange(opts);
+  const key = JSON.stringify([
+    opts.method ?? 'GET',
+    opts.url.href,
+    opts.headers ?? [],
+    address,
+    opts.connect ?? null,
+    opts.tls ?? null,
+    opts.timeoutMs ?? null,
+    opts.maxBodyBytes,
+  ]);
+  return shared.once(opts.ca, key, () => exchange(opts));
 }
 
 /**
