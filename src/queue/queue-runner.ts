@@ -32,6 +32,8 @@ export interface QueueRunnerOptions {
 export class QueueRunner implements ProbeRunner {
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, QueueEvents>();
+  /** The QueueEvents' own blocking connections: BullMQ leaves a connection it was given open, so close() does. */
+  private readonly blocking: Redis[] = [];
   private readonly producer: Redis;
   private readonly prefix: string;
 
@@ -54,7 +56,9 @@ export class QueueRunner implements ProbeRunner {
   private pool(name: string): { queue: Queue; events: QueueEvents } {
     let events = this.events.get(name);
     if (!events) {
-      events = new QueueEvents(queueName(name), { connection: createRedis(this.opts.redisUrl, 'blocking'), prefix: this.prefix });
+      const connection = createRedis(this.opts.redisUrl, 'blocking');
+      this.blocking.push(connection);
+      events = new QueueEvents(queueName(name), { connection, prefix: this.prefix });
       events.on('error', () => {});
       events.setMaxListeners(0);
       this.events.set(name, events);
@@ -136,8 +140,10 @@ export class QueueRunner implements ProbeRunner {
     return false;
   }
 
+  /** Close every queue, event stream and Redis connection this runner opened: nothing is left to keep a process alive. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.queues.values(), ...this.events.values()].map((q) => q.close()));
+    for (const connection of this.blocking.splice(0)) connection.disconnect();
     this.producer.disconnect();
   }
 }

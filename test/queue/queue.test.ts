@@ -210,6 +210,30 @@ describe('worker processes', () => {
     await cleanPrefix(prefix);
   });
 
+  it("`triage diagnose --queue` prints a worker's result and exits: every connection closed", async () => {
+    const w = startWorker('cli-worker');
+    await w.ready;
+    const s = await startServer();
+    const started = Date.now();
+    const child = spawn(process.execPath, ['dist/cli.js', 'diagnose', s.url, '--queue', '--json'], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix },
+      // Standard input open and idle, as in a shell.
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code] = await exited;
+    clearTimeout(killer);
+    s.server.close();
+    expect(code, 'exited by itself, not killed').toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const result = JSON.parse(out) as { probes: { probe: string }[] };
+    expect(result.probes.map((p) => p.probe)).toContain('http');
+  }, 30_000);
+
   it('SIGTERM lets the running job finish before the worker exits', async () => {
     const w = startWorker('term-worker');
     await w.ready;
