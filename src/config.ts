@@ -3,6 +3,7 @@ import { digestToken } from './api/auth.js';
 import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
 import type { Lang } from './knowledge/types.js';
+import { PROXY_ENV_NAMES, type ProxyEnv } from './triage/proxy-env.js';
 
 /**
  * The only reader of process.env. Every setting is validated here, and every problem is reported
@@ -17,6 +18,12 @@ export interface CliConfig {
   readonly color: boolean;
   /** TRIAGE_API_TOKEN: the bearer token `triage --server URL …` sends (one of the server's API_TOKENS). */
   readonly apiToken?: string;
+  /**
+   * https_proxy, HTTPS_PROXY, http_proxy, all_proxy, ALL_PROXY, no_proxy, NO_PROXY (and HTTP_PROXY,
+   * only to say curl ignores it): the route `triage diagnose` takes without --proxy, as curl reads
+   * them (src/triage/proxy-env.ts). Only the variables that are set. @defaultValue {}
+   */
+  readonly proxyEnv: ProxyEnv;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -36,7 +43,9 @@ export function readCliConfig(env: Env = process.env): CliConfig {
     throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s)`, problems);
   }
   const color = env.NO_COLOR === undefined && env.TERM !== 'dumb';
-  return { lang, knowledgeDirs, color, ...(apiToken ? { apiToken } : {}) };
+  const proxyEnv: Record<string, string> = {};
+  for (const name of PROXY_ENV_NAMES) if (env[name] !== undefined) proxyEnv[name] = env[name];
+  return { lang, knowledgeDirs, color, proxyEnv, ...(apiToken ? { apiToken } : {}) };
 }
 
 function splitList(v: string | undefined): string[] {

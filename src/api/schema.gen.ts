@@ -285,12 +285,15 @@ export interface components {
     };
     /** @enum {string} */
     DiagnosisStatus: 'queued' | 'running' | 'done' | 'failed';
-    /** @description What was probed, secrets masked; headers are never kept. */
+    /** @description What was probed, secrets masked (a proxy's credentials never appear); headers are never kept. */
     DiagnosisTarget: {
       url: string;
+      /** @description The forward proxy, credentials replaced by ***, e.g. http://***@proxy.corp:3128/. */
       proxy?: string;
       upstream?: string;
       origin?: string;
+      /** @description The way the HTTP-level probes went: `direct`, or `proxy http://proxy.corp:3128 (from --proxy): CONNECT for https://, absolute-form for http://`. */
+      route?: string;
     };
     DiagnosisRecord: {
       /** Format: uuid */
@@ -348,6 +351,8 @@ export interface components {
       };
       signals: components['schemas']['ProbeSignal'][];
       pool?: string;
+      /** @description The way this probe went: `direct`, `direct to the backend (no proxy)`, `proxy http://proxy.corp:3128 (CONNECT api.example.com:443)` or `proxy http://proxy.corp:3128 (absolute-form GET)`. Absent for dns. */
+      route?: string;
     };
     ProbeSignal: {
       name: string;

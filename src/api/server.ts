@@ -7,7 +7,7 @@ import type { ProbeTarget } from '../probes/probe.js';
 import type { ProbeRunner } from '../queue/runner.js';
 import { redact } from '../security/redact.js';
 import type { SsrfPolicy, SsrfResult } from '../security/ssrf.js';
-import { diagnose, type DiagnoseResult } from '../triage/diagnose.js';
+import { describeTarget, diagnose, type DiagnoseResult } from '../triage/diagnose.js';
 import type { Engine } from '../triage/engine.js';
 import { parseTarget } from '../triage/target.js';
 import type { AlertStore } from './alert-store.js';
@@ -283,12 +283,8 @@ async function checkPolicy(policy: SsrfPolicy, t: ProbeTarget, timeoutMs: number
 
 /** What a record shows of the target: masked, and never the headers. */
 function maskedTarget(t: ProbeTarget): DiagnosisRecord['target'] {
-  return {
-    url: redact(t.url.href),
-    ...(t.proxy ? { proxy: redact(t.proxy.href) } : {}),
-    ...(t.upstream ? { upstream: `${t.upstream.host}:${t.upstream.port}` } : {}),
-    ...(t.origin ? { origin: redact(t.origin) } : {}),
-  };
+  const d = describeTarget(t);
+  return { ...d, ...(d.origin ? { origin: redact(d.origin) } : {}) };
 }
 
 /** The result as the wire type (a compile-time check that the spec describes it); the engine masked it already. */

@@ -29,8 +29,12 @@ export interface Probe {
 export interface ProbeTarget {
   /** The URL that fails. */
   readonly url: URL;
-  /** A forward proxy in the path (`--proxy`). */
+  /** A forward proxy in the path (`--proxy`, or the CLI's https_proxy / http_proxy): every HTTP-level probe goes through it. */
   readonly proxy?: URL;
+  /** Where {@link proxy} came from, for the answer. @example '--proxy', 'https_proxy' */
+  readonly proxyFrom?: string;
+  /** Why the route is direct although a proxy is configured. @example 'no_proxy matches 127.0.0.1' */
+  readonly routeNote?: string;
   /** The backend behind a reverse proxy (`--upstream HOST:PORT`). */
   readonly upstream?: { readonly host: string; readonly port: number };
   /** Extra request headers (`--header "Name: value"`); values may be secrets and are never printed. */

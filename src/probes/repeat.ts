@@ -2,7 +2,9 @@ import type { Signal } from '../evidence/signal.js';
 import { redact, trusted, type Masked } from '../security/redact.js';
 import type { Probe, ProbeContext, ProbeResult } from './probe.js';
 import { dedupeSignals, exchange, keepAliveAgent, refusedResult, type HttpFailure } from './support/http.js';
+import { planHop } from './support/route.js';
 import { formatMs, guardedRun, stopwatch, type Deadline } from './support/socket.js';
+import { tunnelAgent } from './support/tunnel.js';
 import { nearTimeoutSignal } from './timing.js';
 
 /** Options of {@link createRepeatProbe}. */
@@ -132,17 +134,30 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
   const clock = stopwatch();
   const { target, limits } = ctx;
   const resolveClock = stopwatch();
-  const check = await ctx.policy.check(target.url, { signal: deadline.signal });
+  const plan = await planHop(ctx, target.url, deadline.signal);
   const resolveMs = resolveClock();
-  if (!check.ok) return refusedResult('repeat', check, clock(), { resolve: resolveMs });
+  if (!plan.ok) return refusedResult('repeat', plan.refusal, clock(), { resolve: resolveMs });
+  const hop = plan.hop;
 
-  const url = check.url ?? target.url;
+  const url = hop.url;
   const tls = url.protocol === 'https:';
   const count = Math.max(1, Math.floor(limits.repeatCount));
   const spread = Math.max(0, Math.min(limits.repeatSpreadMs, limits.timeoutMs * REPEAT_THRESHOLDS.spreadShare));
   const pauses = [0, ...schedule(count, spread)];
   const perRequestMs = Math.max(200, Math.floor((limits.timeoutMs - spread) / 2));
-  const agent = keepAliveAgent(tls, opts.ca);
+  // One keep-alive pool, as a client's: tunnels through the proxy for https://, connections to the proxy for http://.
+  const agent =
+    hop.via && tls
+      ? tunnelAgent({
+          route: hop.via,
+          host: url.hostname.replace(/^\[|\]$/g, ''),
+          ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+          signal: deadline.signal,
+          timedOut: deadline.expired,
+          maxBodyBytes: limits.maxBodyBytes,
+          keepAlive: true,
+        })
+      : keepAliveAgent(hop.via ? hop.via.tls : tls, opts.ca);
   const outcomes: Outcome[] = [];
   try {
     for (let i = 0; i < count; i++) {
@@ -153,7 +168,8 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
       const ex = await exchange({
         url,
         headers: target.headers,
-        lookup: check.lookup,
+        lookup: hop.lookup,
+        ...(hop.via ? { via: hop.via } : {}),
         agent,
         signal: deadline.signal,
         timedOut: deadline.expired,
@@ -187,7 +203,7 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
       signals: [],
     };
   }
-  return verdict(url, check.pinnedAuthority, outcomes, count, clock(), resolveMs);
+  return { ...verdict(url, hop.address, outcomes, count, clock(), resolveMs), route: hop.route };
 }
 
 function verdict(

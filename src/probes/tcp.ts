@@ -21,6 +21,9 @@ import {
 
 const NAME = 'tcp';
 
+/** This probe never goes through a proxy (it does not apply with one). */
+const DIRECT = trusted('direct');
+
 const FAILURE_WORDS: Readonly<Record<string, string>> = {
   connection_refused: 'refused',
   connect_timeout: 'got no answer',
@@ -34,7 +37,7 @@ export const tcpProbe: Probe = {
   name: NAME,
   describes: "TCP connect to the URL's host and port: connect time; refused, no answer, reset, unreachable",
   applies: (target) => target.proxy === undefined,
-  run: (ctx) => guardedRun(NAME, ctx, (deadline) => runTcp(ctx, deadline)),
+  run: async (ctx) => ({ ...(await guardedRun(NAME, ctx, (deadline) => runTcp(ctx, deadline))), route: DIRECT }),
 };
 
 async function runTcp(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResult> {

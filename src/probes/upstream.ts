@@ -38,6 +38,9 @@ export interface UpstreamProbeOptions {
   readonly slowMs?: number;
 }
 
+/** The backend is asked straight, past every proxy: that is the point of this probe. */
+const BACKEND_ROUTE = trusted('direct to the backend (no proxy)');
+
 /** Defaults of {@link UpstreamProbeOptions}. */
 export const UPSTREAM_DEFAULTS = { maxIdleWaitMs: 75_000, slowMs: 1_000 } as const;
 
@@ -89,7 +92,10 @@ export function createUpstreamProbe(opts: UpstreamProbeOptions = {}): Probe {
     name: 'upstream',
     describes: 'send the request straight to the backend (--upstream) and measure its answer and its keep-alive idle timeout',
     applies: (target) => target.upstream !== undefined,
-    run: (ctx) => guardedRun('upstream', ctx, (deadline) => runUpstream(ctx, deadline, { extractors, maxIdleWaitMs, slowMs })),
+    run: async (ctx) => ({
+      ...(await guardedRun('upstream', ctx, (deadline) => runUpstream(ctx, deadline, { extractors, maxIdleWaitMs, slowMs }))),
+      route: BACKEND_ROUTE,
+    }),
   };
 }
 

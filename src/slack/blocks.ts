@@ -468,6 +468,7 @@ function probeContexts(probes: readonly ProbeResult[], ui: Ui): ContextBlock[] {
       .map((k) => `${ui.phases[k]} ${Number(p.phases[k]).toFixed(1)} ms`)
       .join(' · ');
     const elements = [`${probeLabel(p)}  ${escapeMrkdwn(clip(p.summary, 300))}`];
+    if (p.route && p.route !== 'direct') elements.push(`via ${escapeMrkdwn(clip(p.route, 200))}`);
     if (phases) elements.push(phases);
     return context(`probe:${i}:${clip(p.probe, 40)}`, elements);
   });

@@ -1,4 +1,5 @@
 import { deriveSignals } from '../probes/derive.js';
+import { proxyLabel } from '../probes/support/route.js';
 import type { ProbeResult, ProbeTarget } from '../probes/probe.js';
 import type { ProbeRunner, RunOutcome, RunRequest } from '../queue/runner.js';
 import { redact, type Masked } from '../security/redact.js';
@@ -24,7 +25,11 @@ export interface VantageResult {
 
 /** The `diagnose --json` contract: a {@link Diagnosis} plus the probes that ran. */
 export interface DiagnoseResult extends Diagnosis {
-  readonly target: { url: Masked; proxy?: Masked; upstream?: string; origin?: string };
+  /**
+   * What was probed, secrets masked (a proxy's credentials are never shown). `route`: the way the
+   * HTTP-level probes went. @example { url: 'https://api.example.com/', proxy: 'http://***@proxy:3128/', route: 'proxy http://proxy:3128 (from https_proxy)' }
+   */
+  readonly target: { url: Masked; proxy?: Masked; upstream?: string; origin?: string; route?: Masked };
   readonly probes: readonly ProbeResult[];
   /** With several pools: what each saw, and a one-line comparison. */
   readonly vantage?: { readonly pools: readonly VantageResult[]; readonly summary: Masked };
@@ -79,12 +84,25 @@ export async function diagnose(
   return { ...result, vantage: { pools: vantage, summary: compare(vantage) } };
 }
 
-function describeTarget(t: ProbeTarget): DiagnoseResult['target'] {
+/** What was probed, as answers show it: secrets masked, a proxy's credentials never, and the route. */
+export function describeTarget(t: ProbeTarget): DiagnoseResult['target'] {
+  let proxy: Masked | undefined;
+  if (t.proxy) {
+    const shown = new URL(t.proxy.href);
+    const credentials = shown.username !== '' || shown.password !== '';
+    shown.password = '';
+    shown.username = credentials ? '***' : '';
+    proxy = redact(shown.href);
+  }
+  const route = t.proxy
+    ? `proxy ${proxyLabel(t.proxy)}${t.proxyFrom ? ` (from ${t.proxyFrom})` : ''}: CONNECT for https://, absolute-form for http://`
+    : `direct${t.routeNote ? ` (${t.routeNote})` : ''}`;
   return {
     url: redact(t.url.href),
-    ...(t.proxy ? { proxy: redact(t.proxy.href) } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(t.upstream ? { upstream: `${t.upstream.host}:${t.upstream.port}` } : {}),
     ...(t.origin ? { origin: t.origin } : {}),
+    route: redact(route),
   };
 }
 

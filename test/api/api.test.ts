@@ -251,7 +251,7 @@ describe('diagnoses', () => {
 
     const done = await settled(id);
     expect(done.status).toBe('done');
-    expect(done.target).toEqual({ url: upstream.url });
+    expect(done.target).toEqual({ url: upstream.url, route: 'direct' });
     expect(done.result!.probes.find((p) => p.probe === 'http')!.signals).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'http.status', value: '502' })]),
     );

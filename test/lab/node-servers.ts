@@ -110,6 +110,24 @@ export function startShortKeepAliveServer(idleMs: number): Promise<NodeServer> {
   return serve(server);
 }
 
+/**
+ * A TCP listener that reads a request head and answers it with a TCP reset, no byte of response (a
+ * filtering proxy or a firewall in front of one that kills CONNECT). Reading first makes the reset
+ * land after the request, as clients see it: "Connection reset by peer" right after CONNECT.
+ */
+export function startResetAfterRequestServer(): Promise<NodeServer> {
+  return serve(
+    createNetServer((socket) => {
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (head.includes('\r\n\r\n')) socket.resetAndDestroy();
+      });
+      socket.on('error', () => {});
+    }),
+  );
+}
+
 /** An app that works but whose health check fails: `GET /healthz` answers 503 (its database is down). */
 export function startUnhealthyServer(): Promise<NodeServer> {
   return serve(

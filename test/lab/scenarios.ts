@@ -11,6 +11,7 @@ import {
   startEchoServer,
   startForceHttpsApp,
   startHttpsServer,
+  startResetAfterRequestServer,
   startShortKeepAliveServer,
   startSlashStrippingApp,
   startSlowServer,
@@ -144,6 +145,35 @@ export const scenarios = {
         workingHeaders: [['Proxy-Authorization', basic(LAB_USER.user, LAB_USER.password)]] as const,
         logs: squid.logs,
       };
+    },
+  },
+  'webserver-as-proxy': {
+    cause: 'connect-unsupported',
+    summary:
+      'a plain nginx web server (a static site, no proxy configuration) given as the proxy: CONNECT gets its 400 page; the HTTPS origin behind has a certificate the client does not trust',
+    async start(ctx) {
+      // No CA for the client: a probe that reached the origin directly would report a certificate problem instead.
+      const certs = await ctx.certs();
+      const origin = ctx.own(await startHttpsServer(certs.selfSigned));
+      const web = ctx.own(
+        await startNginx({
+          readyTimeoutMs: ctx.opts.readyTimeoutMs,
+          server: () =>
+            'location / {\n      default_type text/html;\n      return 200 "<html><body><h1>Welcome</h1></body></html>";\n    }',
+        }),
+      );
+      return { url: localTls(origin.port, '/api/orders'), proxyUrl: local(web.port, ''), logs: web.logs };
+    },
+  },
+  'proxy-reset-after-connect': {
+    cause: 'connect-unsupported',
+    summary:
+      'a proxy port that resets the connection right after the CONNECT request (a filter that kills tunnels); the HTTPS origin has a certificate the client does not trust',
+    async start(ctx) {
+      const certs = await ctx.certs();
+      const origin = ctx.own(await startHttpsServer(certs.selfSigned));
+      const proxy = ctx.own(await startResetAfterRequestServer());
+      return { url: localTls(origin.port, '/api/orders'), proxyUrl: local(proxy.port, '') };
     },
   },
   'tinyproxy-connect-ok': {
