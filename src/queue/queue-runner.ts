@@ -12,6 +12,7 @@ import {
   POOL_NAME,
   QUEUE_DEFAULTS,
   queueName,
+  readProgress,
   type ProbeJobData,
   type ProbeJobResult,
 } from './jobs.js';
@@ -105,7 +106,15 @@ export class QueueRunner implements ProbeRunner {
       ...(request.alwaysRepeat ? { alwaysRepeat: true } : {}),
       ...(request.only ? { only: request.only } : {}),
     });
-    const job = await queue.add('probe', data, jobOptions(randomUUID()));
+    const jobId = randomUUID();
+    // Listen before the job exists: a worker may report its first probes at once.
+    const onProgress = request.onProgress;
+    const listener = ({ jobId: id, data: progress }: { jobId: string; data: unknown }) => {
+      const p = id === jobId ? readProgress(progress) : undefined;
+      if (p && onProgress) onProgress(p.results, p.pending);
+    };
+    if (onProgress) events.on('progress', listener);
+    const job = await queue.add('probe', data, jobOptions(jobId));
     const ttl = budget + (this.opts.pickupMs ?? 15_000);
     let result: ProbeJobResult;
     try {
@@ -120,6 +129,8 @@ export class QueueRunner implements ProbeRunner {
           `no result from pool "${poolName}" within ${Math.round(ttl / 1000)} s: are its workers overloaded?`,
         );
       throw new TriageError('INTERNAL', `the probe job failed on pool "${poolName}": ${msg.slice(0, 200)}`);
+    } finally {
+      if (onProgress) events.off('progress', listener);
     }
     return { pool: poolName, worker: result.worker, via: 'queue', results: result.results };
   }

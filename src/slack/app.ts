@@ -24,6 +24,7 @@ import {
 } from './blocks.js';
 import { parseDiagnoseCommand, unwrapSlackLinks } from './command.js';
 import { createPoster, type ChatResponse, type Poster, type PosterClient, type PosterOptions } from './poster.js';
+import { progressiveMessage, type ProgressOptions } from './progress.js';
 import { expandSignals, memoryStates, recoverTarget, storeStates, type KeptTarget, type RequestState } from './requests.js';
 import type { SlackStore } from './store.js';
 
@@ -44,6 +45,8 @@ export interface BotDeps {
   readonly sealer?: Sealer;
   /** Pace and retries of posting; tests shorten them. @defaultValue POSTER_DEFAULTS */
   readonly posting?: Pick<PosterOptions, 'perChannelIntervalMs' | 'retryBaseMs' | 'maxRetries' | 'maxRetryDelayMs'>;
+  /** When /diagnose's partial answers go out. @defaultValue PROGRESS_DEFAULTS (src/slack/progress.ts) */
+  readonly progress?: Partial<ProgressOptions>;
 }
 
 /** Idempotency of events: `claim` is true only the first time an id is seen. */
@@ -200,8 +203,12 @@ export function createBot(deps: BotDeps): Bot {
     const kept: KeptTarget = { ...parsed.input, ...(parsed.pools.length > 0 ? { pools: parsed.pools } : {}) };
     const placeholder = await poster.post(command.channel_id, renderProbingMessage(redact(target.target.url.href), lang));
     if (!placeholder.ok) await ephemeral(TEXT[lang].notPosted(placeholder.error));
-    const message = await probeMessage(asker, kept);
-    if (placeholder.ok) await poster.update(command.channel_id, placeholder.ts, message);
+    // The first ranked answer replaces "Probing …" as soon as the fast probes are in, then fills in.
+    const progress = placeholder.ok
+      ? progressiveMessage((m) => poster.update(command.channel_id, placeholder.ts, m), deps.progress)
+      : undefined;
+    const message = await probeMessage(asker, kept, undefined, progress ? (m) => progress.partial(m) : undefined);
+    if (progress) await progress.final(message);
     else await respond({ response_type: 'in_channel', ...message });
   });
 
@@ -256,9 +263,14 @@ export function createBot(deps: BotDeps): Bot {
   });
 
   /** Probes → the answer message, or the error as a message (no worker, Redis down). */
-  async function probeMessage(asker: Asker, target: KeptTarget, previous?: Parameters<typeof answerer.probe>[3]): Promise<SlackMessage> {
+  async function probeMessage(
+    asker: Asker,
+    target: KeptTarget,
+    previous?: Parameters<typeof answerer.probe>[3],
+    onPartial?: (message: SlackMessage) => void,
+  ): Promise<SlackMessage> {
     try {
-      return (await answerer.probe(asker, 'slack_command', target, previous)).message;
+      return (await answerer.probe(asker, 'slack_command', target, previous, onPartial)).message;
     } catch (err) {
       return renderError(errorText(err), asker.lang);
     }

@@ -92,6 +92,21 @@ describe('the probe queue (real Redis, real workers)', () => {
     expect(http?.signals.some((s) => s.name === 'http.status' && s.value === '200')).toBe(true);
   });
 
+  it('brings each finished probe back while the others still run on the worker', async () => {
+    const slowServer = await startServer(700);
+    try {
+      const seen: [string[], string[]][] = [];
+      const out = await runner().run(target(slowServer.url), {
+        only: ['tcp', 'http'],
+        onProgress: (done, pending) => seen.push([done.map((r) => r.probe), [...pending]]),
+      });
+      expect(seen).toContainEqual([['tcp'], ['http']]);
+      expect(out.results.map((r) => r.probe)).toEqual(['tcp', 'http']);
+    } finally {
+      slowServer.server.close();
+    }
+  });
+
   it('carries headers sealed: the worker sends them, Redis never holds them in clear', async () => {
     const secret = `Bearer tok-${randomUUID()}`;
     const before = server.seen.length;

@@ -1,6 +1,9 @@
 /**
  * The bot end to end in HTTP mode against the Slack stand-in: signed requests in, Web API calls out.
  */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBotConfig } from '../../src/config.js';
 import { createProbes } from '../../src/probes/index.js';
@@ -72,6 +75,44 @@ describe('/diagnose', () => {
     const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0THREE', 20_000);
     expect(blockIds(update.args).some((id) => id.startsWith('cause:'))).toBe(true);
     expect(JSON.stringify(update.args)).toMatch(/502/);
+  });
+
+  it('shows the first ranked answer within 2 s, says which probes still run, then completes it in place', async () => {
+    // Behind the 502, a backend that answers at once and keeps idle connections 2.5 s: the upstream probe watches that long.
+    const backend = createServer((_req, res) => res.end('fine'));
+    backend.keepAliveTimeout = 1500;
+    backend.listen(0, '127.0.0.1');
+    await once(backend, 'listening');
+    try {
+      const upstreamAt = `127.0.0.1:${(backend.address() as AddressInfo).port}`;
+      const sent = Date.now();
+      await slack.sendCommand(botUrl, {
+        command: '/diagnose',
+        text: `<${badGateway}> --upstream ${upstreamAt}`,
+        user_id: 'U0ALICE',
+        channel_id: 'C0PROGRESS',
+      });
+      const first = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0PROGRESS', 5_000);
+      expect(first.at - sent).toBeLessThan(2_000);
+      expect(blockIds(first.args).some((id) => id.startsWith('cause:'))).toBe(true);
+      expect(blockIds(first.args)).toContain('pending');
+      expect(JSON.stringify(first.args)).toMatch(/still running: upstream/);
+      expect(JSON.stringify(first.args), 'no buttons before the answer is kept').not.toMatch(/"action_id"/);
+      const final = await slack.waitForCall(
+        'chat.update',
+        (c) => c.args.channel === 'C0PROGRESS' && !blockIds(c.args).includes('pending'),
+        15_000,
+      );
+      expect(final.at).toBeGreaterThan(first.at);
+      expect(JSON.stringify(final.args)).toMatch(/"action_id":"reprobe"/);
+      expect(JSON.stringify(final.args)).toMatch(/upstream/);
+      await settle();
+      const updates = slack.callsTo('chat.update').filter((c) => c.args.channel === 'C0PROGRESS');
+      expect(updates[updates.length - 1], 'the complete answer is the last update').toBe(final);
+    } finally {
+      backend.closeAllConnections();
+      backend.close();
+    }
   });
 
   it('refuses a target the SSRF policy forbids, ephemerally, saying how to allow it', async () => {
