@@ -8,7 +8,8 @@ import { checkKnowledge } from './knowledge/check.js';
 import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import type { ApiClient } from './api/client.js';
-import { createEngine } from './triage/engine.js';
+import { Engine } from './triage/engine.js';
+import { loadKnowledgeSnapshot } from './knowledge/snapshot.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
 import { createProbes } from './probes/index.js';
 import { InlineRunner, type ProbeRunner } from './queue/runner.js';
@@ -146,7 +147,7 @@ type Explainer = (input: string | Uint8Array, lang: Lang) => Promise<Diagnosis>;
 
 async function explainer(config: CliConfig, remote: Remote | undefined): Promise<Explainer> {
   if (!remote) {
-    const engine = createEngine(config.knowledgeDirs);
+    const engine = cliEngine(config);
     return async (input, lang) => engine.explain(input, { lang });
   }
   const { explainRemote } = await import('./api/client.js');
@@ -299,7 +300,7 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
   }
   const q = readCliQueueConfig();
   const policy = q.restricted ? createSsrfPolicy({ allow: q.probeAllow }) : createSsrfPolicy({ allowAll: true });
-  const engine = createEngine(config.knowledgeDirs);
+  const engine = cliEngine(config);
   const runner = await pickRunner(values.queue === true || pools.length > 0, pools.length > 0, q, policy);
   try {
     const result = await diagnose(engine, runner, target, {
@@ -334,6 +335,12 @@ function withEnvProxy(target: ProbeTarget, input: TargetInput, config: CliConfig
       `${env.from} is not a proxy the probes can use (${routed.problems.join('; ').replace(/--proxy/g, env.from)}): fix it, or pass --proxy`,
     );
   return { ...routed.target, proxyFrom: env.from };
+}
+
+/** The engine over the built-in knowledge and KNOWLEDGE_DIRS, from the user's snapshot when it is current. */
+function cliEngine(config: CliConfig): Engine {
+  const dirs = [BUILTIN_KNOWLEDGE_DIR, ...config.knowledgeDirs];
+  return new Engine(loadKnowledgeSnapshot(dirs, config.cacheDir ? { cacheDir: config.cacheDir } : {}));
 }
 
 /** The queue when asked for and reachable; otherwise in-process, saying why (never a hang). */

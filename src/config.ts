@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { digestToken } from './api/auth.js';
 import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
@@ -24,6 +25,12 @@ export interface CliConfig {
    * them (src/triage/proxy-env.ts). Only the variables that are set. @defaultValue {}
    */
   readonly proxyEnv: ProxyEnv;
+  /**
+   * Where the CLI keeps its snapshot of the validated knowledge base (src/knowledge/snapshot.ts):
+   * TRIAGE_CACHE_DIR (empty turns it off), else $XDG_CACHE_HOME/gateway-triage, else
+   * ~/.cache/gateway-triage. Undefined: no snapshot.
+   */
+  readonly cacheDir?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -45,7 +52,15 @@ export function readCliConfig(env: Env = process.env): CliConfig {
   const color = env.NO_COLOR === undefined && env.TERM !== 'dumb';
   const proxyEnv: Record<string, string> = {};
   for (const name of PROXY_ENV_NAMES) if (env[name] !== undefined) proxyEnv[name] = env[name];
-  return { lang, knowledgeDirs, color, proxyEnv, ...(apiToken ? { apiToken } : {}) };
+  const cacheDir =
+    env.TRIAGE_CACHE_DIR !== undefined
+      ? env.TRIAGE_CACHE_DIR.trim() || undefined
+      : env.XDG_CACHE_HOME?.trim()
+        ? join(env.XDG_CACHE_HOME.trim(), 'gateway-triage')
+        : env.HOME?.trim()
+          ? join(env.HOME.trim(), '.cache', 'gateway-triage')
+          : undefined;
+  return { lang, knowledgeDirs, color, proxyEnv, ...(apiToken ? { apiToken } : {}), ...(cacheDir ? { cacheDir } : {}) };
 }
 
 function splitList(v: string | undefined): string[] {
