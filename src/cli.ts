@@ -4,7 +4,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readCliConfig, readCliQueueConfig, type CliConfig, type CliQueueConfig } from './config.js';
 import { ERROR_CODES, TriageError, asTriageError } from './errors.js';
 import { TEXT_LIMITS } from './evidence/text.js';
-import { checkKnowledge } from './knowledge/check.js';
 import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import type { ApiClient } from './api/client.js';
@@ -373,6 +372,7 @@ async function kb(args: string[], config: CliConfig): Promise<number> {
   const { values, positionals } = parse(args, { dir: { type: 'string', multiple: true } });
   if (positionals[0] !== 'check' || positionals.length > 1) throw new UsageError('kb takes one subcommand: triage kb check [--dir DIR]...');
   const dirs = [BUILTIN_KNOWLEDGE_DIR, ...config.knowledgeDirs, ...((values.dir as string[] | undefined) ?? [])];
+  const { checkKnowledge } = await import('./knowledge/check.js');
   const report = await checkKnowledge(dirs);
   for (const line of report.problems) process.stdout.write(`${line}\n`);
   process.stdout.write(`${report.summary}\n`);

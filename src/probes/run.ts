@@ -1,4 +1,3 @@
-import { probeDuration } from '../metrics.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
 import { redact } from '../security/redact.js';
 import { answerSettled, repeatReason } from './plan.js';
@@ -22,6 +21,22 @@ export const PROBE_PHASES: Readonly<Record<keyof PhaseTimings, string>> = {
   processing: 'ttfb',
   transfer: 'transfer',
 };
+
+/** Where probe timings are recorded: `observe({ probe, phase }, seconds)`, as a prom-client histogram takes them. */
+export interface ProbeTimingSink {
+  observe(labels: { probe: string; phase: string }, seconds: number): void;
+}
+
+let timingSink: ProbeTimingSink | undefined;
+
+/**
+ * Record every probe's timings in `sink` from now on. src/metrics.ts registers its
+ * triage_probe_duration_seconds histogram here when it loads (the bot, the API and the workers
+ * load it); the CLI never does, and so never loads the metrics library. @defaultValue none
+ */
+export function recordProbeTimingsIn(sink: ProbeTimingSink | undefined): void {
+  timingSink = sink;
+}
 
 /** Probes that run only when the first round asks for them (src/probes/plan.ts) or the caller does. */
 const FOLLOW_UP = new Set(['repeat']);
@@ -117,7 +132,8 @@ async function runOne(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
 
 /** Record a probe's phases and total in the duration histogram; a skipped probe did not run. */
 function observe(name: string, result: ProbeResult): void {
-  if (result.status === 'skipped') return;
+  const probeDuration = timingSink;
+  if (result.status === 'skipped' || !probeDuration) return;
   for (const [phase, ms] of Object.entries(result.phases) as [keyof PhaseTimings, number | undefined][]) {
     const label = PROBE_PHASES[phase];
     if (label && typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) probeDuration.observe({ probe: name, phase: label }, ms / 1000);
