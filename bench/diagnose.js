@@ -1,81 +1,117 @@
-// `diagnose` against curl for the same loopback request. Target: ≤ 1.5× curl, beyond process start.
-// The server runs in a child process, so that nothing here blocks it.
+// `triage diagnose` against curl, whole process against whole process, on loopback: a refused
+// port, a 200, a 502 from nginx whose backend is down, and a slow backend behind nginx (504 after
+// its 1 s proxy_read_timeout). Each case runs both commands in turn, N times, and prints the
+// medians and their ratio. Target for the deterministic cases (refused, 200, 502): triage's median
+// at most 1.5 × curl's plus Node's own start-up (`node -e 0`).
+// The servers (a node app, a slow app, nginx) run in child processes, so nothing here blocks them.
+// Needs curl and nginx (scripts/install-lab-deps.sh); run on an idle machine for stable figures.
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createProbes } from '../dist/probes/index.js';
-import { InlineRunner } from '../dist/queue/runner.js';
-import { createSsrfPolicy } from '../dist/security/ssrf.js';
-import { diagnose } from '../dist/triage/diagnose.js';
-import { createEngine } from '../dist/triage/engine.js';
 
 const run = promisify(execFile);
-const server = spawn(
-  process.execPath,
-  ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log(this.address().port)})"],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const port = await new Promise((res) => server.stdout.once('data', (b) => res(Number(b.toString().trim()))));
-const url = `http://127.0.0.1:${port}/health`;
+const N = Number(process.env.BENCH_RUNS ?? 11);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const N = 21;
-const time = async (fn) => {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-};
-
-const curlTotal = [];
-const curlWall = [];
-for (let i = 0; i < N; i++) {
-  let out = '';
-  curlWall.push(await time(async () => (out = (await run('curl', ['-s', '-o', '/dev/null', '-w', '%{time_total}', url])).stdout)));
-  curlTotal.push(Number(out) * 1000);
-}
-const engine = createEngine();
-const policy = createSsrfPolicy({ allowAll: true });
-const all = new InlineRunner(createProbes(), policy);
-const target = { url: new URL(url), headers: [] };
-const httpOnly = [];
-const full = [];
-const probeOnly = [];
-const httpProbe = createProbes().find((p) => p.name === 'http');
-const ctx = () => ({
-  target,
-  limits: { timeoutMs: 5000, maxBodyBytes: 65536, maxRedirects: 10, repeatCount: 8, repeatSpreadMs: 4000 },
-  signal: new AbortController().signal,
-  policy,
-  now: () => new Date(),
+const children = [];
+const cleanups = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const f of cleanups) f();
 });
-await diagnose(engine, all, target);
-for (let i = 0; i < N; i++) {
-  probeOnly.push(await time(() => httpProbe.run(ctx())));
-  httpOnly.push(await time(() => diagnose(engine, all, target, { only: ['http'] })));
-  full.push(await time(() => diagnose(engine, all, target)));
-}
-const cliWall = [];
-const nodeStart = [];
-for (let i = 0; i < 7; i++) {
-  cliWall.push(await time(() => run(process.execPath, ['dist/cli.js', 'diagnose', url, '--json'])));
-  nodeStart.push(await time(() => run(process.execPath, ['-e', '0'])));
-}
-server.kill();
 
-const line = (name, v, unit, extra = '') => console.log(`${name.padEnd(44)} ${String(v).padStart(10)} ${unit}${extra ? `  ${extra}` : ''}`);
-const c = median(curlTotal);
-line('curl request (time_total, median)', c.toFixed(2), 'ms', `wall incl. process start ${median(curlWall).toFixed(1)} ms`);
-line(
-  'http probe alone, same request (median)',
-  median(probeOnly).toFixed(2),
-  'ms',
-  `${(median(probeOnly) / c).toFixed(2)}× curl (target ≤ 1.5×)`,
+async function freePort() {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** A node app in a child process: answers `ok` after `delayMs`. Resolves with its port. */
+async function startApp(delayMs) {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('http').createServer((q,s)=>setTimeout(()=>s.end('ok'),${delayMs})).listen(0,'127.0.0.1',function(){console.log(this.address().port)})`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  children.push(child);
+  return new Promise((res) => child.stdout.once('data', (b) => res(Number(b.toString().trim()))));
+}
+
+/** nginx in the foreground (one process) with these locations. Resolves with its port once it accepts. */
+async function startNginx(locations) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const conf = `master_process off; daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 256; }
+http { access_log off; client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/p; fastcgi_temp_path ${dir}/f; uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;
+  server { listen 127.0.0.1:${port}; ${locations} } }`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const child = spawn('nginx', ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  children.push(child);
+  for (let i = 0; i < 100; i++) {
+    const ok = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]).then(
+      () => true,
+      (e) => e.code !== 7,
+    );
+    if (ok) return port;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('nginx did not start');
+}
+
+/** Whole-process wall time of one command, in ms (its exit status does not matter: curl exits 7 on a refusal). */
+async function wall(cmd, args) {
+  const t = performance.now();
+  await run(cmd, args, { maxBuffer: 16 * 1024 * 1024 }).catch(() => {});
+  return performance.now() - t;
+}
+
+const closed = await freePort();
+const app = await startApp(0);
+const slowApp = await startApp(2_000);
+const nginx = await startNginx(
+  `location /down { proxy_pass http://127.0.0.1:${closed}; } location /slow { proxy_read_timeout 1s; proxy_pass http://127.0.0.1:${slowApp}; } location / { return 200 'nginx'; }`,
 );
-line('diagnose, http probe + ranking (median)', median(httpOnly).toFixed(2), 'ms', `${(median(httpOnly) / c).toFixed(2)}× curl`);
-line(
-  'diagnose, every applicable probe (median)',
-  median(full).toFixed(2),
-  'ms',
-  `${(median(full) / c).toFixed(2)}× curl; probes run in parallel`,
-);
-line('triage diagnose CLI wall (median of 7)', median(cliWall).toFixed(1), 'ms', `node start alone ${median(nodeStart).toFixed(1)} ms`);
+const cases = [
+  { name: 'refused port', url: `http://127.0.0.1:${closed}/health`, deterministic: true },
+  { name: '200 from a node app', url: `http://127.0.0.1:${app}/health`, deterministic: true },
+  { name: '502 from nginx, backend down', url: `http://127.0.0.1:${nginx}/down`, deterministic: true },
+  { name: 'slow backend behind nginx (504 at 1 s)', url: `http://127.0.0.1:${nginx}/slow`, deterministic: false },
+];
+const env = { ...process.env };
+for (const v of ['http_proxy', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY']) delete env[v];
+
+// Warm-up: disk caches, nginx's first connection.
+await wall('node', ['-e', '0']);
+await wall(process.execPath, ['dist/cli.js', 'diagnose', cases[1].url, '--json']);
+
+const nodeStart = [];
+for (let i = 0; i < N; i++) nodeStart.push(await wall(process.execPath, ['-e', '0']));
+const node = median(nodeStart);
+console.log(`node start-up (node -e 0), median of ${N}: ${node.toFixed(1)} ms`);
+console.log(`${'case'.padEnd(40)} ${'curl'.padStart(9)} ${'triage'.padStart(9)} ${'ratio'.padStart(7)}  target (1.5 × curl + node)`);
+for (const c of cases) {
+  const curl = [];
+  const triage = [];
+  for (let i = 0; i < N; i++) {
+    curl.push(await wall('curl', ['-s', '-o', '/dev/null', '--max-time', '15', c.url]));
+    triage.push(await wall(process.execPath, ['dist/cli.js', 'diagnose', c.url, '--json']));
+  }
+  const [mc, mt] = [median(curl), median(triage)];
+  const bound = 1.5 * mc + node;
+  const verdict = c.deterministic
+    ? `${bound.toFixed(0)} ms: ${mt <= bound ? 'met' : `missed by ${(mt - bound).toFixed(0)} ms`}`
+    : 'n/a (not deterministic)';
+  console.log(
+    `${c.name.padEnd(40)} ${`${mc.toFixed(1)} ms`.padStart(9)} ${`${mt.toFixed(1)} ms`.padStart(9)} ${`${(mt / mc).toFixed(2)}×`.padStart(7)}  ${verdict}`,
+  );
+}
+process.exit(0);

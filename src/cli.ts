@@ -4,18 +4,20 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readCliConfig, readCliQueueConfig, type CliConfig, type CliQueueConfig } from './config.js';
 import { ERROR_CODES, TriageError, asTriageError } from './errors.js';
 import { TEXT_LIMITS } from './evidence/text.js';
-import { checkKnowledge } from './knowledge/check.js';
 import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import type { ApiClient } from './api/client.js';
-import { createEngine } from './triage/engine.js';
+import { Engine } from './triage/engine.js';
+import { loadKnowledgeSnapshot } from './knowledge/snapshot.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
 import { createProbes } from './probes/index.js';
 import { InlineRunner, type ProbeRunner } from './queue/runner.js';
 import { createSsrfPolicy, type SsrfPolicy } from './security/ssrf.js';
 import { diagnose, type DiagnoseResult } from './triage/diagnose.js';
 import type { Diagnosis } from './triage/result.js';
-import { parseTarget } from './triage/target.js';
+import type { ProbeTarget } from './probes/probe.js';
+import { proxyFromEnv } from './triage/proxy-env.js';
+import { parseTarget, type TargetInput } from './triage/target.js';
 import { POOL_NAME } from './queue/jobs.js';
 
 const USAGE = `Usage:
@@ -26,6 +28,8 @@ const USAGE = `Usage:
                  [--origin ORIGIN] [--timeout MS] [--repeat] [--queue] [--from POOL,...] [--json] [--lang en|zh]
       Probe the URL (DNS, TCP, TLS, HTTP, CONNECT through --proxy, the --upstream directly, CORS, auth)
       and rank causes from what the probes saw. In-process unless --queue (REDIS_URL) or --from.
+      Every HTTP probe goes through --proxy, else https_proxy / http_proxy / all_proxy unless
+      NO_PROXY matches, as curl reads them; --proxy "" goes direct.
   triage kb check [--dir DIR]...
       Validate the knowledge base (built-in plus KNOWLEDGE_DIRS and --dir) and prove every pattern linear-time.
   triage --server URL explain … | triage --server URL diagnose …
@@ -143,7 +147,7 @@ type Explainer = (input: string | Uint8Array, lang: Lang) => Promise<Diagnosis>;
 
 async function explainer(config: CliConfig, remote: Remote | undefined): Promise<Explainer> {
   if (!remote) {
-    const engine = createEngine(config.knowledgeDirs);
+    const engine = cliEngine(config);
     return async (input, lang) => engine.explain(input, { lang });
   }
   const { explainRemote } = await import('./api/client.js');
@@ -245,14 +249,21 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
   const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000)
     throw new UsageError('--timeout takes milliseconds from 100 to 120000, e.g. --timeout 5000');
-  const parsed = parseTarget({
+  const input = {
     url: positionals[0]!,
-    ...(values.proxy !== undefined ? { proxy: values.proxy as string } : {}),
     ...(values.upstream !== undefined ? { upstream: values.upstream as string } : {}),
     ...(values.header !== undefined ? { headers: values.header as string[] } : {}),
     ...(values.origin !== undefined ? { origin: values.origin as string } : {}),
-  });
+  };
+  const parsed = parseTarget({ ...input, ...(values.proxy ? { proxy: values.proxy as string } : {}) });
   if (!parsed.target) throw new UsageError(parsed.problems.join('; '));
+  // Without --proxy the route is the environment's, as curl reads it; --proxy "" goes direct, as with curl.
+  const target =
+    values.proxy === undefined && !remote
+      ? withEnvProxy(parsed.target, input, config)
+      : values.proxy === ''
+        ? { ...parsed.target, routeNote: '--proxy "": no proxy' }
+        : parsed.target;
   const pools =
     values.from === undefined
       ? []
@@ -273,7 +284,7 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
     const { diagnoseRemote } = await import('./api/client.js');
     const body = {
       url: positionals[0]!,
-      ...(values.proxy !== undefined ? { proxy: values.proxy as string } : {}),
+      ...(values.proxy ? { proxy: values.proxy as string } : {}),
       ...(values.upstream !== undefined ? { upstream: values.upstream as string } : {}),
       ...(values.header !== undefined ? { headers: values.header as string[] } : {}),
       ...(values.origin !== undefined ? { origin: values.origin as string } : {}),
@@ -288,10 +299,10 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
   }
   const q = readCliQueueConfig();
   const policy = q.restricted ? createSsrfPolicy({ allow: q.probeAllow }) : createSsrfPolicy({ allowAll: true });
-  const engine = createEngine(config.knowledgeDirs);
+  const engine = cliEngine(config);
   const runner = await pickRunner(values.queue === true || pools.length > 0, pools.length > 0, q, policy);
   try {
-    const result = await diagnose(engine, runner, parsed.target, {
+    const result = await diagnose(engine, runner, target, {
       lang,
       limits: { timeoutMs },
       ...(values.repeat ? { alwaysRepeat: true } : {}),
@@ -302,6 +313,33 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
     await runner.close();
   }
   return 0;
+}
+
+/**
+ * The target with the proxy the environment gives its URL (https_proxy, http_proxy, all_proxy,
+ * NO_PROXY, as curl reads them), saying where it came from; or why it goes direct.
+ */
+function withEnvProxy(target: ProbeTarget, input: TargetInput, config: CliConfig): ProbeTarget {
+  const env = proxyFromEnv(target.url, config.proxyEnv);
+  if (env.note) process.stderr.write(`triage: ${env.note}\n`);
+  if (env.bypass) return { ...target, routeNote: env.bypass };
+  if (!env.proxy || !env.from) return target;
+  if (/^socks[45]?h?:\/\//i.test(env.proxy)) {
+    process.stderr.write(`triage: ${env.from} names a SOCKS proxy, which the probes do not speak: probing direct\n`);
+    return { ...target, routeNote: `${env.from} is a SOCKS proxy, not used` };
+  }
+  const routed = parseTarget({ ...input, proxy: env.proxy });
+  if (!routed.target)
+    throw new UsageError(
+      `${env.from} is not a proxy the probes can use (${routed.problems.join('; ').replace(/--proxy/g, env.from)}): fix it, or pass --proxy`,
+    );
+  return { ...routed.target, proxyFrom: env.from };
+}
+
+/** The engine over the built-in knowledge and KNOWLEDGE_DIRS, from the user's snapshot when it is current. */
+function cliEngine(config: CliConfig): Engine {
+  const dirs = [BUILTIN_KNOWLEDGE_DIR, ...config.knowledgeDirs];
+  return new Engine(loadKnowledgeSnapshot(dirs, config.cacheDir ? { cacheDir: config.cacheDir } : {}));
 }
 
 /** The queue when asked for and reachable; otherwise in-process, saying why (never a hang). */
@@ -334,6 +372,7 @@ async function kb(args: string[], config: CliConfig): Promise<number> {
   const { values, positionals } = parse(args, { dir: { type: 'string', multiple: true } });
   if (positionals[0] !== 'check' || positionals.length > 1) throw new UsageError('kb takes one subcommand: triage kb check [--dir DIR]...');
   const dirs = [BUILTIN_KNOWLEDGE_DIR, ...config.knowledgeDirs, ...((values.dir as string[] | undefined) ?? [])];
+  const { checkKnowledge } = await import('./knowledge/check.js');
   const report = await checkKnowledge(dirs);
   for (const line of report.problems) process.stdout.write(`${line}\n`);
   process.stdout.write(`${report.summary}\n`);

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { digestToken } from './api/auth.js';
 import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import { COMMAND_RATE_DEFAULT, type RateLimit } from './slack/rate-limit.js';
 import { POOL_NAME } from './queue/jobs.js';
+import { PROXY_ENV_NAMES, type ProxyEnv } from './triage/proxy-env.js';
 
 /**
  * The only reader of process.env. Every setting is validated here, and every problem is reported
@@ -19,6 +21,18 @@ export interface CliConfig {
   readonly color: boolean;
   /** TRIAGE_API_TOKEN: the bearer token `triage --server URL …` sends (one of the server's API_TOKENS). */
   readonly apiToken?: string;
+  /**
+   * https_proxy, HTTPS_PROXY, http_proxy, all_proxy, ALL_PROXY, no_proxy, NO_PROXY (and HTTP_PROXY,
+   * only to say curl ignores it): the route `triage diagnose` takes without --proxy, as curl reads
+   * them (src/triage/proxy-env.ts). Only the variables that are set. @defaultValue {}
+   */
+  readonly proxyEnv: ProxyEnv;
+  /**
+   * Where the CLI keeps its snapshot of the validated knowledge base (src/knowledge/snapshot.ts):
+   * TRIAGE_CACHE_DIR (empty turns it off), else $XDG_CACHE_HOME/gateway-triage, else
+   * ~/.cache/gateway-triage. Undefined: no snapshot.
+   */
+  readonly cacheDir?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -38,7 +52,17 @@ export function readCliConfig(env: Env = process.env): CliConfig {
     throw new TriageError('CONFIG_INVALID', `configuration has ${problems.length} problem(s)`, problems);
   }
   const color = env.NO_COLOR === undefined && env.TERM !== 'dumb';
-  return { lang, knowledgeDirs, color, ...(apiToken ? { apiToken } : {}) };
+  const proxyEnv: Record<string, string> = {};
+  for (const name of PROXY_ENV_NAMES) if (env[name] !== undefined) proxyEnv[name] = env[name];
+  const cacheDir =
+    env.TRIAGE_CACHE_DIR !== undefined
+      ? env.TRIAGE_CACHE_DIR.trim() || undefined
+      : env.XDG_CACHE_HOME?.trim()
+        ? join(env.XDG_CACHE_HOME.trim(), 'gateway-triage')
+        : env.HOME?.trim()
+          ? join(env.HOME.trim(), '.cache', 'gateway-triage')
+          : undefined;
+  return { lang, knowledgeDirs, color, proxyEnv, ...(apiToken ? { apiToken } : {}), ...(cacheDir ? { cacheDir } : {}) };
 }
 
 function splitList(v: string | undefined): string[] {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { recordProbeTimingsIn } from './probes/run.js';
 
 /**
  * The process's Prometheus metrics. One registry per process, served at GET /metrics (bot and API)
@@ -27,6 +28,8 @@ export const probeDuration = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   registers: [registry],
 });
+// Every process that serves metrics records probe timings; the CLI, which does not load this module, does not.
+recordProbeTimingsIn(probeDuration);
 
 let queueDepthCollector: (() => Promise<void>) | undefined;
 

@@ -1,8 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { closedPort, startForwardProxy } from './probes/support.js';
 
 const root = resolve(import.meta.dirname, '..');
 const env = { ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', KNOWLEDGE_DIRS: '' };
@@ -134,4 +138,83 @@ describe('triage kb check', () => {
     expect(r.out).toMatch(/^ok: \d+ causes/m);
     expect(r.code).toBe(0);
   }, 120_000);
+});
+
+/** The CLI without blocking this process (the proxies and servers below live in it). */
+function triageAsync(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['dist/cli.js', ...args], {
+      cwd: root,
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('exit', (code) => done({ code, out, err, ms: performance.now() - started }));
+  });
+}
+
+describe('triage diagnose', () => {
+  it('answers a refused port without a repeat round, the probes in a few ms', async () => {
+    const port = await closedPort();
+    const r = await triageAsync(['diagnose', `http://127.0.0.1:${port}/health`, '--json']);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out) as { causes: { id: string }[]; probes: { probe: string; durationMs: number }[] };
+    expect(d.causes[0]?.id).toBe('upstream-refused');
+    expect(d.probes.map((p) => p.probe)).not.toContain('repeat');
+    expect(Math.max(...d.probes.map((p) => p.durationMs))).toBeLessThan(300);
+    // Under 1 s on an idle machine (node start and the knowledge base load most of it); 4.4 s before the repeat round went.
+    expect(r.ms).toBeLessThan(2500);
+  });
+
+  it('goes through https_proxy as curl would, says so, and never prints its credentials', async () => {
+    const origin = createHttpServer((_req, res) => res.end('ok'));
+    origin.listen(0, '127.0.0.1');
+    await once(origin, 'listening');
+    const proxy = await startForwardProxy();
+    try {
+      const url = `https://127.0.0.1:${(origin.address() as AddressInfo).port}/`;
+      const r = await triageAsync(['diagnose', url, '--width', '200'], {
+        https_proxy: `http://bob:hunter2secret@127.0.0.1:${proxy.port}`,
+      });
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`route: proxy http://127.0.0.1:${proxy.port} (from https_proxy)`);
+      expect(r.out).toMatch(new RegExp(`via proxy http://127\\.0\\.0\\.1:${proxy.port} \\(CONNECT 127\\.0\\.0\\.1:\\d+\\)`));
+      expect(proxy.seen.length).toBeGreaterThan(0);
+      expect(proxy.seen.every((s) => s.method === 'CONNECT')).toBe(true);
+      expect(`${r.out}${r.err}`).not.toContain('hunter2secret');
+      const json = await triageAsync(['diagnose', url, '--json'], {
+        HTTPS_PROXY: `http://bob:hunter2secret@127.0.0.1:${proxy.port}`,
+      });
+      expect(JSON.parse(json.out).target).toMatchObject({
+        proxy: `http://***@127.0.0.1:${proxy.port}/`,
+        route: expect.stringMatching(/from HTTPS_PROXY/),
+      });
+      expect(json.out).not.toContain('hunter2secret');
+    } finally {
+      origin.close();
+      await proxy.close();
+    }
+  });
+
+  it('goes direct when NO_PROXY matches, or with --proxy ""', async () => {
+    const proxy = await startForwardProxy();
+    try {
+      const port = await closedPort();
+      const viaEnv = { http_proxy: `http://127.0.0.1:${proxy.port}` };
+      const bypass = await triageAsync(['diagnose', `http://127.0.0.1:${port}/`, '--json'], { ...viaEnv, NO_PROXY: '127.0.0.0/8' });
+      expect(JSON.parse(bypass.out).target.route).toBe('direct (NO_PROXY matches 127.0.0.1)');
+      const off = await triageAsync(['diagnose', `http://127.0.0.1:${port}/`, '--json', '--proxy', ''], viaEnv);
+      expect(JSON.parse(off.out).target.route).toBe('direct (--proxy "": no proxy)');
+      expect(proxy.seen).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

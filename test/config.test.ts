@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readBotConfig, readWorkerConfig } from '../src/config.js';
+import { readBotConfig, readCliConfig, readWorkerConfig } from '../src/config.js';
 import { TriageError } from '../src/errors.js';
 
 function problems(fn: () => unknown): string[] {
@@ -123,5 +123,21 @@ describe('readWorkerConfig', () => {
     expect(c).toEqual(
       expect.objectContaining({ pools: ['default'], concurrency: 4, queuePrefix: 'triage', lockDurationMs: 30000, extraCaPems: [] }),
     );
+  });
+});
+
+describe('readCliConfig', () => {
+  it('reads the proxy variables that are set, as they are, for the curl rules of src/triage/proxy-env.ts', () => {
+    const c = readCliConfig({ https_proxy: 'http://p:3128', NO_PROXY: '.corp', HTTP_PROXY: 'http://x:1', PATH: '/bin' });
+    expect(c.proxyEnv).toEqual({ https_proxy: 'http://p:3128', NO_PROXY: '.corp', HTTP_PROXY: 'http://x:1' });
+    expect(readCliConfig({}).proxyEnv).toEqual({});
+  });
+
+  it('keeps the knowledge snapshot in TRIAGE_CACHE_DIR, else the XDG cache, else ~/.cache; TRIAGE_CACHE_DIR= turns it off', () => {
+    expect(readCliConfig({ TRIAGE_CACHE_DIR: '/var/cache/triage', HOME: '/home/a' }).cacheDir).toBe('/var/cache/triage');
+    expect(readCliConfig({ XDG_CACHE_HOME: '/home/a/.xdg', HOME: '/home/a' }).cacheDir).toBe('/home/a/.xdg/gateway-triage');
+    expect(readCliConfig({ HOME: '/home/a' }).cacheDir).toBe('/home/a/.cache/gateway-triage');
+    expect(readCliConfig({ TRIAGE_CACHE_DIR: '', HOME: '/home/a' }).cacheDir).toBeUndefined();
+    expect(readCliConfig({}).cacheDir).toBeUndefined();
   });
 });

@@ -50,8 +50,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * A diagnosis' status, and its result once done.
-     * @description Diagnoses are kept 24 hours (in Redis when REDIS_URL is set, else the latest 1000 in memory).
+     * A diagnosis' status, its partial result while it runs, and its result once done.
+     * @description Poll it: while `status` is `running`, `result` is ranked from the probes finished so far and `pending` lists those still running (the fast ones answer in well under a second; an idle keep-alive watch or a slow backend takes longer). Diagnoses are kept 24 hours (in Redis when REDIS_URL is set, else the latest 1000 in memory).
      */
     get: operations['getDiagnosis'];
     put?: never;
@@ -303,12 +303,15 @@ export interface components {
     };
     /** @enum {string} */
     DiagnosisStatus: 'queued' | 'running' | 'done' | 'failed';
-    /** @description What was probed, secrets masked; headers are never kept. */
+    /** @description What was probed, secrets masked (a proxy's credentials never appear); headers are never kept. */
     DiagnosisTarget: {
       url: string;
+      /** @description The forward proxy, credentials replaced by ***, e.g. http://***@proxy.corp:3128/. */
       proxy?: string;
       upstream?: string;
       origin?: string;
+      /** @description The way the HTTP-level probes went: `direct`, or `proxy http://proxy.corp:3128 (from --proxy): CONNECT for https://, absolute-form for http://`. */
+      route?: string;
     };
     DiagnosisRecord: {
       /** Format: uuid */
@@ -321,7 +324,10 @@ export interface components {
       /** Format: date-time */
       finishedAt?: string;
       target: components['schemas']['DiagnosisTarget'];
+      /** @description The result once `done`; while `running`, the partial result ranked from the probes finished so far (its `pending` lists the others). */
       result?: components['schemas']['DiagnoseResult'];
+      /** @description While `running`, the probes still running (`pool: probe` with several pools); absent once done. Poll until `status` is `done` or `failed`. */
+      pending?: string[];
       /** @description Why a failed diagnosis failed. */
       error?: {
         /**
@@ -336,6 +342,8 @@ export interface components {
     DiagnoseResult: components['schemas']['Diagnosis'] & {
       target: components['schemas']['DiagnosisTarget'];
       probes: components['schemas']['ProbeResult'][];
+      /** @description Only on a partial result (a running diagnosis), the probes still running. */
+      pending?: string[];
       /** @description With several pools, what each saw. */
       vantage?: {
         pools: components['schemas']['VantageResult'][];
@@ -366,6 +374,8 @@ export interface components {
       };
       signals: components['schemas']['ProbeSignal'][];
       pool?: string;
+      /** @description The way this probe went: `direct`, `direct to the backend (no proxy)`, `proxy http://proxy.corp:3128 (CONNECT api.example.com:443)` or `proxy http://proxy.corp:3128 (absolute-form GET)`. Absent for dns. */
+      route?: string;
     };
     ProbeSignal: {
       name: string;

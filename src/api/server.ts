@@ -7,7 +7,7 @@ import type { ProbeTarget } from '../probes/probe.js';
 import type { ProbeRunner } from '../queue/runner.js';
 import { redact } from '../security/redact.js';
 import type { SsrfPolicy, SsrfResult } from '../security/ssrf.js';
-import { diagnose, type DiagnoseResult } from '../triage/diagnose.js';
+import { describeTarget, diagnose, type DiagnoseResult } from '../triage/diagnose.js';
 import type { Engine } from '../triage/engine.js';
 import { parseTarget } from '../triage/target.js';
 import { notConfigured, parseAlertmanagerWebhook, receiveAlertmanager, type AlertmanagerSink } from './alertmanager.js';
@@ -126,10 +126,30 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     sendJson(res, 202, { id, status: 'queued', links: { self } } satisfies Schema<'DiagnosisAccepted'>, { Location: self });
   }
 
-  /** Run one diagnosis to its end, recording each step; never throws. */
+  /**
+   * Run one diagnosis to its end, recording each step; never throws. While it runs, the record
+   * holds the partial result and the probes still running (GET polls them), written one at a time
+   * with only the latest waiting, so a slow store never holds the probes up nor reorders records.
+   */
   async function runDiagnosis(queued: DiagnosisRecord, target: ProbeTarget, input: DiagnosisInput, signal: AbortSignal): Promise<void> {
     const running: DiagnosisRecord = { ...queued, status: 'running', startedAt: new Date().toISOString() };
-    await deps.diagnoses.put(running).catch((err: unknown) => log('warn', redact(`api: ${(err as Error).message}`)));
+    const warn = (err: unknown) => log('warn', redact(`api: ${(err as Error).message}`));
+    await deps.diagnoses.put(running).catch(warn);
+    let writing: Promise<void> | undefined;
+    let next: DiagnosisRecord | undefined;
+    let finished = false;
+    const write = () => {
+      if (writing || !next || finished) return;
+      const record = next;
+      next = undefined;
+      writing = deps.diagnoses
+        .put(record)
+        .catch(warn)
+        .finally(() => {
+          writing = undefined;
+          write();
+        });
+    };
     let final: DiagnosisRecord;
     try {
       const result = await diagnose(deps.engine, deps.runner, target, {
@@ -138,12 +158,18 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         signal,
         ...(input.repeat ? { alwaysRepeat: true } : {}),
         ...(input.pools.length > 0 ? { pools: input.pools } : {}),
+        onProgress: (partial, pending) => {
+          next = { ...running, result: toWire(partial), pending: [...pending] };
+          write();
+        },
       });
       diagnoses.inc({ entry: 'api', top_cause: topCauseLabel(result.causes) });
       final = { ...running, status: 'done', finishedAt: new Date().toISOString(), result: toWire(result) };
     } catch (err) {
       final = { ...running, status: 'failed', finishedAt: new Date().toISOString(), error: failureOf(err, signal) };
     }
+    finished = true;
+    await writing;
     await deps.diagnoses
       .put(final)
       .catch((err: unknown) => log('error', redact(`api: diagnosis ${queued.id} is lost: ${(err as Error).message}`)));
@@ -275,12 +301,8 @@ async function checkPolicy(policy: SsrfPolicy, t: ProbeTarget, timeoutMs: number
 
 /** What a record shows of the target: masked, and never the headers. */
 function maskedTarget(t: ProbeTarget): DiagnosisRecord['target'] {
-  return {
-    url: redact(t.url.href),
-    ...(t.proxy ? { proxy: redact(t.proxy.href) } : {}),
-    ...(t.upstream ? { upstream: `${t.upstream.host}:${t.upstream.port}` } : {}),
-    ...(t.origin ? { origin: redact(t.origin) } : {}),
-  };
+  const d = describeTarget(t);
+  return { ...d, ...(d.origin ? { origin: redact(d.origin) } : {}) };
 }
 
 /** The result as the wire type (a compile-time check that the spec describes it); the engine masked it already. */

@@ -10,13 +10,14 @@ import {
   bodyText,
   dedupeSignals,
   describeFailure,
-  exchange,
+  exchangeOnce,
   failureSignals,
   headerValues,
   portOf,
   refusedResult,
   statusText,
 } from './support/http.js';
+import { planHop } from './support/route.js';
 import { formatMs, guardedRun, stopwatch, type Deadline } from './support/socket.js';
 
 /** One challenge of a WWW-Authenticate header. */
@@ -125,18 +126,21 @@ async function runAuth(ctx: ProbeContext, deadline: Deadline, ca: string | reado
   }
 
   const resolveClock = stopwatch();
-  const check = await ctx.policy.check(target.url, { signal: deadline.signal });
+  const plan = await planHop(ctx, target.url, deadline.signal);
   const resolveMs = resolveClock();
-  if (!check.ok) {
-    const refused = refusedResult('auth', check, clock(), { resolve: resolveMs });
+  if (!plan.ok) {
+    const refused = refusedResult('auth', plan.refusal, clock(), { resolve: resolveMs });
     return refused.status === 'refused' ? refused : { ...refused, signals: [...refused.signals, ...signals] };
   }
-  const url = check.url ?? target.url;
+  const hop = plan.hop;
+  const url = hop.url;
   const what = `GET ${url.href}`;
-  const ex = await exchange({
+  // The http probe's first request, read rather than sent again (ctx.shared).
+  const ex = await exchangeOnce(ctx.shared, hop.address, {
     url,
     headers: target.headers,
-    lookup: check.lookup,
+    lookup: hop.lookup,
+    ...(hop.via ? { via: hop.via } : {}),
     signal: deadline.signal,
     timedOut: deadline.expired,
     maxBodyBytes: limits.maxBodyBytes,
@@ -153,6 +157,7 @@ async function runAuth(ctx: ProbeContext, deadline: Deadline, ca: string | reado
       summary: excerpt,
       details,
       signals: dedupeSignals([...signals, ...failureSignals(ex.failure, 'auth', excerpt)]),
+      route: hop.route,
     };
   }
 
@@ -232,5 +237,6 @@ async function runAuth(ctx: ProbeContext, deadline: Deadline, ca: string | reado
     summary: redact(`${line}${challengeText}${details.jwt ? `; ${details.jwt as string}` : ''}`),
     details,
     signals: dedupeSignals(signals),
+    route: hop.route,
   };
 }

@@ -13,6 +13,7 @@ import {
   refusedResult,
   statusText,
 } from './support/http.js';
+import { planHop } from './support/route.js';
 import { formatMs, guardedRun, stopwatch, type Deadline } from './support/socket.js';
 
 /** Options of {@link createCorsProbe}. */
@@ -91,11 +92,12 @@ async function runCors(
     .filter((n) => !UNLISTED_HEADERS.has(n))
     .sort();
   const resolveClock = stopwatch();
-  const check = await ctx.policy.check(target.url, { signal: deadline.signal });
+  const plan = await planHop(ctx, target.url, deadline.signal, 'OPTIONS');
   const resolveMs = resolveClock();
-  if (!check.ok) return refusedResult('cors', check, clock(), { resolve: resolveMs });
+  if (!plan.ok) return refusedResult('cors', plan.refusal, clock(), { resolve: resolveMs });
+  const hop = plan.hop;
 
-  const url = check.url ?? target.url;
+  const url = hop.url;
   const what = `OPTIONS ${url.href} (Origin: ${origin})`;
   const ex = await exchange({
     url,
@@ -105,7 +107,8 @@ async function runCors(
       ['Access-Control-Request-Method', method],
       ['Access-Control-Request-Headers', requested.join(',')],
     ],
-    lookup: check.lookup,
+    lookup: hop.lookup,
+    ...(hop.via ? { via: hop.via } : {}),
     signal: deadline.signal,
     timedOut: deadline.expired,
     maxBodyBytes: limits.maxBodyBytes,
@@ -127,6 +130,7 @@ async function runCors(
       summary: excerpt,
       details,
       signals: failureSignals(ex.failure, 'cors', excerpt),
+      route: hop.route,
     };
   }
 
@@ -181,5 +185,6 @@ async function runCors(
     summary: redact(`${answered}${errors.length > 0 ? `: ${errors.join(', ')}` : ': the preflight allows the request'}`),
     details,
     signals: dedupeSignals(signals),
+    route: hop.route,
   };
 }

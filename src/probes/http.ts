@@ -2,7 +2,6 @@ import type { Extractor } from '../evidence/extractor.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import type { Signal } from '../evidence/signal.js';
 import { redact, trusted, type Masked } from '../security/redact.js';
-import type { SsrfTarget } from '../security/ssrf.js';
 import type { PhaseTimings, Probe, ProbeContext, ProbeResult } from './probe.js';
 import {
   addPhases,
@@ -11,7 +10,7 @@ import {
   bodyExcerpt,
   dedupeSignals,
   describeFailure,
-  exchange,
+  exchangeOnce,
   failureSignals,
   header,
   portOf,
@@ -22,6 +21,7 @@ import {
   statusText,
   type HttpResponse,
 } from './support/http.js';
+import { planHop, planRedirect, type Hop } from './support/route.js';
 import { formatMs, guardedRun, stopwatch } from './support/socket.js';
 import { nearTimeoutSignal } from './timing.js';
 
@@ -73,12 +73,12 @@ async function runHttp(
   const clock = stopwatch();
   const { target, limits } = ctx;
   const resolveClock = stopwatch();
-  const first = await ctx.policy.check(target.url, { signal });
+  const first = await planHop(ctx, target.url, signal);
   let phases: PhaseTimings = { resolve: resolveClock() };
-  if (!first.ok) return refusedResult('http', first, clock(), phases);
-  let check: SsrfTarget = first;
+  if (!first.ok) return refusedResult('http', first.refusal, clock(), phases);
+  let check: Hop = first.hop;
 
-  let url = check.url ?? target.url;
+  let url = check.url;
   let headers = target.headers;
   const hadCredentials = headers.some(([n]) => CREDENTIAL_HEADERS.has(n.toLowerCase()));
   let droppedCredentials = false;
@@ -91,10 +91,11 @@ async function runHttp(
   for (;;) {
     const pinned = check;
     const what = `GET ${url.href}`;
-    const ex = await exchange({
+    const ex = await exchangeOnce(ctx.shared, pinned.address, {
       url,
       headers,
       lookup: pinned.lookup,
+      ...(pinned.via ? { via: pinned.via } : {}),
       signal,
       timedOut,
       maxBodyBytes: limits.maxBodyBytes,
@@ -121,11 +122,12 @@ async function runHttp(
         details: {
           ...details,
           url: redact(url.href),
-          address: trusted(pinned.pinnedAuthority),
+          address: trusted(pinned.address),
           phase: trusted(f.phase),
           ...(f.code ? { code: redact(f.code) } : {}),
         },
         signals: dedupeSignals(signals),
+        route: pinned.route,
       };
     }
 
@@ -147,13 +149,13 @@ async function runHttp(
     if (limits.maxRedirects === 0) return finish(res, what, ex.firstByteMs ?? ex.ms);
 
     const hopClock = stopwatch();
-    const next = await ctx.policy.checkRedirect(location, url, { signal });
+    const next = await planRedirect(ctx, location, url, signal);
     phases = addPhases(phases, { resolve: hopClock() });
     if (!next.ok) {
-      details.redirectRefused = redact(`${next.reason}; ${next.hint}`);
+      details.redirectRefused = redact(`${next.refusal.reason}; ${next.refusal.hint}`);
       return finish(res, what, ex.firstByteMs ?? ex.ms);
     }
-    const nextUrl = next.url ?? new URL(location, url);
+    const nextUrl = next.hop.url;
     if (url.protocol === 'https:' && nextUrl.protocol === 'https:' && visitKey(nextUrl) === visitKey(url)) {
       signals.push({
         name: 'http.redirect_to_https',
@@ -177,7 +179,7 @@ async function runHttp(
     }
     seen.add(visitKey(nextUrl));
     url = nextUrl;
-    check = next;
+    check = next.hop;
     hops++;
   }
 
@@ -185,6 +187,15 @@ async function runHttp(
     signals.unshift(...statusSignals(res, what, 'http', ctx.now(), responseMs));
     const evidence = responseEvidence(res, extractors, 'http', ctx.now());
     signals.push(...evidence);
+    // Through a proxy in absolute form, a 407 or a Proxy-Authenticate is the proxy asking for credentials.
+    if (check.via && (res.status === 407 || header(res, 'proxy-authenticate') !== undefined)) {
+      const scheme = header(res, 'proxy-authenticate')?.split(/\s/)[0];
+      signals.push({
+        name: 'proxy.auth_required',
+        excerpt: redact(`${check.via.where}: ${statusText(res)}${scheme ? `; Proxy-Authenticate: ${scheme}` : ''}`),
+        source: 'http',
+      });
+    }
     if (res.status === 504) {
       signals.push({
         name: 'timing.duration_s',
@@ -222,7 +233,7 @@ async function runHttp(
       details: {
         ...details,
         url: redact(url.href),
-        address: trusted(check.pinnedAuthority),
+        address: trusted(check.address),
         status: res.status,
         reason: redact(res.reason),
         httpVersion: trusted(res.httpVersion),
@@ -235,6 +246,7 @@ async function runHttp(
         ...(res.bodyFailure ? { bodyError: res.bodyFailure.message } : {}),
       },
       signals: dedupeSignals(signals),
+      route: check.route,
     };
   }
 }

@@ -1,6 +1,7 @@
 import type { Masked } from '../security/redact.js';
 import type { Signal } from '../evidence/signal.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
+import type { SharedRequests } from './support/shared.js';
 
 /**
  * A probe observes one aspect of a failing request (DNS, TCP, TLS, HTTP, CONNECT …) and turns what
@@ -28,8 +29,12 @@ export interface Probe {
 export interface ProbeTarget {
   /** The URL that fails. */
   readonly url: URL;
-  /** A forward proxy in the path (`--proxy`). */
+  /** A forward proxy in the path (`--proxy`, or the CLI's https_proxy / http_proxy): every HTTP-level probe goes through it. */
   readonly proxy?: URL;
+  /** Where {@link proxy} came from, for the answer. @example '--proxy', 'https_proxy' */
+  readonly proxyFrom?: string;
+  /** Why the route is direct although a proxy is configured. @example 'no_proxy matches 127.0.0.1' */
+  readonly routeNote?: string;
   /** The backend behind a reverse proxy (`--upstream HOST:PORT`). */
   readonly upstream?: { readonly host: string; readonly port: number };
   /** Extra request headers (`--header "Name: value"`); values may be secrets and are never printed. */
@@ -73,6 +78,18 @@ export interface ProbeContext {
   readonly policy: SsrfPolicy;
   /** The clock (certificate dates, JWT exp). */
   now(): Date;
+  /**
+   * Aborted once the rest of the run has settled the answer (src/probes/plan.ts): open-ended
+   * observations — the upstream probe's wait for the backend to close an idle keep-alive
+   * connection — stop then and report what they saw so far. Requests are not cut by it.
+   * @defaultValue never aborted
+   */
+  readonly settled?: AbortSignal;
+  /**
+   * The run's shared requests: a probe that sends the same request as another (the auth probe's
+   * GET is the http probe's first hop) reads that one's answer. @defaultValue none: each probe sends its own
+   */
+  readonly shared?: SharedRequests;
 }
 
 /** Phase timings in ms, as blackbox_exporter reports them. */
@@ -98,4 +115,9 @@ export interface ProbeResult {
   /** Measurements and observations, all masked. */
   readonly details: Readonly<Record<string, Masked | number | boolean | readonly Masked[]>>;
   readonly signals: readonly Signal[];
+  /**
+   * The way the probe's traffic went, masked (never the proxy's credentials).
+   * @example 'direct', 'proxy http://proxy.corp:3128 (CONNECT api.example.com:443)', 'proxy http://proxy.corp:3128 (absolute-form GET)'
+   */
+  readonly route?: Masked;
 }

@@ -2,7 +2,9 @@ import type { Signal } from '../evidence/signal.js';
 import { redact, trusted, type Masked } from '../security/redact.js';
 import type { Probe, ProbeContext, ProbeResult } from './probe.js';
 import { dedupeSignals, exchange, keepAliveAgent, refusedResult, type HttpFailure } from './support/http.js';
+import { planHop } from './support/route.js';
 import { formatMs, guardedRun, stopwatch, type Deadline } from './support/socket.js';
+import { tunnelAgent } from './support/tunnel.js';
 import { nearTimeoutSignal } from './timing.js';
 
 /** Options of {@link createRepeatProbe}. */
@@ -19,7 +21,36 @@ export const REPEAT_THRESHOLDS = {
   spreadMinMs: 100,
   /** Share of the budget the spread may take at most; the rest is for the requests. @defaultValue 0.5 */
   spreadShare: 0.5,
+  /**
+   * After this many identical answers of a kind that does not come and go (a refusal, a DNS or
+   * certificate failure, a 4xx other than 408/429), the rest of the requests cannot change the
+   * verdict: the probe stops there. @defaultValue 3
+   */
+  settleAfter: 3,
 } as const;
+
+/** Failures that repeat identically until someone changes something. */
+const DETERMINISTIC_NET = new Set(['connection_refused', 'dns_not_found', 'host_unreachable', 'network_unreachable', 'permission_denied']);
+
+/**
+ * Whether the outcomes so far settle the run: the first `settleAfter` are the same deterministic
+ * answer (identical refusals, the same 401 …). Intermittence shows as a difference, and there is
+ * none to wait for.
+ */
+export function settledSeries(outcomes: readonly { status?: number; failure?: HttpFailure }[], settleAfter: number): boolean {
+  if (outcomes.length < settleAfter) return false;
+  const kind = (o: { status?: number; failure?: HttpFailure }): string | undefined => {
+    if (o.status !== undefined)
+      return o.status >= 400 && o.status < 500 && o.status !== 408 && o.status !== 429 ? `s${o.status}` : undefined;
+    const f = o.failure;
+    if (!f || f.timedOut || f.aborted) return undefined;
+    if (f.net && DETERMINISTIC_NET.has(f.net)) return `n${f.net}`;
+    if (f.tls && f.tls !== 'reset_during_handshake') return `t${f.tls}`;
+    return undefined;
+  };
+  const first = kind(outcomes[0]!);
+  return first !== undefined && outcomes.every((o) => kind(o) === first);
+}
 
 /**
  * The pauses before requests 2…n, in ms, summing to `spreadMs`: back-to-back pairs alternating
@@ -103,17 +134,30 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
   const clock = stopwatch();
   const { target, limits } = ctx;
   const resolveClock = stopwatch();
-  const check = await ctx.policy.check(target.url, { signal: deadline.signal });
+  const plan = await planHop(ctx, target.url, deadline.signal);
   const resolveMs = resolveClock();
-  if (!check.ok) return refusedResult('repeat', check, clock(), { resolve: resolveMs });
+  if (!plan.ok) return refusedResult('repeat', plan.refusal, clock(), { resolve: resolveMs });
+  const hop = plan.hop;
 
-  const url = check.url ?? target.url;
+  const url = hop.url;
   const tls = url.protocol === 'https:';
   const count = Math.max(1, Math.floor(limits.repeatCount));
   const spread = Math.max(0, Math.min(limits.repeatSpreadMs, limits.timeoutMs * REPEAT_THRESHOLDS.spreadShare));
   const pauses = [0, ...schedule(count, spread)];
   const perRequestMs = Math.max(200, Math.floor((limits.timeoutMs - spread) / 2));
-  const agent = keepAliveAgent(tls, opts.ca);
+  // One keep-alive pool, as a client's: tunnels through the proxy for https://, connections to the proxy for http://.
+  const agent =
+    hop.via && tls
+      ? tunnelAgent({
+          route: hop.via,
+          host: url.hostname.replace(/^\[|\]$/g, ''),
+          ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+          signal: deadline.signal,
+          timedOut: deadline.expired,
+          maxBodyBytes: limits.maxBodyBytes,
+          keepAlive: true,
+        })
+      : keepAliveAgent(hop.via ? hop.via.tls : tls, opts.ca);
   const outcomes: Outcome[] = [];
   try {
     for (let i = 0; i < count; i++) {
@@ -124,7 +168,8 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
       const ex = await exchange({
         url,
         headers: target.headers,
-        lookup: check.lookup,
+        lookup: hop.lookup,
+        ...(hop.via ? { via: hop.via } : {}),
         agent,
         signal: deadline.signal,
         timedOut: deadline.expired,
@@ -142,6 +187,7 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
         reused: ex.reusedSocket,
         pause: i === 0 ? 0 : pause,
       });
+      if (settledSeries(outcomes, REPEAT_THRESHOLDS.settleAfter)) break;
     }
   } finally {
     agent.destroy();
@@ -157,7 +203,7 @@ async function runRepeat(ctx: ProbeContext, deadline: Deadline, opts: RepeatProb
       signals: [],
     };
   }
-  return verdict(url, check.pinnedAuthority, outcomes, count, clock(), resolveMs);
+  return { ...verdict(url, hop.address, outcomes, count, clock(), resolveMs), route: hop.route };
 }
 
 function verdict(
@@ -169,6 +215,7 @@ function verdict(
   resolveMs: number,
 ): ProbeResult {
   const what = `${outcomes.length} × GET ${url.href}`;
+  const settled = outcomes.length < count && settledSeries(outcomes, REPEAT_THRESHOLDS.settleAfter);
   const counts = new Map<string, number>();
   for (const o of outcomes) counts.set(label(o), (counts.get(label(o)) ?? 0) + 1);
   const mix = [...counts.entries()]
@@ -244,12 +291,13 @@ function verdict(
     durationMs,
     phases: { resolve: resolveMs },
     summary: redact(
-      `${summaryLine}${latencies.length > 0 ? `; latency p50 ${formatMs(p50)}, p95 ${formatMs(p95)}, max ${formatMs(max)}` : ''}`,
+      `${summaryLine}${latencies.length > 0 ? `; latency p50 ${formatMs(p50)}, p95 ${formatMs(p95)}, max ${formatMs(max)}` : ''}${settled ? `; stopped after ${outcomes.length} identical answers` : ''}`,
     ),
     details: {
       url: redact(url.href),
       address: trusted(pinnedAuthority),
       planned: count,
+      ...(settled ? { stoppedEarly: true } : {}),
       sent: outcomes.length,
       mix: trusted(mix),
       ...(latencies.length > 0 ? { p50Ms: p50, p95Ms: p95, maxMs: max } : {}),

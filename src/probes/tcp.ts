@@ -21,12 +21,8 @@ import {
 
 const NAME = 'tcp';
 
-/**
- * How long to watch a fresh connection for an immediate reset (a listener that accepts and drops):
- * ten round trips (the connect time), at least 20 ms, at most 100 ms. A peer that drops at once
- * does so within a round trip or two. @defaultValue 20..100
- */
-const RESET_WATCH_MS = { min: 20, max: 100, perConnect: 10 } as const;
+/** This probe never goes through a proxy (it does not apply with one). */
+const DIRECT = trusted('direct');
 
 const FAILURE_WORDS: Readonly<Record<string, string>> = {
   connection_refused: 'refused',
@@ -41,7 +37,7 @@ export const tcpProbe: Probe = {
   name: NAME,
   describes: "TCP connect to the URL's host and port: connect time; refused, no answer, reset, unreachable",
   applies: (target) => target.proxy === undefined,
-  run: (ctx) => guardedRun(NAME, ctx, (deadline) => runTcp(ctx, deadline)),
+  run: async (ctx) => ({ ...(await guardedRun(NAME, ctx, (deadline) => runTcp(ctx, deadline))), route: DIRECT }),
 };
 
 async function runTcp(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResult> {
@@ -82,8 +78,7 @@ async function runTcp(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResul
   }
 
   const socket = connected.socket;
-  const watchMs = Math.min(RESET_WATCH_MS.max, Math.max(RESET_WATCH_MS.min, connected.ms * RESET_WATCH_MS.perConnect));
-  const dropped = await watchForDrop(socket, Math.min(watchMs, deadline.remaining()), deadline.signal);
+  const dropped = await dropAlreadySeen(socket);
   socket.destroy();
   const base = { ...details, connectMs: connected.ms, remoteAddress: trusted(connected.remoteAddress) };
   if (dropped === 'reset') {
@@ -113,23 +108,28 @@ async function runTcp(ctx: ProbeContext, deadline: Deadline): Promise<ProbeResul
   };
 }
 
-/** Watch a just-connected socket for `ms`: did the peer reset or close it straight away? */
-function watchForDrop(socket: import('node:net').Socket, ms: number, signal: AbortSignal): Promise<'reset' | 'closed' | 'open'> {
+/**
+ * Whether the peer had already reset or closed the fresh connection by the time it was reported
+ * connected: the reset or FIN is read in the event loop's next poll, so look after one, never on a
+ * timer. A listener that drops later is the http and tls probes' evidence (they send their bytes
+ * and see the reset); waiting here would only add an idle wait to every run.
+ */
+function dropAlreadySeen(socket: import('node:net').Socket): Promise<'reset' | 'closed' | 'open'> {
   return new Promise((resolve) => {
-    const done = (v: 'reset' | 'closed' | 'open') => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      socket.removeListener('end', onEnd);
-      signal.removeEventListener('abort', onAbort);
-      socket.on('error', () => {});
-      resolve(v);
-    };
-    const onEnd = () => done('closed');
-    const onAbort = () => done('open');
-    const timer = setTimeout(() => done('open'), Math.max(0, ms));
-    socket.once('error', () => done('reset'));
+    let seen: 'reset' | 'closed' | 'open' = 'open';
+    const onError = () => (seen = 'reset');
+    const onEnd = () => (seen = seen === 'open' ? 'closed' : seen);
+    socket.once('error', onError);
     socket.once('end', onEnd);
-    signal.addEventListener('abort', onAbort, { once: true });
     socket.resume();
+    // check phase → next loop iteration (timers, poll: the kernel's pending RST/FIN) → check phase.
+    setImmediate(() =>
+      setImmediate(() => {
+        socket.removeListener('error', onError);
+        socket.removeListener('end', onEnd);
+        socket.on('error', () => {});
+        resolve(seen);
+      }),
+    );
   });
 }

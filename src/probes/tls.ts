@@ -34,6 +34,9 @@ import type { TlsError } from './support/http.js';
 
 const NAME = 'tls';
 
+/** This probe never goes through a proxy (it does not apply with one). */
+const DIRECT = trusted('direct');
+
 // ---------------------------------------------------------------------------------------------
 // Trust store
 
@@ -756,7 +759,7 @@ export function createTlsProbe(options: TlsProbeOptions = {}): Probe {
     describes:
       'TLS handshake with the URL host (SNI, ALPN): protocol, cipher, and every certificate problem (expiry, hostname, chain, interception)',
     applies: (target) => target.url.protocol === 'https:' && target.proxy === undefined,
-    run: (ctx) => guardedRun(NAME, ctx, (deadline) => runTls(ctx, deadline)),
+    run: async (ctx) => ({ ...(await guardedRun(NAME, ctx, (deadline) => runTls(ctx, deadline))), route: DIRECT }),
   };
 }
 

@@ -38,6 +38,9 @@ export interface UpstreamProbeOptions {
   readonly slowMs?: number;
 }
 
+/** The backend is asked straight, past every proxy: that is the point of this probe. */
+const BACKEND_ROUTE = trusted('direct to the backend (no proxy)');
+
 /** Defaults of {@link UpstreamProbeOptions}. */
 export const UPSTREAM_DEFAULTS = { maxIdleWaitMs: 75_000, slowMs: 1_000 } as const;
 
@@ -89,7 +92,10 @@ export function createUpstreamProbe(opts: UpstreamProbeOptions = {}): Probe {
     name: 'upstream',
     describes: 'send the request straight to the backend (--upstream) and measure its answer and its keep-alive idle timeout',
     applies: (target) => target.upstream !== undefined,
-    run: (ctx) => guardedRun('upstream', ctx, (deadline) => runUpstream(ctx, deadline, { extractors, maxIdleWaitMs, slowMs })),
+    run: async (ctx) => ({
+      ...(await guardedRun('upstream', ctx, (deadline) => runUpstream(ctx, deadline, { extractors, maxIdleWaitMs, slowMs }))),
+      route: BACKEND_ROUTE,
+    }),
   };
 }
 
@@ -207,9 +213,16 @@ async function runUpstream(ctx: ProbeContext, deadline: Deadline, settings: Sett
     const closing = /\bclose\b/i.test(header(res, 'connection') ?? '') || res.httpVersion === '1.0';
     const idleBound = Math.min(settings.maxIdleWaitMs, deadline.remaining() - 150);
     let summaryIdle = '';
-    if (!failure && !res.truncated && socket && !closing && idleBound >= 100) {
-      const idle = await waitForClose(socket, idleBound, deadline.signal);
-      if (idle.closedAfterMs !== undefined) {
+    // A slow or failing answer is the finding: the idle timeout cannot explain it, so do not wait for it.
+    const worthWatching = !failure && !res.truncated && ttfb < settings.slowMs && res.status < 500;
+    if (worthWatching && socket && !closing && idleBound >= 100) {
+      const stop = ctx.settled ? AbortSignal.any([deadline.signal, ctx.settled]) : deadline.signal;
+      const idle = await waitForClose(socket, idleBound, stop);
+      if (idle.closedAfterMs === undefined && ctx.settled?.aborted && !deadline.signal.aborted) {
+        details.idleTimeoutMs = trusted(
+          `not measured: the answer did not depend on it (watched ${formatSeconds((idle.waitedMs ?? 0) / 1000)})`,
+        );
+      } else if (idle.closedAfterMs !== undefined) {
         const ms = Math.round(idle.closedAfterMs);
         details.idleTimeoutMs = ms;
         summaryIdle = `; closes idle keep-alive connections after ${formatSeconds(ms / 1000)}`;
@@ -279,7 +292,7 @@ function waitForClose(socket: Socket, boundMs: number, signal: AbortSignal): Pro
     };
     const onClose = () => finish(true);
     const onAbort = () => finish(false);
-    const timer = setTimeout(() => finish(false), boundMs);
+    const timer = setTimeout(() => finish(false), signal.aborted ? 0 : boundMs);
     socket.once('end', onClose);
     socket.once('close', onClose);
     signal.addEventListener('abort', onAbort, { once: true });

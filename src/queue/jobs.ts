@@ -54,6 +54,23 @@ interface SealedPart {
   proxy?: string;
 }
 
+/** What a worker reports while a job runs (BullMQ job progress): every result so far and the probes still running. */
+export interface ProbeJobProgress {
+  readonly results: readonly ProbeResult[];
+  readonly pending: readonly string[];
+}
+
+/** A progress report read back from Redis, checked (a worker wrote it, but it crossed the network). */
+export function readProgress(data: unknown): ProbeJobProgress | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const { results, pending } = data as { results?: unknown; pending?: unknown };
+  if (!Array.isArray(results) || !Array.isArray(pending) || !pending.every((p) => typeof p === 'string')) return undefined;
+  const wellFormed = results.every(
+    (r) => r !== null && typeof r === 'object' && typeof (r as ProbeResult).probe === 'string' && Array.isArray((r as ProbeResult).signals),
+  );
+  return wellFormed ? { results: results as ProbeResult[], pending: pending as string[] } : undefined;
+}
+
 /** What a probe job returns. */
 export interface ProbeJobResult {
   readonly pool: string;

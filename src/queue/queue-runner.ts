@@ -12,6 +12,7 @@ import {
   POOL_NAME,
   QUEUE_DEFAULTS,
   queueName,
+  readProgress,
   type ProbeJobData,
   type ProbeJobResult,
 } from './jobs.js';
@@ -32,6 +33,8 @@ export interface QueueRunnerOptions {
 export class QueueRunner implements ProbeRunner {
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, QueueEvents>();
+  /** The QueueEvents' own blocking connections: BullMQ leaves a connection it was given open, so close() does. */
+  private readonly blocking: Redis[] = [];
   private readonly producer: Redis;
   private readonly prefix: string;
 
@@ -54,7 +57,9 @@ export class QueueRunner implements ProbeRunner {
   private pool(name: string): { queue: Queue; events: QueueEvents } {
     let events = this.events.get(name);
     if (!events) {
-      events = new QueueEvents(queueName(name), { connection: createRedis(this.opts.redisUrl, 'blocking'), prefix: this.prefix });
+      const connection = createRedis(this.opts.redisUrl, 'blocking');
+      this.blocking.push(connection);
+      events = new QueueEvents(queueName(name), { connection, prefix: this.prefix });
       events.on('error', () => {});
       events.setMaxListeners(0);
       this.events.set(name, events);
@@ -101,7 +106,15 @@ export class QueueRunner implements ProbeRunner {
       ...(request.alwaysRepeat ? { alwaysRepeat: true } : {}),
       ...(request.only ? { only: request.only } : {}),
     });
-    const job = await queue.add('probe', data, jobOptions(randomUUID()));
+    const jobId = randomUUID();
+    // Listen before the job exists: a worker may report its first probes at once.
+    const onProgress = request.onProgress;
+    const listener = ({ jobId: id, data: progress }: { jobId: string; data: unknown }) => {
+      const p = id === jobId ? readProgress(progress) : undefined;
+      if (p && onProgress) onProgress(p.results, p.pending);
+    };
+    if (onProgress) events.on('progress', listener);
+    const job = await queue.add('probe', data, jobOptions(jobId));
     const ttl = budget + (this.opts.pickupMs ?? 15_000);
     let result: ProbeJobResult;
     try {
@@ -116,6 +129,8 @@ export class QueueRunner implements ProbeRunner {
           `no result from pool "${poolName}" within ${Math.round(ttl / 1000)} s: are its workers overloaded?`,
         );
       throw new TriageError('INTERNAL', `the probe job failed on pool "${poolName}": ${msg.slice(0, 200)}`);
+    } finally {
+      if (onProgress) events.off('progress', listener);
     }
     return { pool: poolName, worker: result.worker, via: 'queue', results: result.results };
   }
@@ -136,8 +151,10 @@ export class QueueRunner implements ProbeRunner {
     return false;
   }
 
+  /** Close every queue, event stream and Redis connection this runner opened: nothing is left to keep a process alive. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.queues.values(), ...this.events.values()].map((q) => q.close()));
+    for (const connection of this.blocking.splice(0)) connection.disconnect();
     this.producer.disconnect();
   }
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Probe, ProbeLimits, ProbeResult, ProbeTarget } from '../probes/probe.js';
-import { runProbes } from '../probes/run.js';
+import { runProbes, type ProbeProgress } from '../probes/run.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
 
 export interface RunRequest {
@@ -10,6 +10,11 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   readonly alwaysRepeat?: boolean;
   readonly only?: readonly string[];
+  /**
+   * Called as probes finish (in this process, or on a worker through the queue) with every result
+   * so far and the probes still running. @defaultValue none
+   */
+  readonly onProgress?: ProbeProgress;
 }
 
 export interface RunOutcome {
@@ -40,6 +45,7 @@ export class InlineRunner implements ProbeRunner {
       ...(request.signal ? { signal: request.signal } : {}),
       ...(request.alwaysRepeat ? { alwaysRepeat: true } : {}),
       ...(request.only ? { only: request.only } : {}),
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
     });
     return { pool: request.pool ?? 'local', worker: `${hostname()}:${process.pid}`, via: 'inline', results };
   }

@@ -4,7 +4,7 @@ import { queueJobs } from '../metrics.js';
 import type { Probe } from '../probes/probe.js';
 import { runProbes } from '../probes/run.js';
 import type { SsrfPolicy } from '../security/ssrf.js';
-import { decodeTarget, QUEUE_DEFAULTS, queueName, type ProbeJobData, type ProbeJobResult } from './jobs.js';
+import { decodeTarget, QUEUE_DEFAULTS, queueName, type ProbeJobData, type ProbeJobProgress, type ProbeJobResult } from './jobs.js';
 import { createRedis } from './redis.js';
 import type { Sealer } from './seal.js';
 
@@ -49,6 +49,11 @@ export function createProbeWorker(opts: ProbeWorkerOptions): ProbeWorker {
       signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       ...(job.data.alwaysRepeat ? { alwaysRepeat: true } : {}),
       ...(job.data.only ? { only: job.data.only } : {}),
+      // Each finished probe goes back at once, so the caller can answer before the slow ones end.
+      onProgress: (done, pending) => {
+        const progress: ProbeJobProgress = { results: done, pending };
+        job.updateProgress(progress as unknown as object).catch(() => {});
+      },
     });
     return { pool: opts.pool, worker: name, results };
   };

@@ -92,8 +92,8 @@ export function createAnswerer(deps: AnswererDeps) {
     d: Diagnosis | DiagnoseResult,
     state: Omit<RequestState, 'team' | 'channel' | 'lang' | 'signature' | 'fixes'>,
     previous?: RunSummary,
+    requestId: string = randomUUID(),
   ): Promise<Answer> {
-    const requestId = randomUUID();
     const signature = errorSignature(d.signals.map((s) => s.signal));
     const full: RequestState = { ...state, team: asker.team, channel: asker.channel, lang: asker.lang, signature, fixes: firstFixes(d) };
     await deps.states.save(requestId, full).catch(() => undefined);
@@ -122,20 +122,45 @@ export function createAnswerer(deps: AnswererDeps) {
       return finish(asker, entry, d, { kind: 'text', text: clipText(text), ...kept });
     },
 
-    /** Probe a target (from its pools) → answer. Throws when no run succeeded (no worker, Redis down). */
-    async probe(asker: Asker, entry: Entry, target: KeptTarget, previous?: RunSummary, bounds: ProbeBounds = {}): Promise<Answer> {
+    /**
+     * Probe a target (from its pools) → answer. With `onPartial`, each partial answer (ranked from
+     * the probes finished so far, saying which still run, without buttons) is handed over as it
+     * comes. Throws when no run succeeded (no worker, Redis down).
+     */
+    async probe(
+      asker: Asker,
+      entry: Entry,
+      target: KeptTarget,
+      previous?: RunSummary,
+      bounds: ProbeBounds = {},
+      onPartial?: (message: SlackMessage) => void,
+    ): Promise<Answer> {
       const parsed = parseTarget(target);
       if (!parsed.target) throw new Error(parsed.problems.join('; '));
       const adjust = await adjustFor(asker.team);
+      const requestId = randomUUID();
       const d = await diagnose(deps.engine, deps.runner, parsed.target, {
         lang: asker.lang,
         ...(adjust ? { adjust } : {}),
         ...(bounds.signal ? { signal: bounds.signal } : {}),
         ...(bounds.timeoutMs ? { limits: { timeoutMs: bounds.timeoutMs } } : {}),
         ...(target.pools && target.pools.length > 0 ? { pools: target.pools } : {}),
+        ...(onPartial
+          ? {
+              onProgress: (partial: DiagnoseResult, pending: readonly string[]) =>
+                onPartial(
+                  renderDiagnosisBlocks(partial, {
+                    lang: asker.lang,
+                    context: { source: 'probes', requestId, url: partial.target.url },
+                    pending,
+                  }),
+                ),
+            }
+          : {}),
       });
       const signals = [...d.probes.flatMap((p) => p.signals), ...deriveSignals(d.probes)];
-      return finish(asker, entry, d, { kind: 'probes', signals: compactSignals(signals), ...keepTarget(target, deps.sealer) }, previous);
+      const state = { kind: 'probes', signals: compactSignals(signals), ...keepTarget(target, deps.sealer) } as const;
+      return finish(asker, entry, d, state, previous, requestId);
     },
 
     /** The full answer behind a request id, when this process made it. */

@@ -24,6 +24,7 @@ import { createPoster, type ChatResponse, type Poster, type PosterClient, type P
 import { memoryRateLimiter, UNLIMITED, type RateLimiter } from './rate-limit.js';
 import { requestStates } from './requests.js';
 import { recentRequestsOnly } from './request-age.js';
+import type { ProgressOptions } from './progress.js';
 
 /*
  * The Slack bot, composed:
@@ -61,6 +62,8 @@ export interface BotDeps {
   readonly sealer?: Sealer;
   /** Pace and retries of posting; tests shorten them. @defaultValue POSTER_DEFAULTS */
   readonly posting?: Pick<PosterOptions, 'perChannelIntervalMs' | 'retryBaseMs' | 'maxRetries' | 'maxRetryDelayMs'>;
+  /** When /diagnose's partial answers go out. @defaultValue PROGRESS_DEFAULTS (src/slack/progress.ts) */
+  readonly progress?: Partial<ProgressOptions>;
 }
 
 /** The Slack bot: `/diagnose`, pasted errors in DMs, mentions and WATCH_CHANNELS, alert channels, and the answers' buttons. */
@@ -137,6 +140,7 @@ export function createBot(deps: BotDeps): Bot {
     ...(deps.sealer ? { sealer: deps.sealer } : {}),
     client: app.client,
     self,
+    ...(deps.progress ? { progress: deps.progress } : {}),
   };
 
   // A retried event (same event_id, X-Slack-Retry-Num) is acknowledged and dropped.

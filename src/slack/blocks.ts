@@ -142,6 +142,11 @@ export interface RenderBlocksOptions {
   readonly recalled?: { readonly causeId: string; readonly fixTitle: string; readonly when: string };
   /** What changed since the last run (Re-probe). An empty list says "nothing changed". */
   readonly changes?: readonly Masked[];
+  /**
+   * A partial answer while these probes still run: it says so, and has no buttons yet (the
+   * request is kept once the answer is complete). @defaultValue a complete answer
+   */
+  readonly pending?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,6 +193,7 @@ const UI = {
     fallbackTop: (title: string, conf: string, n: number) => `${title} (${conf})${n > 1 ? ` and ${n - 1} more possible cause(s)` : ''}`,
     probing: (url: string) => `Probing ${url} …`,
     probingHint: 'DNS, TCP, TLS, HTTP and the proxy path; this takes a few seconds.',
+    pending: (probes: string) => `So far — still running: ${probes}. This message updates when they finish.`,
     error: 'Something went wrong',
   },
   zh: {
@@ -229,6 +235,7 @@ const UI = {
     fallbackTop: (title: string, conf: string, n: number) => `${title}（${conf}）${n > 1 ? `，另有 ${n - 1} 个可能原因` : ''}`,
     probing: (url: string) => `正在探测 ${url} ……`,
     probingHint: '检查 DNS、TCP、TLS、HTTP 和代理路径，需要几秒钟。',
+    pending: (probes: string) => `初步结果——仍在运行：${probes}。完成后本消息会更新。`,
     error: '出错了',
   },
 } as const;
@@ -336,6 +343,8 @@ function compose(
   const top = d.causes[0];
   blocks.push({ type: 'header', block_id: 'header', text: plain(top ? clip(top.title, SLACK_LIMITS.headerText) : ui.noCause) });
   blocks.push(metaContext(opts, 'target' in d ? d.target.url : undefined, ui));
+  if (opts.pending && opts.pending.length > 0)
+    blocks.push(context('pending', [`:hourglass_flowing_sand: ${escapeMrkdwn(ui.pending(clip(opts.pending.join(', '), 300)))}`]));
 
   if (!top) blocks.push(...noCause(d, opts, ui));
   else if (d.symptoms.length > 0) blocks.push(symptomContext(d, ui));
@@ -344,7 +353,7 @@ function compose(
     blocks.push({ type: 'divider' });
     blocks.push(causeSection(cause, i + 1, ui, symptoms));
     blocks.push(fixSection(cause, detail, servers, ui, clipped));
-    blocks.push(feedbackActions(cause, opts.context.requestId, ui));
+    if (!opts.pending) blocks.push(feedbackActions(cause, opts.context.requestId, ui));
   }
 
   const probes = 'probes' in d ? d.probes : [];
@@ -368,7 +377,7 @@ function compose(
   if (cut) blocks.push(context('cut', [opts.showAll ? ui.cutAll(hidden) : ui.cut]));
   else if (hidden > 0) blocks.push(context('more', [ui.more(hidden)]));
 
-  const actions = mainActions(opts, hidden > 0 || cut, ui);
+  const actions = opts.pending ? undefined : mainActions(opts, hidden > 0 || cut, ui);
   if (actions) blocks.push(actions);
   return { blocks };
 }
@@ -487,6 +496,7 @@ function probeContexts(probes: readonly ProbeResult[], ui: Ui): ContextBlock[] {
       .map((k) => `${ui.phases[k]} ${Number(p.phases[k]).toFixed(1)} ms`)
       .join(' · ');
     const elements = [`${probeLabel(p)}  ${escapeMrkdwn(clip(p.summary, 300))}`];
+    if (p.route && p.route !== 'direct') elements.push(`via ${escapeMrkdwn(clip(p.route, 200))}`);
     if (phases) elements.push(phases);
     return context(`probe:${i}:${clip(p.probe, 40)}`, elements);
   });

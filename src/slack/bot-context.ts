@@ -12,6 +12,7 @@ import type { Poster } from './poster.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RequestStates } from './requests.js';
 import { firstHttpUrl } from '../triage/urls.js';
+import type { ProgressOptions } from './progress.js';
 
 /** Who the bot is in its workspace (auth.test at start). */
 export interface BotIdentity {
@@ -36,6 +37,8 @@ export interface BotContext {
   readonly sealer?: Sealer;
   readonly client: WebClient;
   readonly self: BotIdentity;
+  /** When /diagnose's partial answers go out. @defaultValue PROGRESS_DEFAULTS (src/slack/progress.ts) */
+  readonly progress?: Partial<ProgressOptions>;
 }
 
 /** zh for users whose Slack locale is Chinese; en otherwise (and when the lookup fails). */

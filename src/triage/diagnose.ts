@@ -1,13 +1,22 @@
 import { deriveSignals } from '../probes/derive.js';
+import { proxyLabel } from '../probes/support/route.js';
 import type { ProbeResult, ProbeTarget } from '../probes/probe.js';
 import type { ProbeRunner, RunOutcome, RunRequest } from '../queue/runner.js';
 import { redact, type Masked } from '../security/redact.js';
 import type { Engine, ExplainOptions } from './engine.js';
 import type { Diagnosis } from './result.js';
 
-export interface DiagnoseOptions extends ExplainOptions, Omit<RunRequest, 'pool'> {
+export interface DiagnoseOptions extends ExplainOptions, Omit<RunRequest, 'pool' | 'onProgress'> {
   /** Worker pools (vantage points) to probe from; one run per pool. @defaultValue one run, default pool */
   readonly pools?: readonly string[];
+  /**
+   * Called with a ranked partial result each time a probe finishes while others still run (in
+   * this process or on a worker): the causes from what was seen so far, its `pending` probes
+   * (`pool: probe` with several pools). The returned promise resolves with the final result, which
+   * is not reported here. A throwing callback does not stop the run.
+   * @example diagnose(engine, runner, target, { onProgress: (d, pending) => show(d, `still running: ${pending.join(', ')}`) })
+   */
+  readonly onProgress?: (partial: DiagnoseResult, pending: readonly string[]) => void;
 }
 
 /** How the target looked from one vantage point. */
@@ -24,10 +33,16 @@ export interface VantageResult {
 
 /** The `diagnose --json` contract: a {@link Diagnosis} plus the probes that ran. */
 export interface DiagnoseResult extends Diagnosis {
-  readonly target: { url: Masked; proxy?: Masked; upstream?: string; origin?: string };
+  /**
+   * What was probed, secrets masked (a proxy's credentials are never shown). `route`: the way the
+   * HTTP-level probes went. @example { url: 'https://api.example.com/', proxy: 'http://***@proxy:3128/', route: 'proxy http://proxy:3128 (from https_proxy)' }
+   */
+  readonly target: { url: Masked; proxy?: Masked; upstream?: string; origin?: string; route?: Masked };
   readonly probes: readonly ProbeResult[];
   /** With several pools: what each saw, and a one-line comparison. */
   readonly vantage?: { readonly pools: readonly VantageResult[]; readonly summary: Masked };
+  /** Only on a partial result ({@link DiagnoseOptions.onProgress}): the probes still running. */
+  readonly pending?: readonly string[];
 }
 
 /** Probe a target (from one or several pools) and rank causes from what the probes saw. */
@@ -44,10 +59,13 @@ export async function diagnose(
     ...(opts.alwaysRepeat ? { alwaysRepeat: true } : {}),
     ...(opts.only ? { only: opts.only } : {}),
   };
+  const progress = opts.onProgress ? progressReporter(engine, target, opts, pools.length > 1, opts.onProgress) : undefined;
   const runs = await Promise.all(
     pools.map(async (pool) => {
+      const name = pool ?? 'default';
+      const withProgress: RunRequest = progress ? { ...request, onProgress: (done, pending) => progress(name, done, pending) } : request;
       try {
-        return { pool: pool ?? 'default', outcome: await runner.run(target, pool ? { ...request, pool } : request) };
+        return { pool: name, outcome: await runner.run(target, pool ? { ...withProgress, pool } : withProgress) };
       } catch (err) {
         return { pool: pool ?? 'default', error: (err as Error).message };
       }
@@ -79,12 +97,52 @@ export async function diagnose(
   return { ...result, vantage: { pools: vantage, summary: compare(vantage) } };
 }
 
-function describeTarget(t: ProbeTarget): DiagnoseResult['target'] {
+/**
+ * A progress callback for the runs: it keeps each pool's latest results and pending probes, ranks
+ * everything seen so far and reports the partial result.
+ */
+function progressReporter(
+  engine: Engine,
+  target: ProbeTarget,
+  opts: ExplainOptions,
+  several: boolean,
+  report: NonNullable<DiagnoseOptions['onProgress']>,
+): (pool: string, done: readonly ProbeResult[], pending: readonly string[]) => void {
+  const latest = new Map<string, { done: readonly ProbeResult[]; pending: readonly string[] }>();
+  const described = describeTarget(target);
+  return (pool, done, pending) => {
+    latest.set(pool, { done, pending });
+    const runs = [...latest.entries()];
+    const probes = runs.flatMap(([p, r]) => r.done.map((x) => (several ? { ...x, pool: p } : x)));
+    const stillRunning = runs.flatMap(([p, r]) => r.pending.map((n) => (several ? `${p}: ${n}` : n)));
+    const signals = runs.flatMap(([, r]) => [...r.done.flatMap((x) => x.signals), ...deriveSignals(r.done)]);
+    try {
+      report({ ...engine.rankSignals(signals, opts), target: described, probes, pending: stillRunning }, stillRunning);
+    } catch {
+      // A caller's display failing must not stop the probes.
+    }
+  };
+}
+
+/** What was probed, as answers show it: secrets masked, a proxy's credentials never, and the route. */
+export function describeTarget(t: ProbeTarget): DiagnoseResult['target'] {
+  let proxy: Masked | undefined;
+  if (t.proxy) {
+    const shown = new URL(t.proxy.href);
+    const credentials = shown.username !== '' || shown.password !== '';
+    shown.password = '';
+    shown.username = credentials ? '***' : '';
+    proxy = redact(shown.href);
+  }
+  const route = t.proxy
+    ? `proxy ${proxyLabel(t.proxy)}${t.proxyFrom ? ` (from ${t.proxyFrom})` : ''}: CONNECT for https://, absolute-form for http://`
+    : `direct${t.routeNote ? ` (${t.routeNote})` : ''}`;
   return {
     url: redact(t.url.href),
-    ...(t.proxy ? { proxy: redact(t.proxy.href) } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(t.upstream ? { upstream: `${t.upstream.host}:${t.upstream.port}` } : {}),
     ...(t.origin ? { origin: t.origin } : {}),
+    route: redact(route),
   };
 }
 

@@ -234,11 +234,15 @@ function colours(on: boolean): Colours {
 }
 
 /** The probes section of `triage diagnose`: one line per probe with its phase timings. */
-export function renderProbes(d: { probes: readonly ProbeResult[]; vantage?: { summary: string } }, opts: TerminalOptions = {}): string {
+export function renderProbes(
+  d: { probes: readonly ProbeResult[]; vantage?: { summary: string }; target?: { route?: string } },
+  opts: TerminalOptions = {},
+): string {
   const width = Math.max(40, Math.min(opts.width ?? 100, 160));
   const c = colours(opts.color ?? false);
   const out: string[] = [];
   const mark = { ok: '✓', failed: '✗', refused: '⊘', skipped: '·' } as const;
+  if (d.target?.route && d.target.route !== 'direct') out.push(c.dim(`route: ${clip(d.target.route, width - 7)}`));
   for (const p of d.probes) {
     const phases = Object.entries(p.phases)
       .filter(([, v]) => typeof v === 'number')
@@ -246,7 +250,10 @@ export function renderProbes(d: { probes: readonly ProbeResult[]; vantage?: { su
       .join(', ');
     const pool = 'pool' in p && typeof (p as { pool?: unknown }).pool === 'string' ? `[${(p as { pool: string }).pool}] ` : '';
     out.push(`${mark[p.status]} ${pool}${p.probe.padEnd(9)} ${clip(p.summary, width - 12 - pool.length)}`);
-    if (phases) out.push(`  ${' '.repeat(pool.length + 9)} ${c.dim(phases)}`);
+    // Say the way the probe went when it was not straight to the URL's host.
+    const via = p.route && p.route !== 'direct' ? `via ${p.route}` : '';
+    const line = [via, phases].filter(Boolean).join(' · ');
+    if (line) out.push(`  ${' '.repeat(pool.length + 9)} ${c.dim(clip(line, width - 12 - pool.length))}`);
   }
   if (d.vantage) out.push('', c.bold(d.vantage.summary));
   return out.length > 0 ? `${out.join('\n')}\n\n` : '';

@@ -78,7 +78,13 @@ export function parseTarget(input: TargetInput): { target: ProbeTarget; problems
   }
   if (problems.length > 0 || !url) return { problems };
   return {
-    target: { url, headers, ...(proxy ? { proxy } : {}), ...(upstream ? { upstream } : {}), ...(origin ? { origin } : {}) },
+    target: {
+      url,
+      headers,
+      ...(proxy ? { proxy, proxyFrom: '--proxy' } : {}),
+      ...(upstream ? { upstream } : {}),
+      ...(origin ? { origin } : {}),
+    },
     problems: [],
   };
 }

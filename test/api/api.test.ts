@@ -3,6 +3,9 @@
  * local nginx-style 502, a Slack stand-in for readiness, driven through the typed
  * openapi-fetch client. Responses are checked against openapi.yaml at run time (spec.ts).
  */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
@@ -237,7 +240,7 @@ describe('diagnoses', () => {
 
     const done = await settled(id);
     expect(done.status).toBe('done');
-    expect(done.target).toEqual({ url: upstream.url });
+    expect(done.target).toEqual({ url: upstream.url, route: 'direct' });
     expect(done.result!.probes.find((p) => p.probe === 'http')!.signals).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'http.status', value: '502' })]),
     );
@@ -245,6 +248,39 @@ describe('diagnoses', () => {
     expect(Date.parse(done.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
     expect(conformance('DiagnosisRecord', done)).toEqual([]);
     expect(JSON.stringify(done)).not.toMatch(/c2VjcmV0c2lnbmF0dXJl|key-4f9a8b7c6d5e/);
+  });
+
+  it('while it runs, GET returns the partial ranked result and the probes still running', async () => {
+    // A backend that answers at once and keeps its idle connections 2.5 s: behind the 502, the upstream probe watches that long.
+    const backend = createServer((_req, res) => res.end('fine'));
+    backend.keepAliveTimeout = 1500;
+    backend.listen(0, '127.0.0.1');
+    await once(backend, 'listening');
+    try {
+      const upstreamAt = `127.0.0.1:${(backend.address() as AddressInfo).port}`;
+      const created = await client.POST('/v1/diagnoses', { body: { url: upstream.url, upstream: upstreamAt } });
+      const id = created.data!.id;
+      let partial: DiagnosisRecord | undefined;
+      const deadline = Date.now() + 2_000;
+      while (!partial && Date.now() < deadline) {
+        const r = await client.GET('/v1/diagnoses/{id}', { params: { path: { id } } });
+        if (r.data!.status === 'running' && r.data!.pending && r.data!.result) partial = r.data!;
+        else await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(partial, 'a partial result within 2 s').toBeDefined();
+      expect(partial!.pending).toEqual(['upstream']);
+      expect(partial!.result!.pending).toEqual(['upstream']);
+      expect(partial!.result!.causes.length).toBeGreaterThan(0);
+      expect(conformance('DiagnosisRecord', partial)).toEqual([]);
+      const done = await settled(id);
+      expect(done.status).toBe('done');
+      expect(done.pending).toBeUndefined();
+      expect(done.result!.pending).toBeUndefined();
+      expect(done.result!.probes.map((p) => p.probe)).toContain('upstream');
+    } finally {
+      backend.closeAllConnections();
+      backend.close();
+    }
   });
 
   it('refuses what the SSRF policy refuses, before accepting, with the rule and the hint', async () => {

@@ -86,6 +86,39 @@ describe('tunnel', () => {
     });
   });
 
+  describe('webserver-as-proxy: a plain web server given as the proxy', () => {
+    const lab = useLab('webserver-as-proxy');
+
+    it('answers CONNECT with its 400 page, serves its site to a GET', async () => {
+      const r = await connectTunnel(lab().proxyUrl!, authority(lab().url));
+      expect(r).toMatchObject({ ok: true, status: 400, statusText: 'Bad Request' });
+      if (!r.ok) return;
+      expect(r.headers.server).toMatch(/^nginx\/1\./);
+      expect(r.body).toContain('<title>400 Bad Request</title>');
+      const site = response(await request(lab().proxyUrl!));
+      expect(site.status).toBe(200);
+      expect(site.body).toContain('<h1>Welcome</h1>');
+    });
+
+    it('while the origin, reached directly, presents a certificate the client does not trust', async () => {
+      expect(await tlsHandshake(...hostPort(lab().url))).toMatchObject({ ok: false, code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    });
+  });
+
+  describe('proxy-reset-after-connect: the proxy resets the connection right after CONNECT', () => {
+    const lab = useLab('proxy-reset-after-connect');
+
+    it('accepts the connection, reads CONNECT and answers with a TCP reset', async () => {
+      const r = await connectTunnel(lab().proxyUrl!, authority(lab().url));
+      expect(r).toMatchObject({ ok: false, code: 'ECONNRESET' });
+      expect(r.ms).toBeLessThan(1_000);
+    });
+
+    it('while the origin, reached directly, presents a certificate the client does not trust', async () => {
+      expect(await tlsHandshake(...hostPort(lab().url))).toMatchObject({ ok: false, code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    });
+  });
+
   describe('squid-connect-port-denied: Squid refuses CONNECT to a port not in SSL_ports', () => {
     const lab = useLab('squid-connect-port-denied');
     const echo = useEcho();
@@ -209,6 +242,24 @@ describe('availability', () => {
         'error',
         /\[error\] .*upstream timed out \(110: Connection timed out\) while reading response header from upstream/,
       );
+    });
+  });
+
+  describe('nginx-upstream-slow-direct: the upstream answers in 2 s, proxy_read_timeout is 1s', () => {
+    const lab = useLab('nginx-upstream-slow-direct');
+
+    it('answers 504 after ~1 s while the upstream itself answers after ~2 s, then closes the idle connection after ~1 s', async () => {
+      const [viaNginx, direct] = await Promise.all([request(lab().url), measureIdleClose(`http://127.0.0.1:${lab().upstream!.port}/`)]);
+      const r = response(viaNginx);
+      expect(r.status).toBe(504);
+      expect(r.ms).toBeGreaterThanOrEqual(950);
+      expect(r.ms).toBeLessThan(1_900);
+      expect(direct).toMatchObject({ ok: true, statuses: [200, 200], keepAlive: 'timeout=1' });
+      if (direct.ok) {
+        expect(direct.idleMs).toBeGreaterThanOrEqual(950);
+        expect(direct.idleMs).toBeLessThan(1_900);
+      }
+      await logShows(lab(), 'error', /upstream timed out \(110: Connection timed out\) while reading response header from upstream/);
     });
   });
 

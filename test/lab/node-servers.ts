@@ -56,16 +56,22 @@ export function startHttpsServer(tls: { cert: string; key: string }): Promise<No
   return serve(createHttpsServer({ cert: tls.cert, key: tls.key }, echo));
 }
 
-/** An app that answers 200 only after `delayMs` (a slow query): slower than the proxy's read timeout. */
-export function startSlowServer(delayMs: number): Promise<NodeServer> {
+/**
+ * An app that answers 200 only after `delayMs` (a slow query): slower than the proxy's read timeout.
+ * With `idleMs` it also closes idle keep-alive connections after that long (like
+ * {@link startShortKeepAliveServer}), so a client that waits after the answer can measure it.
+ */
+export function startSlowServer(delayMs: number, idleMs?: number): Promise<NodeServer> {
   const timers = new Set<NodeJS.Timeout>();
   const server = createHttpServer((req, res) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
+      if (idleMs !== undefined) res.once('finish', () => req.socket.setTimeout(idleMs));
       echo(req, res);
     }, delayMs);
     timers.add(timer);
   });
+  if (idleMs !== undefined) server.keepAliveTimeout = idleMs;
   return serve(server, () => {
     for (const timer of timers) clearTimeout(timer);
   });
@@ -102,6 +108,24 @@ export function startShortKeepAliveServer(idleMs: number): Promise<NodeServer> {
   });
   server.keepAliveTimeout = idleMs;
   return serve(server);
+}
+
+/**
+ * A TCP listener that reads a request head and answers it with a TCP reset, no byte of response (a
+ * filtering proxy or a firewall in front of one that kills CONNECT). Reading first makes the reset
+ * land after the request, as clients see it: "Connection reset by peer" right after CONNECT.
+ */
+export function startResetAfterRequestServer(): Promise<NodeServer> {
+  return serve(
+    createNetServer((socket) => {
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (head.includes('\r\n\r\n')) socket.resetAndDestroy();
+      });
+      socket.on('error', () => {});
+    }),
+  );
 }
 
 /** An app that works but whose health check fails: `GET /healthz` answers 503 (its database is down). */

@@ -11,6 +11,7 @@ import {
   startEchoServer,
   startForceHttpsApp,
   startHttpsServer,
+  startResetAfterRequestServer,
   startShortKeepAliveServer,
   startSlashStrippingApp,
   startSlowServer,
@@ -146,6 +147,35 @@ export const scenarios = {
       };
     },
   },
+  'webserver-as-proxy': {
+    cause: 'connect-unsupported',
+    summary:
+      'a plain nginx web server (a static site, no proxy configuration) given as the proxy: CONNECT gets its 400 page; the HTTPS origin behind has a certificate the client does not trust',
+    async start(ctx) {
+      // No CA for the client: a probe that reached the origin directly would report a certificate problem instead.
+      const certs = await ctx.certs();
+      const origin = ctx.own(await startHttpsServer(certs.selfSigned));
+      const web = ctx.own(
+        await startNginx({
+          readyTimeoutMs: ctx.opts.readyTimeoutMs,
+          server: () =>
+            'location / {\n      default_type text/html;\n      return 200 "<html><body><h1>Welcome</h1></body></html>";\n    }',
+        }),
+      );
+      return { url: localTls(origin.port, '/api/orders'), proxyUrl: local(web.port, ''), logs: web.logs };
+    },
+  },
+  'proxy-reset-after-connect': {
+    cause: 'connect-unsupported',
+    summary:
+      'a proxy port that resets the connection right after the CONNECT request (a filter that kills tunnels); the HTTPS origin has a certificate the client does not trust',
+    async start(ctx) {
+      const certs = await ctx.certs();
+      const origin = ctx.own(await startHttpsServer(certs.selfSigned));
+      const proxy = ctx.own(await startResetAfterRequestServer());
+      return { url: localTls(origin.port, '/api/orders'), proxyUrl: local(proxy.port, '') };
+    },
+  },
   'tinyproxy-connect-ok': {
     cause: null,
     summary: 'contrast: tinyproxy as a working forward proxy; CONNECT answers 200 and TLS to the target verifies',
@@ -190,6 +220,22 @@ export const scenarios = {
     summary: 'nginx with proxy_read_timeout 1s in front of a backend that takes 3 s: 504 after ~1 s',
     async start(ctx) {
       const app = ctx.own(await startSlowServer(ctx.opts.slowUpstreamDelayMs));
+      const nginx = ctx.own(
+        await startNginx({
+          readyTimeoutMs: ctx.opts.readyTimeoutMs,
+          server: () =>
+            `location / {\n      proxy_read_timeout ${ctx.opts.proxyTimeoutS}s;\n      proxy_pass http://127.0.0.1:${app.port};\n    }`,
+        }),
+      );
+      return { url: local(nginx.port, '/reports/daily'), upstream: { host: '127.0.0.1', port: app.port }, logs: nginx.logs };
+    },
+  },
+  'nginx-upstream-slow-direct': {
+    cause: 'upstream-slow',
+    summary:
+      'nginx with proxy_read_timeout 1s in front of a backend that answers in 2 s, within the probe budget, and closes idle keep-alive connections after 1 s: the backend asked directly is measured slow',
+    async start(ctx) {
+      const app = ctx.own(await startSlowServer(ctx.opts.directSlowDelayMs, ctx.opts.keepAliveIdleMs));
       const nginx = ctx.own(
         await startNginx({
           readyTimeoutMs: ctx.opts.readyTimeoutMs,

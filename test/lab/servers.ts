@@ -71,6 +71,8 @@ export interface LabOptions {
   readonly proxyTimeoutS: number;
   /** How long the slow upstream takes to answer, in ms (must exceed `proxyTimeoutS`). */
   readonly slowUpstreamDelayMs: number;
+  /** How long the `nginx-upstream-slow-direct` backend takes, in ms: above `proxyTimeoutS`, well inside a probe's budget. */
+  readonly directSlowDelayMs: number;
   /** The keep-alive idle timeout of the `upstream-short-keepalive` app, in ms. */
   readonly keepAliveIdleMs: number;
 }
@@ -79,6 +81,7 @@ export const DEFAULT_LAB_OPTIONS: LabOptions = {
   readyTimeoutMs: 10_000,
   proxyTimeoutS: 1,
   slowUpstreamDelayMs: 3_000,
+  directSlowDelayMs: 2_000,
   keepAliveIdleMs: 1_000,
 };
 

@@ -19,8 +19,3 @@ runProbeConformance(connectProbe, {
   label: 'https:// target, CONNECT',
   target: (s) => ({ url: 'https://127.0.0.1:9/', proxy: `http://user:SECRET123456@127.0.0.1:${s.port}` }),
 });
-
-runProbeConformance(connectProbe, {
-  label: 'http:// target, absolute-form GET',
-  target: (s) => ({ url: 'http://127.0.0.1:9/path?token=SECRET123456', proxy: `http://user:SECRET123456@127.0.0.1:${s.port}` }),
-});

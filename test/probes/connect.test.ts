@@ -1,13 +1,32 @@
 import { once } from 'node:events';
-import { createServer as createHttpServer, request as httpRequest, Server as HttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type AddressInfo, type Server } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectProbe, createConnectProbe } from '../../src/probes/connect.js';
 import type { ProbeResult } from '../../src/probes/probe.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
 import { labCerts, type LabCerts } from '../lab/certs.js';
-import { closedPort, makeContext, makeTarget, restrictivePolicy, startSilentServer, startTcpServer } from './support.js';
+import {
+  closedPort,
+  makeContext,
+  makeTarget,
+  restrictivePolicy,
+  startCannedProxy,
+  startForwardProxy,
+  startSilentServer,
+} from './support.js';
+
+const proxies: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+/** A forward proxy closed after the test. */
+async function startProxy(opts: { auth?: string } = {}): ReturnType<typeof startForwardProxy> {
+  const p = await startForwardProxy(opts);
+  proxies.push(p);
+  return p;
+}
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -21,64 +40,6 @@ async function listen<T extends Server>(server: T): Promise<number> {
   await once(server, 'listening');
   servers.push(server);
   return (server.address() as AddressInfo).port;
-}
-
-interface Seen {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-}
-
-/**
- * A small forward proxy on node:http: CONNECT (the 'connect' event) tunnels to the target, other
- * requests in absolute form are forwarded. With `auth`, it wants that Proxy-Authorization (Squid's
- * 407 otherwise).
- */
-async function startProxy(opts: { auth?: string } = {}): Promise<{ port: number; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const denied = (headers: IncomingMessage['headers']) => opts.auth !== undefined && headers['proxy-authorization'] !== opts.auth;
-  const SQUID_407 =
-    'HTTP/1.1 407 Proxy Authentication Required\r\nServer: squid/5.7\r\nX-Squid-Error: ERR_CACHE_ACCESS_DENIED 0\r\n' +
-    'Proxy-Authenticate: Basic realm="Squid proxy-caching web server"\r\nContent-Length: 0\r\n\r\n';
-  const server = createHttpServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    if (denied(req.headers)) {
-      res.socket?.end(SQUID_407);
-      return;
-    }
-    const upstream = httpRequest(req.url ?? '', { method: req.method, headers: { host: req.headers.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'text/plain', via: '1.1 test-proxy' });
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.writeHead(502).end('bad gateway'));
-    upstream.end();
-  });
-  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
-    seen.push({ method: 'CONNECT', url: req.url ?? '', headers: req.headers });
-    client.on('error', () => {});
-    if (denied(req.headers)) return void client.end(SQUID_407);
-    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(req.url ?? '');
-    const up = netConnect({ host: m?.[1] ?? '', port: Number(m?.[2]) }, () => {
-      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-      up.write(head);
-      up.pipe(client);
-      client.pipe(up);
-    });
-    up.on('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n'));
-  });
-  return { port: await listen(server), seen };
-}
-
-/** A "proxy" that answers every request with `response` (raw), or resets / closes right after it. */
-async function startCannedProxy(response: string | 'reset' | 'close') {
-  const s = await startTcpServer((socket) => {
-    socket.once('data', () => {
-      if (response === 'reset') socket.resetAndDestroy();
-      else if (response === 'close') socket.end();
-      else socket.end(response);
-    });
-  });
-  return s;
 }
 
 const value = (r: ProbeResult, name: string) => r.signals.find((s) => s.name === name)?.value;
@@ -226,18 +187,6 @@ describe('connect probe', () => {
     expect(value(result, 'tls.error')).toBe('wrong_version_number');
   });
 
-  it('forwards http:// targets in absolute form and reports the status', async () => {
-    const origin = await listen(createHttpServer((req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end(`no ${req.url}`)));
-    const proxy = await startProxy();
-    const result = await probe.run(makeContext({ url: `http://127.0.0.1:${origin}/missing?x=1`, proxy: `http://127.0.0.1:${proxy.port}` }));
-    expect(proxy.seen[0]).toMatchObject({ method: 'GET', url: `http://127.0.0.1:${origin}/missing?x=1` });
-    expect(value(result, 'http.status')).toBe('404');
-    expect(has(result, 'connect.sent')).toBe(false);
-    expect(result.details.body).toBe('no /missing?x=1');
-    expect(result.phases.processing).toBeTypeOf('number');
-    expect(result.status).toBe('failed');
-  });
-
   it('tells a proxy that refuses the TCP connection', async () => {
     const port = await closedPort();
     const result = await connectProbe.run(makeContext({ url: 'https://api.example.com/', proxy: `http://127.0.0.1:${port}` }));
@@ -287,8 +236,9 @@ describe('connect probe', () => {
     }
   });
 
-  it('applies only with a proxy', () => {
+  it('applies only with a proxy, to https:// targets (http:// goes through the proxy in absolute form in the http probe)', () => {
     expect(connectProbe.applies(makeTarget('https://example.com/'))).toBe(false);
     expect(connectProbe.applies(makeTarget({ url: 'https://example.com/', proxy: 'http://proxy:3128' }))).toBe(true);
+    expect(connectProbe.applies(makeTarget({ url: 'http://example.com/', proxy: 'http://proxy:3128' }))).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../src/probes/probe.js';
-import { quantile, repeatProbe, schedule } from '../../src/probes/repeat.js';
+import { quantile, repeatProbe, schedule, settledSeries } from '../../src/probes/repeat.js';
+import { trusted } from '../../src/security/redact.js';
 import { serve, type NodeServer } from '../lab/node-servers.js';
 import { closedPort, makeContext, restrictivePolicy, startSilentServer, startTcpServer, type LocalServer } from './support.js';
 
@@ -134,6 +135,43 @@ describe('repeat probe', () => {
     const r = await run(port, { repeatCount: 3, repeatSpreadMs: 50, timeoutMs: 2000 });
     expect(r.details.mix).toBe('3×connection refused');
     expect(keys(r)).toEqual(['net.error=connection_refused']);
+  });
+
+  it('stops after three identical refusals: the rest cannot change the verdict', async () => {
+    const port = await closedPort();
+    const started = performance.now();
+    const r = await run(port, { repeatCount: 8, repeatSpreadMs: 4000, timeoutMs: 10_000 });
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(r.details).toMatchObject({ planned: 8, sent: 3, stoppedEarly: true, mix: '3×connection refused' });
+    expect(r.summary).toMatch(/stopped after 3 identical answers/);
+  });
+
+  it('stops after three identical 401s, but goes on through 200s and 503s', async () => {
+    const denied = await http((_req, res) => {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' });
+      res.end();
+    });
+    expect((await run(denied.port, { repeatCount: 6, repeatSpreadMs: 100 })).details.sent).toBe(3);
+    const fine = await http((_req, res) => res.end('ok'));
+    expect((await run(fine.port, { repeatCount: 6, repeatSpreadMs: 100 })).details.sent).toBe(6);
+    const busy = await http((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    expect((await run(busy.port, { repeatCount: 6, repeatSpreadMs: 100 })).details.sent).toBe(6);
+  });
+
+  it('settledSeries: the first outcomes are one deterministic answer', () => {
+    const refused = { failure: { net: 'connection_refused', phase: 'connect', message: trusted('x'), bytesReceived: 0 } as const };
+    const timeout = {
+      failure: { net: 'read_timeout', phase: 'response_header', timedOut: true, message: trusted('x'), bytesReceived: 0 } as const,
+    };
+    expect(settledSeries([refused, refused], 3)).toBe(false);
+    expect(settledSeries([refused, refused, refused], 3)).toBe(true);
+    expect(settledSeries([refused, { status: 200 }, refused], 3)).toBe(false);
+    expect(settledSeries([timeout, timeout, timeout], 3)).toBe(false);
+    expect(settledSeries([{ status: 404 }, { status: 404 }, { status: 404 }], 3)).toBe(true);
+    expect(settledSeries([{ status: 429 }, { status: 429 }, { status: 429 }], 3)).toBe(false);
   });
 
   it('stops at once when the caller aborts between requests', async () => {

@@ -6,6 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { DEFAULT_PROBE_LIMITS, type ProbeContext, type ProbeLimits, type ProbeTarget } from '../../src/probes/probe.js';
@@ -240,4 +241,79 @@ export async function timed<T>(promise: Promise<T>): Promise<{ value: T; ms: num
   const start = performance.now();
   const value = await promise;
   return { value, ms: performance.now() - start };
+}
+
+/** A request a {@link startForwardProxy} proxy saw. */
+export interface ProxySeen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+}
+
+/**
+ * A small forward proxy on node:http: CONNECT (the 'connect' event) tunnels to the target, other
+ * requests in absolute form are forwarded. With `auth`, it wants that Proxy-Authorization (Squid's
+ * 407 otherwise). `seen` lists what it was asked, in order.
+ */
+export async function startForwardProxy(
+  opts: { auth?: string } = {},
+): Promise<{ port: number; seen: ProxySeen[]; close(): Promise<void> }> {
+  const seen: ProxySeen[] = [];
+  const sockets = new Set<Socket>();
+  const denied = (headers: IncomingMessage['headers']) => opts.auth !== undefined && headers['proxy-authorization'] !== opts.auth;
+  const SQUID_407 =
+    'HTTP/1.1 407 Proxy Authentication Required\r\nServer: squid/5.7\r\nX-Squid-Error: ERR_CACHE_ACCESS_DENIED 0\r\n' +
+    'Proxy-Authenticate: Basic realm="Squid proxy-caching web server"\r\nContent-Length: 0\r\n\r\n';
+  const server = createHttpServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    if (denied(req.headers)) {
+      res.socket?.end(SQUID_407);
+      return;
+    }
+    const upstream = httpRequest(req.url ?? '', { method: req.method, headers: { host: req.headers.host } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'text/plain', via: '1.1 test-proxy' });
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end('bad gateway'));
+    upstream.end();
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    seen.push({ method: 'CONNECT', url: req.url ?? '', headers: req.headers });
+    client.on('error', () => {});
+    if (denied(req.headers)) return void client.end(SQUID_407);
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(req.url ?? '');
+    const up = netConnect({ host: m?.[1] ?? '', port: Number(m?.[2]) }, () => {
+      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    sockets.add(up);
+    up.on('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n'));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** A "proxy" that answers every request with `response` (raw), or resets / closes right after it. */
+export function startCannedProxy(response: string | 'reset' | 'close'): Promise<LocalServer> {
+  return startTcpServer((socket) => {
+    socket.once('data', () => {
+      if (response === 'reset') socket.resetAndDestroy();
+      else if (response === 'close') socket.end();
+      else socket.end(response);
+    });
+  });
 }

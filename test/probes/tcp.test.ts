@@ -25,9 +25,11 @@ async function server(start: () => Promise<LocalServer>) {
 const signal = (r: { signals: readonly { name: string; value?: string }[] }, name: string) => r.signals.find((s) => s.name === name)?.value;
 
 describe('tcp probe', () => {
-  it('connects and times the connect', async () => {
+  it('connects and times the connect, with no idle wait after it', async () => {
     const s = await server(startSilentServer);
+    const started = performance.now();
     const result = await tcpProbe.run(makeContext(`http://127.0.0.1:${s.port}/`));
+    expect(performance.now() - started, 'no watch for a drop on a timer (it was 20-100 ms)').toBeLessThan(60);
     expect(result.status).toBe('ok');
     expect(result.phases.connect).toBeTypeOf('number');
     expect(result.summary).toMatch(new RegExp(`^connected to 127\\.0\\.0\\.1:${s.port} in [\\d.]+ ms$`));
@@ -73,9 +75,11 @@ describe('tcp probe', () => {
     expect(result.summary).toMatch(/got no answer after/);
   });
 
-  it('tells a reset right after the accept: net.error=connection_reset', async () => {
+  it('tells a reset that came with the accept: net.error=connection_reset, without waiting on a timer', async () => {
     const s = await server(() => startResettingServer('on-accept'));
+    const started = performance.now();
     const result = await tcpProbe.run(makeContext(`http://127.0.0.1:${s.port}/`));
+    expect(performance.now() - started).toBeLessThan(50);
     expect(result.status).toBe('failed');
     expect(signal(result, 'net.error')).toBe('connection_reset');
     // On loopback the RST can beat the connect event: either way it is a reset, in the connect phase.

@@ -187,6 +187,26 @@ describe('upstream probe', () => {
     await s.allClosed();
   });
 
+  it('does not wait for an idle close after a slow answer: the slowness is the finding', async () => {
+    const s = await http((_req, res) => void setTimeout(() => res.end('late'), 300), 60_000);
+    const started = performance.now();
+    const r = await createUpstreamProbe({ extractors: [], slowMs: 200 }).run(ctxFor(s.port, { timeoutMs: 5000 }));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(r.details.idleTimeoutMs).toBeUndefined();
+    expect(keys(r)).not.toContain('probe.upstream_idle_timeout_ms');
+  });
+
+  it('stops watching for the idle close when the run has settled its answer, and says so', async () => {
+    const s = await http((_req, res) => res.end('ok'), 60_000);
+    const settled = new AbortController();
+    setTimeout(() => settled.abort(), 200);
+    const started = performance.now();
+    const r = await probe.run({ ...ctxFor(s.port, { timeoutMs: 5000 }), settled: settled.signal });
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(r.details.idleTimeoutMs).toMatch(/^not measured: the answer did not depend on it/);
+    expect(keys(r)).toEqual(['http.status=200']);
+  });
+
   it('a restrictive policy refuses 127.0.0.1 without connecting', async () => {
     const s = await startSilentServer();
     open.push(s);

@@ -92,6 +92,21 @@ describe('the probe queue (real Redis, real workers)', () => {
     expect(http?.signals.some((s) => s.name === 'http.status' && s.value === '200')).toBe(true);
   });
 
+  it('brings each finished probe back while the others still run on the worker', async () => {
+    const slowServer = await startServer(700);
+    try {
+      const seen: [string[], string[]][] = [];
+      const out = await runner().run(target(slowServer.url), {
+        only: ['tcp', 'http'],
+        onProgress: (done, pending) => seen.push([done.map((r) => r.probe), [...pending]]),
+      });
+      expect(seen).toContainEqual([['tcp'], ['http']]);
+      expect(out.results.map((r) => r.probe)).toEqual(['tcp', 'http']);
+    } finally {
+      slowServer.server.close();
+    }
+  });
+
   it('carries headers sealed: the worker sends them, Redis never holds them in clear', async () => {
     const secret = `Bearer tok-${randomUUID()}`;
     const before = server.seen.length;
@@ -209,6 +224,30 @@ describe('worker processes', () => {
     slow.server.close();
     await cleanPrefix(prefix);
   });
+
+  it("`triage diagnose --queue` prints a worker's result and exits: every connection closed", async () => {
+    const w = startWorker('cli-worker');
+    await w.ready;
+    const s = await startServer();
+    const started = Date.now();
+    const child = spawn(process.execPath, ['dist/cli.js', 'diagnose', s.url, '--queue', '--json'], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix },
+      // Standard input open and idle, as in a shell.
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code] = await exited;
+    clearTimeout(killer);
+    s.server.close();
+    expect(code, 'exited by itself, not killed').toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const result = JSON.parse(out) as { probes: { probe: string }[] };
+    expect(result.probes.map((p) => p.probe)).toContain('http');
+  }, 30_000);
 
   it('SIGTERM lets the running job finish before the worker exits', async () => {
     const w = startWorker('term-worker');

@@ -3,6 +3,9 @@
  * Slack stand-in: what a person types arrives as Slack sends it (escaped, links in angle
  * brackets, with its rich_text block), signed requests in, Web API calls out.
  */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { causeIdsOf, settle, startBadGateway, startBotHarness, type BadGateway, type BotHarness } from '../support/bot-harness.js';
 import { NGINX_REFUSED as nginxError } from '../support/samples.js';
@@ -29,6 +32,7 @@ afterAll(async () => {
 });
 
 const posts = (channel: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
+const blockIds = (args: Record<string, unknown>) => ((args.blocks as { block_id?: string }[]) ?? []).map((b) => b.block_id ?? '');
 
 /** A curl -v transcript of a 502 from nginx, as a person pastes it. */
 const CURL_502 = [
@@ -81,6 +85,44 @@ describe('/diagnose', () => {
     // The upstream saw the query as typed, never `&amp;`.
     expect(upstream.requests).toContain('/api?page=2&limit=50');
     expect(upstream.requests.some((r) => r.includes('amp;'))).toBe(false);
+  });
+
+  it('shows the first ranked answer within 2 s, says which probes still run, then completes it in place', async () => {
+    // Behind the 502, a backend that answers at once and keeps idle connections 2.5 s: the upstream probe watches that long.
+    const backend = createServer((_req, res) => res.end('fine'));
+    backend.keepAliveTimeout = 1500;
+    backend.listen(0, '127.0.0.1');
+    await once(backend, 'listening');
+    try {
+      const upstreamAt = `127.0.0.1:${(backend.address() as AddressInfo).port}`;
+      const sent = Date.now();
+      await slack.sendCommand(botUrl, {
+        command: '/diagnose',
+        text: `${typedToWire(upstream.url)} --upstream ${upstreamAt}`,
+        user_id: 'U0ALICE',
+        channel_id: 'C0PROGRESS',
+      });
+      const first = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0PROGRESS', 5_000);
+      expect(first.at - sent).toBeLessThan(2_000);
+      expect(blockIds(first.args).some((id) => id.startsWith('cause:'))).toBe(true);
+      expect(blockIds(first.args)).toContain('pending');
+      expect(JSON.stringify(first.args)).toMatch(/still running: upstream/);
+      expect(JSON.stringify(first.args), 'no buttons before the answer is kept').not.toMatch(/"action_id"/);
+      const final = await slack.waitForCall(
+        'chat.update',
+        (c) => c.args.channel === 'C0PROGRESS' && !blockIds(c.args).includes('pending'),
+        15_000,
+      );
+      expect(final.at).toBeGreaterThan(first.at);
+      expect(JSON.stringify(final.args)).toMatch(/"action_id":"reprobe"/);
+      expect(JSON.stringify(final.args)).toMatch(/upstream/);
+      await settle();
+      const updates = slack.callsTo('chat.update').filter((c) => c.args.channel === 'C0PROGRESS');
+      expect(updates[updates.length - 1], 'the complete answer is the last update').toBe(final);
+    } finally {
+      backend.closeAllConnections();
+      backend.close();
+    }
   });
 
   it('refuses a target the SSRF policy forbids, ephemerally, saying how to allow it', async () => {

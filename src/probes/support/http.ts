@@ -18,6 +18,9 @@ import { TextDoc } from '../../evidence/text.js';
 import { redact, trusted, type Masked } from '../../security/redact.js';
 import type { SsrfRefusal } from '../../security/ssrf.js';
 import type { PhaseTimings, ProbeResult } from '../probe.js';
+import type { ProxyRoute } from './route.js';
+import type { SharedRequests } from './shared.js';
+import { connectAnswerSignals, connectAnswerText, TunnelError, tunnelAgent, type ConnectAnswer, type TunnelMarks } from './tunnel.js';
 import { classifySocketError, errorCode, formatMs, type NetError } from './socket.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +65,10 @@ export interface HttpFailure {
   readonly message: Masked;
   /** Response bytes received before the failure. */
   readonly bytesReceived: number;
+  /** Where it happened when that is not the URL's host: the proxy. @example 'proxy 127.0.0.1:3128' */
+  readonly at?: string;
+  /** The proxy's answer to CONNECT when it did not open a tunnel: its own signals say what it was. */
+  readonly tunnel?: { readonly answer: ConnectAnswer; readonly where: string; readonly authority: string };
 }
 
 /** A response (maybe with a body cut short). */
@@ -123,6 +130,12 @@ export interface ExchangeOptions {
   readonly timeoutMs?: number;
   /** Most body bytes kept. */
   readonly maxBodyBytes: number;
+  /**
+   * Go through this forward proxy (`planHop`): https:// through a CONNECT tunnel with TLS to the
+   * origin inside, http:// as an absolute-form request to the proxy. `lookup` is then the proxy's.
+   * @defaultValue direct
+   */
+  readonly via?: ProxyRoute;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,6 +178,7 @@ interface FailState {
 }
 
 function classify(err: unknown, s: FailState): HttpFailure {
+  if (err instanceof TunnelError) return classifyTunnel(err, s);
   const code = errorCode(err);
   const message = redact(err instanceof Error ? err.message : String(err));
   const base = { phase: s.phase, ...(code ? { code } : {}), message, bytesReceived: s.bytes };
@@ -188,6 +202,36 @@ function classify(err: unknown, s: FailState): HttpFailure {
     return { ...base, net: 'unexpected_eof' };
   }
   return { ...base, net: socketKind.kind };
+}
+
+/** A tunnel that did not open, by the step that failed: the proxy's connect or TLS, its CONNECT answer, the origin's TLS. */
+function classifyTunnel(err: TunnelError, s: FailState): HttpFailure {
+  const f = err.failure;
+  const where = err.route.where;
+  switch (f.stage) {
+    case 'proxy_connect': {
+      const k = f.failure;
+      const base = { phase: 'connect' as const, ...(k.code ? { code: k.code } : {}), message: k.message, bytesReceived: 0, at: where };
+      return k.kind === 'aborted'
+        ? { ...base, aborted: true }
+        : { ...base, net: k.kind, ...(k.kind === 'connect_timeout' ? { timedOut: true } : {}) };
+    }
+    case 'proxy_tls':
+      return { ...classify(f.error, { ...s, phase: 'tls', tls: true }), at: where };
+    case 'origin_tls':
+      return classify(f.error, { ...s, phase: 'tls', tls: true });
+    case 'connect': {
+      const a = f.answer;
+      const message = redact(connectAnswerText(a, { where, authority: err.authority, source: '' }));
+      const base = { phase: 'request' as const, code: 'ERR_TUNNEL_CONNECTION_FAILED', message, bytesReceived: 0, at: where };
+      const tunnel = { answer: a, where, authority: err.authority };
+      if (a.kind === 'aborted') return { ...base, aborted: true };
+      if (a.kind === 'timeout') return { ...base, net: 'read_timeout', phase: 'response_header', timedOut: true, tunnel };
+      if (a.kind === 'hangup') return { ...base, net: 'connection_reset', tunnel };
+      if (a.kind === 'garbled') return { ...base, net: a.end === 'eof' || a.end === 'error' ? 'unexpected_eof' : 'proto_error', tunnel };
+      return { ...base, tunnel };
+    }
+  }
 }
 
 function timeoutFailure(s: FailState, ms: number): HttpFailure {
@@ -253,9 +297,18 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
   return new Promise<Exchange>((resolve) => {
     const t0 = performance.now();
     const now = () => performance.now() - t0;
-    const tls = opts.tls ?? opts.url.protocol === 'https:';
+    const targetTls = opts.tls ?? opts.url.protocol === 'https:';
     const hostname = bareHost(opts.url);
+    const via = opts.via;
+    /** https:// through a proxy: the agent opens the tunnel and the TLS inside it. */
+    const tunnelled = via !== undefined && targetTls;
+    /** Whether Node's own socket speaks TLS: to the origin directly, or to an https:// proxy. */
+    const tls = tunnelled ? false : via ? via.tls : targetTls;
     const marks: { connect?: number; secure?: number; sent?: number; firstByte?: number } = {};
+    /** The tunnel's steps (performance.now() values), written by the tunnel agent. */
+    const tunnelMarks: TunnelMarks = { start: t0 };
+    const endTunnel = new AbortController();
+    const since = (t: number | undefined) => (t === undefined ? undefined : t - t0);
     let bytes = 0;
     let head = Buffer.alloc(0);
     let reused = false;
@@ -264,19 +317,36 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
     let response: IncomingMessage | undefined;
     let timer: NodeJS.Timeout | undefined;
 
+    const inTunnel = () => tunnelled && !reused && tunnelMarks.connect !== undefined && tunnelMarks.tunnel === undefined;
     const phase = (): NetPhase => {
       if (response) return 'response_body';
-      if (!reused && marks.connect === undefined) return 'connect';
-      if (!reused && tls && marks.secure === undefined) return 'tls';
+      if (tunnelled && !reused) {
+        if (tunnelMarks.connect === undefined) return 'connect';
+        if (tunnelMarks.tunnel === undefined) return 'request';
+        if (tunnelMarks.secure === undefined) return 'tls';
+      } else {
+        if (!reused && marks.connect === undefined) return 'connect';
+        if (!reused && tls && marks.secure === undefined) return 'tls';
+      }
       if (marks.sent === undefined) return 'request';
       return 'response_header';
     };
-    const state = (): FailState => ({ phase: phase(), bytes, head, tls });
+    const state = (): FailState => ({ phase: phase(), bytes, head, tls: tls || tunnelled });
     const phases = (end: number): PhaseTimings => {
       const out: PhaseTimings = {};
-      const ready = reused ? 0 : tls ? marks.secure : marks.connect;
-      if (!reused && marks.connect !== undefined) out.connect = round(marks.connect);
-      if (!reused && tls && marks.secure !== undefined && marks.connect !== undefined) out.tls = round(marks.secure - marks.connect);
+      let ready: number | undefined;
+      if (reused) ready = 0;
+      else if (tunnelled) {
+        const [c, t, sec] = [since(tunnelMarks.connect), since(tunnelMarks.tunnel), since(tunnelMarks.secure)];
+        if (c !== undefined) out.connect = round(c);
+        if (c !== undefined && t !== undefined) out.tunnel = round(t - c);
+        if (t !== undefined && sec !== undefined) out.tls = round(sec - t);
+        ready = sec;
+      } else {
+        ready = tls ? marks.secure : marks.connect;
+        if (marks.connect !== undefined) out.connect = round(marks.connect);
+        if (tls && marks.secure !== undefined && marks.connect !== undefined) out.tls = round(marks.secure - marks.connect);
+      }
       const sent = marks.sent ?? ready;
       if (sent !== undefined && marks.firstByte !== undefined) out.processing = round(Math.max(0, marks.firstByte - sent));
       if (marks.firstByte !== undefined) out.transfer = round(Math.max(0, end - marks.firstByte));
@@ -289,6 +359,8 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
     };
     const cleanup = () => {
       settled = true;
+      // A tunnel still being opened for this request is of no use any more.
+      endTunnel.abort();
       if (timer) clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
       socket?.removeListener('data', onData);
@@ -305,7 +377,9 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
       const end = now();
       cleanup();
       req?.destroy();
-      resolve({ ok: false, failure, ...common(end) });
+      // A failed connect (or TLS) to an absolute-form proxy is the proxy's, not the URL host's.
+      const atProxy = via && !failure.at && !tunnelled && (failure.phase === 'connect' || (tls && failure.phase === 'tls'));
+      resolve({ ok: false, failure: atProxy ? { ...failure, at: via.where } : failure, ...common(end) });
     };
     const succeed = (res: IncomingMessage, body: Buffer, truncated: boolean, bodyFailure?: HttpFailure) => {
       if (settled) return;
@@ -328,9 +402,16 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
         ...common(end),
       });
     };
+    /** A timeout in the current phase; while the proxy has not answered CONNECT, a CONNECT timeout. */
+    const timedOutNow = (): HttpFailure => {
+      const s = state();
+      if (!via || !inTunnel()) return timeoutFailure(s, now());
+      const waitMs = round(now() - (since(tunnelMarks.connect) ?? 0));
+      return classify(new TunnelError({ stage: 'connect', answer: { kind: 'timeout', received: 0, waitMs } }, via, via.authority), s);
+    };
     const onAbort = () => {
       const s = state();
-      if (opts.timedOut?.()) fail(timeoutFailure(s, now()));
+      if (opts.timedOut?.()) fail(timedOutNow());
       else
         fail({
           phase: s.phase,
@@ -343,18 +424,63 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
 
     let req: ReturnType<typeof httpRequest> | undefined;
     if (opts.signal.aborted) return onAbort();
-    const target = opts.connect ?? { host: hostname, port: portOf(opts.url) };
-    const options: RequestOptions = {
-      host: target.host,
-      port: target.port,
-      method: opts.method ?? 'GET',
-      path: `${opts.url.pathname}${opts.url.search}`,
-      headers: headerObject(opts.headers ?? [], opts.url.host),
-      lookup: opts.lookup,
-      agent: opts.agent ?? false,
-      ...(tls ? { servername: isIP(hostname) ? '' : hostname, ALPNProtocols: ['http/1.1'] } : {}),
-      ...(tls && opts.ca !== undefined ? { ca: typeof opts.ca === 'string' ? opts.ca : [...opts.ca] } : {}),
-    };
+    const ca = opts.ca === undefined ? undefined : typeof opts.ca === 'string' ? opts.ca : [...opts.ca];
+    const path = `${opts.url.pathname}${opts.url.search}`;
+    const isProxyAuth = ([n]: readonly [string, string]) => n.toLowerCase() === 'proxy-authorization';
+    let options: RequestOptions & { tunnelMarks?: TunnelMarks; tunnelSignal?: AbortSignal };
+    if (via && tunnelled) {
+      // The credentials for the proxy went with CONNECT; they never go through the tunnel to the origin.
+      const agent =
+        opts.agent ??
+        tunnelAgent({
+          route: via,
+          host: hostname,
+          ...(ca !== undefined ? { ca } : {}),
+          signal: opts.signal,
+          ...(opts.timedOut ? { timedOut: opts.timedOut } : {}),
+          maxBodyBytes: opts.maxBodyBytes,
+        });
+      options = {
+        host: via.proxy.host,
+        port: via.proxy.port,
+        method: opts.method ?? 'GET',
+        path,
+        headers: headerObject(
+          (opts.headers ?? []).filter((h) => !isProxyAuth(h)),
+          opts.url.host,
+        ),
+        agent,
+        tunnelMarks,
+        tunnelSignal: AbortSignal.any([opts.signal, endTunnel.signal]),
+      };
+    } else if (via) {
+      const auth: [string, string][] =
+        via.authorization !== undefined && !(opts.headers ?? []).some(isProxyAuth) ? [['Proxy-Authorization', via.authorization]] : [];
+      options = {
+        host: via.proxy.host,
+        port: via.proxy.port,
+        method: opts.method ?? 'GET',
+        path: `http://${via.authority}${path}`,
+        headers: headerObject([...(opts.headers ?? []), ...auth], opts.url.host),
+        lookup: via.proxy.lookup,
+        agent: opts.agent ?? false,
+        ...(via.tls ? { servername: isIP(via.proxy.host) ? '' : via.proxy.host, ALPNProtocols: ['http/1.1'] } : {}),
+        ...(via.tls && ca !== undefined ? { ca } : {}),
+      };
+    } else {
+      const target = opts.connect ?? { host: hostname, port: portOf(opts.url) };
+      options = {
+        host: target.host,
+        port: target.port,
+        method: opts.method ?? 'GET',
+        path,
+        headers: headerObject(opts.headers ?? [], opts.url.host),
+        lookup: opts.lookup,
+        agent: opts.agent ?? false,
+        ...(tls ? { servername: isIP(hostname) ? '' : hostname, ALPNProtocols: ['http/1.1'] } : {}),
+        ...(tls && ca !== undefined ? { ca } : {}),
+      };
+    }
     try {
       req = (tls ? httpsRequest : httpRequest)(options);
     } catch (err) {
@@ -367,7 +493,7 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
       });
     }
     opts.signal.addEventListener('abort', onAbort, { once: true });
-    if (opts.timeoutMs !== undefined) timer = setTimeout(() => fail(timeoutFailure(state(), now())), Math.max(0, opts.timeoutMs));
+    if (opts.timeoutMs !== undefined) timer = setTimeout(() => fail(timedOutNow()), Math.max(0, opts.timeoutMs));
 
     req.on('socket', (s: Socket) => {
       socket = s;
@@ -409,6 +535,28 @@ export function exchange(opts: ExchangeOptions): Promise<Exchange> {
     });
     req.end();
   });
+}
+
+/**
+ * {@link exchange}, sent once per run: the first probe to ask for this request sends it, the others
+ * read the same answer (`ctx.shared`; without it, every call sends). The same request means the
+ * same method, URL, headers, pinned `address`, TLS settings and bounds; the CA list is compared by
+ * identity. A slow backend is thus asked once, however many probes read its answer.
+ */
+export function exchangeOnce(shared: SharedRequests | undefined, address: string, opts: ExchangeOptions): Promise<Exchange> {
+  if (!shared || opts.agent) return exchange(opts);
+  const key = JSON.stringify([
+    opts.method ?? 'GET',
+    opts.url.href,
+    opts.headers ?? [],
+    address,
+    opts.connect ?? null,
+    opts.tls ?? null,
+    opts.timeoutMs ?? null,
+    opts.maxBodyBytes,
+    opts.via ? [opts.via.proxy.pinnedAuthority, opts.via.authority, opts.via.tls, opts.via.authorization !== undefined] : null,
+  ]);
+  return shared.once(opts.ca, key, () => exchange(opts));
 }
 
 /**
@@ -558,7 +706,9 @@ export function dedupeSignals(signals: readonly Signal[]): Signal[] {
 
 /** The signals of a failure: net.error or tls.error, and net.phase. None for an abort. */
 export function failureSignals(f: HttpFailure, source: string, excerpt: Masked): Signal[] {
-  if (f.aborted || (!f.net && !f.tls)) return [];
+  if (f.aborted) return [];
+  if (f.tunnel) return connectAnswerSignals(f.tunnel.answer, { where: f.tunnel.where, authority: f.tunnel.authority, source });
+  if (!f.net && !f.tls) return [];
   const out: Signal[] = [];
   if (f.tls) out.push({ name: 'tls.error', value: f.tls, excerpt, source });
   if (f.net) out.push({ name: 'net.error', value: f.net, excerpt, source });
@@ -628,8 +778,10 @@ export function retryAfterSeconds(value: string, now: Date): number | undefined 
  * The excerpt of a failed request, saying what was measured.
  * @example 'connect to 127.0.0.1:8080 refused after 0.4 ms'
  */
-export function describeFailure(f: HttpFailure, what: string, authority: string, ms: number): Masked {
+export function describeFailure(f: HttpFailure, what: string, target: string, ms: number): Masked {
   const after = formatMs(round(ms));
+  if (f.tunnel) return redact(`${what}: ${f.message}`);
+  const authority = f.at ?? target;
   if (f.net === 'connection_refused') return redact(`connect to ${authority} refused after ${after}`);
   if (f.net === 'connect_timeout') return redact(`connect to ${authority}: no answer within ${after}`);
   if (f.timedOut) return redact(`${what}: ${f.message}`);

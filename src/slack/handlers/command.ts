@@ -8,6 +8,7 @@ import { parseDiagnoseCommand } from '../command.js';
 import { decodeSlackText } from '../inbound.js';
 import type { KeptTarget } from '../requests.js';
 import { TEXT, USAGE } from '../texts.js';
+import { progressiveMessage } from '../progress.js';
 
 /**
  * `/diagnose`: acknowledged at once; help ephemerally; pasted text explained in the channel; a
@@ -46,13 +47,18 @@ export function registerCommand(app: App, ctx: BotContext): void {
     const kept: KeptTarget = { ...parsed.input, ...(parsed.pools.length > 0 ? { pools: parsed.pools } : {}) };
     const placeholder = await ctx.poster.post(command.channel_id, renderProbingMessage(redact(target.target.url.href), lang));
     if (!placeholder.ok) await ephemeral(TEXT[lang].notPosted(placeholder.error));
+    // The first ranked answer replaces "Probing …" as soon as the fast probes are in, then fills in.
+    const progress = placeholder.ok
+      ? progressiveMessage((m) => ctx.poster.update(command.channel_id, placeholder.ts, m), ctx.progress)
+      : undefined;
     let message: SlackMessage;
     try {
-      message = (await ctx.answerer.probe(asker, 'slack_command', kept)).message;
+      message = (await ctx.answerer.probe(asker, 'slack_command', kept, undefined, {}, progress ? (m) => progress.partial(m) : undefined))
+        .message;
     } catch (err) {
       message = renderError(errorText(err), lang);
     }
-    if (placeholder.ok) await ctx.poster.update(command.channel_id, placeholder.ts, message);
+    if (progress) await progress.final(message);
     else await respond({ response_type: 'in_channel', ...message });
   });
 }
