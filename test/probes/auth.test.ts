@@ -117,12 +117,12 @@ describe('auth probe: the JWT', () => {
     expect(text).not.toContain(token.split('.')[1]);
   });
 
-  it('a valid token and a 200: ok, jwt.present only', async () => {
+  it('a valid token and a 200: ok, jwt.present and jwt.valid_now only', async () => {
     const token = jwt({ sub: 'alice', exp: t(3600), iat: t(-60) });
     const s = await http((_req, res) => res.end('{"orders":[]}'));
     const r = await run(s.port, [['Authorization', `Bearer ${token}`]]);
     expect(r.status).toBe('ok');
-    expect(keys(r)).toEqual(['jwt.present']);
+    expect(keys(r)).toEqual(['jwt.present', 'jwt.valid_now']);
     expect(JSON.stringify(r)).not.toContain(token);
   });
 

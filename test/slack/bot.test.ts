@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { causeIdsOf, settle, startBadGateway, startBotHarness, type BadGateway, type BotHarness } from '../support/bot-harness.js';
 import { NGINX_REFUSED as nginxError } from '../support/samples.js';
 import type { SlackStandin } from '../support/slack-standin.js';
+import { baseBlockId } from '../../src/slack/poster.js';
 import { typedToWire } from '../support/slack-wire.js';
 
 let h: BotHarness;
@@ -32,7 +33,9 @@ afterAll(async () => {
 });
 
 const posts = (channel: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
-const blockIds = (args: Record<string, unknown>) => ((args.blocks as { block_id?: string }[]) ?? []).map((b) => b.block_id ?? '');
+/** The renderer's block ids, without the version the poster appends to each on update. */
+const blockIds = (args: Record<string, unknown>) =>
+  ((args.blocks as { block_id?: string }[]) ?? []).map((b) => baseBlockId(b.block_id ?? ''));
 
 /** A curl -v transcript of a 502 from nginx, as a person pastes it. */
 const CURL_502 = [
@@ -98,7 +101,7 @@ describe('/diagnose', () => {
       const sent = Date.now();
       await slack.sendCommand(botUrl, {
         command: '/diagnose',
-        text: `${typedToWire(upstream.url)} --upstream ${upstreamAt}`,
+        text: `${upstream.url} --upstream ${upstreamAt}`,
         user_id: 'U0ALICE',
         channel_id: 'C0PROGRESS',
       });
