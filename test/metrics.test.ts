@@ -392,3 +392,17 @@ describe('the worker process (dist/worker.js)', () => {
     }
   });
 });
+
+describe('metric labels', () => {
+  it('are masked like every other output', async () => {
+    const token = `xoxb-123456789012-1234567890123-${'Zq7'.repeat(8)}`;
+    queueJobs.inc({ pool: `p ${token}`, outcome: 'completed' });
+    queueJobs.labels({ pool: `q ${token}`, outcome: 'failed' }).inc();
+    probeDuration.observe({ probe: 'http', phase: `password=${'Hx9'.repeat(6)}` }, 0.1);
+    const text = await registry.metrics();
+    expect(text).not.toContain('Zq7Zq7Zq7');
+    expect(text).not.toContain('Hx9Hx9Hx9');
+    expect(text).toContain('pool="p [masked](slack-token)"');
+    expect(text).toContain('phase="password=[masked]"');
+  });
+});
