@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const api = createApiHandler({
     engine,
     runner,
-    runnerVia: config.redisUrl ? 'queue' : 'inline',
+    runnerVia: config.redisUrl && config.queueSecret ? 'queue' : 'inline',
     policy,
     tokenDigests: config.api.tokenDigests,
     diagnoses: redis ? redisDiagnosisStore(redis, { prefix: config.queuePrefix }) : memoryDiagnosisStore(),
@@ -87,13 +87,18 @@ async function createRunner(config: ServerConfig, policy: SsrfPolicy, sealer: Se
   const local = new InlineRunner(createProbes(), policy);
   if (!config.redisUrl) return local;
   const redisUrl = config.redisUrl;
+  if (!sealer) {
+    // Workers run only jobs sealed and signed with QUEUE_SECRET: without it there is no queue to use.
+    logLine('warn', "REDIS_URL is set but QUEUE_SECRET is not: probes run in this process, not on workers; set the workers' QUEUE_SECRET");
+    return local;
+  }
   const [{ QueueRunner }, { FallbackRunner }, { checkRedis }, { registerQueueDepth }] = await Promise.all([
     import('./queue/queue-runner.js'),
     import('./queue/fallback.js'),
     import('./queue/redis.js'),
     import('./queue/depth.js'),
   ]);
-  const queue = new QueueRunner({ redisUrl, prefix: config.queuePrefix, ...(sealer ? { sealer } : {}) });
+  const queue = new QueueRunner({ redisUrl, prefix: config.queuePrefix, sealer });
   registerQueueDepth(() => queue.jobCounts());
   return new FallbackRunner(
     queue,
