@@ -392,6 +392,12 @@ export interface ApiConfig {
   readonly tokenDigests: readonly Buffer[];
   /** ALERTMANAGER_CHANNEL: the Slack channel id where Alertmanager alert groups are answered; needs Slack and API_TOKENS. */
   readonly alertmanagerChannel?: string;
+  /** API_RATE_PER_MINUTE: requests a minute one token may make on average (token bucket); 0 turns it off. @defaultValue 120 */
+  readonly ratePerMinute: number;
+  /** API_RATE_BURST: requests one token may make at once. @defaultValue 30 */
+  readonly rateBurst: number;
+  /** API_MAX_INFLIGHT_PER_TOKEN: diagnoses one token may have running at once. @defaultValue 4 */
+  readonly maxInFlightPerToken: number;
 }
 
 /** What `npm start` runs: the Slack bot, the HTTP API, or both on one port. */
@@ -453,5 +459,14 @@ function readApiSettings(env: Env, slackOn: boolean, problems: string[]): ApiCon
         'ALERTMANAGER_CHANNEL needs API_TOKENS: Alertmanager sends one as a bearer token (webhook_config http_config.authorization.credentials)',
       );
   }
-  return { tokenDigests: raw.map(digestToken), ...(channel ? { alertmanagerChannel: channel } : {}) };
+  const ratePerMinute = int(env, 'API_RATE_PER_MINUTE', 120, 0, 1_000_000, problems);
+  const rateBurst = int(env, 'API_RATE_BURST', 30, 1, 100_000, problems);
+  const maxInFlightPerToken = int(env, 'API_MAX_INFLIGHT_PER_TOKEN', 4, 1, 1_000, problems);
+  return {
+    tokenDigests: raw.map(digestToken),
+    ...(channel ? { alertmanagerChannel: channel } : {}),
+    ratePerMinute,
+    rateBurst,
+    maxInFlightPerToken,
+  };
 }

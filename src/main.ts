@@ -59,6 +59,11 @@ async function main(): Promise<void> {
     tokenDigests: config.api.tokenDigests,
     diagnoses: redis ? redisDiagnosisStore(redis, { prefix: config.queuePrefix }) : memoryDiagnosisStore(),
     readiness: createReadiness(readinessChecks(config)),
+    options: {
+      ratePerMinute: config.api.ratePerMinute,
+      rateBurst: config.api.rateBurst,
+      maxInFlightPerCaller: config.api.maxInFlightPerToken,
+    },
     ...alertmanagerDeps(config, redis, bot),
   });
   // Serve health and metrics first: a slow Slack start must not fail the liveness probe.

@@ -481,9 +481,14 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description TOO_MANY_REQUESTS; too many diagnoses are running, retry after `Retry-After` seconds. */
+    /**
+     * @description TOO_MANY_REQUESTS: the token is over its rate limit (API_RATE_PER_MINUTE, API_RATE_BURST),
+     *     or has API_MAX_INFLIGHT_PER_TOKEN diagnoses running, or the server has 32 running. Retry
+     *     after `Retry-After` seconds.
+     */
     TooManyRequests: {
       headers: {
+        /** @description Seconds to wait before the request would be allowed. */
         'Retry-After'?: string;
         [name: string]: unknown;
       };
@@ -544,6 +549,7 @@ export interface operations {
       405: components['responses']['MethodNotAllowed'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
       500: components['responses']['Internal'];
     };
   };
@@ -614,6 +620,7 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
       405: components['responses']['MethodNotAllowed'];
+      429: components['responses']['TooManyRequests'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };
