@@ -155,6 +155,7 @@ export interface components {
       | 'METHOD_NOT_ALLOWED'
       | 'UNSUPPORTED_MEDIA_TYPE'
       | 'PAYLOAD_TOO_LARGE'
+      | 'HEADERS_TOO_LARGE'
       | 'INVALID_JSON'
       | 'INVALID_REQUEST'
       | 'INPUT_EMPTY'
@@ -463,7 +464,11 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description PAYLOAD_TOO_LARGE (1 MiB for /v1/explain, 64 KiB elsewhere). */
+    /**
+     * @description PAYLOAD_TOO_LARGE (1 MiB for /v1/explain, 64 KiB elsewhere), answered as soon as the size is
+     *     known (Content-Length, or the bytes read), while the client may still be sending. Request
+     *     headers over 16 KiB get 431 HEADERS_TOO_LARGE in the same JSON.
+     */
     PayloadTooLarge: {
       headers: {
         [name: string]: unknown;
