@@ -1,19 +1,14 @@
 // npm run bench: throughput and memory of `explain`. Targets: 1 MB of log in under 250 ms on one core.
 // Prints one line per measurement; run on an idle machine for stable figures.
-import { readFileSync, readdirSync } from 'node:fs';
 import { createEngine } from '../dist/triage/engine.js';
+import { readSplit, SPLITS } from '../scripts/lib/evaluate.js';
 
 const t0 = performance.now();
 const engine = createEngine();
 const loadMs = performance.now() - t0;
-const snippets = readdirSync('test/corpus')
-  .filter((f) => f.endsWith('.jsonl'))
-  .flatMap((f) =>
-    readFileSync(`test/corpus/${f}`, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l).text),
-  );
+const snippets = SPLITS.flatMap((split) => readSplit('test/corpus', split))
+  .filter((s) => s.expect !== 'none')
+  .map((s) => s.text);
 
 function mixedLog(bytes) {
   const filler = [
@@ -65,15 +60,22 @@ for (let k = 0; k < 7; k++) {
 times.sort((a, b) => a - b);
 report('explain, 1 MB mixed log (median of 7)', times[3].toFixed(1), 'ms', 'target < 250 ms');
 
-const five = mixedLog(5 * 1024 * 1024);
+// Linear in size: the cost per MB at 1, 10 and 50 MB should stay about the same.
 const rssBefore = process.resourceUsage().maxRSS;
-const t2 = performance.now();
-const d = engine.explain(five);
-const s5 = (performance.now() - t2) / 1000;
-report('explain, 5 MB mixed log', (5 / s5).toFixed(1), 'MB/s', `${(s5 * 1000).toFixed(0)} ms, ${d.causes.length} causes`);
+const perMb = [];
+for (const mb of [1, 10, 50]) {
+  let log = mixedLog(mb * 1000 * 1000);
+  const t = performance.now();
+  const d = engine.explain(log);
+  const ms = performance.now() - t;
+  log = undefined;
+  perMb.push(ms / mb);
+  report(`explain, ${mb} MB mixed log`, (ms / mb).toFixed(1), 'ms/MB', `${ms.toFixed(0)} ms in all, ${d.causes.length} causes`);
+}
+report('cost per MB, 50 MB vs 1 MB', (perMb[2] / perMb[0]).toFixed(2), '×', 'linear: about 1');
 report(
   'peak RSS (whole run)',
   Math.round(process.resourceUsage().maxRSS / 1024),
   'MiB',
-  `before the 5 MB run: ${Math.round(rssBefore / 1024)} MiB`,
+  `before the 1/10/50 MB runs: ${Math.round(rssBefore / 1024)} MiB`,
 );

@@ -1,51 +1,46 @@
-// Developer tool: accuracy over test/corpus and the shared sample, with every miss.
-// Usage: npm run build && node scripts/accuracy.js [--misses] [--cause ID]
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+// npm run accuracy: how well the text engine ranks causes, per split of test/corpus and on the
+// shared sample; a reliability table per confidence band; the negatives' false-positive rate.
+//
+//   node scripts/accuracy.js [--misses] [--split dev|heldout|shared] [--cause ID]
+//
+// --misses prints every miss and every answered negative of the dev split only: the held-out
+// split is for judging, never for writing rules (add --show-heldout to see its misses anyway,
+// after which it is no longer held out for what you change next).
+import { existsSync } from 'node:fs';
 import { createEngine } from '../dist/triage/engine.js';
+import { evaluate, formatMisses, formatReport, readJsonl, readSplit, SPLITS, TARGETS } from './lib/evaluate.js';
 
 const args = process.argv.slice(2);
-const only = args.includes('--cause') ? args[args.indexOf('--cause') + 1] : undefined;
-const read = (f) =>
-  readFileSync(f, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
-const corpus = readdirSync('test/corpus')
-  .filter((f) => f.endsWith('.jsonl'))
-  .flatMap((f) => read(`test/corpus/${f}`));
-const sample = existsSync('../shared/eval/sample.jsonl') ? read('../shared/eval/sample.jsonl') : [];
+const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const only = opt('--cause');
+const onlySplit = opt('--split');
 const engine = createEngine();
-for (const [name, set] of [
-  ['corpus', corpus],
-  ['sample', sample],
-  ['all', [...corpus, ...sample]],
-]) {
-  let t1 = 0,
-    t3 = 0;
-  const misses = [];
-  for (const s of set) {
-    if (only && s.expect !== only) continue;
-    const d = engine.explain(s.text);
-    const ids = d.causes.map((c) => c.id);
-    const ok = new Set([s.expect, ...(s.accept ?? [])]);
-    if (ok.has(ids[0])) t1++;
-    else misses.push({ s, d });
-    if (ids.slice(0, 3).some((i) => ok.has(i))) t3++;
+const explain = (text) => {
+  const d = engine.explain(text);
+  const listed = Math.max(0, ...d.symptoms.map((s) => engine.kb.symptoms.get(s.id)?.causes.length ?? 0));
+  return { ...d, listed: Math.min(listed, 3) };
+};
+
+const sets = SPLITS.map((split) => [split, readSplit('test/corpus', split)]);
+const shared = ['../shared/eval/sample.jsonl', '../shared/eval/negatives-sample.jsonl'].filter(existsSync).flatMap(readJsonl);
+if (shared.length > 0) sets.push(['shared', shared]);
+
+for (const [name, all] of sets) {
+  if (onlySplit && name !== onlySplit) continue;
+  const set = only ? all.filter((s) => s.expect === only) : all;
+  if (set.length === 0) continue;
+  const r = evaluate(set, explain);
+  console.log(formatReport(name, r));
+  if (name === 'heldout') {
+    const fails = [];
+    if (r.top1 < TARGETS.top1) fails.push(`top-1 < ${TARGETS.top1 * 100}%`);
+    if (r.top3 < TARGETS.top3) fails.push(`top-3 < ${TARGETS.top3 * 100}%`);
+    if (r.negativesAnswered > TARGETS.negativesAnswered) fails.push(`negatives answered > ${TARGETS.negativesAnswered * 100}%`);
+    if (r.bands.high.n > 0 && r.bands.high.right < TARGETS.high) fails.push(`high right < ${TARGETS.high * 100}%`);
+    if (r.bands.medium.n > 0 && r.bands.medium.right < TARGETS.medium) fails.push(`medium right < ${TARGETS.medium * 100}%`);
+    console.log(`  targets: ${fails.length === 0 ? 'met' : `NOT met: ${fails.join('; ')}`}`);
   }
-  const n = only ? set.filter((s) => s.expect === only).length : set.length;
-  console.log(`${name}: n=${n} top1=${((100 * t1) / n).toFixed(1)}% top3=${((100 * t3) / n).toFixed(1)}%`);
-  if (name === 'all' && args.includes('--misses')) {
-    for (const { s, d } of misses) {
-      console.log(
-        `\n--- ${s.id} expect=${s.expect} got=${
-          d.causes
-            .slice(0, 3)
-            .map((c) => `${c.id}:${c.score}`)
-            .join(' ') || '(none)'
-        }`,
-      );
-      console.log(`    text: ${s.text.slice(0, 300).replace(/\n/g, ' ⏎ ')}`);
-      console.log(`    signals: ${d.signals.map((x) => x.signal).join(', ')}`);
-    }
-  }
+  const show = args.includes('--misses') && (name !== 'heldout' || args.includes('--show-heldout'));
+  if (show && (r.misses.length > 0 || r.answered.length > 0)) console.log(formatMisses(r));
+  console.log('');
 }

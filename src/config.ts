@@ -4,7 +4,8 @@ import type { ProbeLimits } from './probes/probe.js';
 import { WORKER_LIMIT_MAXIMA } from './queue/jobs.js';
 import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
-import type { Lang } from './knowledge/types.js';
+import { LANGS, type Lang } from './knowledge/types.js';
+import { COMMAND_RATE_DEFAULT, type RateLimit } from './slack/rate-limit.js';
 
 /**
  * The only reader of process.env. Every setting is validated here, and every problem is reported
@@ -281,6 +282,17 @@ export interface BotConfig extends ServiceConfig {
   /** PROBE_CHANNELS / PROBE_USERS: who may run probes (empty = everyone). */
   readonly probeChannels: readonly string[];
   readonly probeUsers: readonly string[];
+  /**
+   * ALERT_CHANNEL_LANGS: the language of alert answers per channel (ALERT_CHANNELS and
+   * ALERTMANAGER_CHANNEL), `C0ALERTS:zh,C0OPS:en`; channels not listed answer in English.
+   * @defaultValue {}
+   */
+  readonly alertChannelLangs: Readonly<Record<string, Lang>>;
+  /**
+   * SLACK_COMMAND_RATE_LIMIT: how many /diagnose commands one user may run, `COUNT/PERIOD` with
+   * the period in s, m or h (`20/60s`, `100/1h`); `off` for no limit. @defaultValue 20/60s
+   */
+  readonly commandRateLimit?: RateLimit;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -337,7 +349,12 @@ function readSlackSettings(env: Env, service: Pick<ServiceConfig, 'redisUrl'>, p
   if (alertChannels.length > 0 && !service.redisUrl) {
     problems.push('ALERT_CHANNELS needs REDIS_URL: which alerts were answered (and "seen N times") is kept in Redis');
   }
+  const alertmanagerChannel = env.ALERTMANAGER_CHANNEL?.trim().toUpperCase();
+  const alertChannelLangs = readChannelLangs(env, [...alertChannels, ...(alertmanagerChannel ? [alertmanagerChannel] : [])], problems);
+  const commandRateLimit = readRateLimit(env, 'SLACK_COMMAND_RATE_LIMIT', COMMAND_RATE_DEFAULT, problems);
   return {
+    alertChannelLangs,
+    ...(commandRateLimit ? { commandRateLimit } : {}),
     botToken,
     mode: appToken ? 'socket' : 'http',
     ...(appToken ? { appToken } : {}),
@@ -369,6 +386,47 @@ function readServiceSettings(env: Env, problems: string[]): ServiceConfig {
     queuePrefix: env.QUEUE_PREFIX?.trim() || 'triage',
     logLevel,
   };
+}
+
+/** `C0ALERTS:zh,C0OPS:en`: every entry a channel that answers alerts, every language one we speak. */
+function readChannelLangs(env: Env, alertChannels: readonly string[], problems: string[]): Record<string, Lang> {
+  const out: Record<string, Lang> = {};
+  for (const entry of splitList(env.ALERT_CHANNEL_LANGS?.replace(/:/g, '='))) {
+    const [rawId, rawLang, extra] = entry.split('=').map((x) => x.trim());
+    const id = (rawId ?? '').toUpperCase();
+    const lang = (rawLang ?? '').toLowerCase();
+    if (!rawId || !rawLang || extra !== undefined) {
+      problems.push(
+        `ALERT_CHANNEL_LANGS: "${entry.replace('=', ':')}" must be CHANNEL:LANG, e.g. ALERT_CHANNEL_LANGS=C0ALERTS:zh,C0OPS:en`,
+      );
+      continue;
+    }
+    if (!CHANNEL_ID.test(id))
+      problems.push(`ALERT_CHANNEL_LANGS: "${id}" is not a channel id (like C0123ABCD): copy it from the channel's details in Slack`);
+    else if (!alertChannels.includes(id))
+      problems.push(
+        `ALERT_CHANNEL_LANGS: ${id} answers no alerts: list it in ALERT_CHANNELS (or set it as ALERTMANAGER_CHANNEL), or drop it here`,
+      );
+    if (!(LANGS as readonly string[]).includes(lang))
+      problems.push(`ALERT_CHANNEL_LANGS: ${id}: "${rawLang}" is not a language the bot speaks: use ${LANGS.join(' or ')}`);
+    else out[id] = lang as Lang;
+  }
+  return out;
+}
+
+/** `COUNT/PERIOD` (`20/60s`, `5/1m`, `100/1h`) or `off`; the default when unset. */
+function readRateLimit(env: Env, name: string, def: RateLimit, problems: string[]): RateLimit | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return def;
+  if (raw === 'off' || raw === '0') return undefined;
+  const m = /^(\d{1,6})\/(\d{1,6})(s|m|h)?$/.exec(raw);
+  const count = Number(m?.[1]);
+  const perSec = Number(m?.[2]) * ({ s: 1, m: 60, h: 3600 } as const)[(m?.[3] as 's' | 'm' | 'h' | undefined) ?? 's'];
+  if (!m || count < 1 || perSec < 1 || perSec > 86_400) {
+    problems.push(`${name}="${env[name]}" must be COUNT/PERIOD with the period in s, m or h (e.g. 20/60s, 100/1h, at most a day), or off`);
+    return def;
+  }
+  return { count, perSec };
 }
 
 /** Slack ids from a comma-separated variable, upper-cased; each bad one is a problem. */

@@ -59,6 +59,46 @@ describe('readBotConfig', () => {
     expect(p.length).toBeGreaterThanOrEqual(8);
   });
 
+  it("reads the alert answers' language per channel and the per-user command limit", () => {
+    const c = readBotConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: secret,
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      ALERT_CHANNELS: 'C0ALERTS,C0OPS',
+      ALERTMANAGER_CHANNEL: 'C0AMGR',
+      ALERT_CHANNEL_LANGS: 'c0alerts:zh, C0OPS:EN, C0AMGR:zh',
+      SLACK_COMMAND_RATE_LIMIT: '5/1m',
+    });
+    expect(c.alertChannelLangs).toEqual({ C0ALERTS: 'zh', C0OPS: 'en', C0AMGR: 'zh' });
+    expect(c.commandRateLimit).toEqual({ count: 5, perSec: 60 });
+    const defaults = readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: secret });
+    expect(defaults.alertChannelLangs).toEqual({});
+    expect(defaults.commandRateLimit).toEqual({ count: 20, perSec: 60 });
+    expect(
+      readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: secret, SLACK_COMMAND_RATE_LIMIT: 'off' }).commandRateLimit,
+    ).toBeUndefined();
+  });
+
+  it('reports every bad ALERT_CHANNEL_LANGS entry and a bad SLACK_COMMAND_RATE_LIMIT together', () => {
+    const p = problems(() =>
+      readBotConfig({
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_SIGNING_SECRET: secret,
+        REDIS_URL: 'redis://127.0.0.1:6379/0',
+        ALERT_CHANNELS: 'C0ALERTS',
+        ALERT_CHANNEL_LANGS: 'C0ALERTS:fr,C0ELSEWHERE:zh,nonsense,bad-id:en',
+        SLACK_COMMAND_RATE_LIMIT: 'lots',
+      }),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(/ALERT_CHANNEL_LANGS: C0ALERTS: "fr" is not a language the bot speaks: use en or zh/),
+      expect.stringMatching(/ALERT_CHANNEL_LANGS: C0ELSEWHERE answers no alerts: list it in ALERT_CHANNELS/),
+      expect.stringMatching(/ALERT_CHANNEL_LANGS: "nonsense" must be CHANNEL:LANG/),
+      expect.stringMatching(/ALERT_CHANNEL_LANGS: "BAD-ID" is not a channel id/),
+      expect.stringMatching(/SLACK_COMMAND_RATE_LIMIT="lots" must be COUNT\/PERIOD/),
+    ]);
+  });
+
   it('needs a way in: Socket Mode or HTTP', () => {
     expect(problems(() => readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).join()).toMatch(
       /neither SLACK_APP_TOKEN .* nor SLACK_SIGNING_SECRET/,

@@ -73,12 +73,14 @@ export interface paths {
     put?: never;
     /**
      * Alertmanager webhook receiver (webhook_config, payload version 4).
-     * @description Answered at once; the work happens in the background. Each alert group (groupKey) is
-     *     answered once per hour in ALERTMANAGER_CHANNEL: the failing URL (from the `url`,
-     *     `probe_url`, `target`, `endpoint` or `instance` annotation or label, or a URL in the
-     *     summary or description) is probed when the policy allows it, otherwise the alert's text
-     *     is explained. A resolved notification updates that answer. Configure Alertmanager with
-     *     `http_config.authorization.credentials` set to an API token.
+     * @description Answered at once; the work happens in the background. Each alert group (groupKey) goes
+     *     through the bot's alert pipeline and is answered once per hour in ALERTMANAGER_CHANNEL:
+     *     the failing URL (from the `url`, `probe_url`, `target`, `endpoint` or `instance`
+     *     annotation or label, or a URL in the summary or description) is probed when the policy
+     *     allows it, otherwise the alert's text is explained. A repeat within the hour updates that
+     *     answer ("seen N times"), a resolved notification marks it resolved, and its buttons work
+     *     like any answer's. Configure Alertmanager with `http_config.authorization.credentials`
+     *     set to an API token.
      */
     post: operations['alertmanagerWebhook'];
     delete?: never;
@@ -404,7 +406,7 @@ export interface components {
       /** @enum {string} */
       status: 'accepted';
       /**
-       * @description answer: a new answer will be posted; duplicate: this group was answered within the hour; resolve: the answer will be marked resolved; ignore: resolved, but never answered.
+       * @description answer: a new answer will be posted; duplicate: this group was answered within the hour, its answer will say it was seen again; resolve: the answer will be marked resolved; ignore: resolved, but never answered.
        * @enum {string}
        */
       action: 'answer' | 'duplicate' | 'resolve' | 'ignore';

@@ -10,9 +10,9 @@ import type { SsrfPolicy, SsrfResult } from '../security/ssrf.js';
 import { diagnose, type DiagnoseResult } from '../triage/diagnose.js';
 import type { Engine } from '../triage/engine.js';
 import { parseTarget } from '../triage/target.js';
-import type { AlertStore } from './alert-store.js';
-import { notConfigured, parseAlertmanagerWebhook, receiveAlertmanager, type AlertmanagerOutput } from './alertmanager.js';
+import { notConfigured, parseAlertmanagerWebhook, receiveAlertmanager, type AlertmanagerSink } from './alertmanager.js';
 import { checkBearer, type AuthFailure } from './auth.js';
+import { StoreError as StateStoreError } from '../store/redis-kit.js';
 import { StoreError, type DiagnosisRecord, type DiagnosisStore } from './diagnosis-store.js';
 import { ApiError, asApiError } from './errors.js';
 import { RATE_LIMIT_DEFAULTS, tokenBuckets } from './rate-limit.js';
@@ -48,8 +48,11 @@ export interface ApiDeps {
   readonly diagnoses: DiagnosisStore;
   /** GET /readyz (src/api/ready.ts createReadiness). */
   readonly readiness: () => Promise<Readiness>;
-  /** The Alertmanager receiver; absent without ALERTMANAGER_CHANNEL and Slack (503 ALERTMANAGER_NOT_CONFIGURED). */
-  readonly alertmanager?: { readonly output: AlertmanagerOutput; readonly store: AlertStore; readonly windowSec?: number };
+  /**
+   * Where Alertmanager groups go: the alert pipeline bound to ALERTMANAGER_CHANNEL (src/compose.ts);
+   * absent without ALERTMANAGER_CHANNEL and Slack (503 ALERTMANAGER_NOT_CONFIGURED).
+   */
+  readonly alertmanager?: AlertmanagerSink;
   /** Program-made or masked lines only. @defaultValue logLine (src/log.ts) */
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   readonly options?: Partial<ApiOptions>;
@@ -193,23 +196,11 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   }
 
   async function alertmanager({ req, res, caller }: Ctx): Promise<void> {
-    const am = deps.alertmanager;
-    if (!am) throw notConfigured();
+    const sink = deps.alertmanager;
+    if (!sink) throw notConfigured();
     const payload = parseAlertmanagerWebhook(await readJson(req, BODY_LIMITS.defaultBytes));
     work.reserve(caller);
-    const action = await receiveAlertmanager(
-      {
-        engine: deps.engine,
-        runner: deps.runner,
-        policy: deps.policy,
-        store: am.store,
-        output: am.output,
-        background: (fn) => work.run(caller, fn),
-        log,
-        ...(am.windowSec ? { windowSec: am.windowSec } : {}),
-      },
-      payload,
-    );
+    const action = await receiveAlertmanager(sink, payload, (fn) => work.run(caller, fn));
     sendJson(res, 200, { status: 'accepted', action } satisfies Schema<'AlertAccepted'>);
   }
 
@@ -231,7 +222,8 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     const route = routes.find((r) => r.pattern.test(path));
     res.on('finish', () => apiRequests.inc({ route: route?.template ?? 'unmatched', status: String(res.statusCode) }));
     handle(req, res, path, route).catch((err: unknown) => {
-      const e = err instanceof StoreError ? storeUnavailable() : asApiError(err);
+      const e =
+        err instanceof StoreError || (err instanceof StateStoreError && err.reason === 'redis') ? storeUnavailable() : asApiError(err);
       if (e.code === 'INTERNAL' || e.code === 'STORE_UNAVAILABLE')
         log('error', redact(`api: ${req.method} ${route?.template ?? '?'}: ${errorText(err)}`));
       sendError(res, e);

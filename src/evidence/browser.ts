@@ -12,6 +12,12 @@ import type { TextDoc } from './text.js';
 export const browserExtractor: Extractor = {
   name: 'browser',
   reads: 'browser console / devtools output and error pages (Chrome, Firefox, Safari): net::ERR_*, CORS, WebSocket',
+  get patterns() {
+    return BROWSER_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy([...codes(doc), ...runRules(doc, active(doc), 'browser')], { preferPhasedTimeout: false });
   },
@@ -46,7 +52,7 @@ const CHROME: Readonly<Record<string, Emit>> = {
   EMPTY_RESPONSE: ne('empty_reply', 'response_header'),
   CONTENT_LENGTH_MISMATCH: ne('unexpected_eof', 'response_body'),
   INCOMPLETE_CHUNKED_ENCODING: ne('unexpected_eof', 'response_body'),
-  HTTP2_PROTOCOL_ERROR: ne('proto_error'),
+  HTTP2_PROTOCOL_ERROR: [['h2.error', 'protocol_error']],
   QUIC_PROTOCOL_ERROR: ne('proto_error'),
   INVALID_HTTP_RESPONSE: ne('proto_error'),
   TOO_MANY_REDIRECTS: [['http.redirect_loop']],
@@ -59,8 +65,8 @@ const CHROME: Readonly<Record<string, Emit>> = {
   SSL_CLIENT_AUTH_CERT_NEEDED: tls('client_cert_required'),
   BAD_SSL_CLIENT_AUTH_CERT: tls('client_cert_required'),
   SSL_UNRECOGNIZED_NAME_ALERT: tls('sni_required'),
-  TUNNEL_CONNECTION_FAILED: [['proxy.forward'], ['connect.sent']],
-  PROXY_CONNECTION_FAILED: [['proxy.forward']],
+  TUNNEL_CONNECTION_FAILED: [['proxy.forward'], ['connect.sent'], ['connect.failed']],
+  PROXY_CONNECTION_FAILED: [['proxy.forward'], ['net.error', 'connection_refused']],
   PROXY_AUTH_REQUESTED: [['proxy.forward'], ['proxy.auth_required']],
   PROXY_AUTH_UNSUPPORTED: [['proxy.forward'], ['proxy.auth_required']],
   HTTPS_PROXY_TUNNEL_RESPONSE_REDIRECT: [['proxy.forward'], ['connect.sent']],

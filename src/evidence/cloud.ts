@@ -68,6 +68,7 @@ const CF_PHRASES: readonly { key: string; re: RegExp; code: string }[] = [
   { key: 'web server is down', re: /\bWeb server is down\b/gi, code: '521' },
   { key: 'origin is unreachable', re: /\bOrigin is unreachable\b/gi, code: '523' },
   { key: 'a timeout occurred', re: /\bA timeout occurred\b/gi, code: '524' },
+  { key: 'origin time', re: /\b524:? ?Origin Time-?out\b/gi, code: '524' },
   { key: 'invalid ssl certificate', re: /\bInvalid SSL certificate\b/gi, code: '526' },
   { key: 'you are being rate limited', re: /\bYou are being rate limited\b/gi, code: '1015' },
 ];
@@ -137,7 +138,7 @@ function extract(doc: TextDoc): SignalSink {
   };
 
   if (doc.mayContain('z ')) {
-    eachMatch(ALB_LINE, text, (m) => {
+    eachMatch(ALB_LINE, doc, (m) => {
       const before = text.slice(Math.max(0, m.index - 7), m.index);
       const type = ALB_TYPE.exec(before)?.[1];
       if (!type && m.index > 0 && !' \t\n>|`'.includes(text[m.index - 1]!)) return;
@@ -168,24 +169,24 @@ function extract(doc: TextDoc): SignalSink {
     sink.once('http.server', 'cloudflare', ...lineBounds(text, start));
   };
   const [byError, byTitle, bySpan, byDocLink] = CF_CODE;
-  if (cfContext && byError) eachMatch(byError, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
-  if (byTitle && doc.mayContain('| 5')) eachMatch(byTitle, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
-  if (bySpan && doc.mayContain('cf-error-code')) eachMatch(bySpan, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+  if (cfContext && byError) eachMatch(byError, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+  if (byTitle && doc.mayContain('| 5')) eachMatch(byTitle, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+  if (bySpan && doc.mayContain('cf-error-code')) eachMatch(bySpan, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   if (byDocLink && doc.mayContain('cloudflare-5xx-errors'))
-    eachMatch(byDocLink, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+    eachMatch(byDocLink, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   if (cfContext) {
-    eachMatch(CF_STATUS, text, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+    eachMatch(CF_STATUS, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
     for (const p of CF_PHRASES) {
-      if (doc.mayContain(p.key)) eachMatch(p.re, text, (m) => cf(p.code, m.index, m.index + m[0].length));
+      if (doc.mayContain(p.key)) eachMatch(p.re, doc, (m) => cf(p.code, m.index, m.index + m[0].length));
     }
-    eachMatch(CF_BLOCK, text, (m) => {
+    eachMatch(CF_BLOCK, doc, (m) => {
       sink.add('access.waf', undefined, m.index, m.index + m[0].length);
       sink.once('http.server', 'cloudflare', ...lineBounds(text, m.index));
     });
   }
 
   if (hasAny(doc, ['backend_', '_backend', '_by_security_policy', 'client_disconnected'])) {
-    eachMatch(GCP_DETAIL, text, (m) => {
+    eachMatch(GCP_DETAIL, doc, (m) => {
       const name = m[1] ?? '';
       if (
         name === 'backend_timeout' &&
@@ -198,7 +199,7 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
   if (doc.mayContain('temporary error and could not complete')) {
-    eachMatch(GFE_PAGE, text, (m) => {
+    eachMatch(GFE_PAGE, doc, (m) => {
       const end = m.index + m[0].length;
       addStatus(sink, '502', m.index, end);
       sink.add('http.body.error_page', undefined, m.index, end);
@@ -206,7 +207,7 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
   if (doc.mayContain('endpoint request timed out')) {
-    eachMatch(APIGW_TIMEOUT, text, (m) => {
+    eachMatch(APIGW_TIMEOUT, doc, (m) => {
       const end = m.index + m[0].length;
       sink.add('proxy.upstream_error', 'read_timeout', m.index, end);
       sink.add('timing.near_timeout', 'aws_apigateway_29s', m.index, end);
@@ -231,5 +232,11 @@ export const CLOUD_PATTERNS: readonly RegExp[] = [
 export const cloudExtractor: Extractor = {
   name: 'cloud',
   reads: 'AWS ALB/ELB access logs, Cloudflare error pages (52x, 1xxx), Google Cloud LB statusDetails and error page, API Gateway timeouts',
+  get patterns() {
+    return CLOUD_PATTERNS;
+  },
+  get keys() {
+    return KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

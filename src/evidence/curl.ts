@@ -2,6 +2,7 @@ import { runRules, type Extractor, type Rule } from './extractor.js';
 import { keyGate, lineBefore, lineOf, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
+import { serverProduct } from './vocab/products.js';
 
 /**
  * curl: `curl -v` transcripts (`* ` info lines, `> ` request, `< ` response), `curl: (N) …` exit
@@ -12,6 +13,12 @@ import type { TextDoc } from './text.js';
 export const curlExtractor: Extractor = {
   name: 'curl',
   reads: 'curl -v transcripts and curl/libcurl error lines (curl: (N) …, cURL error N, curl#N)',
+  get patterns() {
+    return CURL_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy([...runRules(doc, active(doc), 'curl'), ...scanExchange(doc)]);
   },
@@ -276,31 +283,6 @@ function tlsReason(text: string): string | undefined {
   if (/verify result: ok\b/.test(l)) return undefined;
   for (const [re, value] of TLS_REASONS) if (re.test(l)) return value;
   return undefined;
-}
-
-/** A `Server:` header value → the catalogue's product name. */
-function serverProduct(header: string): string | undefined {
-  const h = header.trim().toLowerCase();
-  const table: readonly (readonly [string, string])[] = [
-    ['openresty', 'openresty'],
-    ['nginx', 'nginx'],
-    ['apache-coyote', 'tomcat'],
-    ['apache', 'apache'],
-    ['istio-envoy', 'istio'],
-    ['envoy', 'envoy'],
-    ['squid', 'squid'],
-    ['tinyproxy', 'tinyproxy'],
-    ['caddy', 'caddy'],
-    ['cloudflare', 'cloudflare'],
-    ['awselb', 'aws-alb'],
-    ['microsoft-iis', 'iis'],
-    ['varnish', 'varnish'],
-    ['kong', 'kong'],
-    ['akamaighost', 'akamai'],
-    ['gunicorn', 'gunicorn'],
-    ['traefik', 'traefik'],
-  ];
-  return table.find(([prefix]) => h.startsWith(prefix))?.[1];
 }
 
 /** TLS library wording is shared with servers and proxies (nginx's SSL_do_handshake() …): take it from curl's lines only. */

@@ -47,9 +47,9 @@ const ENVOY_TIMEOUTS: readonly TimeoutMark[] = [{ seconds: 15, name: 'envoy_rout
 const ACCESS_LINE =
   /"[A-Z]{3,10} [^"\s]{1,4096} (?:HTTP\/[\d.]{1,3}|-)" (\d{1,3}) ([A-Z][A-Za-z,]{0,79}|-) (?:([a-z][a-z0-9_.]{2,80}(?:\{[^}\s]{0,200}\})?|-) [^\s"]{1,200} "[^"\n]{0,300}" )?(\d{1,15}) (\d{1,15}) (\d{1,10}) (?:\d{1,10}|-) "/g;
 /** JSON / key=value: `response_flags="UPE"`, `"response_flags":"UF"`, `response_flag=UT`. */
-const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
+const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=|][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
 const DETAILS_KV =
-  /\b(?:response_code_details|status_details|responseCodeDetails)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?([a-z][a-z0-9_.]{2,80}(?:\{[^}\s"]{0,200}\}|\[[^\]\s"]{0,200}\])?)/g;
+  /\b(?:response_code_details|status_details|responseCodeDetails)["']?[ \t]{0,2}[:=|][ \t]{0,2}["']?([a-z][a-z0-9_.]{2,80}(?:\{[^}\s"]{0,200}\}|\[[^\]\s"]{0,200}\])?)/g;
 /** A duration on a line that carries response flags: `total_time_ms=15001`, `"duration":15001`. */
 const DURATION_KV = /\b(?:duration|total_time_ms|duration_ms)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?(\d{1,10})\b/;
 /** Details anywhere in the text: `upstream_reset_before_response_started{connection_failure}`. */
@@ -137,6 +137,8 @@ function resetEffects(reason: string, transport: string): Effect[] {
   switch (reason) {
     case 'connection_failure': {
       const t = transport.toLowerCase();
+      // No transport detail: Envoy's own name for it is UF (upstream connection failure).
+      if (t.trim() === '') return [['envoy.flag', 'UF']];
       if (t.includes('tls error') || t.includes('ssl')) {
         return [['proxy.upstream_error', /certificate_verify_failed|certificate verify failed/.test(t) ? 'tls_verify' : 'tls_handshake']];
       }
@@ -156,6 +158,7 @@ function resetEffects(reason: string, transport: string): Effect[] {
       return [['limit.overload']];
     case 'remote_reset':
     case 'remote_refused_stream_reset':
+    case 'remote_connection_failure':
       return [['proxy.upstream_error', 'reset']];
     case 'protocol_error':
       return [['proxy.upstream_error', 'invalid_header']];
@@ -218,7 +221,7 @@ function extract(doc: TextDoc): SignalSink {
   };
 
   if (doc.mayContain('http/') || doc.mayContain('" 0 -')) {
-    eachMatch(ACCESS_LINE, text, (m) => {
+    eachMatch(ACCESS_LINE, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       const status = Number(m[1]);
@@ -235,7 +238,7 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   if (doc.mayContain('response_flag')) {
-    eachMatch(FLAGS_KV, text, (m) => {
+    eachMatch(FLAGS_KV, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       if (m[1] === '-' || flags(m[1] ?? '', start, end).length > 0) seen(start);
@@ -245,20 +248,20 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
   if (hasAny(doc, ['response_code_details', 'status_details', 'responsecodedetails'])) {
-    eachMatch(DETAILS_KV, text, (m) => {
+    eachMatch(DETAILS_KV, doc, (m) => {
       details(m[1] ?? '', m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
   if (doc.mayContain('upstream_reset_')) {
-    eachMatch(DETAILS_BARE, text, (m) => {
+    eachMatch(DETAILS_BARE, doc, (m) => {
       details(m[0], m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
 
   if (doc.mayContain('reset reason')) {
-    eachMatch(RESET_BODY, text, (m) => {
+    eachMatch(RESET_BODY, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       const reason = (m[1] ?? '').trim().toLowerCase().replace(/ /g, '_');
@@ -272,7 +275,7 @@ function extract(doc: TextDoc): SignalSink {
   }
   for (const b of BODIES) {
     if (!doc.mayContain(b.key)) continue;
-    eachMatch(b.re, text, (m) => {
+    eachMatch(b.re, doc, (m) => {
       details(b.details, m.index, m.index + m[0].length);
       seen(m.index);
     });
@@ -290,5 +293,11 @@ export const ENVOY_PATTERNS: readonly RegExp[] = [ACCESS_LINE, FLAGS_KV, DETAILS
 export const envoyExtractor: Extractor = {
   name: 'envoy',
   reads: 'Envoy / Istio access logs (response flags, response_code_details, duration) and Envoy local-reply bodies',
+  get patterns() {
+    return ENVOY_PATTERNS;
+  },
+  get keys() {
+    return KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

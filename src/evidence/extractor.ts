@@ -13,6 +13,15 @@ export interface Extractor {
   readonly name: string;
   /** What it reads, one line for docs. */
   readonly reads: string;
+  /** Every regex it runs over the text: the conformance suite proves them linear-time, and the engine indexes their required literals. */
+  readonly patterns: readonly RegExp[];
+  /** Lower-case keywords it checks with `doc.mayContain` (indexed with the patterns' literals). */
+  readonly keys?: readonly string[];
+  /**
+   * A fallback reads generic wording: its signals on a line are dropped when another extractor or a
+   * knowledge pattern read that line (the product's own wording is the better evidence). @defaultValue false
+   */
+  readonly fallback?: boolean;
   extract(doc: TextDoc): Signal[];
 }
 
@@ -36,13 +45,10 @@ export function runRules(doc: TextDoc, rules: readonly Rule[], source: string): 
   const out: Signal[] = [];
   for (const r of rules) {
     if (!doc.mayContain(r.key)) continue;
-    r.re.lastIndex = 0;
     let n = 0;
-    for (let m = r.re.exec(doc.text); m !== null && n < MAX_PER_RULE; m = r.re.exec(doc.text)) {
-      if (m[0].length === 0) {
-        r.re.lastIndex++;
-        continue;
-      }
+    for (const m of doc.matches(r.re)) {
+      if (n >= MAX_PER_RULE) break;
+      if (m[0].length === 0) continue;
       const value = typeof r.value === 'function' ? r.value(m) : r.value;
       if (typeof r.value === 'function' && value === undefined) continue;
       out.push(doc.signal(r.name, value, m.index, m.index + m[0].length, source));

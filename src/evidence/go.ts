@@ -14,6 +14,12 @@ import type { TextDoc } from './text.js';
 export const goExtractor: Extractor = {
   name: 'go',
   reads: 'Go net/http, crypto/tls and x509 errors, httputil.ReverseProxy proxy errors',
+  get patterns() {
+    return GO_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy(runRules(doc, active(doc), 'go'), { oncePerText: ['http.server'] });
   },
@@ -51,7 +57,7 @@ const WS_UPGRADE =
   /\bwebsocket: the client is not using the websocket protocol\b|'upgrade' token not found in 'Connection' header|\bhandshake error: bad \\?"Upgrade\\?" header/g;
 
 const X509_EXPIRED = /\bx509: certificate has expired or is not yet valid\b[^\n]{0,160}/g;
-const X509_UNKNOWN = /\bx509: certificate signed by unknown authority\b/g;
+const X509_UNKNOWN = /\bx509: certificate[ \t]{1,8}signed[ \t]{1,8}by[ \t]{1,8}unknown[ \t]{1,8}authority\b/g;
 const X509_NAME =
   /\bx509: certificate is valid for |\bx509: certificate is not valid for any names\b|\bx509: cannot validate certificate for [^\s]{1,255} because it doesn't contain any IP SANs\b|\bx509: certificate relies on legacy Common Name field\b/g;
 const TLS_REMOTE = /\bremote error: tls: ([a-z ]{3,60})/g;

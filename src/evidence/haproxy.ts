@@ -182,7 +182,7 @@ function extract(doc: TextDoc): SignalSink {
   const fieldStart = (i: number) => i === 0 || ' \t\n'.includes(text[i - 1]!);
 
   let logs = 0;
-  eachMatch(HTTP_LOG, text, (m) => {
+  eachMatch(HTTP_LOG, doc, (m) => {
     const start = m.index + (m[0].length - m[0].trimStart().length);
     const end = m.index + m[0].length;
     const status = Number(m[6]);
@@ -192,7 +192,7 @@ function extract(doc: TextDoc): SignalSink {
     state(m[7] ?? '', status, start, end);
     timing(m[5], start, end);
   });
-  eachMatch(TCP_LOG, text, (m) => {
+  eachMatch(TCP_LOG, doc, (m) => {
     const start = m.index + (m[0].length - m[0].trimStart().length);
     const end = m.index + m[0].length;
     logs++;
@@ -203,31 +203,31 @@ function extract(doc: TextDoc): SignalSink {
 
   const named = doc.mayContain('haproxy');
   if (named && logs === 0) {
-    eachMatch(LONE_STATE, text, (m) => {
+    eachMatch(LONE_STATE, doc, (m) => {
       const end = m.index + m[0].length;
       if (!fieldStart(m.index) || (end < text.length && !' \t\n'.includes(text[end]!))) return;
       if (state(m[1] ?? '', undefined, m.index, end)) seen(m.index);
     });
-    eachMatch(QUOTED_STATE, text, (m) => {
+    eachMatch(QUOTED_STATE, doc, (m) => {
       if (state(m[1] ?? '', undefined, m.index, m.index + m[0].length)) seen(m.index);
     });
   }
 
   if (doc.mayContain('<nosrv>')) {
-    eachMatch(NOSRV, text, (m) => {
+    eachMatch(NOSRV, doc, (m) => {
       sink.add('haproxy.no_server', undefined, m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
   if (doc.mayContain('has no server available')) {
-    eachMatch(NO_SERVER, text, (m) => {
+    eachMatch(NO_SERVER, doc, (m) => {
       sink.add('haproxy.no_server', undefined, m.index, m.index + m[0].length);
       sink.add('proxy.upstream_error', 'no_live_upstreams', m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
   if (doc.mayContain(' is down')) {
-    eachMatch(SERVER_DOWN, text, (m) => {
+    eachMatch(SERVER_DOWN, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       const rest = m[1] ?? '';
@@ -243,20 +243,20 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
   if (doc.mayContain('going down for maintenance')) {
-    eachMatch(GOING_DOWN_DNS, text, (m) => {
+    eachMatch(GOING_DOWN_DNS, doc, (m) => {
       sink.add('proxy.upstream_error', 'host_not_found', m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
   if (hasAny(doc, ['layer4', 'layer6', 'layer7'])) {
-    eachMatch(CHECK_REASON, text, (m) => {
+    eachMatch(CHECK_REASON, doc, (m) => {
       const value = checkError(m[0], m[1] ?? '');
       if (value) sink.add('proxy.upstream_error', value, m.index, m.index + m[0].length);
       seen(m.index);
     });
   }
   if (hasAny(doc, ['fd limit', 'maximum connection limit', 'memory limit'])) {
-    eachMatch(RESOURCE, text, (m) => {
+    eachMatch(RESOURCE, doc, (m) => {
       sink.add('limit.connections', undefined, m.index, m.index + m[0].length);
       if (named) seen(m.index);
     });
@@ -264,7 +264,7 @@ function extract(doc: TextDoc): SignalSink {
 
   for (const p of PAGES) {
     if (!doc.mayContain(p.key) || (p.context && !doc.mayContain(p.context))) continue;
-    eachMatch(p.re, text, (m) => {
+    eachMatch(p.re, doc, (m) => {
       const end = m.index + m[0].length;
       addStatus(sink, p.status, m.index, end);
       sink.add('http.body.error_page', undefined, m.index, end);
@@ -295,5 +295,11 @@ export const HAPROXY_PATTERNS: readonly RegExp[] = [
 export const haproxyExtractor: Extractor = {
   name: 'haproxy',
   reads: 'HAProxy HTTP/TCP logs (timers, status, termination state), <NOSRV>, server DOWN alerts, resource alerts, built-in error pages',
+  get patterns() {
+    return HAPROXY_PATTERNS;
+  },
+  get keys() {
+    return KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

@@ -1,6 +1,7 @@
 import type { Extractor } from './extractor.js';
 import { addStatus, atLineEnd, atLineStart, eachMatch, hasAny, SignalSink } from './proxy-common.js';
 import type { TextDoc } from './text.js';
+import { serverProduct } from './vocab/products.js';
 
 /**
  * Generic HTTP evidence: status lines (`HTTP/1.1 502 Bad Gateway`, `< HTTP/2 403`), error-page titles
@@ -83,6 +84,8 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: 'response{', re: /\bResponse\{protocol=[^,\n]{1,20}, code=([1-5]\d\d)\b/g },
   // HTTP/2 pseudo-header in Envoy/nghttp debug output: ':status', '401'
   { key: ':status', re: /:status['"]?,?[ \t]{0,3}['"]?([1-5]\d\d)\b/g },
+  // JSON error bodies: "code": 429 (Google APIs, Kubernetes Status, many REST APIs)
+  { key: '"code"', re: /"code"[ \t]{0,2}:[ \t]{0,2}([45]\d\d)\b/g },
   // Traefik's JSON access log: "DownstreamStatus": 499, "OriginStatus": 502
   { key: 'status"', re: /\b(?:Downstream|Origin)Status["']?[ \t]{0,2}:[ \t]{0,2}([1-5]\d\d)\b/g },
   // Error-page titles and headings that start with the code: <title>504 GAEProxy Proxy Time out</title>
@@ -92,6 +95,47 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: '', re: /(?:状态码|返回码|响应码|返回|报错?|出现)[:：]?[ \t]{0,2}([1-5]\d\d)\b/g },
   { key: '', re: /\b([45]\d\d)[ \t]{0,2}(?:错误|请求失败|异常|报错)/g },
 ];
+
+/** A reason phrase that is a whole JSON string of an error field: `{"message":"Too Many Requests"}`. */
+const JSON_PHRASE =
+  /"(?:message|error|title|detail|reason|status|statusText|error_description|msg|errorMessage)"[ \t]{0,2}:[ \t]{0,2}"(Too Many Requests|Service (?:Temporarily )?Unavailable|Bad Gateway|Gateway Time-?out|Unauthorized|Forbidden|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Request Time-?out|Request Header Fields Too Large)\.?"/gi;
+/** Status names as enums print them: Spring's HttpStatus, Vercel, gRPC-gateway, registries (`"code":"UNAUTHORIZED"`). */
+const ENUM_STATUS =
+  /\b(BAD_GATEWAY|SERVICE_UNAVAILABLE|GATEWAY_TIMEOUT|TOO_MANY_REQUESTS|UNAUTHORIZED|FORBIDDEN|PROXY_AUTHENTICATION_REQUIRED|PAYLOAD_TOO_LARGE|REQUEST_ENTITY_TOO_LARGE|REQUEST_HEADER_FIELDS_TOO_LARGE|REQUEST_TIMEOUT)\b/g;
+/** Kubernetes status reasons: `Error from server (ServiceUnavailable)`, `"reason":"TooManyRequests"`. */
+const K8S_REASON =
+  /(?:\bError from server \(|"reason"[ \t]{0,2}:[ \t]{0,2}")(ServiceUnavailable|Timeout|Forbidden|Unauthorized|TooManyRequests|RequestEntityTooLarge|BadGateway|GatewayTimeout)\b/g;
+const NAMED_STATUS: Readonly<Record<string, string>> = {
+  'too many requests': '429',
+  'service unavailable': '503',
+  'service temporarily unavailable': '503',
+  'bad gateway': '502',
+  'gateway timeout': '504',
+  'gateway time-out': '504',
+  unauthorized: '401',
+  forbidden: '403',
+  'request entity too large': '413',
+  'payload too large': '413',
+  'proxy authentication required': '407',
+  'request timeout': '408',
+  'request time-out': '408',
+  'request header fields too large': '431',
+  bad_gateway: '502',
+  service_unavailable: '503',
+  gateway_timeout: '504',
+  too_many_requests: '429',
+  proxy_authentication_required: '407',
+  payload_too_large: '413',
+  request_entity_too_large: '413',
+  request_header_fields_too_large: '431',
+  request_timeout: '408',
+  serviceunavailable: '503',
+  timeout: '504',
+  toomanyrequests: '429',
+  requestentitytoolarge: '413',
+  badgateway: '502',
+  gatewaytimeout: '504',
+};
 
 /** Verbs that report a status: "returned 503", "got 429", "responded with a 502". 4xx/5xx only. */
 const VERB_STATUS =
@@ -111,30 +155,6 @@ const HEADER =
   /\b(server|via|x-squid-error|cf-ray|x-envoy-upstream-service-time|x-envoy-overloaded|x-envoy-ratelimited|x-kong-proxy-latency|x-kong-upstream-latency|x-kong-response-latency|x-served-by|retry-after):[ \t]{0,4}([^\n]{0,200})/gi;
 const HEADER_KEYS = ['server:', 'via:', 'x-squid-error:', 'cf-ray:', 'x-envoy-', 'x-kong-', 'x-served-by:', 'retry-after:'];
 
-/** `Server:` header value (lower case) → http.server. First match wins. */
-const SERVER_PRODUCTS: readonly [string, string][] = [
-  ['istio-envoy', 'istio'],
-  ['envoy', 'envoy'],
-  ['openresty', 'openresty'],
-  ['tengine', 'nginx'],
-  ['nginx', 'nginx'],
-  ['apache-coyote', 'tomcat'],
-  ['apache', 'apache'],
-  ['microsoft-iis', 'iis'],
-  ['cloudflare', 'cloudflare'],
-  ['awselb', 'aws-alb'],
-  ['haproxy', 'haproxy'],
-  ['squid', 'squid'],
-  ['tinyproxy', 'tinyproxy'],
-  ['caddy', 'caddy'],
-  ['traefik', 'traefik'],
-  ['kong', 'kong'],
-  ['varnish', 'varnish'],
-  ['akamaighost', 'akamai'],
-  ['gunicorn', 'gunicorn'],
-  ['uwsgi', 'uwsgi'],
-];
-
 /** `Via:` value (lower case) → product; a Via that names none of these is taken as a forward proxy. */
 const VIA_PRODUCTS: readonly [string, string | undefined][] = [
   ['squid', 'squid'],
@@ -150,7 +170,7 @@ const VIA_PRODUCTS: readonly [string, string | undefined][] = [
 ];
 
 /** Error-page footers: `<center>nginx/1.18.0</center>`, a bare `nginx/1.18.0` line, Apache's `<address>`. */
-const CENTER_FOOTER = /<center>[ \t]{0,4}(nginx|openresty|tengine|cloudflare|awselb)(?:\/[\w.-]{1,24})?[ \t]{0,4}<\/center>/gi;
+const CENTER_FOOTER = /<center>[ \t]{0,4}((?:nginx|openresty|tengine|cloudflare|awselb)(?:\/[\w.-]{1,24})?)[ \t]{0,4}<\/center>/gi;
 const BARE_FOOTER = /\b(nginx|openresty|tengine)(?:\/[\d.]{1,20})?(?:[ \t]{1,2}\([^)\n]{1,40}\))?/g;
 const APACHE_FOOTER = /\bApache(?:\/[\d.]{1,12})?(?: \([^)\n]{1,40}\))? Server at [^\s<]{1,253} Port \d{1,5}/g;
 
@@ -250,9 +270,9 @@ function extract(doc: TextDoc): SignalSink {
   const status = (code: string | undefined, start: number, end: number) => addStatus(sink, code, start, end);
   const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
 
-  if (doc.mayContain('http/')) eachMatch(STATUS_LINE, text, (m) => status(m[1], ...at(m)));
+  if (doc.mayContain('http/')) eachMatch(STATUS_LINE, doc, (m) => status(m[1], ...at(m)));
 
-  eachMatch(STATUS_PHRASE, text, (m) => {
+  eachMatch(STATUS_PHRASE, doc, (m) => {
     const code = m[1] ?? '';
     const phrase = (m[2] ?? '')
       .toLowerCase()
@@ -266,7 +286,7 @@ function extract(doc: TextDoc): SignalSink {
   });
 
   if (hasAny(doc, ['bad gateway', 'gateway time', 'service unavailable', 'too many requests'])) {
-    eachMatch(LONE_PHRASE, text, (m) => {
+    eachMatch(LONE_PHRASE, doc, (m) => {
       if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t.', 4))
         status(LONE_STATUS[(m[1] ?? '').toLowerCase()], ...at(m));
     });
@@ -274,23 +294,26 @@ function extract(doc: TextDoc): SignalSink {
 
   for (const q of QUOTED_STATUS) {
     if (!doc.mayContain(q.key)) continue;
-    eachMatch(q.re, text, (m) => status(m[1], ...at(m)));
+    eachMatch(q.re, doc, (m) => status(m[1], ...at(m)));
   }
 
-  eachMatch(VERB_STATUS, text, (m) => {
+  for (const re of [JSON_PHRASE, ENUM_STATUS, K8S_REASON])
+    eachMatch(re, doc, (m) => status(NAMED_STATUS[(m[1] ?? '').toLowerCase()], ...at(m)));
+
+  eachMatch(VERB_STATUS, doc, (m) => {
     if (!AFTER_VERB_STATUS.test(m[2] ?? '')) return;
     status(m[1], m.index, m.index + m[0].length - (m[2] ?? '').length);
   });
 
-  if (doc.mayContain('downstreamstatus')) eachMatch(TRAEFIK_FIELD, text, (m) => sink.once('http.server', 'traefik', ...at(m)));
+  if (doc.mayContain('downstreamstatus')) eachMatch(TRAEFIK_FIELD, doc, (m) => sink.once('http.server', 'traefik', ...at(m)));
   if (hasAny(doc, HEADER_KEYS)) {
-    eachMatch(HEADER, text, (m) => {
+    eachMatch(HEADER, doc, (m) => {
       if (!atLineStart(text, m.index, '<>*- \t', 6)) return;
       const span = at(m);
       const name = (m[1] ?? '').toLowerCase();
       const value = m[2] ?? '';
       if (name === 'server') {
-        const { product } = productOf(value, SERVER_PRODUCTS);
+        const product = serverProduct(value);
         if (product) sink.add('http.server', product, ...span);
       } else if (name === 'via') {
         const { found, product } = productOf(value, VIA_PRODUCTS);
@@ -320,20 +343,20 @@ function extract(doc: TextDoc): SignalSink {
   };
   const footerProduct = (name: string) => {
     const n = name.toLowerCase();
-    return n === 'tengine' ? 'nginx' : n === 'awselb' ? 'aws-alb' : n;
+    return serverProduct(n) ?? n;
   };
-  if (doc.mayContain('<center>')) eachMatch(CENTER_FOOTER, text, (m) => footer(footerProduct(m[1] ?? ''), m));
+  if (doc.mayContain('<center>')) eachMatch(CENTER_FOOTER, doc, (m) => footer(footerProduct(m[1] ?? ''), m));
   if (hasAny(doc, ['nginx', 'openresty', 'tengine'])) {
-    eachMatch(BARE_FOOTER, text, (m) => {
+    eachMatch(BARE_FOOTER, doc, (m) => {
       if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t', 4))
         sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
     });
   }
-  if (doc.mayContain(' server at ')) eachMatch(APACHE_FOOTER, text, (m) => footer('apache', m));
+  if (doc.mayContain(' server at ')) eachMatch(APACHE_FOOTER, doc, (m) => footer('apache', m));
 
   for (const p of PAGES) {
     if (!doc.mayContain(p.key)) continue;
-    eachMatch(p.re, text, (m) => {
+    eachMatch(p.re, doc, (m) => {
       if (p.status) status(p.status, ...at(m));
       if (p.server && p.log) sink.add('http.server', p.server, ...at(m));
       else if (p.server) footer(p.server, m);
@@ -341,8 +364,8 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
-  if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, text, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
-  if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, text, (m) => sink.add('http.method', m[1], ...at(m)));
+  if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, doc, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
+  if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, doc, (m) => sink.add('http.method', m[1], ...at(m)));
   return sink;
 }
 
@@ -353,6 +376,9 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   LONE_PHRASE,
   ...QUOTED_STATUS.map((q) => q.re),
   VERB_STATUS,
+  JSON_PHRASE,
+  ENUM_STATUS,
+  K8S_REASON,
   HEADER,
   CENTER_FOOTER,
   BARE_FOOTER,
@@ -366,5 +392,11 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
 export const httpExtractor: Extractor = {
   name: 'http',
   reads: 'HTTP status lines, error-page titles and footers, Server/Via/Retry-After headers, quoted status codes, CONNECT lines',
+  get patterns() {
+    return HTTP_PATTERNS;
+  },
+  get keys() {
+    return HEADER_KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

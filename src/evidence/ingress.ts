@@ -86,7 +86,7 @@ function extract(doc: TextDoc): SignalSink {
   let ingressAt: number | undefined;
   let combinedAt: number | undefined;
   let saw499 = false;
-  eachMatch(REQUEST, text, (m) => {
+  eachMatch(REQUEST, doc, (m) => {
     const ls = m.index;
     const le = m.index + m[0].length;
     const status = m[2] ?? '';
@@ -106,7 +106,7 @@ function extract(doc: TextDoc): SignalSink {
   });
 
   if (hasAny(doc, ['request_time', 'upstream_response_time', 'upstream_header_time', 'upstream_connect_time', 'rt=', 'urt='])) {
-    eachMatch(NAMED_TIME, text, (m) => {
+    eachMatch(NAMED_TIME, doc, (m) => {
       const short = (m[1] ?? '').length <= 3;
       const [ls, le] = lineBounds(text, m.index);
       // rt=/urt= are only read on an access-log line (they are common words elsewhere).
@@ -116,7 +116,7 @@ function extract(doc: TextDoc): SignalSink {
   }
 
   if (doc.mayContain('active endpoint')) {
-    eachMatch(NO_ENDPOINTS, text, (m) => {
+    eachMatch(NO_ENDPOINTS, doc, (m) => {
       sink.add('proxy.upstream_error', 'no_live_upstreams', m.index, m.index + m[0].length);
       ingressAt ??= lineBounds(text, m.index)[0];
     });
@@ -137,5 +137,11 @@ export const INGRESS_PATTERNS: readonly RegExp[] = [REQUEST, NAMED_TIME, NO_ENDP
 export const ingressExtractor: Extractor = {
   name: 'ingress',
   reads: 'ingress-nginx and nginx access logs: status, 499, request/upstream times and timeouts they land on',
+  get patterns() {
+    return INGRESS_PATTERNS;
+  },
+  get keys() {
+    return KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

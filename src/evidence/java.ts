@@ -14,6 +14,12 @@ import type { TextDoc } from './text.js';
 export const javaExtractor: Extractor = {
   name: 'java',
   reads: 'Java exceptions and stack traces (java.net, javax.net.ssl, HttpClient, OkHttp, Netty, Spring, Tomcat)',
+  get patterns() {
+    return JAVA_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return refine(doc, runRules(doc, active(doc), 'java'));
   },

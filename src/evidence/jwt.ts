@@ -10,7 +10,7 @@ import type { TextDoc } from './text.js';
  *
  * Tokens (`eyJ….eyJ….sig` in headers, cookies, JSON, query strings) are decoded without verifying
  * the signature, and their exp / nbf / iat compared with `doc.now`: jwt.present, jwt.exp_past (no
- * leeway), jwt.nbf_future and jwt.iat_future (60 s leeway), jwt.malformed. The excerpt of these
+ * leeway), jwt.nbf_future and jwt.iat_future (60 s leeway), jwt.valid_now (its times all hold), jwt.malformed. The excerpt of these
  * signals never holds the token: it is written here from the decoded header and claims.
  *
  * Texts: WWW-Authenticate challenges (auth.www_authenticate, and auth.error from error= /
@@ -21,6 +21,12 @@ import type { TextDoc } from './text.js';
 export const jwtExtractor: Extractor = {
   name: 'jwt',
   reads: 'JWTs (decoded, never verified) and auth error messages, WWW-Authenticate challenges',
+  get patterns() {
+    return JWT_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy([...tokens(doc), ...challenges(doc), ...runRules(doc, active(doc), 'jwt')]);
   },
@@ -80,6 +86,10 @@ function tokens(doc: TextDoc): Signal[] {
     if (exp !== undefined && now >= exp) emit('jwt.exp_past', duration(now - exp), excerpt);
     if (nbf !== undefined && nbf - now > leeway) emit('jwt.nbf_future', duration(nbf - now), excerpt);
     if (iat !== undefined && iat - now > leeway) emit('jwt.iat_future', duration(iat - now), excerpt);
+    const timed = exp !== undefined || nbf !== undefined || iat !== undefined;
+    const inTime =
+      (exp === undefined || now < exp) && (nbf === undefined || nbf - now <= leeway) && (iat === undefined || iat - now <= leeway);
+    if (timed && inTime) emit('jwt.valid_now', undefined, excerpt);
   }
   return out;
 }

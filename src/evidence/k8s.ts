@@ -13,6 +13,12 @@ import type { TextDoc } from './text.js';
 export const k8sExtractor: Extractor = {
   name: 'k8s',
   reads: 'Kubernetes RBAC "forbidden" errors and AWS / GCP / Azure IAM access-denied errors',
+  get patterns() {
+    return K8S_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy(runRules(doc, active(doc), 'k8s'), { oncePerText: ['http.server'] });
   },

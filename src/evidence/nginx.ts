@@ -171,12 +171,12 @@ function extract(doc: TextDoc): SignalSink {
     }
   };
 
-  if (doc.mayContain('failed (')) eachMatch(FAILED_ERRNO, text, (m) => onErrno(m, m[1], m[2] ?? '', false));
-  if (doc.mayContain('upstream timed out')) eachMatch(UPSTREAM_TIMED_OUT, text, (m) => onErrno(m, m[1], m[2] ?? '', true));
+  if (doc.mayContain('failed (')) eachMatch(FAILED_ERRNO, doc, (m) => onErrno(m, m[1], m[2] ?? '', false));
+  if (doc.mayContain('upstream timed out')) eachMatch(UPSTREAM_TIMED_OUT, doc, (m) => onErrno(m, m[1], m[2] ?? '', true));
 
   for (const u of UPSTREAM_MESSAGES) {
     if (!doc.mayContain(u.key)) continue;
-    eachMatch(u.re, text, (m) => {
+    eachMatch(u.re, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;
       const ctx = contextAfter(text, start, end);
@@ -187,11 +187,11 @@ function extract(doc: TextDoc): SignalSink {
 
   for (const r of MESSAGES) {
     if (!doc.mayContain(r.key)) continue;
-    eachMatch(r.re, text, (m) => sink.add(r.name, r.value, m.index, m.index + m[0].length));
+    eachMatch(r.re, doc, (m) => sink.add(r.name, r.value, m.index, m.index + m[0].length));
   }
 
   if (doc.mayContain('client closed connection')) {
-    eachMatch(CLIENT_CLOSED, text, (m) => {
+    eachMatch(CLIENT_CLOSED, doc, (m) => {
       const phase = (m[1] ?? '').toLowerCase();
       if (BENIGN_CLIENT_CLOSE.some((b) => phase.startsWith(b))) return;
       sink.add('client.closed', undefined, m.index, m.index + m[0].length);
@@ -229,5 +229,11 @@ export const NGINX_PATTERNS: readonly RegExp[] = [
 export const nginxExtractor: Extractor = {
   name: 'nginx',
   reads: 'nginx / openresty / tengine error.log lines ("… while connecting to upstream") and nginx error-page wording',
+  get patterns() {
+    return NGINX_PATTERNS;
+  },
+  get keys() {
+    return KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

@@ -13,6 +13,12 @@ import type { TextDoc } from './text.js';
 export const nodeExtractor: Extractor = {
   name: 'node',
   reads: 'Node.js error messages and stacks (errno codes, TLS codes, undici, axios, got, http-proxy-middleware)',
+  get patterns() {
+    return NODE_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy(runRules(doc, active(doc), 'node'));
   },

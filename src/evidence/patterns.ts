@@ -43,15 +43,18 @@ export class PatternSet {
     return this.compiled.length;
   }
 
+  /** The lower-case literals the patterns require (for the engine's lexicon). */
+  *literals(): Generator<string> {
+    for (const c of this.compiled) for (const l of c.literals ?? []) yield l.toLowerCase();
+  }
+
   /** Run every pattern over the document. */
   run(doc: TextDoc): Signal[] {
     const out: Signal[] = [];
     for (const c of this.compiled) {
       if (c.literals && !c.literals.some((l) => doc.mayContain(c.caseSensitive ? l.toLowerCase() : l))) continue;
-      c.re.lastIndex = 0;
       let n = 0;
-      for (let m = c.re.exec(doc.text); m !== null; m = c.re.exec(doc.text)) {
-        if (m[0].length === 0) c.re.lastIndex++;
+      for (const m of doc.matches(c.re)) {
         let value = c.value;
         if (c.capture) {
           const got = /^\d+$/.test(c.capture) ? m[Number(c.capture)] : m.groups?.[c.capture];

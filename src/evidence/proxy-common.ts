@@ -62,16 +62,12 @@ export class SignalSink {
   }
 }
 
-/** Run a global regex over `text`, calling `fn` per match (at most {@link SINK_LIMITS.maxMatches}). */
-export function eachMatch(re: RegExp, text: string, fn: (m: RegExpExecArray) => void): void {
-  re.lastIndex = 0;
+/** Run a global regex over the document, calling `fn` per match (at most {@link SINK_LIMITS.maxMatches}). */
+export function eachMatch(re: RegExp, doc: TextDoc, fn: (m: RegExpExecArray) => void): void {
   let n = 0;
-  for (let m = re.exec(text); m !== null && n < SINK_LIMITS.maxMatches; m = re.exec(text)) {
-    if (m[0].length === 0) {
-      re.lastIndex++;
-      continue;
-    }
-    n++;
+  for (const m of doc.matches(re)) {
+    if (m[0].length === 0) continue;
+    if (++n > SINK_LIMITS.maxMatches) return;
     fn(m);
   }
 }

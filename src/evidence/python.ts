@@ -13,6 +13,12 @@ import type { TextDoc } from './text.js';
 export const pythonExtractor: Extractor = {
   name: 'python',
   reads: 'Python tracebacks and errors from requests, urllib3, urllib, httpx, aiohttp and ssl',
+  get patterns() {
+    return PYTHON_PATTERNS;
+  },
+  get keys() {
+    return RULES.map((r) => r.key);
+  },
   extract(doc: TextDoc): Signal[] {
     return tidy(runRules(doc, active(doc), 'python'));
   },

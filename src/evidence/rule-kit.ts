@@ -7,42 +7,11 @@ import type { TextDoc } from './text.js';
  */
 
 /**
- * The rules whose key occurs in the text, found in one pass over `doc.lower` for all keys at once.
- * `runRules` checks each rule's key with its own `includes()`, about 1 ms per key on 1 MB when the
- * key's first letter is common; one alternation of all keys costs about as much as one such check.
- * A rule with key '' always runs.
+ * The rules whose key occurs in the text (a rule with key '' always runs). On a large document the
+ * keys are answered by the engine's lexicon (one pass for every key of every extractor).
  */
 export function keyGate(rules: readonly Rule[]): (doc: TextDoc) => Rule[] {
-  const keys = [...new Set(rules.map((r) => r.key))].filter((k) => k !== '').sort((a, b) => b.length - a.length);
-  if (keys.length === 0) return () => [...rules];
-  // A key inside another key is present whenever that one is, even where the alternation took the longer.
-  const inside = new Map(keys.map((k) => [k, keys.filter((o) => o !== k && k.includes(o))]));
-  const all = alternation(keys);
-  return (doc) => {
-    const lower = doc.lower;
-    const present = new Set<string>(['']);
-    let re = all;
-    let hits = 0;
-    for (let at = 0; ;) {
-      re.lastIndex = at;
-      const m = re.exec(lower);
-      if (m === null) break;
-      // Resume one character on, so that a key overlapping the end of this match is still seen.
-      at = m.index + 1;
-      if (!present.has(m[0])) {
-        present.add(m[0]);
-        for (const k of inside.get(m[0]) ?? []) present.add(k);
-        if (present.size > keys.length) break;
-      }
-      // A frequent key ("token", "error") would otherwise be matched again at every occurrence.
-      if (++hits % 64 === 0) re = alternation(keys.filter((k) => !present.has(k)));
-    }
-    return rules.filter((r) => present.has(r.key));
-  };
-}
-
-function alternation(keys: readonly string[]): RegExp {
-  return new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
+  return (doc) => rules.filter((r) => r.key === '' || doc.mayContain(r.key));
 }
 
 /** The line around a match, cut to at most 400 characters either side of it. */

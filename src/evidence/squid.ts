@@ -230,8 +230,8 @@ function extract(doc: TextDoc): SignalSink {
     if (name.endsWith('_ABORTED')) sink.add('client.closed', undefined, start, end);
   };
   if (hasAny(doc, ['tcp_', 'udp_', 'none', 'tag_'])) {
-    eachMatch(ACCESS_CODE, text, (m) => code(m[1] ?? '', m[2], m.index, m.index + m[0].length));
-    eachMatch(ACCESS_CODE_HIER, text, (m) => code(m[1] ?? '', undefined, m.index, m.index + m[0].length));
+    eachMatch(ACCESS_CODE, doc, (m) => code(m[1] ?? '', m[2], m.index, m.index + m[0].length));
+    eachMatch(ACCESS_CODE_HIER, doc, (m) => code(m[1] ?? '', undefined, m.index, m.index + m[0].length));
   }
 
   const error = (name: string, start: number, end: number) => {
@@ -242,16 +242,16 @@ function extract(doc: TextDoc): SignalSink {
     if (implied) sink.add(implied.name, implied.value, start, end);
   };
   if (doc.mayContain('err_')) {
-    eachMatch(SQUID_ERROR_HEADER, text, (m) => {
+    eachMatch(SQUID_ERROR_HEADER, doc, (m) => {
       const name = (m[1] ?? '').toUpperCase();
       error(name, m.index, m.index + m[0].length);
       if (name === 'ERR_CONNECT_FAIL' && m[2] && m[2] !== '0') connectFailure(sink, Number(m[2]), '', m.index, m.index + m[0].length);
     });
-    eachMatch(BODY_ID, text, (m) => error(m[1] ?? '', m.index, m.index + m[0].length));
+    eachMatch(BODY_ID, doc, (m) => error(m[1] ?? '', m.index, m.index + m[0].length));
   }
   const aboutSquid = squidAt !== undefined || doc.mayContain('squid') || doc.mayContain('could not be retrieved');
   if (aboutSquid && doc.mayContain('err_')) {
-    eachMatch(ERROR_NAME, text, (m) => {
+    eachMatch(ERROR_NAME, doc, (m) => {
       if (
         text
           .slice(Math.max(0, m.index - 5), m.index)
@@ -264,16 +264,16 @@ function extract(doc: TextDoc): SignalSink {
   }
   if (aboutSquid) {
     for (const p of PAGE_TEXT) {
-      if (doc.mayContain(p.key)) eachMatch(p.re, text, (m) => error(p.error, m.index, m.index + m[0].length));
+      if (doc.mayContain(p.key)) eachMatch(p.re, doc, (m) => error(p.error, m.index, m.index + m[0].length));
     }
   }
   if (doc.mayContain('the system returned')) {
-    eachMatch(SYSTEM_RETURNED, text, (m) => connectFailure(sink, Number(m[1]), m[2] ?? '', m.index, m.index + m[0].length));
+    eachMatch(SYSTEM_RETURNED, doc, (m) => connectFailure(sink, Number(m[1]), m[2] ?? '', m.index, m.index + m[0].length));
   }
 
   for (const r of MESSAGES) {
     if (!doc.mayContain(r.key)) continue;
-    eachMatch(r.re, text, (m) => {
+    eachMatch(r.re, doc, (m) => {
       sink.add(r.name, r.value, m.index, m.index + m[0].length);
       if (r.squid || r.value === 'squid') squid(m.index);
     });
@@ -287,12 +287,12 @@ function extract(doc: TextDoc): SignalSink {
     let tinyAt: number | undefined;
     for (const r of TINYPROXY) {
       if (!doc.mayContain(r.key)) continue;
-      eachMatch(r.re, text, (m) => {
+      eachMatch(r.re, doc, (m) => {
         sink.add(r.name, r.value, m.index, m.index + m[0].length);
         tinyAt ??= m.index;
       });
     }
-    eachMatch(TINYPROXY_CONNECT, text, (m) => {
+    eachMatch(TINYPROXY_CONNECT, doc, (m) => {
       tinyAt ??= m.index;
       connectFailure(sink, undefined, m[1] ?? '', m.index, m.index + m[0].length - (m[1] ?? '').length);
     });
@@ -321,5 +321,11 @@ export const SQUID_PATTERNS: readonly RegExp[] = [
 export const squidExtractor: Extractor = {
   name: 'squid',
   reads: 'Squid access.log result codes, error pages / X-Squid-Error names, cache.log warnings; tinyproxy pages and log lines',
+  get patterns() {
+    return SQUID_PATTERNS;
+  },
+  get keys() {
+    return KEYS;
+  },
   extract: (doc) => extract(doc).signals,
 };

@@ -1,5 +1,7 @@
 import { redact, type Masked } from '../security/redact.js';
 import { TriageError } from '../errors.js';
+import type { Lexicon } from './lexicon.js';
+import { requiredLiterals } from './literals.js';
 import type { Signal } from './signal.js';
 
 /** Limits on pasted text. */
@@ -26,6 +28,9 @@ export class TextDoc {
   private lowered: string | undefined;
   private trigrams: Uint32Array | undefined;
   private readonly contains = new Map<string, boolean>();
+  private readonly found = new Map<string, readonly number[] | 'dense'>();
+  private lexicon: Lexicon | undefined;
+  private lexiconHits: (number[] | null)[] | undefined;
 
   /** The clock to compare dates in the text with (JWT exp, certificate dates). */
   readonly now: Date;
@@ -73,6 +78,11 @@ export class TextDoc {
     return new TextDoc(text, notes, opts.now ?? new Date());
   }
 
+  /** Large enough that indexing literals ({@link useLexicon}) pays off; smaller texts are searched directly. */
+  get large(): boolean {
+    return this.text.length >= TRIGRAM_MIN_TEXT;
+  }
+
   /** The text in lower case, for case-insensitive prefilters (computed once). */
   get lower(): string {
     return (this.lowered ??= this.text.toLowerCase());
@@ -87,6 +97,8 @@ export class TextDoc {
   mayContain(lowerLiteral: string): boolean {
     const lower = this.lower;
     if (lower.length < TRIGRAM_MIN_TEXT) return lower.includes(lowerLiteral);
+    const indexed = this.indexed(lowerLiteral);
+    if (indexed !== undefined) return indexed === null || indexed.length > 0;
     const known = this.contains.get(lowerLiteral);
     if (known !== undefined) return known;
     const bits = (this.trigrams ??= trigramBits(lower));
@@ -98,6 +110,120 @@ export class TextDoc {
     const found = maybe && lower.includes(lowerLiteral);
     this.contains.set(lowerLiteral, found);
     return found;
+  }
+
+  /**
+   * Every match of a global regex, in text order, like repeated `re.exec(doc.text)`. On large texts
+   * the regex runs only over the lines around occurrences of its required literals (a few lines
+   * either side; {@link requiredLiterals}), so that hundreds of regexes over a megabyte of log cost
+   * about what the relevant lines cost; where a literal is frequent, or the regex requires none, it
+   * runs over the whole text. Each match's `index` and `input` refer to the whole text.
+   */
+  *matches(re: RegExp): Generator<RegExpExecArray> {
+    const text = this.text;
+    const windows = text.length < SCAN.minText ? undefined : this.windowsFor(re);
+    if (!windows) {
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        if (m[0].length === 0) re.lastIndex++;
+        yield m;
+      }
+      return;
+    }
+    for (const [from, to] of windows) {
+      const part = text.slice(from, to);
+      re.lastIndex = 0;
+      for (let m = re.exec(part); m !== null; m = re.exec(part)) {
+        if (m[0].length === 0) re.lastIndex++;
+        m.index += from;
+        m.input = text;
+        yield m;
+      }
+    }
+  }
+
+  /**
+   * Index a large document with a lexicon: one pass finds every occurrence of the lexicon's literals,
+   * so that {@link mayContain} and {@link matches} answer for them without scanning again. Literals
+   * outside the lexicon are still answered, by a scan of their own.
+   */
+  useLexicon(lexicon: Lexicon): this {
+    if (this.large && this.lexicon !== lexicon) {
+      this.lexicon = lexicon;
+      this.lexiconHits = undefined;
+    }
+    return this;
+  }
+
+  /** The lexicon's occurrences of a literal (null: dense), or undefined when it is not in the lexicon. */
+  private indexed(lowerLiteral: string): readonly number[] | null | undefined {
+    const id = this.lexicon?.idOf(lowerLiteral);
+    if (id === undefined) return undefined;
+    this.lexiconHits ??= this.lexicon!.scan(this.lower, SCAN.maxOccurrences);
+    return this.lexiconHits[id];
+  }
+
+  /** Offsets where a lower-case literal occurs in {@link lower}; 'dense' past {@link SCAN.maxOccurrences}. */
+  private occurrences(lowerLiteral: string): readonly number[] | 'dense' {
+    let got = this.found.get(lowerLiteral);
+    if (got !== undefined) return got;
+    const indexed = this.indexed(lowerLiteral);
+    if (indexed !== undefined) return indexed ?? 'dense';
+    const at: number[] = [];
+    if (this.mayContain(lowerLiteral)) {
+      const lower = this.lower;
+      for (let i = lower.indexOf(lowerLiteral); i >= 0; i = lower.indexOf(lowerLiteral, i + 1)) {
+        if (at.length === SCAN.maxOccurrences) {
+          got = 'dense';
+          break;
+        }
+        at.push(i);
+      }
+    }
+    got ??= at;
+    this.found.set(lowerLiteral, got);
+    return got;
+  }
+
+  /** Merged [from, to) windows of whole lines around the regex's literals, or undefined for a full scan. */
+  private windowsFor(re: RegExp): [number, number][] | undefined {
+    const literals = literalsOf(re);
+    if (!literals) return undefined;
+    const starts: number[] = [];
+    for (const l of literals) {
+      const at = this.occurrences(l);
+      if (at === 'dense') return undefined;
+      for (const i of at) starts.push(i);
+    }
+    starts.sort((a, b) => a - b);
+    const text = this.text;
+    const out: [number, number][] = [];
+    let covered = 0;
+    for (const i of starts) {
+      const from = linesBack(text, i, SCAN.contextLines, SCAN.contextChars);
+      const to = linesAhead(text, i, SCAN.contextLines, SCAN.contextChars);
+      if (from < 0 || to < 0) return undefined;
+      const last = out[out.length - 1];
+      if (last && from <= last[1]) {
+        covered += Math.max(0, to - last[1]);
+        last[1] = Math.max(last[1], to);
+      } else {
+        out.push([from, to]);
+        covered += to - from;
+      }
+      if (covered > text.length * SCAN.maxCoverage) return undefined;
+    }
+    return out;
+  }
+
+  /** The lines in order, lazily. */
+  *lines(): Generator<string> {
+    for (let from = 0; from <= this.text.length;) {
+      const nl = this.text.indexOf('\n', from);
+      yield this.text.slice(from, nl < 0 ? this.text.length : nl);
+      if (nl < 0) return;
+      from = nl + 1;
+    }
   }
 
   /** 1-based line number of a character offset. */
@@ -137,10 +263,23 @@ export class TextDoc {
     return redact(s);
   }
 
-  /** Make a signal from a match at [start, end). */
+  /**
+   * Make a signal from a match at [start, end). The excerpt is masked when first read: most signals
+   * of a large log are de-duplicated away before anything shows them, and masking is the costly part.
+   */
   signal(name: string, value: string | undefined, start: number, end: number, source: string): Signal {
-    const base = { name, excerpt: this.excerpt(start, end), source, line: this.lineOf(start) };
-    return value === undefined ? base : { ...base, value };
+    let excerpt: Masked | undefined;
+    const cut = () => this.excerpt(start, end);
+    const base = {
+      name,
+      get excerpt(): Masked {
+        return (excerpt ??= cut());
+      },
+      source,
+      line: this.lineOf(start),
+    };
+    if (value !== undefined) Object.defineProperty(base, 'value', { value, enumerable: true });
+    return base;
   }
 }
 
@@ -195,6 +334,65 @@ function looksBinary(text: string): boolean {
     else if (c === 0xfffd) replaced++;
   }
   return control / head.length > 0.1 || (head.length >= 64 && replaced / head.length > 0.3);
+}
+
+/** How {@link TextDoc.matches} narrows a regex's work on large texts. */
+const SCAN = {
+  /** Below this many characters every regex runs over the whole text. */
+  minText: 64 * 1024,
+  /** Lines kept before and after the line of each literal occurrence (a match may span a few lines). */
+  contextLines: 2,
+  /** …and at most this many characters either way. */
+  contextChars: 4096,
+  /** A literal seen more often than this is "dense": the regex runs over the whole text. */
+  maxOccurrences: 2000,
+  /** When the windows would cover more than this share of the text, the whole text is cheaper. */
+  maxCoverage: 0.3,
+} as const;
+
+const LITERALS = new WeakMap<RegExp, readonly string[] | null>();
+
+/** The lower-case literals one of which every match of `re` contains (cached per regex). */
+function literalsOf(re: RegExp): readonly string[] | undefined {
+  let got = LITERALS.get(re);
+  if (got === undefined) {
+    got = requiredLiterals(re.source, false) ?? null;
+    LITERALS.set(re, got);
+  }
+  return got ?? undefined;
+}
+
+/**
+ * Start of the line `n` lines before the one holding `i`, at most `max` characters back; -1 when the
+ * line holding `i` itself starts further back than that (one huge line: scan the whole text).
+ */
+function linesBack(text: string, i: number, n: number, max: number): number {
+  const floor = i - max;
+  let start = text.lastIndexOf('\n', i - 1) + 1;
+  if (start < floor) return -1;
+  for (let k = 0; k < n && start > 0; k++) {
+    const prev = text.lastIndexOf('\n', start - 2) + 1;
+    if (prev < floor) break;
+    start = prev;
+  }
+  return start;
+}
+
+/** End of the line `n` lines after the one holding `i`, at most `max` characters on; -1 as above. */
+function linesAhead(text: string, i: number, n: number, max: number): number {
+  const ceil = i + max;
+  const eol = (from: number) => {
+    const nl = text.indexOf('\n', from);
+    return nl < 0 ? text.length : nl;
+  };
+  let end = eol(i);
+  if (end > ceil) return -1;
+  for (let k = 0; k < n && end < text.length; k++) {
+    const next = eol(end + 1);
+    if (next > ceil) break;
+    end = next;
+  }
+  return end;
 }
 
 /** Below this many characters a plain search is cheaper than building the trigram bitmap. */

@@ -13,6 +13,9 @@ import type { TextDoc } from './text.js';
 export const zhExtractor: Extractor = {
   name: 'zh',
   reads: 'Chinese error messages: localised OS and browser errors, API / gateway / WAF wording',
+  get patterns() {
+    return ZH_PATTERNS;
+  },
   extract(doc: TextDoc): Signal[] {
     if (!HAN.test(doc.text)) return [];
     const active = RULES.filter((_, i) => PHRASES[i]?.keys.some((k) => doc.mayContain(k)));
@@ -129,7 +132,9 @@ const PHRASES: readonly Phrases[] = [
   { keys: ['登录', '登陆', '认证', '授权', '缺少', '为空', '未携带'], re: MISSING, name: 'auth.error', value: 'missing_credentials' },
   { keys: ['过期', '失效'], re: EXPIRED, name: 'auth.error', value: (m) => (notExpired.test(m[0]) ? undefined : 'token_expired') },
   {
-    keys: ['无效', '不合法', '非法', '格式错误', '校验失败', '验证失败', '解析失败'],
+    get keys() {
+      return ['无效', '不合法', '非法', '格式错误', '校验失败', '验证失败', '解析失败'];
+    },
     re: INVALID,
     name: 'auth.error',
     value: 'invalid_token',

@@ -15,6 +15,7 @@ import {
   type PatternDef,
   type Reference,
   type SignalDef,
+  type Symptom,
   type Weighted,
 } from './types.js';
 
@@ -48,6 +49,7 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
   const problems: Problem[] = [];
   const signals = new Map<string, SignalDef>();
   const raw: { file: string; dir: string; data: unknown }[] = [];
+  const rawSymptoms: { file: string; data: unknown }[] = [];
 
   const signalDir = new Map<string, number>();
   for (const [dirIndex, dir] of dirs.entries()) {
@@ -73,8 +75,15 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
         signalDir.set(name, dirIndex);
         return prev === dirIndex;
       });
+      else if (rel[0] === 'symptoms') rawSymptoms.push({ file: shown, data });
       else raw.push({ file: shown, dir: rel.length === 2 ? rel[0]! : '', data });
     }
+  }
+
+  // An unreadable signal catalogue would make every reference look unknown: report it alone.
+  const catalogueBroken = problems.find((p) => p.field === '(yaml)' && /[\\/]signals[\\/]/.test(p.file));
+  if (catalogueBroken) {
+    return { problems: [...problems, { file: catalogueBroken.file, field: '(references)', message: 'not checked: the signal catalogue must parse first' }] };
   }
 
   const entries = new Map<string, Entry>();
@@ -92,8 +101,10 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
     entries.set(entry.id, entry);
   }
   checkPatternIds(entries, problems);
+  const symptoms = new Map<string, Symptom>();
+  for (const { file, data } of rawSymptoms) readSymptoms(file, data, signals, entries, symptoms, problems);
   if (problems.length > 0) return { problems };
-  return { kb: { entries, signals }, problems: [] };
+  return { kb: { entries, signals, symptoms }, problems: [] };
 }
 
 /** Load or throw a {@link TriageError} listing every problem. */
@@ -365,6 +376,65 @@ function readWeighted(r: Reader, v: unknown, field: string, signals: Map<string,
     }
   });
   return ok ? { all: refs, weight: weight! } : undefined;
+}
+
+const SYMPTOM_KEYS = { required: ['id', 'title', 'when', 'causes'], optional: [] } as const;
+
+/**
+ * Symptoms: a list per file. A symptom id may be redefined by a later file (a KNOWLEDGE_DIRS
+ * override); twice in one file is a problem. Causes must be loaded entries, listed once.
+ */
+function readSymptoms(
+  file: string,
+  data: unknown,
+  signals: Map<string, SignalDef>,
+  entries: ReadonlyMap<string, Entry>,
+  into: Map<string, Symptom>,
+  problems: Problem[],
+): void {
+  const r = new Reader(file, problems);
+  const inFile = new Set<string>();
+  r.list(data, '(root)', { min: 1 }).forEach((v, i) => {
+    const field = `[${i}]`;
+    const before = problems.length;
+    const o = r.obj(v, field, SYMPTOM_KEYS);
+    if (!o) return;
+    const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: 'symptom ids are kebab-case' });
+    const title = r.i18n(o.title, `${field}.title`);
+    const when = r.list(o.when, `${field}.when`, { min: 1 }).map((c, j) => readCondition(r, c, `${field}.when[${j}]`, signals));
+    const causes = r.list(o.causes, `${field}.causes`, { min: 1 }).map((c, j) => {
+      const cause = r.str(c, `${field}.causes[${j}]`, { pattern: KEBAB, hint: 'a cause id' });
+      if (cause && !entries.has(cause)) r.problem(`${field}.causes[${j}]`, `"${cause}" is not a cause in the knowledge base: use an id of knowledge/<family>/<id>.yaml`);
+      return cause;
+    });
+    const dup = causes.find((c, j) => c !== undefined && causes.indexOf(c) !== j);
+    if (dup) r.problem(`${field}.causes`, `"${dup}" is listed twice: list each cause once, at its place in the guide's order`);
+    if (id && inFile.has(id)) r.problem(`${field}.id`, `duplicate symptom id "${id}" in this file`);
+    if (id) inFile.add(id);
+    if (problems.length > before || !id || !title) return;
+    into.set(id, { id, title, when: when.filter(isDefined), causes: causes.filter(isDefined), file });
+  });
+}
+
+/** A `when` item: one reference, or `{all: [refs]}`. */
+function readCondition(r: Reader, v: unknown, field: string, signals: Map<string, SignalDef>): readonly string[] | undefined {
+  let refs: (string | undefined)[];
+  if (typeof v === 'string') refs = [r.str(v, field)];
+  else {
+    const o = r.obj(v, field, { required: ['all'], optional: [] });
+    if (!o) return undefined;
+    refs = r.list(o.all, `${field}.all`, { min: 2 }).map((x, i) => r.str(x, `${field}.all[${i}]`));
+  }
+  let ok = refs.length > 0;
+  refs.forEach((ref, i) => {
+    if (!ref) return void (ok = false);
+    const p = refProblem(ref, signals, false);
+    if (p) {
+      r.problem(typeof v === 'string' ? field : `${field}.all[${i}]`, p);
+      ok = false;
+    }
+  });
+  return ok ? (refs as string[]) : undefined;
 }
 
 function readFix(r: Reader, v: unknown, field: string): Fix | undefined {

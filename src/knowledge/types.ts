@@ -98,8 +98,24 @@ export interface Entry {
   readonly file: string;
 }
 
+/**
+ * A symptom: what failed, as a user would say it (knowledge/symptoms/*.yaml). When any of its
+ * conditions holds, the causes it lists get a prior by their place in the list (the guide's order).
+ */
+export interface Symptom {
+  readonly id: string;
+  readonly title: I18n;
+  /** Any one of these present → the symptom is present. Each is a set of references that must all be present. */
+  readonly when: readonly (readonly string[])[];
+  /** Cause ids, most usual first. */
+  readonly causes: readonly string[];
+  readonly file: string;
+}
+
 /** A loaded, validated knowledge base. */
 export interface KnowledgeBase {
   readonly entries: ReadonlyMap<string, Entry>;
   readonly signals: ReadonlyMap<string, SignalDef>;
+  /** Symptoms by id, in file order. */
+  readonly symptoms: ReadonlyMap<string, Symptom>;
 }

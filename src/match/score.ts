@@ -1,5 +1,5 @@
 import { parseSignalRef, signalKey, type Signal } from '../evidence/signal.js';
-import type { Entry, I18n, KnowledgeBase, Weighted } from '../knowledge/types.js';
+import type { Entry, I18n, KnowledgeBase, Symptom, Weighted } from '../knowledge/types.js';
 
 /** Scoring settings. */
 export const MATCH_DEFAULTS = {
@@ -9,9 +9,27 @@ export const MATCH_DEFAULTS = {
   high: 0.75,
   /** At or above: "medium" confidence; below: "low". @defaultValue 0.45 */
   medium: 0.45,
+  /**
+   * A failure shows at least this many causes when its symptoms list that many: causes under
+   * `minScore` that a present symptom lists fill the ranking up to it. @defaultValue 3
+   */
+  minShown: 3,
   /** Top causes closer than this get a "what would separate them" step. @defaultValue 0.15 */
   closeGap: 0.15,
+  /**
+   * The prior a symptom gives the causes it lists: `first` for the first, `step` less for each
+   * place after it, never below `floor`. Kept low, so that a thin paste gets the guide's ordered
+   * list with a low confidence and evidence decides the rest.
+   * @defaultValue { first: 0.34, step: 0.04, floor: 0.1 }
+   */
+  prior: { first: 0.34, step: 0.04, floor: 0.1 },
 } as const;
+
+/** The prior of the cause at `place` (0-based) in a symptom's list. */
+export function priorAt(place: number): number {
+  const { first, step, floor } = MATCH_DEFAULTS.prior;
+  return Math.max(floor, round(first - step * place));
+}
 
 export type Confidence = 'high' | 'medium' | 'low';
 
@@ -24,6 +42,15 @@ export interface Hit {
   readonly signals: readonly Signal[];
   /** How many signals matched in all. */
   readonly count: number;
+  /** Set when this hit is a symptom's prior rather than an indicator: the symptom's id. */
+  readonly symptom?: string;
+}
+
+/** A symptom present in the signals, with the signals that showed it. */
+export interface SymptomHit {
+  readonly symptom: Symptom;
+  /** Up to three of the signals that showed it, first seen first. */
+  readonly signals: readonly Signal[];
 }
 
 export interface ScoredCause {
@@ -48,6 +75,8 @@ export interface SeparatingStep {
 }
 
 export interface Ranking {
+  /** The symptoms present, in the knowledge base's order. None: no failure, and no cause. */
+  readonly symptoms: readonly SymptomHit[];
   /** Causes at or above the minimum score, best first. */
   readonly causes: readonly ScoredCause[];
   /** When the top two are close: what would separate them. */
@@ -63,7 +92,7 @@ export interface RankOptions {
   readonly minScore?: number;
 }
 
-class SignalIndex {
+export class SignalIndex {
   private readonly byKey = new Map<string, Signal[]>();
   private readonly byName = new Map<string, Signal[]>();
 
@@ -99,27 +128,81 @@ function hitOf(w: Weighted, index: SignalIndex): Hit | undefined {
   return { ref: w.all.join(' + '), weight: w.weight, signals: found.slice(0, 3), count };
 }
 
-/** Noisy-OR of the indicators that fired, reduced by each contra-indicator that fired. */
+/**
+ * Symptoms first: no symptom, no cause. Each symptom present gives the causes it lists a prior by
+ * their place (combined as a noisy-OR when several symptoms list the same cause); then each cause's
+ * indicators that fired combine with its prior as a noisy-OR, and each contra-indicator that fired
+ * lowers the result.
+ */
 export function rank(kb: KnowledgeBase, signals: readonly Signal[], opts: RankOptions = {}): Ranking {
   const index = new SignalIndex(signals);
+  const symptoms = symptomsOf(kb, index);
+  if (symptoms.length === 0) return { symptoms, causes: [] };
+  const priors = priorsOf(symptoms);
   const minScore = opts.minScore ?? MATCH_DEFAULTS.minScore;
   const scored: ScoredCause[] = [];
+  const listedBelow: ScoredCause[] = [];
   for (const entry of kb.entries.values()) {
     const support = entry.indicators.map((w) => hitOf(w, index)).filter((h): h is Hit => h !== undefined);
+    const prior = priors.get(entry.id);
+    if (prior) support.push(prior);
     if (support.length === 0) continue;
     const against = entry.against.map((w) => hitOf(w, index)).filter((h): h is Hit => h !== undefined);
     let score = 1 - support.reduce((p, h) => p * (1 - h.weight), 1);
     score *= against.reduce((p, h) => p * (1 - h.weight), 1);
     if (opts.adjust) score = Math.min(1, Math.max(0, score * opts.adjust(entry.id)));
     score = round(score);
-    if (score < minScore) continue;
     support.sort((a, b) => b.weight - a.weight);
     against.sort((a, b) => b.weight - a.weight);
-    scored.push({ entry, score, confidence: confidenceOf(score), support, against });
+    const cause = { entry, score, confidence: confidenceOf(score), support, against };
+    if (score >= minScore) scored.push(cause);
+    else if (prior && score > 0) listedBelow.push(cause);
   }
-  scored.sort((a, b) => b.score - a.score || strongest(b) - strongest(a) || a.entry.id.localeCompare(b.entry.id));
+  scored.sort(byScore);
+  if (scored.length < MATCH_DEFAULTS.minShown) scored.push(...listedBelow.sort(byScore).slice(0, MATCH_DEFAULTS.minShown - scored.length));
   const separation = separate(kb, scored, index);
-  return separation ? { causes: scored, separation } : { causes: scored };
+  return separation ? { symptoms, causes: scored, separation } : { symptoms, causes: scored };
+}
+
+/** The symptoms whose conditions hold, in the knowledge base's order. */
+export function symptomsOf(kb: KnowledgeBase, index: SignalIndex): SymptomHit[] {
+  const out: SymptomHit[] = [];
+  for (const symptom of kb.symptoms.values()) {
+    const seen: Signal[] = [];
+    for (const all of symptom.when) {
+      const hit = hitOf({ all, weight: 1 }, index);
+      if (hit) seen.push(...hit.signals);
+    }
+    if (seen.length === 0) continue;
+    seen.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    out.push({ symptom, signals: seen.slice(0, 3) });
+  }
+  return out;
+}
+
+/** Each listed cause's prior, as a hit that names the symptom(s) behind it. */
+function priorsOf(symptoms: readonly SymptomHit[]): Map<string, Hit> {
+  const out = new Map<string, Hit>();
+  for (const { symptom, signals } of symptoms) {
+    symptom.causes.forEach((cause, place) => {
+      const w = priorAt(place);
+      const prev = out.get(cause);
+      const hit: Hit = prev
+        ? {
+            ...prev,
+            weight: round(1 - (1 - prev.weight) * (1 - w)),
+            ref: `${prev.ref} + symptom:${symptom.id}`,
+            count: prev.count + signals.length,
+          }
+        : { ref: `symptom:${symptom.id}`, weight: w, signals, count: signals.length, symptom: symptom.id };
+      out.set(cause, hit);
+    });
+  }
+  return out;
+}
+
+function byScore(a: ScoredCause, b: ScoredCause): number {
+  return b.score - a.score || strongest(b) - strongest(a) || a.entry.id.localeCompare(b.entry.id);
 }
 
 function strongest(c: ScoredCause): number {

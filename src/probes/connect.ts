@@ -39,6 +39,7 @@ import {
   type HttpHead,
 } from './support/socket.js';
 import { createTlsTrust, tlsDetails, tlsHandshake, tlsSignals, tlsSummary, type TlsTrustOptions } from './tls.js';
+import { serverProduct } from '../evidence/vocab/products.js';
 
 const NAME = 'connect';
 
@@ -49,25 +50,6 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 const BODY_EXCERPT_CHARS = 300;
 
 /** Server header products, as the catalogue's http.server values name them. */
-const SERVER_PRODUCTS: readonly (readonly [RegExp, string])[] = [
-  [/^squid\b/i, 'squid'],
-  [/^tinyproxy\b/i, 'tinyproxy'],
-  [/^openresty\b/i, 'openresty'],
-  [/^nginx\b/i, 'nginx'],
-  [/^apache\b/i, 'apache'],
-  [/^haproxy\b/i, 'haproxy'],
-  [/^envoy\b/i, 'envoy'],
-  [/^istio-envoy\b/i, 'istio'],
-  [/^traefik\b/i, 'traefik'],
-  [/^caddy\b/i, 'caddy'],
-  [/^cloudflare\b/i, 'cloudflare'],
-  [/^awselb\/2/i, 'aws-alb'],
-  [/^awselb\b/i, 'aws-elb'],
-  [/^microsoft-iis\b/i, 'iis'],
-  [/^varnish\b/i, 'varnish'],
-  [/^kong\b/i, 'kong'],
-  [/^akamai/i, 'akamai'],
-];
 
 const UNSUPPORTED_TEXT =
   /method CONNECT is not allowed|CONNECT is not (?:implemented|supported)|CONNECT method (?:is )?not (?:allowed|supported)|Unsupported method|Method Not Allowed|Not Implemented/i;
@@ -367,7 +349,7 @@ function describeHead(
   const squidName = squid ? /^(ERR_[A-Z_]+)/.exec(squid)?.[1] : undefined;
   if (squidName) signals.push(probeSignal(NAME, 'squid.error', squidName, redact(`${where}: X-Squid-Error: ${squid}`)));
   const server = headerValue(head, 'server');
-  const product = server ? SERVER_PRODUCTS.find(([re]) => re.test(server))?.[1] : undefined;
+  const product = server ? serverProduct(server) : undefined;
   if (product) signals.push(probeSignal(NAME, 'http.server', product, redact(`${where}: Server: ${server}`)));
 }
 

@@ -22,10 +22,10 @@ import {
   type RequestStates,
   type RunSummary,
 } from './requests.js';
-import { errorSignature, type SlackStore } from './store.js';
+import { errorSignature, type FeedbackStore } from '../store/feedback.js';
 
-/** Where an answer was asked for, for the diagnoses metric. */
-export type Entry = 'slack_command' | 'slack_message' | 'slack_alert' | 'slack_button';
+/** Where an answer was asked for, for the diagnoses metric (`alertmanager`: the webhook). */
+export type Entry = 'slack_command' | 'slack_message' | 'slack_alert' | 'slack_button' | 'alertmanager';
 
 /** Who asked, where: feedback and recall are per workspace. */
 export interface Asker {
@@ -47,8 +47,16 @@ export interface AnswererDeps {
   readonly engine: Engine;
   readonly runner: ProbeRunner;
   readonly states: RequestStates;
-  readonly store?: SlackStore;
+  /** Per-workspace votes (ranking and recall); absent without Redis. */
+  readonly feedback?: FeedbackStore;
   readonly sealer?: Sealer;
+}
+
+/** Bounds of a probe run asked for without a person waiting (an alert). */
+export interface ProbeBounds {
+  readonly signal?: AbortSignal;
+  /** Budget of each probe. */
+  readonly timeoutMs?: number;
 }
 
 /** Recent full answers by request id, so "Show all causes" re-renders probes answers with their timings. */
@@ -67,11 +75,11 @@ export function createAnswerer(deps: AnswererDeps) {
 
   /** The workspace's feedback as a ranking factor; neutral without Redis or when Redis is slow. */
   async function adjustFor(team: string): Promise<((id: string) => number) | undefined> {
-    return deps.store ? deps.store.adjustFor(team).catch(() => undefined) : undefined;
+    return deps.feedback ? deps.feedback.adjustFor(team).catch(() => undefined) : undefined;
   }
 
   async function recalled(team: string, signature: string, d: Diagnosis): Promise<RenderBlocksOptions['recalled']> {
-    const r = deps.store ? await deps.store.recallFix(team, signature).catch(() => undefined) : undefined;
+    const r = deps.feedback ? await deps.feedback.recallFix(team, signature).catch(() => undefined) : undefined;
     if (!r) return undefined;
     const cause = d.causes.find((c) => c.id === r.causeId);
     const fixTitle = r.fixTitle ?? cause?.fixes[0]?.title ?? r.causeId;
@@ -115,13 +123,15 @@ export function createAnswerer(deps: AnswererDeps) {
     },
 
     /** Probe a target (from its pools) → answer. Throws when no run succeeded (no worker, Redis down). */
-    async probe(asker: Asker, entry: Entry, target: KeptTarget, previous?: RunSummary): Promise<Answer> {
+    async probe(asker: Asker, entry: Entry, target: KeptTarget, previous?: RunSummary, bounds: ProbeBounds = {}): Promise<Answer> {
       const parsed = parseTarget(target);
       if (!parsed.target) throw new Error(parsed.problems.join('; '));
       const adjust = await adjustFor(asker.team);
       const d = await diagnose(deps.engine, deps.runner, parsed.target, {
         lang: asker.lang,
         ...(adjust ? { adjust } : {}),
+        ...(bounds.signal ? { signal: bounds.signal } : {}),
+        ...(bounds.timeoutMs ? { limits: { timeoutMs: bounds.timeoutMs } } : {}),
         ...(target.pools && target.pools.length > 0 ? { pools: target.pools } : {}),
       });
       const signals = [...d.probes.flatMap((p) => p.signals), ...deriveSignals(d.probes)];

@@ -1,4 +1,5 @@
 import type { TargetInput } from '../triage/target.js';
+import type { DecodedText } from './inbound.js';
 
 /** What `/diagnose <text>` asks for. */
 export type DiagnoseCommand =
@@ -11,23 +12,24 @@ export type DiagnoseCommand =
 const MAX_TEXT = 40_000;
 const POOL = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-/** Slack's link markup `<https://x|label>` / `<https://x>` back to the bare URL. */
-export function unwrapSlackLinks(text: string): string {
-  return text.replace(/<((?:https?|mailto):[^|<>\s]{1,4096})(?:\|[^<>]{0,4096})?>/g, '$1');
-}
-
 /**
- * Parse the text of `/diagnose`: nothing or `help` → usage; a URL followed only by flags → probes;
- * anything else → the text is explained (a pasted error).
+ * Parse the text of `/diagnose`, decoded at the edge (src/slack/inbound.ts): nothing or `help` →
+ * usage; a URL followed only by flags → probes; anything else → the text is explained (a pasted
+ * error). A first word that Slack linked (a typed `api.example.com` arrives as a link to
+ * `http://api.example.com`) is probed at the URL Slack gave it.
  */
-export function parseDiagnoseCommand(raw: string): DiagnoseCommand {
-  const text = unwrapSlackLinks(raw.slice(0, MAX_TEXT)).trim();
+export function parseDiagnoseCommand(decoded: Pick<DecodedText, 'text' | 'links'>): DiagnoseCommand {
+  const raw = decoded.text.slice(0, MAX_TEXT);
+  const text = raw.trim();
   if (text === '' || /^(?:help|-h|--help|\?)$/i.test(text)) return { kind: 'help' };
   const words = tokenize(text);
+  // Slack links what looks like a host (`proxy.corp:3128` arrives as a link to `http://proxy.corp:3128`).
+  const urlOf = (w: string) => decoded.links.find((l) => l.label === w && /^https?:\/\//i.test(l.url))?.url ?? w;
+  if (words?.[0] !== undefined) words[0] = urlOf(words[0]);
   const first = words?.[0];
   const isFlag = (w: string | undefined) => w !== undefined && (w.startsWith('--') || w === '-H');
   if (!words || !first || !looksLikeUrl(first) || !words.slice(1).every((w, i, all) => isFlag(w) || isFlag(all[i - 1]))) {
-    return { kind: 'explain', text: raw.slice(0, MAX_TEXT) };
+    return { kind: 'explain', text: raw };
   }
   const input: { url: string; proxy?: string; upstream?: string; headers: string[]; origin?: string } = { url: first, headers: [] };
   let pools: string[] = [];
@@ -37,7 +39,7 @@ export function parseDiagnoseCommand(raw: string): DiagnoseCommand {
     if (value === undefined || isFlag(value)) return { kind: 'error', message: `${flag} needs a value, e.g. ${example(flag)}` };
     switch (flag) {
       case '--proxy':
-        input.proxy = value;
+        input.proxy = urlOf(value);
         break;
       case '--upstream':
         input.upstream = value;
@@ -47,7 +49,7 @@ export function parseDiagnoseCommand(raw: string): DiagnoseCommand {
         input.headers.push(value);
         break;
       case '--origin':
-        input.origin = value;
+        input.origin = urlOf(value);
         break;
       case '--from':
         pools = value

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TriageError } from '../errors.js';
 import { redact, type Masked } from '../security/redact.js';
@@ -8,7 +9,9 @@ import { redact, type Masked } from '../security/redact.js';
  * 1. `post` / `update` / `ephemeral` validate the channel, then put a job on that channel's lane
  *    (a FIFO queue, at most `maxPendingPerChannel` jobs). A full lane answers `queue_full` at once.
  * 2. Each lane runs on its own: it waits until the channel's next free slot (`perChannelIntervalMs`
- *    after the previous attempt started), walks the message through redact(), and calls the client.
+ *    after the previous attempt started), walks the message through redact(), gives its blocks ids
+ *    of their own for this version of the message (`base~version`: Slack wants new block ids
+ *    when a message is updated), and calls the client.
  * 3. A rate-limited call (HTTP 429) moves the lane's next slot to Retry-After and tries again; a
  *    transient error waits an exponential backoff; a permanent error ends the job. Only that lane
  *    waits: other channels keep posting.
@@ -135,8 +138,8 @@ export interface Poster {
   post(channel: string, message: PosterMessage, options?: { thread_ts?: string }): Promise<PostResult>;
   /** Replace the message `ts` in `channel`. */
   update(channel: string, ts: string, message: PosterMessage): Promise<PostResult>;
-  /** Post a message only `user` sees in `channel`; `ts` in the result is Slack's `message_ts`. */
-  ephemeral(channel: string, user: string, message: PosterMessage): Promise<PostResult>;
+  /** Post a message only `user` sees in `channel` (in a thread, with `thread_ts`); `ts` in the result is Slack's `message_ts`. */
+  ephemeral(channel: string, user: string, message: PosterMessage, options?: { thread_ts?: string }): Promise<PostResult>;
   /** Resolve once every lane is empty, including jobs added while waiting. */
   idle(): Promise<void>;
 }
@@ -258,6 +261,7 @@ export function createPoster(options: PosterOptions): Poster {
       return Promise.resolve(fail(method, String(channel).slice(0, 64), POSTER_ERRORS.invalidArguments, 0));
     const masked = redactDeep(pickMessage(message), cfg.maxDepth, cfg.maxNodes);
     if (masked === undefined) return Promise.resolve(fail(method, channel, POSTER_ERRORS.messageTooComplex, 0));
+    versionBlockIds(masked, randomBytes(4).toString('hex'));
 
     const lane = lanes.get(channel);
     if (lane && lane.jobs.length >= cfg.maxPendingPerChannel) return Promise.resolve(fail(method, channel, POSTER_ERRORS.queueFull, 0));
@@ -280,7 +284,7 @@ export function createPoster(options: PosterOptions): Poster {
   return {
     post: (channel, message, opts = {}) => enqueue('chat.postMessage', channel, { thread_ts: opts.thread_ts }, message),
     update: (channel, ts, message) => enqueue('chat.update', channel, { ts }, message),
-    ephemeral: (channel, user, message) => enqueue('chat.postEphemeral', channel, { user }, message),
+    ephemeral: (channel, user, message, opts = {}) => enqueue('chat.postEphemeral', channel, { user, thread_ts: opts.thread_ts }, message),
     idle: async () => {
       while (lanes.size > 0) await Promise.all([...lanes.values()].map((l) => l.done));
     },
@@ -336,6 +340,31 @@ function redactDeep(value: PosterMessage, maxDepth: number, maxNodes: number): R
   } catch (err) {
     if (err === tooComplex) return undefined;
     throw err;
+  }
+}
+
+/** The separator of a block id's base and its message version. */
+export const BLOCK_VERSION_SEPARATOR = '~';
+
+/** A block id without its version: what the renderer named it. */
+export function baseBlockId(id: string): string {
+  const i = id.indexOf(BLOCK_VERSION_SEPARATOR);
+  return i < 0 ? id : id.slice(0, i);
+}
+
+/** Give every block that has an id (top-level and in attachments) the id `base~version`, in place. */
+function versionBlockIds(message: Record<string, unknown>, version: string): void {
+  const lists = [
+    message.blocks,
+    ...(Array.isArray(message.attachments) ? message.attachments.map((a) => (a as { blocks?: unknown }).blocks) : []),
+  ];
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const b of list) {
+      const block = b as { block_id?: unknown };
+      if (typeof block === 'object' && block !== null && typeof block.block_id === 'string')
+        block.block_id = `${baseBlockId(block.block_id).slice(0, 240)}${BLOCK_VERSION_SEPARATOR}${version}`;
+    }
   }
 }
 

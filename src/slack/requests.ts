@@ -6,7 +6,8 @@ import { redact, type Masked } from '../security/redact.js';
 import type { DiagnoseResult } from '../triage/diagnose.js';
 import type { Diagnosis } from '../triage/result.js';
 import type { TargetInput } from '../triage/target.js';
-import type { SaveResult, SlackStore } from './store.js';
+import type { AnswerStore } from '../store/answers.js';
+import type { SaveResult } from '../store/redis-kit.js';
 
 /*
  * What a button click needs to find its answer again: the request behind a posted message.
@@ -16,7 +17,8 @@ import type { SaveResult, SlackStore } from './store.js';
  *    target (so "Run probes" / "Re-probe" can probe), and the shown causes' first fixes (feedback).
  * 2. The target is kept only when it can be kept safely: sealed with QUEUE_SECRET when set
  *    (headers included), otherwise only when masking did not change it and without headers.
- * 3. State lives in Redis (store.saveRequest, ≤ 16 KB, 7 days) or, without Redis, in a bounded map.
+ * 3. State lives in the answer store (src/store/answers.ts: Redis, ≤ 16 KB, 7 days; or, without
+ *    Redis, a bounded map).
  */
 
 /** A probe target as kept for later runs (the same fields /diagnose takes). */
@@ -74,53 +76,24 @@ const LIMITS = {
   textChars: 8_000,
   signals: 80,
   excerptChars: 160,
-  memoryEntries: 500,
 } as const;
 
-export function storeStates(store: SlackStore): RequestStates {
+/** Request states over an answer store; state too large even after compaction keeps its smaller parts. */
+export function requestStates(store: AnswerStore): RequestStates {
   return {
     async save(id, state) {
-      const r = await store.saveRequest(`req:${id}`, state);
-      // Too large even after compaction: drop the bulky parts; the buttons then explain what is missing.
-      if (!r.ok)
-        return store.saveRequest(`req:${id}`, { ...state, text: state.text?.slice(0, 1000), signals: state.signals?.slice(0, 20) });
+      const r = await store.save(id, state);
+      // Too large: drop the bulky parts; the buttons then explain what is missing.
+      if (!r.ok) return store.save(id, { ...state, text: state.text?.slice(0, 1000), signals: state.signals?.slice(0, 20) });
       return r;
     },
-    load: (id) => store.loadRequest<RequestState>(`req:${id}`),
+    load: (id) => store.load<RequestState>(id),
     async saveRun(id, run) {
-      await store.saveLastRun(id, run);
+      await store.saveRun(id, run);
     },
     lastRun: (id) => store.lastRun<RunSummary>(id),
-    async saveReply(channel, ts, replyTs) {
-      await store.saveRequest(`reply:${channel}:${ts}`, { ts: replyTs });
-    },
-    reply: async (channel, ts) => (await store.loadRequest<{ ts?: unknown }>(`reply:${channel}:${ts}`))?.ts as string | undefined,
-  };
-}
-
-export function memoryStates(max: number = LIMITS.memoryEntries): RequestStates {
-  const states = new Map<string, RequestState>();
-  const runs = new Map<string, RunSummary>();
-  const replies = new Map<string, string>();
-  const put = <T>(m: Map<string, T>, k: string, v: T) => {
-    m.delete(k);
-    m.set(k, v);
-    if (m.size > max) m.delete(m.keys().next().value!);
-  };
-  return {
-    async save(id, state) {
-      put(states, id, state);
-      return { ok: true, bytes: 0 };
-    },
-    load: async (id) => states.get(id),
-    async saveRun(id, run) {
-      put(runs, id, run);
-    },
-    lastRun: async (id) => runs.get(id),
-    async saveReply(channel, ts, replyTs) {
-      put(replies, `${channel}:${ts}`, replyTs);
-    },
-    reply: async (channel, ts) => replies.get(`${channel}:${ts}`),
+    saveReply: (channel, ts, replyTs) => store.saveReply(channel, ts, replyTs),
+    reply: (channel, ts) => store.reply(channel, ts),
   };
 }
 

@@ -1,5 +1,8 @@
+import { describesOnly } from '../evidence/discourse.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import type { Extractor } from '../evidence/extractor.js';
+import { Lexicon } from '../evidence/lexicon.js';
+import { requiredLiterals } from '../evidence/literals.js';
 import { PatternSet } from '../evidence/patterns.js';
 import type { Signal } from '../evidence/signal.js';
 import { TextDoc } from '../evidence/text.js';
@@ -21,6 +24,7 @@ export interface ExplainOptions extends RankOptions {
  */
 export class Engine {
   readonly patterns: PatternSet;
+  private lexicon: Lexicon | undefined;
 
   constructor(
     readonly kb: KnowledgeBase,
@@ -29,12 +33,34 @@ export class Engine {
     this.patterns = new PatternSet(kb);
   }
 
-  /** All signals in a text: every extractor plus every knowledge pattern. */
+  /**
+   * All signals in a text: every extractor plus every knowledge pattern; none when the whole text
+   * describes failures without showing one (documentation, a changelog: src/evidence/discourse.ts).
+   */
   signalsOf(doc: TextDoc): Signal[] {
+    if (doc.large) doc.useLexicon(this.lexiconOf());
     const out: Signal[] = [];
-    for (const x of this.extractors) out.push(...x.extract(doc));
+    const fallback: Signal[] = [];
+    for (const x of this.extractors) (x.fallback ? fallback : out).push(...x.extract(doc));
     out.push(...this.patterns.run(doc));
-    return out;
+    const read = new Set(out.map((s) => s.line));
+    for (const s of fallback) if (!read.has(s.line)) out.push(s);
+    return out.length === 0 || describesOnly(doc.lines()) ? [] : out;
+  }
+
+  /**
+   * Every literal the extractors' and the knowledge patterns' regexes require, and the extractors'
+   * keys, in one automaton: a large text is scanned for all of them at once. Built on first use
+   * (a small text never needs it).
+   */
+  private lexiconOf(): Lexicon {
+    if (this.lexicon) return this.lexicon;
+    const literals: string[] = [...this.patterns.literals()];
+    for (const x of this.extractors) {
+      for (const re of x.patterns) literals.push(...(requiredLiterals(re.source, false) ?? []));
+      literals.push(...(x.keys ?? []));
+    }
+    return (this.lexicon = new Lexicon(literals.filter((l) => l.length >= 2)));
   }
 
   /** Text → ranked causes. Throws TriageError for unusable input (empty, binary, too large). */

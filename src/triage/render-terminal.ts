@@ -21,6 +21,9 @@ const UI = {
     noneProbesHint:
       "If the failure comes and goes, run again with --repeat; add --upstream HOST:PORT to probe the backend directly, or paste the proxy's error log into triage explain.",
     seen: 'Signals seen',
+    symptom: 'Symptom',
+    usual: (title: string) => `a usual cause of: ${title}`,
+    thin: 'Ranked from the symptom alone, in the usual order: the evidence below does not single one out yet.',
     causes: (n: number) => (n === 1 ? '1 possible cause' : `${n} possible causes`),
     evidence: 'Evidence',
     against: 'Against',
@@ -40,6 +43,9 @@ const UI = {
     noneProbesHint:
       '如果故障时有时无，请加 --repeat 再运行；加 --upstream HOST:PORT 直接探测后端，或把代理的错误日志粘贴给 triage explain。',
     seen: '识别到的信号',
+    symptom: '症状',
+    usual: (title: string) => `常见原因之一：${title}`,
+    thin: '仅根据症状按常见顺序排列：现有证据还不足以确定其中一个。',
     causes: (n: number) => `${n} 个可能原因`,
     evidence: '证据',
     against: '反证',
@@ -75,8 +81,16 @@ export function renderTerminal(d: Diagnosis, opts: TerminalOptions = {}): string
   }
 
   const shown = opts.all ? d.causes : d.causes.slice(0, SHOWN_CAUSES);
-  out.push(c.bold(ui.causes(d.causes.length)), '');
-  shown.forEach((cause, i) => out.push(...renderCause(cause, i + 1, d.lang, width, c, servers, opts.all ?? false), ''));
+  const symptoms = new Map(d.symptoms.map((s) => [s.id, s.title]));
+  for (const s of d.symptoms) {
+    const e = s.evidence[0];
+    const where = e?.line !== undefined ? c.dim(` (${ui.line} ${e.line})`) : '';
+    out.push(`${c.bold(`${ui.symptom}:`)} ${s.title}${where}`);
+  }
+  out.push(c.bold(ui.causes(d.causes.length)));
+  if (d.causes.every((x) => x.evidence.every((e) => e.symptom !== undefined))) out.push(...wrap(ui.thin, width, ''));
+  out.push('');
+  shown.forEach((cause, i) => out.push(...renderCause(cause, i + 1, d.lang, width, c, servers, opts.all ?? false, symptoms), ''));
   if (shown.length < d.causes.length) out.push(c.dim(ui.more(d.causes.length - shown.length)), '');
   if (d.next) {
     out.push(c.bold(`${ui.separate} (${d.next.between.join(' / ')}):`));
@@ -95,7 +109,16 @@ function finish(out: string[], d: Diagnosis): string {
   return `${out.join('\n')}\n`;
 }
 
-function renderCause(cause: CauseResult, n: number, lang: Lang, width: number, c: Colours, servers: Set<string>, all: boolean): string[] {
+function renderCause(
+  cause: CauseResult,
+  n: number,
+  lang: Lang,
+  width: number,
+  c: Colours,
+  servers: Set<string>,
+  all: boolean,
+  symptoms: ReadonlyMap<string, string>,
+): string[] {
   const ui = UI[lang];
   const out: string[] = [];
   const conf = ui.confidence[cause.confidence];
@@ -105,6 +128,10 @@ function renderCause(cause: CauseResult, n: number, lang: Lang, width: number, c
   out.push(...wrap(cause.summary, width, '   '));
   out.push(`   ${ui.evidence}:`);
   for (const e of cause.evidence.slice(0, all ? undefined : 4)) {
+    if (e.symptom) {
+      out.push(`     + ${c.dim(ui.usual(symptoms.get(e.symptom) ?? e.symptom))}`);
+      continue;
+    }
     const where = e.line !== undefined ? ` ${c.dim(`(${ui.line} ${e.line}${e.count > 1 ? `, ×${e.count}` : ''})`)}` : '';
     out.push(`     + ${e.signal}${where}`);
     out.push(`       ${c.dim(clip(e.excerpt, width - 9))}`);

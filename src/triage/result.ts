@@ -9,6 +9,11 @@ import type { Confidence, Hit, Ranking, ScoredCause } from '../match/score.js';
  * fields. Every string in it that came from outside is masked.
  */
 export interface Diagnosis {
+  /**
+   * What failed, as a user would say it (502 from a proxy, connection reset, 401 …), each with the
+   * signals that showed it. Empty: the input shows no failure, and `causes` is empty too.
+   */
+  readonly symptoms: readonly SymptomResult[];
   readonly causes: readonly CauseResult[];
   readonly signals: readonly SignalResult[];
   /** Set when the top causes are close: the next step that would tell them apart. */
@@ -33,9 +38,22 @@ export interface CauseResult {
   readonly references: readonly { title: string; url: string }[];
 }
 
+export interface SymptomResult {
+  readonly id: string;
+  readonly title: string;
+  /** The signals that showed it (up to three). */
+  readonly evidence: readonly { signal: string; excerpt: Masked; line?: number; source: string }[];
+}
+
 export interface EvidenceResult {
-  /** The indicator that fired: `signal` or `signal=value`, several joined by " + ". */
+  /**
+   * The indicator that fired: `signal` or `signal=value`, several joined by " + "; for a symptom's
+   * prior, `symptom:<id>` (the cause is one the guide lists for that symptom, and `weight` is the
+   * prior its place in the list gives).
+   */
   readonly signal: string;
+  /** Set when this evidence is a symptom's prior: the symptom id. */
+  readonly symptom?: string;
   readonly weight: number;
   /** What produced it: the masked text excerpt or measurement. */
   readonly excerpt: Masked;
@@ -69,7 +87,17 @@ export interface NextStep {
 
 export function toDiagnosis(ranking: Ranking, signals: readonly Signal[], lang: Lang, notes: readonly string[]): Diagnosis {
   const causes = ranking.causes.map((c) => toCause(c, lang));
-  const base = { causes, signals: summariseSignals(signals), notes: [...notes], lang };
+  const symptoms = ranking.symptoms.map((h): SymptomResult => ({
+    id: h.symptom.id,
+    title: h.symptom.title[lang],
+    evidence: h.signals.map((s) => ({
+      signal: signalKey(s),
+      excerpt: s.excerpt,
+      ...(s.line !== undefined ? { line: s.line } : {}),
+      source: s.source,
+    })),
+  }));
+  const base = { symptoms, causes, signals: summariseSignals(signals), notes: [...notes], lang };
   if (!ranking.separation) return base;
   return {
     ...base,
@@ -113,6 +141,7 @@ function toEvidence(h: Hit): EvidenceResult {
   const first = h.signals[0]!;
   return {
     signal: h.ref,
+    ...(h.symptom ? { symptom: h.symptom } : {}),
     weight: h.weight,
     excerpt: first.excerpt,
     ...(first.line !== undefined ? { line: first.line } : {}),

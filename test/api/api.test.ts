@@ -1,24 +1,20 @@
 /**
  * The HTTP API end to end: the real handler on a real port, the real engine and probes against a
- * local nginx-style 502, a Slack stand-in for the Alertmanager answers, driven through the typed
+ * local nginx-style 502, a Slack stand-in for readiness, driven through the typed
  * openapi-fetch client. Responses are checked against openapi.yaml at run time (spec.ts).
  */
 import { LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryAlertStore } from '../../src/api/alert-store.js';
 import { createApiClient, type ApiClient } from '../../src/api/client.js';
 import { createReadiness, redisCheck, slackCheck } from '../../src/api/ready.js';
 import type { components } from '../../src/api/schema.gen.js';
 import { readServerConfig } from '../../src/config.js';
-import { createPoster } from '../../src/slack/poster.js';
-import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
+import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
 import { closedPort, engine, NGINX_REFUSED, startApi, startBadGateway, TOKEN, type RunningApi } from './fixture.js';
 import { conformance, specPaths } from './spec.js';
 import { SIGNING_SECRET as signingSecret } from '../support/samples.js';
 
-type Webhook = components['schemas']['AlertmanagerWebhook'];
 type DiagnosisRecord = components['schemas']['DiagnosisRecord'];
-const CHANNEL = 'C0ALERTMGR';
 
 let slack: SlackStandin;
 let upstream: Awaited<ReturnType<typeof startBadGateway>>;
@@ -34,7 +30,6 @@ beforeAll(async () => {
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: slack.apiUrl,
     API_TOKENS: `${TOKEN}, another-token-0123456789`,
-    ALERTMANAGER_CHANNEL: CHANNEL,
     PROBE_ALLOW: '127.0.0.0/8',
   });
   const web = new WebClient(config.bot!.botToken, {
@@ -43,18 +38,9 @@ beforeAll(async () => {
     rejectRateLimitedCalls: true,
     logLevel: LogLevel.ERROR,
   });
-  const poster = createPoster({ client: web, log: () => {}, perChannelIntervalMs: 0 });
   api = await startApi({
     tokenDigests: config.api.tokenDigests,
     readiness: createReadiness([slackCheck(() => web.auth.test(), false)]),
-    alertmanager: {
-      output: {
-        channel: config.api.alertmanagerChannel!,
-        post: (c, m) => poster.post(c, m),
-        update: (c, ts, m) => poster.update(c, ts, m),
-      },
-      store: memoryAlertStore(),
-    },
   });
   client = createApiClient(api.url, TOKEN);
 });
@@ -206,7 +192,7 @@ describe('authentication', () => {
 
   it('checks the token before reading the body, and never echoes it', async () => {
     const r = await createApiClient(api.url, 'wrong-token-0123456789abcdef').POST('/v1/alerts/alertmanager', {
-      body: {} as Webhook,
+      body: {} as components['schemas']['AlertmanagerWebhook'],
     });
     expect(r.response.status).toBe(401);
     expect(JSON.stringify(r.error)).not.toMatch(/wrong-token/);
@@ -322,125 +308,6 @@ describe('diagnoses', () => {
       expect(errorCode(r.error)).toBe('TOO_MANY_REQUESTS');
     } finally {
       await full.stop();
-    }
-  });
-});
-
-/** An Alertmanager v4 notification for one group. */
-function notification(
-  status: 'firing' | 'resolved',
-  groupKey: string,
-  labels: Record<string, string>,
-  annotations: Record<string, string>,
-): Webhook {
-  return {
-    version: '4',
-    groupKey,
-    truncatedAlerts: 0,
-    status,
-    receiver: 'triage',
-    groupLabels: { alertname: labels.alertname ?? 'ProbeFailure' },
-    commonLabels: labels,
-    commonAnnotations: annotations,
-    externalURL: 'http://alertmanager.example.com:9093',
-    alerts: [
-      {
-        status,
-        labels,
-        annotations,
-        startsAt: '2024-03-01T10:00:00.000Z',
-        endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2024-03-01T10:20:00.000Z',
-        generatorURL: 'http://prometheus.example.com:9090/graph?g0.expr=probe_success+%3D%3D+0',
-        fingerprint: '1a30ba71cca2921f',
-      },
-    ],
-  };
-}
-
-describe('POST /v1/alerts/alertmanager', () => {
-  const posts = (predicate: (c: WebApiCall) => boolean = () => true) =>
-    slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNEL && predicate(c));
-  const text = (c: WebApiCall) => JSON.stringify(c.args);
-
-  it('probes the failing URL once per group, and marks the answer resolved', async () => {
-    const groupKey = '{}/{severity="critical"}:{alertname="ProbeFailure"}';
-    const labels = { alertname: 'ProbeFailure', instance: upstream.url, job: 'blackbox', severity: 'critical' };
-    const annotations = { summary: `BlackBox Probe Failure: ${upstream.url}`, description: 'down for 5m' };
-    const firing = notification('firing', groupKey, labels, annotations);
-
-    const started = Date.now();
-    const r = await client.POST('/v1/alerts/alertmanager', { body: firing });
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(r.response.status).toBe(200);
-    expect(r.data).toEqual({ status: 'accepted', action: 'answer' });
-    expect(conformance('AlertAccepted', r.data)).toEqual([]);
-
-    const post = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && /ProbeFailure/.test(text(c)), 20_000);
-    expect(text(post)).toMatch(/Alertmanager: ProbeFailure, 1 firing/);
-    expect(text(post)).toMatch(/502/);
-    expect((post.args.blocks as { block_id?: string }[]).some((b) => b.block_id?.startsWith('cause:'))).toBe(true);
-
-    // Alertmanager re-sends the firing group: no second answer.
-    const again = await client.POST('/v1/alerts/alertmanager', { body: firing });
-    expect(again.data!.action).toBe('duplicate');
-
-    const resolved = await client.POST('/v1/alerts/alertmanager', { body: notification('resolved', groupKey, labels, annotations) });
-    expect(resolved.data!.action).toBe('resolve');
-    const update = await slack.waitForCall('chat.update', (c) => c.args.ts === post.answer.body.ts, 10_000);
-    expect(text(update)).toMatch(/Resolved at .* UTC: ProbeFailure/);
-    expect(posts((c) => /ProbeFailure/.test(text(c)))).toHaveLength(1);
-
-    // A resolved group that fires again is answered afresh.
-    const refire = await client.POST('/v1/alerts/alertmanager', { body: firing });
-    expect(refire.data!.action).toBe('answer');
-    await api.handler.idle();
-    expect(posts((c) => /ProbeFailure/.test(text(c)))).toHaveLength(2);
-
-    const metrics = (await client.GET('/metrics', { parseAs: 'text' })).data!;
-    expect(metrics).toMatch(/triage_diagnoses_total\{entry="alertmanager",top_cause="[a-z-]+"\} [1-9]/);
-  });
-
-  it('explains the alert text when the policy refuses its URL, and ignores an unanswered resolve', async () => {
-    const groupKey = '{}:{alertname="NginxUpstreamRefused"}';
-    const labels = { alertname: 'NginxUpstreamRefused', instance: 'http://169.254.169.254/latest/' };
-    const annotations = { description: NGINX_REFUSED };
-    const r = await client.POST('/v1/alerts/alertmanager', { body: notification('firing', groupKey, labels, annotations) });
-    expect(r.data!.action).toBe('answer');
-    const post = await slack.waitForCall('chat.postMessage', (c) => /NginxUpstreamRefused/.test(text(c)), 10_000);
-    expect(text(post)).toMatch(/not probed: .*169\.254\.169\.254/);
-    expect((post.args.blocks as { block_id?: string }[]).map((b) => b.block_id)).toContain('cause:upstream-refused');
-
-    const never = await client.POST('/v1/alerts/alertmanager', {
-      body: notification('resolved', '{}:{alertname="Never"}', labels, annotations),
-    });
-    expect(never.data!.action).toBe('ignore');
-  });
-
-  it('validates the payload strictly, naming each field', async () => {
-    const bad = notification('firing', 'k', { alertname: 'X' }, {}) as unknown as Record<string, unknown>;
-    const alerts = bad.alerts as Record<string, unknown>[];
-    alerts[0] = { ...alerts[0], labels: { instance: 42 }, fingerprint: undefined };
-    const r = await client.POST('/v1/alerts/alertmanager', { body: { ...bad, version: '3' } as unknown as Webhook });
-    expect(r.response.status).toBe(400);
-    const details = errorOf(r.error).details!.join('\n');
-    expect(details).toMatch(/^version: must be "4"/m);
-    expect(details).toMatch(/^alerts\[0\]\.labels\.instance: must be a string/m);
-    expect(details).toMatch(/^alerts\[0\]\.fingerprint: is required/m);
-    const empty = await client.POST('/v1/alerts/alertmanager', { body: { ...bad, alerts: [] } as unknown as Webhook });
-    expect(errorOf(empty.error).details).toEqual(['alerts: must be a non-empty array']);
-  });
-
-  it('answers ALERTMANAGER_NOT_CONFIGURED without ALERTMANAGER_CHANNEL', async () => {
-    const bare = await startApi();
-    try {
-      const r = await createApiClient(bare.url, TOKEN).POST('/v1/alerts/alertmanager', {
-        body: notification('firing', 'k', { alertname: 'X' }, {}),
-      });
-      expect(r.response.status).toBe(503);
-      expect(errorCode(r.error)).toBe('ALERTMANAGER_NOT_CONFIGURED');
-      expect(errorOf(r.error).message).toMatch(/ALERTMANAGER_CHANNEL/);
-    } finally {
-      await bare.stop();
     }
   });
 });

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryAlertStore, redisAlertStore, type AlertStore } from '../../src/api/alert-store.js';
 import { createApiClient } from '../../src/api/client.js';
 import {
   memoryDiagnosisStore,
@@ -65,31 +64,8 @@ function diagnosisStoreSuite(name: string, make: () => DiagnosisStore) {
   });
 }
 
-/** What every AlertStore does. */
-function alertStoreSuite(name: string, make: () => AlertStore) {
-  describe(`${name} alert store`, () => {
-    const message = { text: 'answer', blocks: [] };
-    it('lets one caller claim a group per window, and hands its answer over once', async () => {
-      const store = make();
-      const group = randomUUID().replace(/-/g, '');
-      expect(await store.claim(group, 60)).toBe(true);
-      expect(await store.claim(group, 60)).toBe(false);
-      expect(await store.takeAnswer(group)).toBeUndefined(); // still pending: left alone
-      expect(await store.claim(group, 60)).toBe(false);
-      await store.saveAnswer(group, { channel: 'C0ALERTS', ts: '1.2', message }, 60);
-      expect(await store.takeAnswer(group)).toEqual({ channel: 'C0ALERTS', ts: '1.2', message });
-      expect(await store.takeAnswer(group)).toBeUndefined();
-      expect(await store.claim(group, 60)).toBe(true);
-      await store.release(group);
-      expect(await store.claim(group, 60)).toBe(true);
-    });
-  });
-}
-
 diagnosisStoreSuite('in-memory', () => memoryDiagnosisStore());
 diagnosisStoreSuite('Redis', () => redisDiagnosisStore(redis, { prefix }));
-alertStoreSuite('in-memory', () => memoryAlertStore());
-alertStoreSuite('Redis', () => redisAlertStore(redis, prefix));
 
 describe('in-memory diagnosis store bounds', () => {
   it('evicts the least recently used record first, and expires records', async () => {

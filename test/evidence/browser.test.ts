@@ -30,7 +30,7 @@ describe('browser extractor', () => {
     expect(keys('DNS_PROBE_FINISHED_NXDOMAIN')).toEqual(['net.error=dns_not_found', 'net.phase=dns']);
     expect(keys('net::ERR_EMPTY_RESPONSE')).toContain('net.error=empty_reply');
     expect(keys('ERR_TOO_MANY_REDIRECTS')).toEqual(['http.redirect_loop']);
-    expect(keys('net::ERR_HTTP2_PROTOCOL_ERROR 200 (OK)')).toContain('net.error=proto_error');
+    expect(keys('net::ERR_HTTP2_PROTOCOL_ERROR 200 (OK)')).toContain('h2.error=protocol_error');
   });
 
   it('reads certificate and TLS codes from Chrome and Firefox', () => {
@@ -53,8 +53,8 @@ describe('browser extractor', () => {
   });
 
   it('reads forward proxy errors', () => {
-    expect(keys('Failed to load resource: net::ERR_TUNNEL_CONNECTION_FAILED')).toEqual(['proxy.forward', 'connect.sent']);
-    expect(keys('net::ERR_PROXY_CONNECTION_FAILED')).toEqual(['proxy.forward']);
+    expect(keys('Failed to load resource: net::ERR_TUNNEL_CONNECTION_FAILED')).toEqual(['proxy.forward', 'connect.sent', 'connect.failed']);
+    expect(keys('net::ERR_PROXY_CONNECTION_FAILED')).toEqual(['proxy.forward', 'net.error=connection_refused']);
     expect(keys('Failed to load resource: the server responded with a status of 407 (Proxy Authentication Required)')).toEqual([
       'http.status=407',
       'proxy.auth_required',

@@ -47,10 +47,10 @@ describe('jwt extractor: tokens', () => {
 
   it('gives nbf and iat a 60 s leeway, and exp none', () => {
     expect(keys(token({ nbf: now + 600, exp: now + 3600 }))).toEqual(['jwt.present', 'jwt.nbf_future=10m']);
-    expect(keys(token({ nbf: now + 30, exp: now + 3600 }))).toEqual(['jwt.present']);
+    expect(keys(token({ nbf: now + 30, exp: now + 3600 }))).toEqual(['jwt.present', 'jwt.valid_now']);
     expect(keys(token({ iat: now + 7200 }))).toEqual(['jwt.present', 'jwt.iat_future=2h']);
     expect(keys(token({ exp: now }))).toEqual(['jwt.present', 'jwt.exp_past=0s']);
-    expect(keys(token({ exp: now + 1 }))).toEqual(['jwt.present']);
+    expect(keys(token({ exp: now + 1 }))).toEqual(['jwt.present', 'jwt.valid_now']);
   });
 
   it('finds tokens in cookies, JSON and query strings, once each', () => {

@@ -66,10 +66,10 @@ describe('proxy-common', () => {
 
   it('bounds the matches it examines and survives empty matches', () => {
     let n = 0;
-    eachMatch(/x/g, 'x'.repeat(SINK_LIMITS.maxMatches + 10), () => n++);
+    eachMatch(/x/g, TextDoc.from('x'.repeat(SINK_LIMITS.maxMatches + 10)), () => n++);
     expect(n).toBe(SINK_LIMITS.maxMatches);
     let empty = 0;
-    eachMatch(/(?:)/g, 'abc', () => empty++);
+    eachMatch(/(?:)/g, TextDoc.from('abc'), () => empty++);
     expect(empty).toBe(0);
   });
 });

@@ -11,15 +11,10 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBotConfig } from '../../src/config.js';
 import { boltLogger, createLogger } from '../../src/log.js';
-import { createProbes } from '../../src/probes/index.js';
-import { InlineRunner } from '../../src/queue/runner.js';
-import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { createBot } from '../../src/slack/app.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { renderTerminal } from '../../src/triage/render-terminal.js';
-import { serveBot } from '../support/bot-harness.js';
+import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
 import { SIGNING_SECRET } from '../support/samples.js';
 import { CARRIERS, jsonStrings, leakedPieces, secretSamples, secretsCorpus, type CorpusCase } from '../support/secrets.js';
 import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
@@ -83,6 +78,9 @@ async function pool<T, R>(items: readonly T[], width: number, fn: (item: T) => P
   );
   return out;
 }
+
+/** Text as Slack sends a person's message: &, < and > escaped (the bot reads them back). */
+const slackEscaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 async function waitFor<T>(fn: () => T | undefined, ms: number): Promise<T> {
   const deadline = Date.now() + ms;
@@ -178,6 +176,7 @@ describe('the secrets corpus', () => {
           API_TOKENS: API_TOKEN,
           // 249 explains from one token in a few seconds: fair use is tested in test/api/rate-limit.test.ts.
           API_RATE_PER_MINUTE: '0',
+          SLACK_COMMAND_RATE_LIMIT: 'off',
           PORT: '0',
           LOG_LEVEL: 'trace',
         },
@@ -209,7 +208,12 @@ describe('the secrets corpus', () => {
     it('/diagnose <pasted text> posts through the stand-in', async () => {
       await pool(corpus, 6, async (c) => {
         const channel = `C0${c.id.toUpperCase()}`;
-        await slack.sendCommand(`${base}/slack/events`, { command: '/diagnose', text: c.text, user_id: 'U0ALICE', channel_id: channel });
+        await slack.sendCommand(`${base}/slack/events`, {
+          command: '/diagnose',
+          text: slackEscaped(c.text),
+          user_id: 'U0ALICE',
+          channel_id: channel,
+        });
         const post = await slack.waitForCall('chat.postMessage', (call) => call.args.channel === channel, 20_000);
         add('slack /diagnose (npm start)', c.id, `${JSON.stringify(post.args)}\n${jsonStrings(post.args)}`);
       });
@@ -228,41 +232,28 @@ describe('the secrets corpus', () => {
   });
 
   describe('the bot in process (test/support/bot-harness.ts), Bolt logging at trace', () => {
-    let slack: SlackStandin;
-    let served: Awaited<ReturnType<typeof serveBot>> | undefined;
-    let bot: ReturnType<typeof createBot>;
+    let harness: BotHarness;
     const logs: string[] = [];
 
     beforeAll(async () => {
-      slack = await startSlackStandin({ signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN });
-      const config = readBotConfig({
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        PORT: '0',
-      });
-      const policy = createSsrfPolicy({ allow: '' });
       const logger = boltLogger(createLogger({ level: 'trace', destination: { write: (s: string) => void logs.push(s) } }));
-      bot = createBot({ config, engine: createEngine(), runner: new InlineRunner(createProbes(), policy), policy, logger });
-      await bot.start();
-      served = await serveBot(bot);
+      harness = await startBotHarness({ env: { SLACK_COMMAND_RATE_LIMIT: 'off' }, overrides: { logger } });
     }, 30_000);
 
     afterAll(async () => {
-      await bot?.stop();
-      await served?.stop();
-      await slack?.stop();
+      await harness?.stop();
     });
 
     it('errors pasted in a DM are answered in their thread', async () => {
+      const slack = harness.slack;
       await pool(corpus, 6, async (c: CorpusCase) => {
         const channel = `D0${c.id.toUpperCase()}`;
-        await slack.sendEvent(served!.url, {
+        await slack.sendEvent(harness.url, {
           type: 'message',
           channel,
           channel_type: 'im',
           user: 'U0ALICE',
-          text: c.text,
+          text: slackEscaped(c.text),
           ts: '1700000001.000100',
         });
         const post = await slack.waitForCall('chat.postMessage', (call) => call.args.channel === channel, 20_000);

@@ -1,54 +1,46 @@
 /**
- * The bot's buttons, feedback, posting and permissions end to end: HTTP mode against the Slack
- * stand-in, real Redis for state, probes through the queue to real workers (three pools).
+ * The bot's buttons, feedback, posting and permissions end to end: composed as `npm start`
+ * composes it, driven through the Slack stand-in, real Redis for state, probes through the queue
+ * to real workers (three pools).
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBotConfig } from '../../src/config.js';
+import { slackCalls } from '../../src/metrics.js';
 import { PROBES } from '../../src/probes/index.js';
 import { QueueRunner } from '../../src/queue/queue-runner.js';
 import { Sealer } from '../../src/queue/seal.js';
 import { createProbeWorker, type ProbeWorker } from '../../src/queue/worker.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { createBot } from '../../src/slack/app.js';
-import { slackCalls } from '../../src/metrics.js';
-import { createSlackStore } from '../../src/slack/store.js';
+import { redisFeedbackStore } from '../../src/store/feedback.js';
 import { createEngine } from '../../src/triage/engine.js';
-import { NGINX_502_PAGE, serveBot, startBadGateway, type BadGateway } from '../support/bot-harness.js';
-import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
-import { NGINX_REFUSED as nginxRefused, SIGNING_SECRET as signingSecret } from '../support/samples.js';
+import {
+  baseId,
+  blocksOf as blocksOfArgs,
+  causeIdsOf,
+  NGINX_502_PAGE,
+  REDIS_URL,
+  settle as wait,
+  startBadGateway,
+  startBotHarness,
+  type BadGateway,
+  type BotHarness,
+} from '../support/bot-harness.js';
+import { NGINX_REFUSED as nginxRefused } from '../support/samples.js';
+import type { SlackStandin, WebApiCall } from '../support/slack-standin.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const prefix = `test-${randomUUID()}`;
-
+let h: BotHarness;
 let slack: SlackStandin;
-let bot: ReturnType<typeof createBot>;
-let served: Awaited<ReturnType<typeof serveBot>> | undefined;
 let botUrl: string;
-let redis: Redis;
 let upstream: BadGateway;
 let upstreamUrl: string;
 const workers: ProbeWorker[] = [];
 let runner: QueueRunner;
+const queuePrefix = `test-q-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
 beforeAll(async () => {
-  slack = await startSlackStandin({ signingSecret, botToken: 'xoxb-test-token' });
-  redis = new Redis(REDIS_URL);
   upstream = await startBadGateway('/api');
   upstreamUrl = upstream.url;
-
-  const config = readBotConfig({
-    SLACK_BOT_TOKEN: 'xoxb-test-token',
-    SLACK_SIGNING_SECRET: signingSecret,
-    SLACK_API_URL: slack.apiUrl,
-    PORT: '0',
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    PROBE_ALLOW: '127.0.0.0/8',
-    PROBE_USERS: 'U0ALICE,U0BOB',
-  });
-  const policy = createSsrfPolicy({ allow: config.probeAllow });
+  const prefix = queuePrefix;
+  const policy = createSsrfPolicy({ allow: '127.0.0.0/8' });
   const sealer = new Sealer('a-long-test-queue-secret-0123456789');
   // Three pools of real workers: zoneb's network "cannot reach" loopback (its policy refuses it).
   for (const [pool, p] of [
@@ -60,35 +52,30 @@ beforeAll(async () => {
   }
   await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
   runner = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer });
-  bot = createBot({
-    config,
-    engine: createEngine(),
-    runner,
-    policy,
-    sealer,
-    store: createSlackStore(redis, { prefix }),
-    posting: { perChannelIntervalMs: 200, retryBaseMs: 50 },
+  h = await startBotHarness({
+    redis: true,
+    env: { PROBE_ALLOW: '127.0.0.0/8', PROBE_USERS: 'U0ALICE,U0BOB', QUEUE_SECRET: 'a-long-test-queue-secret-0123456789' },
+    overrides: { policy, runner, runnerVia: 'queue', sealer, posting: { perChannelIntervalMs: 200, retryBaseMs: 50 } },
   });
-  await bot.start();
-  served = await serveBot(bot);
-  botUrl = served.url;
+  slack = h.slack;
+  botUrl = h.url;
 });
 
 afterAll(async () => {
-  await bot?.stop();
-  await served?.stop();
+  const redis = h?.redis;
+  if (redis) {
+    const keys = await redis.keys(`${queuePrefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  await h?.stop();
   await runner?.close();
   await Promise.all(workers.map((w) => w.close(1000)));
   await upstream?.close();
-  await slack?.stop();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
 });
 
 type Blocks = { block_id?: string; type: string; elements?: { action_id?: string; value?: string }[] }[];
-const blocksOf = (c: WebApiCall) => (c.args.blocks as Blocks | undefined) ?? [];
-const causeIds = (c: WebApiCall) => blocksOf(c).flatMap((b) => (b.block_id?.startsWith('cause:') ? [b.block_id.slice(6)] : []));
+const blocksOf = (c: WebApiCall) => blocksOfArgs(c.args) as Blocks;
+const causeIds = (c: WebApiCall) => causeIdsOf(c.args);
 const button = (c: WebApiCall, actionId: string, causeId?: string) => {
   for (const b of blocksOf(c))
     for (const e of b.elements ?? [])
@@ -96,9 +83,7 @@ const button = (c: WebApiCall, actionId: string, causeId?: string) => {
   throw new Error(`no ${actionId} button in ${JSON.stringify(blocksOf(c)).slice(0, 300)}`);
 };
 const posts = (channel: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
-const settle = (ms = 500) => new Promise((r) => setTimeout(r, ms));
-let tsCounter = 1;
-const nextTs = () => `17000${String(tsCounter++).padStart(5, '0')}.000100`;
+const settle = (ms = 500) => wait(ms);
 
 /** A curl -v transcript of a 502 from the local upstream: names the URL, so "Run probes" is offered. */
 const curlTranscript = () =>
@@ -106,7 +91,7 @@ const curlTranscript = () =>
 
 /** Paste `text` in a DM and wait for the answer. */
 async function pasteInDm(channel: string, text: string, user = 'U0ALICE'): Promise<WebApiCall> {
-  await slack.sendEvent(botUrl, { type: 'message', channel, channel_type: 'im', user, text, ts: nextTs() });
+  await slack.sendMessage(botUrl, { channel, user, text });
   return slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel, 15_000);
 }
 
@@ -146,6 +131,12 @@ describe('buttons', () => {
     expect(update.args.ts).toBe(tsOf(answer));
     expect(causeIds(update)).toEqual(all.slice(0, causeIds(update).length));
     expect(causeIds(update).length).toBeGreaterThan(3);
+    // Every block of the new version has an id of its own; the renderer's names stay.
+    const before = new Set(blocksOf(answer).map((b) => b.block_id));
+    const after = blocksOf(update).flatMap((b) => (b.block_id ? [b.block_id] : []));
+    expect(after.filter((id) => before.has(id))).toEqual([]);
+    expect(new Set(after).size).toBe(after.length);
+    expect(after.map(baseId)).toContain('header');
   });
 
   it('"Run probes" on a text answer that names a URL probes it through the workers, in the thread', async () => {
@@ -169,7 +160,7 @@ describe('buttons', () => {
     upstream.setStatus(200);
     await click(first, String(first.args.ts), button(first, 'reprobe'));
     const second = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0REPROBE' && c.args.ts !== first.args.ts, 20_000);
-    const changes = blocksOf(second).find((b) => b.block_id === 'changes');
+    const changes = blocksOf(second).find((b) => baseId(b.block_id) === 'changes');
     expect(JSON.stringify(changes)).toMatch(/http: failed 502 → ok 200/);
     // A double click is run once.
     await click(first, String(first.args.ts), button(first, 'reprobe'));
@@ -186,7 +177,7 @@ describe('buttons', () => {
         JSON.stringify(c.args).includes('changes'),
       20_000,
     );
-    expect(JSON.stringify(blocksOf(third).find((b) => b.block_id === 'changes'))).toMatch(/Nothing changed|nothing changed/i);
+    expect(JSON.stringify(blocksOf(third).find((b) => baseId(b.block_id) === 'changes'))).toMatch(/Nothing changed|nothing changed/i);
   });
 
   it('a forged button value is refused with a message, nothing else happens', async () => {
@@ -226,10 +217,37 @@ describe('feedback', () => {
     await click(after, tsOf(after), button(after, 'feedback_fixed', second), 'U0ALICE');
     await slack.waitForCall('chat.postEphemeral', (c) => c.args.channel === 'D0FEEDBACK2' && JSON.stringify(c.args).includes('fixed it'));
     const again = await pasteInDm('D0FEEDBACK3', text);
-    const recalled = blocksOf(again).find((b) => b.block_id === 'recalled');
+    const recalled = blocksOf(again).find((b) => baseId(b.block_id) === 'recalled');
     expect(JSON.stringify(recalled)).toMatch(/Last time/);
-    const values = await redis.keys(`${prefix}:slack:*`);
-    expect(values.length).toBeGreaterThan(0);
+    expect((await h.redis!.keys(`${h.prefix}:fb:*`)).length).toBeGreaterThan(0);
+  });
+
+  it("a user's later vote replaces their earlier one, and the confirmation is in the answer's thread", async () => {
+    // An error nobody voted on yet in this workspace.
+    const text = [
+      'even with keepalive_timeout smaller than the jetty idleTimeout I still see',
+      '"upstream prematurely closed connection while reading response header from upstream" and',
+      '"recv() failed (104: Connection reset by peer) while reading response header from upstream" occasionally.',
+      'nginx.conf: `keepalive_timeout 65s;` start.ini: `jetty.http.idleTimeout=120000`',
+    ].join('\n');
+    const answer = await pasteInDm('D0REVOTE', text);
+    const [first, second] = causeIds(answer);
+    expect(second).toBeDefined();
+    const feedback = redisFeedbackStore(h.redis!, { prefix: h.prefix });
+    const before = await feedback.feedbackCounts(slack.teamId);
+    await click(answer, tsOf(answer), button(answer, 'feedback_fixed', first), 'U0BOB');
+    const thanks = await slack.waitForCall('chat.postEphemeral', (c) => c.args.channel === 'D0REVOTE' && c.args.user === 'U0BOB');
+    expect(thanks.args.thread_ts).toBe(answer.args.thread_ts);
+    await click(answer, tsOf(answer), button(answer, 'feedback_wrong', second), 'U0BOB');
+    const replaced = await slack.waitForCall(
+      'chat.postEphemeral',
+      (c) => c.args.channel === 'D0REVOTE' && JSON.stringify(c.args).includes('replaces your earlier vote'),
+    );
+    expect(replaced.args.thread_ts).toBe(answer.args.thread_ts);
+    const counts = await feedback.feedbackCounts(slack.teamId);
+    // Only the later vote counts: U0BOB's "Fixed it" on the first cause is gone, their "Wrong cause" counts.
+    expect(counts[first!]?.fixed ?? 0).toBe(before[first!]?.fixed ?? 0);
+    expect(counts[second!]?.wrong ?? 0).toBe((before[second!]?.wrong ?? 0) + 1);
   });
 });
 
@@ -269,24 +287,10 @@ describe('posting', () => {
   it('honours 429 Retry-After on one channel without stalling another, and retries a failed call', async () => {
     slack.rateLimit('chat.postMessage', { times: 1, retryAfterSec: 2 });
     const started = Date.now();
-    const slow = slack.sendEvent(botUrl, {
-      type: 'message',
-      channel: 'D0LIMITED',
-      channel_type: 'im',
-      user: 'U0ALICE',
-      text: nginxRefused,
-      ts: nextTs(),
-    });
+    const slow = slack.sendMessage(botUrl, { channel: 'D0LIMITED', text: nginxRefused });
     await slow;
     await settle(200);
-    await slack.sendEvent(botUrl, {
-      type: 'message',
-      channel: 'D0FREE',
-      channel_type: 'im',
-      user: 'U0ALICE',
-      text: nginxRefused,
-      ts: nextTs(),
-    });
+    await slack.sendMessage(botUrl, { channel: 'D0FREE', text: nginxRefused });
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0FREE' && c.answer.status === 200, 10_000);
     const freeAt = Date.now() - started;
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0LIMITED' && c.answer.status === 200, 10_000);
@@ -298,28 +302,14 @@ describe('posting', () => {
       (await slackCalls.get()).values.find((v) => v.labels.method === 'chat.postMessage' && v.labels.outcome === outcome)?.value ?? 0;
     const [errorsBefore, okBefore] = [await calls('error'), await calls('ok')];
     slack.fail('chat.postMessage', 'internal_error', 1);
-    await slack.sendEvent(botUrl, {
-      type: 'message',
-      channel: 'D0FLAKY',
-      channel_type: 'im',
-      user: 'U0ALICE',
-      text: nginxRefused,
-      ts: nextTs(),
-    });
+    await slack.sendMessage(botUrl, { channel: 'D0FLAKY', text: nginxRefused });
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0FLAKY' && c.answer.body.ok === true, 10_000);
     expect(posts('D0FLAKY').length).toBe(2);
     // Each call counted once: the failed one as error, the retry as ok.
     expect([(await calls('error')) - errorsBefore, (await calls('ok')) - okBefore]).toEqual([1, 1]);
     // A permanent error is not retried, and counted once too.
     slack.fail('chat.postMessage', 'channel_not_found', 1);
-    await slack.sendEvent(botUrl, {
-      type: 'message',
-      channel: 'D0GONE',
-      channel_type: 'im',
-      user: 'U0ALICE',
-      text: nginxRefused,
-      ts: nextTs(),
-    });
+    await slack.sendMessage(botUrl, { channel: 'D0GONE', text: nginxRefused });
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0GONE');
     await settle(300);
     expect(posts('D0GONE')).toHaveLength(1);
@@ -328,15 +318,7 @@ describe('posting', () => {
 
   it('paces one channel to about one message per second', async () => {
     const t0 = Date.now();
-    for (let i = 0; i < 3; i++)
-      await slack.sendEvent(botUrl, {
-        type: 'message',
-        channel: 'D0PACED',
-        channel_type: 'im',
-        user: 'U0ALICE',
-        text: nginxRefused,
-        ts: nextTs(),
-      });
+    for (let i = 0; i < 3; i++) await slack.sendMessage(botUrl, { channel: 'D0PACED', text: nginxRefused });
     await slack.waitForCall('chat.postMessage', () => posts('D0PACED').length === 3, 10_000);
     const at = posts('D0PACED').map((c) => c.at - t0);
     expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(2 * 200 - 20);
@@ -345,33 +327,15 @@ describe('posting', () => {
 
 describe('messages', () => {
   it('reads code blocks, attached text snippets, and mentions in any channel', async () => {
-    await slack.sendEvent(botUrl, {
-      type: 'message',
-      channel: 'D0CODE',
-      channel_type: 'im',
-      user: 'U0ALICE',
-      text: `seeing this since the deploy:\n\`\`\`\n${nginxRefused}\n\`\`\``,
-      ts: nextTs(),
-    });
+    await slack.sendMessage(botUrl, { channel: 'D0CODE', text: `seeing this since the deploy:\n\`\`\`\n${nginxRefused}\n\`\`\`` });
     expect(causeIds(await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0CODE'))[0]).toBe('upstream-refused');
 
-    const file = slack.addFile({ name: 'error.log', content: `${nginxRefused}\n` });
-    await slack.sendEvent(botUrl, {
-      type: 'message',
-      subtype: 'file_share',
-      channel: 'D0FILE',
-      channel_type: 'im',
-      user: 'U0ALICE',
-      text: 'see attached',
-      files: [file],
-      ts: nextTs(),
-    });
+    // A snippet is fetched as it was uploaded: raw, never decoded.
+    const file = slack.addFile({ name: 'error.log', content: `${nginxRefused}\n> GET /api HTTP/1.1 & more\n` });
+    await slack.sendMessage(botUrl, { channel: 'D0FILE', text: 'see attached', files: [file] });
     expect(causeIds(await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0FILE'))[0]).toBe('upstream-refused');
 
-    const ts = nextTs();
-    const mention = { channel: 'C0RANDOM', user: 'U0ALICE', text: `<@${slack.botUserId}> what is this? ${nginxRefused}`, ts };
-    await slack.sendEvent(botUrl, { type: 'app_mention', ...mention });
-    await slack.sendEvent(botUrl, { type: 'message', channel_type: 'channel', ...mention });
+    const { ts } = await slack.sendMention(botUrl, { channel: 'C0RANDOM', text: `what is this? ${nginxRefused}` });
     const reply = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0RANDOM');
     expect(reply.args.thread_ts).toBe(ts);
     await settle();
@@ -379,30 +343,21 @@ describe('messages', () => {
   });
 
   it('an edited message updates the earlier answer; a link unfurl (same text) does nothing', async () => {
-    const ts = nextTs();
-    await slack.sendEvent(botUrl, { type: 'message', channel: 'D0EDIT', channel_type: 'im', user: 'U0ALICE', text: nginxRefused, ts });
+    const { ts } = await slack.sendMessage(botUrl, { channel: 'D0EDIT', text: nginxRefused });
     const answer = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0EDIT');
-    const edited = 'upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.0.9';
-    await slack.sendEvent(botUrl, {
-      type: 'message',
-      subtype: 'message_changed',
-      channel: 'D0EDIT',
-      channel_type: 'im',
-      ts: nextTs(),
-      message: { type: 'message', user: 'U0ALICE', text: edited, ts, edited: { user: 'U0ALICE', ts: nextTs() } },
-      previous_message: { type: 'message', user: 'U0ALICE', text: nginxRefused, ts },
-    });
+    const edited =
+      'upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.0.9 see https://status.example.com/incidents?id=4&view=full';
+    await slack.editMessage(botUrl, 'D0EDIT', ts, edited);
     const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'D0EDIT');
     expect(update.args.ts).toBe(tsOf(answer));
     expect(causeIds(update)[0]).toBe('upstream-slow');
-    await slack.sendEvent(botUrl, {
-      type: 'message',
-      subtype: 'message_changed',
-      channel: 'D0EDIT',
-      channel_type: 'im',
-      ts: nextTs(),
-      message: { type: 'message', user: 'U0ALICE', text: edited, ts, attachments: [{ title: 'unfurl' }] },
-      previous_message: { type: 'message', user: 'U0ALICE', text: edited, ts },
+    await slack.unfurl(botUrl, 'D0EDIT', ts, {
+      from_url: 'https://status.example.com/incidents?id=4&view=full',
+      original_url: 'https://status.example.com/incidents?id=4&view=full',
+      title: 'Status',
+      title_link: 'https://status.example.com/incidents?id=4&view=full',
+      fallback: 'Status: incident 4',
+      service_name: 'status.example.com',
     });
     await settle();
     expect(posts('D0EDIT')).toHaveLength(1);

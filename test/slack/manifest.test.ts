@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 
@@ -28,21 +28,46 @@ describe('manifest.yaml', () => {
     expect(manifest.display_information.description.length).toBeLessThanOrEqual(140);
   });
 
-  it('asks for exactly the scopes those need', () => {
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(
-      [
-        'app_mentions:read', // app_mention
-        'channels:history', // message.channels
-        'groups:history', // message.groups
-        'im:history', // message.im
-        'chat:write', // chat.postMessage, chat.update, chat.postEphemeral
-        'commands', // /diagnose
-        'users:read', // users.info (locale)
-        'channels:read', // conversations.info
-        'groups:read',
-        'im:read',
-        'files:read', // snippets attached to messages
-      ].sort(),
+  it('asks for exactly the scopes the bot uses: each Web API method it calls, each event, the command, file downloads', () => {
+    const source = sourceFiles(resolve(import.meta.dirname, '../../src'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    // Every Web API method the bot calls (`client.chat.postMessage(…)`, `chat.update(…)` …).
+    const called = new Set(
+      [...source.matchAll(/\.(chat|users|conversations|files|reactions|views|auth|apps)\.([a-zA-Z]+)\(/g)].map((m) => `${m[1]}.${m[2]}`),
     );
+    expect([...called].sort()).toEqual(['auth.test', 'chat.postEphemeral', 'chat.postMessage', 'chat.update', 'users.info']);
+    for (const m of called)
+      expect(Object.keys(METHOD_SCOPES), `${m} is called: add it and its scope to METHOD_SCOPES and manifest.yaml`).toContain(m);
+    const needed = new Set<string>();
+    for (const m of called) if (METHOD_SCOPES[m]) needed.add(METHOD_SCOPES[m]!);
+    for (const e of manifest.settings.event_subscriptions.bot_events) needed.add(EVENT_SCOPES[e]!);
+    if (manifest.features.slash_commands.length > 0) needed.add('commands');
+    // Attached files and snippets are downloaded from url_private with the bot token.
+    if (/url_private/.test(source)) needed.add('files:read');
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
   });
 });
+
+/** The scope each Web API method the bot may call needs (docs.slack.dev/reference/methods/<method>); null: none. */
+const METHOD_SCOPES: Readonly<Record<string, string | null>> = {
+  'auth.test': null,
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'users.info': 'users:read',
+};
+
+/** The scope each bot event subscription needs. */
+const EVENT_SCOPES: Readonly<Record<string, string>> = {
+  app_mention: 'app_mentions:read',
+  'message.channels': 'channels:history',
+  'message.groups': 'groups:history',
+  'message.im': 'im:history',
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}

@@ -3,17 +3,9 @@
  * app-level token, a WebSocket, envelopes in (acked by envelope_id), Web API calls out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBotConfig } from '../../src/config.js';
-import { createProbes } from '../../src/probes/index.js';
-import { InlineRunner } from '../../src/queue/runner.js';
-import { createSsrfPolicy } from '../../src/security/ssrf.js';
-import { createBot } from '../../src/slack/app.js';
-import { createEngine } from '../../src/triage/engine.js';
-import { startBadGateway, type BadGateway } from '../support/bot-harness.js';
-import { startSlackStandin, type SlackStandin, type SocketAck, type WebApiCall } from '../support/slack-standin.js';
-import { NGINX_REFUSED as nginxError, SIGNING_SECRET as signingSecret } from '../support/samples.js';
-const botToken = 'xoxb-test-token';
-const appToken = 'xapp-1-A0TRIAGE01-1234567890-0123456789abcdef';
+import { APP_TOKEN, baseId, startBadGateway, startBotHarness, type BadGateway, type BotHarness } from '../support/bot-harness.js';
+import { NGINX_REFUSED as nginxError } from '../support/samples.js';
+import type { SlackStandin, SocketAck, WebApiCall } from '../support/slack-standin.js';
 /** An error.log excerpt with five causes: its answer shows three and a "Show all causes" button. */
 const errorLog = [
   nginxError,
@@ -25,46 +17,30 @@ const errorLog = [
 /** Slack's deadline for an ack is 3 s. */
 const ACK_MS = 3000;
 
+let h: BotHarness;
 let slack: SlackStandin;
-let bot: ReturnType<typeof createBot>;
 let upstream: BadGateway;
 let badGateway: string;
 /** The answer to the pasted error.log in a DM; its "Show all causes" button is clicked later. */
 let dmAnswer: WebApiCall | undefined;
 
 beforeAll(async () => {
-  slack = await startSlackStandin({ signingSecret, botToken, appToken });
   upstream = await startBadGateway('/api');
   badGateway = upstream.url;
-  const config = readBotConfig({
-    SLACK_BOT_TOKEN: botToken,
-    SLACK_APP_TOKEN: appToken,
-    SLACK_API_URL: slack.apiUrl,
-    WATCH_CHANNELS: 'C0WATCHED',
-    PROBE_ALLOW: '127.0.0.0/8',
-  });
-  expect(config.mode).toBe('socket');
-  const policy = createSsrfPolicy({ allow: config.probeAllow });
-  bot = createBot({
-    config,
-    engine: createEngine(),
-    runner: new InlineRunner(createProbes(), policy),
-    policy,
-    posting: { perChannelIntervalMs: 50 },
-  });
-  await bot.start();
+  h = await startBotHarness({ mode: 'socket', env: { WATCH_CHANNELS: 'C0WATCHED', PROBE_ALLOW: '127.0.0.0/8' } });
+  expect(h.app.config.bot?.mode).toBe('socket');
+  slack = h.slack;
   await slack.socketConnected();
 });
 
 afterAll(async () => {
-  await bot?.stop();
+  await h?.stop();
   await upstream?.close();
-  await slack?.stop();
 });
 
 const posts = (channel: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
 const chatCalls = () => slack.calls.filter((c) => c.method.startsWith('chat.'));
-const blockIds = (args: Record<string, unknown>) => ((args.blocks as { block_id?: string }[]) ?? []).map((b) => b.block_id ?? '');
+const blockIds = (args: Record<string, unknown>) => ((args.blocks as { block_id?: string }[]) ?? []).map((b) => baseId(b.block_id));
 const settle = () => new Promise((r) => setTimeout(r, 400));
 
 /** Deliver an envelope and require its ack (by envelope_id) within Slack's 3 s. */
@@ -96,7 +72,7 @@ describe('Socket Mode', () => {
   it('connects with the app-level token through apps.connections.open', () => {
     const opens = slack.callsTo('apps.connections.open');
     expect(opens).toHaveLength(1);
-    expect(opens[0]!.token).toBe(appToken);
+    expect(opens[0]!.token).toBe(APP_TOKEN);
     expect(opens[0]!.answer.body.ok).toBe(true);
   });
 
@@ -119,7 +95,7 @@ describe('Socket Mode', () => {
   it('/diagnose <url>: a "probing" message, then updated in place with the ranked answer', async () => {
     await send(
       'slash_commands',
-      slack.commandPayload({ command: '/diagnose', text: `<${badGateway}>`, user_id: 'U0ALICE', channel_id: 'C0THREE' }),
+      slack.commandPayload({ command: '/diagnose', text: badGateway, user_id: 'U0ALICE', channel_id: 'C0THREE' }),
     );
     const placeholder = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0THREE');
     expect(JSON.stringify(placeholder.args)).toMatch(/[Pp]robing/);
@@ -132,17 +108,7 @@ describe('Socket Mode', () => {
   });
 
   it('answers an error.log pasted in a DM in its thread (events_api), three causes and "Show all causes"', async () => {
-    await send(
-      'events_api',
-      slack.eventEnvelope({
-        type: 'message',
-        channel: 'D0DM',
-        channel_type: 'im',
-        user: 'U0ALICE',
-        text: errorLog,
-        ts: '1700000101.000100',
-      }),
-    );
+    await send('events_api', slack.eventEnvelope(slack.userMessage({ channel: 'D0DM', text: errorLog, ts: '1700000101.000100' })));
     dmAnswer = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0DM');
     expect(dmAnswer.args.thread_ts).toBe('1700000101.000100');
     expect(blockIds(dmAnswer.args)).toContain('cause:upstream-refused');
@@ -155,14 +121,7 @@ describe('Socket Mode', () => {
     const before = chatCalls().length;
     await send(
       'events_api',
-      slack.eventEnvelope({
-        type: 'message',
-        channel: 'D0CHAT',
-        channel_type: 'im',
-        user: 'U0ALICE',
-        text: 'thanks, lunch at noon?',
-        ts: '1700000102.000100',
-      }),
+      slack.eventEnvelope(slack.userMessage({ channel: 'D0CHAT', text: 'thanks, lunch at noon?', ts: '1700000102.000100' })),
     );
     await settle();
     expect(chatCalls().slice(before)).toEqual([]);
@@ -230,17 +189,7 @@ describe('Socket Mode', () => {
     // The client waits clientPingTimeout (5 s) before it reconnects.
     await slack.socketConnected(15_000);
     expect(slack.callsTo('apps.connections.open')).toHaveLength(opens + 1);
-    await send(
-      'events_api',
-      slack.eventEnvelope({
-        type: 'message',
-        channel: 'D0AFTER',
-        channel_type: 'im',
-        user: 'U0ALICE',
-        text: nginxError,
-        ts: '1700000103.000100',
-      }),
-    );
+    await send('events_api', slack.eventEnvelope(slack.userMessage({ channel: 'D0AFTER', text: nginxError, ts: '1700000103.000100' })));
     const call = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0AFTER');
     expect(call.args.thread_ts).toBe('1700000103.000100');
   });

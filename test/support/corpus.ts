@@ -1,7 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+// The same reader `npm run accuracy` uses (scripts/lib/evaluate.js), so both see the same corpus.
+import { readJsonl as readJsonlFile, readSplit } from '../../scripts/lib/evaluate.js';
 
-/** One labeled snippet (test/corpus/*.jsonl and ../shared/eval/sample.jsonl). */
+/** One labeled snippet (test/corpus/<split>/*.jsonl and ../shared/eval/*.jsonl). `expect: "none"` marks a negative. */
 export interface Snippet {
   id: string;
   text: string;
@@ -13,19 +14,19 @@ export interface Snippet {
 }
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CORPUS_DIR = join(ROOT, 'test/corpus');
+export const CORPUS_DIR = resolve(ROOT, 'test/corpus');
 export const SAMPLE_FILE = resolve(ROOT, '../shared/eval/sample.jsonl');
+export const NEGATIVES_SAMPLE_FILE = resolve(ROOT, '../shared/eval/negatives-sample.jsonl');
+
+/** The corpus splits: `dev` (rules may be written from it) and `heldout` (never). */
+export type Split = 'dev' | 'heldout';
 
 export function readJsonl(file: string): Snippet[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Snippet);
+  return readJsonlFile(file) as Snippet[];
 }
 
-export function readCorpus(): Snippet[] {
-  return readdirSync(CORPUS_DIR)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .flatMap((f) => readJsonl(join(CORPUS_DIR, f)));
+/** The labeled corpus: one split, or both (failures and negatives alike). */
+export function readCorpus(split?: Split): Snippet[] {
+  const splits: Split[] = split ? [split] : ['dev', 'heldout'];
+  return splits.flatMap((s) => readSplit(CORPUS_DIR, s) as Snippet[]);
 }

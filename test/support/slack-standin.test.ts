@@ -178,6 +178,79 @@ describe('request signing', () => {
   });
 });
 
+describe('payloads as Slack shapes them', () => {
+  const eventOf = (c: Captured) => (JSON.parse(c.raw) as { event: Record<string, unknown> }).event;
+
+  it('sends what a person typed escaped, links in angle brackets, with its raw rich_text block', async () => {
+    bot = await startFakeBot();
+    const typed = '> GET /a?x=1&y=2 HTTP/1.1\nsee https://api.example.com/b?p=2&l=5 or shop.example.com';
+    const { ts } = await standin.sendMessage(bot.url, { channel: 'D1', text: typed });
+    const event = eventOf(bot.seen[0]!);
+    expect(event).toMatchObject({ type: 'message', channel: 'D1', channel_type: 'im', user: 'U0ONCALL01', ts });
+    expect(event.text).toBe(
+      '&gt; GET /a?x=1&amp;y=2 HTTP/1.1\nsee <https://api.example.com/b?p=2&amp;l=5> or <http://shop.example.com|shop.example.com>',
+    );
+    const rich = JSON.stringify(event.blocks);
+    expect(rich).toContain('"text":"> GET /a?x=1&y=2 HTTP/1.1\\nsee "');
+    expect(rich).toContain('{"type":"link","url":"https://api.example.com/b?p=2&l=5"}');
+  });
+
+  it('escapes slash-command text as Slack does', async () => {
+    bot = await startFakeBot();
+    await standin.sendCommand(bot.url, { command: '/diagnose', text: 'https://x.example.com/a?b=1&c=<2>' });
+    expect(new URLSearchParams(bot.seen[0]!.raw).get('text')).toBe('https://x.example.com/a?b=1&amp;c=&lt;2&gt;');
+  });
+
+  it("refuses to send a person's text Slack would have escaped", async () => {
+    bot = await startFakeBot();
+    await expect(standin.sendEvent(bot.url, { type: 'message', user: 'U1', channel: 'D1', text: 'a & b' })).rejects.toThrow(/never sends/);
+    await expect(
+      standin.sendEvent(bot.url, { type: 'message', user: 'U1', channel: 'D1', text: 'a &amp; <https://x.io|x.io> <@U1>' }),
+    ).resolves.toMatchObject({ status: 200 });
+  });
+
+  it("delivers an integration's message as Slack stores it, and its edits with previous_message", async () => {
+    bot = await startFakeBot();
+    const { ts } = await standin.postAsIntegration(
+      bot.url,
+      'C1',
+      { bot_id: 'B1', subtype: 'bot_message', username: 'AlertManager' },
+      {
+        attachments: [
+          { color: 'good', title: '[RESOLVED] X' },
+          { color: '#D63232', title: 'Y' },
+        ],
+      },
+    );
+    const event = eventOf(bot.seen[0]!);
+    expect(event).toMatchObject({ subtype: 'bot_message', bot_id: 'B1', username: 'AlertManager', ts, text: '' });
+    expect(event.attachments).toEqual([
+      { id: 1, color: '2eb886', title: '[RESOLVED] X', fallback: '[RESOLVED] X' },
+      { id: 2, color: 'D63232', title: 'Y', fallback: 'Y' },
+    ]);
+    // A reply makes it a thread parent: its edits say so.
+    await apiJson(standin, 'chat.postMessage', { token: BOT_TOKEN, form: { channel: 'C1', text: 'answer', thread_ts: ts } });
+    await standin.unfurl(bot.url, 'C1', ts, { from_url: 'https://x.io', title: 'x' });
+    const edit = eventOf(bot.seen[1]!);
+    expect(edit).toMatchObject({ subtype: 'message_changed', hidden: true, channel: 'C1' });
+    expect(edit.message).toMatchObject({ ts, thread_ts: ts, reply_count: 1 });
+    expect((edit.message as { attachments: unknown[] }).attachments).toHaveLength(3);
+    expect((edit.previous_message as { attachments: unknown[] }).attachments).toHaveLength(2);
+  });
+
+  it("sends a person's edit as message_changed, escaped like the original", async () => {
+    bot = await startFakeBot();
+    const { ts } = await standin.sendMessage(bot.url, { channel: 'D2', text: 'first' });
+    await standin.editMessage(bot.url, 'D2', ts, 'second & last');
+    const edit = eventOf(bot.seen[1]!);
+    expect(edit).toMatchObject({
+      subtype: 'message_changed',
+      message: { ts, text: 'second &amp; last' },
+      previous_message: { ts, text: 'first' },
+    });
+  });
+});
+
 describe('Web API', () => {
   it('records form and JSON calls with their token and parsed args', async () => {
     const form = await apiJson(standin, 'chat.postMessage', {

@@ -14,13 +14,21 @@
  * 5. Socket Mode: `apps.connections.open` with the app-level token returns a one-use `ws://` URL (Slack's
  *    is `wss://`); the server sends `{"type":"hello"}`, then `socketSend` delivers envelopes and
  *    resolves with the client's `{"envelope_id"}` ack.
+ * 6. Payloads as Slack shapes them (slack-wire.ts, each rule with its source): `sendMessage` takes
+ *    what a person typed and sends it escaped, links in angle brackets, with its rich_text block;
+ *    `sendCommand` escapes the command text; `editMessage` sends message_changed with
+ *    previous_message; `postAsIntegration` sends a monitoring integration's message as Slack
+ *    stores it (attachments numbered, colours as hex without `#`); `unfurl` adds a link preview
+ *    as an edit; a message that gets replies carries `thread_ts` from then on. `sendEvent`
+ *    refuses a person's message whose text Slack would have escaped.
  *
  * One instance per test; everything is bounded by timeouts; `stop()` closes every socket.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { escapeSlack, storedIntegrationMessage, typedToRichText, typedToWire, unescapedInText } from './slack-wire.js';
 
 /** Options for {@link startSlackStandin}. */
 export interface SlackStandinOptions {
@@ -120,6 +128,31 @@ export interface EventOptions extends SendOptions {
   eventId?: string;
 }
 
+/** A message a person types (`sendMessage`): `text` is what they typed; the stand-in escapes and links it as Slack does. */
+export interface TypedMessage {
+  channel: string;
+  text: string;
+  /** @defaultValue 'U0ONCALL01' */
+  user?: string;
+  /** `im` for a DM. @defaultValue from the channel id: D → im, G → group, else channel */
+  channel_type?: string;
+  thread_ts?: string;
+  /** Users mentioned first, e.g. the bot: `<@U…> text`. */
+  mentions?: string[];
+  files?: HostedFile[];
+  /** @defaultValue the next ts */
+  ts?: string;
+}
+
+/** How an integration posts: an app (bot_id + bot_profile) or an incoming webhook (subtype bot_message + username). */
+export interface IntegrationIdentity {
+  bot_id: string;
+  bot_profile?: { name: string; app_id?: string; [key: string]: unknown };
+  username?: string;
+  /** `bot_message` for incoming webhooks and legacy bots. */
+  subtype?: 'bot_message';
+}
+
 /** Fields of a slash command; anything not given is filled in as Slack would. */
 export interface CommandFields {
   command: string;
@@ -209,8 +242,30 @@ export interface SlackStandin {
   /** Issue a trigger_id valid for `triggerTtlMs`. */
   issueTrigger(): string;
 
+  /** A slash command; `fields.text` is what the user typed: sent escaped, as Slack does. */
   sendCommand(botUrl: string, fields: CommandFields, opts?: SendOptions): Promise<BotReply & { responseUrlId: string; triggerId: string }>;
+  /** Any event; a person's message must be escaped as Slack escapes it (use sendMessage). */
   sendEvent(botUrl: string, event: Record<string, unknown>, opts?: EventOptions): Promise<BotReply & { eventId: string }>;
+  /** The message event Slack sends when a person types `m.text` (not sent). */
+  userMessage(m: TypedMessage): Record<string, unknown>;
+  /** A person types a message: the message event, as Slack sends it. Returns its ts. */
+  sendMessage(botUrl: string, m: TypedMessage, opts?: EventOptions): Promise<BotReply & { ts: string; eventId: string }>;
+  /** A person mentions the bot in a channel: Slack sends app_mention and the message event. Returns its ts. */
+  sendMention(botUrl: string, m: Omit<TypedMessage, 'mentions'>): Promise<{ ts: string }>;
+  /** The person edits their message `ts` to `text`: message_changed with previous_message. */
+  editMessage(botUrl: string, channel: string, ts: string, text: string, opts?: EventOptions): Promise<BotReply>;
+  /** A monitoring integration posts `posted` (its text already escaped, as integrations must) in `channel`. Returns its ts. */
+  postAsIntegration(
+    botUrl: string,
+    channel: string,
+    who: IntegrationIdentity,
+    posted: Record<string, unknown>,
+    opts?: EventOptions & { ts?: string; thread_ts?: string },
+  ): Promise<BotReply & { ts: string }>;
+  /** The integration edits its message `ts` (message_changed); `change` is merged into the stored message. */
+  editIntegrationMessage(botUrl: string, channel: string, ts: string, change: Record<string, unknown>): Promise<BotReply>;
+  /** Slack unfurls a link in message `ts`: message_changed adding the preview attachment, text unchanged. */
+  unfurl(botUrl: string, channel: string, ts: string, preview: Record<string, unknown>): Promise<BotReply>;
   sendInteraction(botUrl: string, payload: Record<string, unknown>, opts?: SendOptions): Promise<BotReply & { triggerId: string }>;
   sendUrlVerification(botUrl: string, challenge?: string, opts?: SendOptions): Promise<BotReply>;
   /**
@@ -317,6 +372,14 @@ const DEFAULT_METHODS: Record<string, MethodHandler> = {
     const ts = ctx.nextTs();
     const message = botMessage(ctx, args, ts);
     storeMessage(ctx, channel, message);
+    const parent = typeof args.thread_ts === 'string' ? findMessage(ctx, channel, args.thread_ts) : undefined;
+    if (parent) {
+      parent.thread_ts = parent.ts;
+      parent.reply_count = Number(parent.reply_count ?? 0) + 1;
+      parent.reply_users = [...new Set([...((parent.reply_users as string[]) ?? []), ctx.opts.botUserId])];
+      parent.reply_users_count = (parent.reply_users as string[]).length;
+      parent.latest_reply = ts;
+    }
     return { ok: true, channel, ts, message };
   },
   'chat.update': (ctx, args) => {
@@ -785,13 +848,14 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
       response_url: responseUrl(randomBytes(6).toString('hex')),
       trigger_id: issueTrigger(),
     };
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = k === 'text' ? escapeSlack(v) : v;
     return out;
   };
 
   const eventEnvelope = (event: Json, eventId = `Ev${randomBytes(5).toString('hex').toUpperCase()}`): Json => {
     const earlier = sentEnvelopes.get(eventId);
     if (earlier) return earlier;
+    refuseUnescaped(event);
     const filled: Json = { ...event };
     if ((filled.type === 'message' || filled.type === 'app_mention') && filled.ts === undefined) filled.ts = ctx.nextTs();
     if (filled.event_ts === undefined) filled.event_ts = filled.ts ?? ctx.nextTs();
@@ -833,6 +897,56 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
   };
 
   const newestSocket = (): WebSocket | undefined => [...sockets].reverse().find((ws) => ws.readyState === ws.OPEN);
+
+  /** The channel_type Slack gives a channel id. */
+  const channelType = (channel: string): string => (channel.startsWith('D') ? 'im' : channel.startsWith('G') ? 'group' : 'channel');
+
+  const userMessage = (m: TypedMessage): Json => {
+    const user = m.user ?? 'U0ONCALL01';
+    const ts = m.ts ?? ctx.nextTs();
+    const mentions = m.mentions ? { mentions: m.mentions } : {};
+    const event: Json = {
+      type: 'message',
+      ...(m.files && m.files.length > 0 ? { subtype: 'file_share', files: m.files, upload: false, display_as_bot: false } : {}),
+      user,
+      text: typedToWire(m.text, mentions),
+      blocks: m.text === '' ? [] : [typedToRichText(m.text, mentions)],
+      client_msg_id: randomUUID(),
+      team: opts.teamId,
+      ts,
+      ...(m.thread_ts ? { thread_ts: m.thread_ts, parent_user_id: 'U0SOMEONE1' } : {}),
+      channel: m.channel,
+      channel_type: m.channel_type ?? channelType(m.channel),
+    };
+    return event;
+  };
+
+  /** message_changed for `stored` (already changed) with its previous version. */
+  const changed = (channel: string, stored: Json, previous: Json): Json => ({
+    type: 'message',
+    subtype: 'message_changed',
+    hidden: true,
+    channel,
+    channel_type: channelType(channel),
+    ts: ctx.nextTs(),
+    message: { ...stored },
+    previous_message: previous,
+  });
+
+  /** Slack never delivers a person's message with raw `<`, `>` or `&` in its text. */
+  const refuseUnescaped = (event: Json): void => {
+    const check = (m: unknown): void => {
+      const msg = m as Json | undefined;
+      if (!msg || typeof msg.text !== 'string' || msg.bot_id !== undefined || msg.subtype === 'bot_message') return;
+      const bad = unescapedInText(msg.text);
+      if (bad !== undefined)
+        throw new Error(
+          `slack stand-in: Slack never sends a person's text with a raw <, > or & (near "${bad}"): use sendMessage(), which escapes it`,
+        );
+    };
+    check(event);
+    check(event.message);
+  };
 
   const standin: SlackStandin = {
     apiUrl: `${baseUrl}api/`,
@@ -901,9 +1015,69 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
       return { ...reply, responseUrlId, triggerId: payload.trigger_id ?? '' };
     },
     sendEvent: async (botUrl, event, send = {}) => {
+      refuseUnescaped(event);
       const envelope = eventEnvelope(event, send.eventId);
       const reply = await postToBot(botUrl, JSON.stringify(envelope), 'application/json', send);
       return { ...reply, eventId: envelope.event_id as string };
+    },
+    userMessage,
+    sendMessage: async (botUrl, m, send = {}) => {
+      const event = userMessage(m);
+      const reply = await standin.sendEvent(botUrl, event, send);
+      return { ...reply, ts: event.ts as string };
+    },
+    sendMention: async (botUrl, m) => {
+      const event = userMessage({ ...m, mentions: [opts.botUserId] });
+      const mention: Json = { ...event, type: 'app_mention' };
+      delete mention.channel_type;
+      await standin.sendEvent(botUrl, mention);
+      await standin.sendEvent(botUrl, event);
+      return { ts: event.ts as string };
+    },
+    editMessage: async (botUrl, channel, ts, text, send = {}) => {
+      const stored = findMessage(ctx, channel, ts);
+      if (!stored) throw new Error(`slack stand-in: no message ${ts} in ${channel} to edit`);
+      const previous: Json = { ...stored };
+      const user = typeof stored.user === 'string' ? stored.user : 'U0ONCALL01';
+      Object.assign(stored, {
+        text: typedToWire(text),
+        blocks: [typedToRichText(text)],
+        edited: { user, ts: String(Math.floor(Date.now() / 1000)) + '.000000' },
+      });
+      return standin.sendEvent(botUrl, changed(channel, stored, previous), send);
+    },
+    postAsIntegration: async (botUrl, channel, who, posted, send = {}) => {
+      const ts = send.ts ?? ctx.nextTs();
+      const message: Json = {
+        type: 'message',
+        ...(who.subtype ? { subtype: who.subtype } : {}),
+        ...storedIntegrationMessage(posted),
+        bot_id: who.bot_id,
+        ...(who.bot_profile ? { bot_profile: { id: who.bot_id, deleted: false, team_id: opts.teamId, ...who.bot_profile } } : {}),
+        ...(who.username ? { username: who.username } : {}),
+        ...(send.thread_ts ? { thread_ts: send.thread_ts } : {}),
+        ts,
+        team: opts.teamId,
+      };
+      if (typeof message.text !== 'string') message.text = '';
+      storeMessage(ctx, channel, message);
+      const reply = await standin.sendEvent(botUrl, { ...message, channel, channel_type: channelType(channel) }, send);
+      return { ...reply, ts };
+    },
+    editIntegrationMessage: async (botUrl, channel, ts, change) => {
+      const stored = findMessage(ctx, channel, ts);
+      if (!stored) throw new Error(`slack stand-in: no message ${ts} in ${channel} to edit`);
+      const previous: Json = { ...stored };
+      Object.assign(stored, storedIntegrationMessage(change), { edited: { user: stored.bot_id, ts: ctx.nextTs() } });
+      return standin.sendEvent(botUrl, changed(channel, stored, previous));
+    },
+    unfurl: async (botUrl, channel, ts, preview) => {
+      const stored = findMessage(ctx, channel, ts);
+      if (!stored) throw new Error(`slack stand-in: no message ${ts} in ${channel} to unfurl`);
+      const previous: Json = { ...stored };
+      const attachments = Array.isArray(stored.attachments) ? (stored.attachments as Json[]) : [];
+      stored.attachments = [...attachments, { id: attachments.length + 1, ...preview }];
+      return standin.sendEvent(botUrl, changed(channel, stored, previous));
     },
     sendInteraction: async (botUrl, payload, send = {}) => {
       const full = interactionPayload(payload);

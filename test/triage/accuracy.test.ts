@@ -1,56 +1,88 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { evaluate, formatReport, TARGETS, type Report } from '../../scripts/lib/evaluate.js';
 import { createEngine } from '../../src/triage/engine.js';
-import { readCorpus, readJsonl, SAMPLE_FILE, type Snippet } from '../support/corpus.js';
+import { NEGATIVES_SAMPLE_FILE, readCorpus, readJsonl, SAMPLE_FILE, type Snippet } from '../support/corpus.js';
 
 const engine = createEngine();
 const causeIds = [...readFileSync(new URL('../../../shared/causes.md', import.meta.url), 'utf8').matchAll(/^\| ([a-z0-9-]+) \|/gm)]
   .map((m) => m[1]!)
   .filter((id) => id !== 'id');
 
-function score(snippets: Snippet[]) {
-  let top1 = 0;
-  let top3 = 0;
-  const misses: string[] = [];
-  for (const s of snippets) {
-    const ids = engine.explain(s.text).causes.map((c) => c.id);
-    const accept = new Set([s.expect, ...(s.accept ?? [])]);
-    if (ids[0] !== undefined && accept.has(ids[0])) top1++;
-    else misses.push(`${s.id}: expected ${s.expect}, got ${ids.slice(0, 3).join(', ') || '(none)'}`);
-    if (ids.slice(0, 3).some((id) => accept.has(id))) top3++;
-  }
-  return { n: snippets.length, top1: top1 / snippets.length, top3: top3 / snippets.length, misses };
+/** explain, plus how many causes the symptoms present list (capped at three): the differential owed. */
+function explain(text: string) {
+  const d = engine.explain(text);
+  const listed = Math.max(0, ...d.symptoms.map((s) => engine.kb.symptoms.get(s.id)?.causes.length ?? 0));
+  return { ...d, listed: Math.min(3, listed) };
 }
 
-describe('the labeled corpus', () => {
-  const corpus = readCorpus();
+const failures = (set: Snippet[]) => set.filter((s) => s.expect !== 'none');
+const negatives = (set: Snippet[]) => set.filter((s) => s.expect === 'none');
+const misses = (r: Report) => r.misses.map((m) => m.snippet.id).join(', ');
 
-  it('has at least 300 real snippets, 5 per cause, 30 in Chinese, each with its source', () => {
-    expect(corpus.length).toBeGreaterThanOrEqual(300);
-    for (const id of causeIds) {
-      expect(corpus.filter((s) => s.expect === id).length, id).toBeGreaterThanOrEqual(5);
-    }
-    expect(corpus.filter((s) => s.lang === 'zh').length).toBeGreaterThanOrEqual(30);
-    for (const s of corpus) {
+describe('the labeled corpus', () => {
+  const all = readCorpus();
+
+  it('holds real snippets with their sources, labeled with the taxonomy', () => {
+    expect(failures(all).length).toBeGreaterThanOrEqual(456 + 300);
+    expect(negatives(all).length).toBeGreaterThanOrEqual(100);
+    expect(failures(all).filter((s) => s.lang !== undefined && s.lang !== 'en').length).toBeGreaterThanOrEqual(58 + 40);
+    for (const id of causeIds) expect(all.filter((s) => s.expect === id).length, id).toBeGreaterThanOrEqual(5);
+    for (const s of all) {
       expect(s.source, s.id).toMatch(/^https?:\/\/\S+$/);
-      expect(causeIds, s.id).toContain(s.expect);
-      for (const a of s.accept) expect(causeIds, s.id).toContain(a);
+      if (s.expect === 'none') expect(s.accept, s.id).toEqual([]);
+      else {
+        expect(causeIds, s.id).toContain(s.expect);
+        expect(s.accept, s.id).toContain(s.expect);
+        for (const a of s.accept) expect(causeIds, s.id).toContain(a);
+      }
     }
-    expect(new Set(corpus.map((s) => s.id)).size).toBe(corpus.length);
-    expect(new Set(corpus.map((s) => s.text)).size).toBe(corpus.length);
+    expect(new Set(all.map((s) => s.id)).size).toBe(all.length);
+    expect(new Set(all.map((s) => s.text)).size).toBe(all.length);
   });
 
-  it('ranks the right cause first in 85 % and in the top 3 in 95 % (corpus + shared sample)', () => {
-    const sample = existsSync(SAMPLE_FILE) ? readJsonl(SAMPLE_FILE) : [];
-    const all = score([...corpus, ...sample]);
-    const c = score(corpus);
-    const s = score(sample);
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-    console.log(
-      `accuracy: all n=${all.n} top1=${pct(all.top1)} top3=${pct(all.top3)}; corpus n=${c.n} top1=${pct(c.top1)} top3=${pct(c.top3)}; sample n=${s.n} top1=${pct(s.top1)} top3=${pct(s.top3)}`,
+  it('keeps every source thread in one split, so the held-out split shares no thread with dev', () => {
+    const dev = new Set(readCorpus('dev').map((s) => s.source));
+    const shared = readCorpus('heldout').filter((s) => dev.has(s.source));
+    expect(shared.map((s) => s.id)).toEqual([]);
+  });
+});
+
+describe('differential diagnosis', () => {
+  // The held-out split: no pattern, weight or symptom order was written from it. Its misses are not
+  // printed here on purpose (npm run accuracy prints the dev split's).
+  it('meets the targets on the held-out split', () => {
+    const r = evaluate(readCorpus('heldout'), explain);
+    console.log(formatReport('heldout', r));
+    expect(r.n).toBeGreaterThanOrEqual(150);
+    expect(r.negatives).toBeGreaterThanOrEqual(40);
+    expect(r.top1, 'top-1').toBeGreaterThanOrEqual(TARGETS.top1);
+    expect(r.top3, 'top-3').toBeGreaterThanOrEqual(TARGETS.top3);
+    expect(r.negativesAnswered, 'negatives answered').toBeLessThanOrEqual(TARGETS.negativesAnswered);
+    expect(r.bands.high.right, 'high confidence right').toBeGreaterThanOrEqual(TARGETS.high);
+    if (r.bands.medium.n >= 10) expect(r.bands.medium.right, 'medium confidence right').toBeGreaterThanOrEqual(TARGETS.medium);
+    expect(r.thin, 'failures shown fewer than three causes although their symptom lists three').toEqual([]);
+  });
+
+  it('meets them on the dev split too', () => {
+    const r = evaluate(readCorpus('dev'), explain);
+    console.log(formatReport('dev', r));
+    expect(r.top1, misses(r)).toBeGreaterThanOrEqual(TARGETS.top1);
+    expect(r.top3, misses(r)).toBeGreaterThanOrEqual(TARGETS.top3);
+    expect(r.negativesAnswered, r.answered.map((a) => a.snippet.id).join(', ')).toBeLessThanOrEqual(TARGETS.negativesAnswered);
+    expect(r.bands.high.right).toBeGreaterThanOrEqual(TARGETS.high);
+    expect(r.thin).toEqual([]);
+  });
+
+  it('ranks the shared sample and stays silent on the shared negatives (written by others, never tuned on)', () => {
+    expect(existsSync(SAMPLE_FILE), 'the shared sample is read').toBe(true);
+    const r = evaluate(
+      [...readJsonl(SAMPLE_FILE), ...(existsSync(NEGATIVES_SAMPLE_FILE) ? readJsonl(NEGATIVES_SAMPLE_FILE) : [])],
+      explain,
     );
-    expect(sample.length, 'the shared sample is read').toBeGreaterThan(0);
-    expect(all.top1, all.misses.join('\n')).toBeGreaterThanOrEqual(0.85);
-    expect(all.top3, all.misses.join('\n')).toBeGreaterThanOrEqual(0.95);
+    console.log(formatReport('shared', r));
+    expect(r.top1, misses(r)).toBeGreaterThanOrEqual(TARGETS.top1);
+    expect(r.top3, misses(r)).toBeGreaterThanOrEqual(TARGETS.top3);
+    expect(r.answered.map((a) => a.snippet.id)).toEqual([]);
   });
 });

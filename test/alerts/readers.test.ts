@@ -1,8 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { auditPatterns, structuralProblem } from '../../src/knowledge/regex-safety.js';
-import { ALERT_LIMITS, ALERT_PATTERNS, parseAlert, unwrapMrkdwn, type Alert } from '../../src/slack/alerts.js';
+import type { Alert } from '../../src/alerts/alert.js';
+import { CHAT_LIMITS as ALERT_LIMITS } from '../../src/alerts/chat-message.js';
+import { ALERT_PATTERNS, readChatAlert } from '../../src/alerts/registry.js';
+import { decodeSlackText, readInbound } from '../../src/slack/inbound.js';
+import { opsgenie } from '../support/alert-samples.js';
+import { storedIntegrationMessage } from '../support/slack-wire.js';
+
+/** A message as Slack delivers it (colours as hex, attachments numbered), read at the edge, then by the readers. */
+function parseAlert(message: unknown): Alert | undefined {
+  const stored =
+    typeof message === 'object' && message !== null && !Array.isArray(message) ? safeStored(message as Record<string, unknown>) : message;
+  return readChatAlert(readInbound(stored).view);
+}
+
+function safeStored(m: Record<string, unknown>): unknown {
+  try {
+    return storedIntegrationMessage(m);
+  } catch {
+    return m;
+  }
+}
 
 /*
+ * Unit tests of the readers (src/alerts/readers/) through the edge (src/slack/inbound.ts).
  * Fixtures follow the formats the integrations post: Alertmanager's default Slack template
  * (attachment title `[FIRING:n] group labels (common labels)`, title_link to the Alertmanager
  * UI, fallback `title | link`) and the common custom text template; Grafana's default contact
@@ -76,12 +97,12 @@ describe('Alertmanager', () => {
   it('reads the default template, firing and resolved', () => {
     const f = must(parseAlert(amDefault('FIRING:1', 'https://api.example.com/health')));
     expect(f.source).toBe('alertmanager');
-    expect(f.status).toBe('firing');
+    expect(f.state).toBe('firing');
     expect(f.title).toBe('ProbeFailed (blackbox https://api.example.com/health critical)');
     expect(f.seenCount).toBe(1);
     expect(f.url).toBe('https://api.example.com/health');
     const r = must(parseAlert(amDefault('RESOLVED', 'https://api.example.com/health')));
-    expect(r.status).toBe('resolved');
+    expect(r.state).toBe('resolved');
     expect(r.fingerprint).toBe(f.fingerprint);
     expect(r.seenCount).toBeUndefined();
   });
@@ -99,16 +120,16 @@ describe('Alertmanager', () => {
   it('reads the custom text template: labels, probed endpoint, not the tool links', () => {
     const a = must(parseAlert(amCustom('FIRING:1', 'https://api.example.com/health', '0', '2024-05-01 10:00:00 +0000 UTC')));
     expect(a.source).toBe('alertmanager');
-    expect(a.status).toBe('firing');
+    expect(a.state).toBe('firing');
     expect(a.title).toBe('ProbeFailed');
     expect(a.url).toBe('https://api.example.com/health');
-    expect(a.errorText).toContain('HTTP status 502');
-    expect(a.errorText).toContain('runbook (https://runbooks.example.com/probe-failed)');
-    expect(a.errorText).not.toMatch(/<https?:/);
+    expect(a.text).toContain('HTTP status 502');
+    expect(a.text).toContain('runbook (https://runbooks.example.com/probe-failed)');
+    expect(a.text).not.toMatch(/<https?:/);
     const again = must(parseAlert(amCustom('FIRING:2', 'https://api.example.com/health', '0.25', '2024-05-02 11:30:00 +0000 UTC')));
     expect(again.fingerprint).toBe(a.fingerprint);
     const resolved = must(parseAlert(amCustom('RESOLVED', 'https://api.example.com/health', '1', '2024-05-02 11:30:00 +0000 UTC')));
-    expect(resolved.status).toBe('resolved');
+    expect(resolved.state).toBe('resolved');
     expect(resolved.fingerprint).toBe(a.fingerprint);
     const other = must(parseAlert(amCustom('FIRING:1', 'https://api.example.com/ready', '0', '2024-05-01 10:00:00 +0000 UTC')));
     expect(other.fingerprint).not.toBe(a.fingerprint);
@@ -161,12 +182,12 @@ describe('Grafana', () => {
   it('reads the default contact point message, firing and resolved', () => {
     const f = must(parseAlert(grafana('firing', 'https://api.example.com/health', '2.31')));
     expect(f.source).toBe('grafana');
-    expect(f.status).toBe('firing');
+    expect(f.state).toBe('firing');
     expect(f.title).toBe('HighLatency gateway');
     expect(f.url).toBe('https://api.example.com/health');
-    expect(f.errorText).toContain('p99 latency of https://api.example.com/health is 2.31s');
+    expect(f.text).toContain('p99 latency of https://api.example.com/health is 2.31s');
     const r = must(parseAlert(grafana('resolved', 'https://api.example.com/health', '0.12')));
-    expect(r.status).toBe('resolved');
+    expect(r.state).toBe('resolved');
     expect(r.fingerprint).toBe(f.fingerprint);
   });
 
@@ -191,7 +212,7 @@ describe('Grafana', () => {
     );
     expect(JSON.stringify(a)).not.toContain(secret);
     expect(JSON.stringify(a)).not.toContain('s3cr3t-t0ken-value');
-    expect(a.errorText).toContain('[masked]');
+    expect(a.text).toContain('[masked]');
     expect(a.url).toBe('https://api.example.com/health?token=[masked]');
   });
 });
@@ -228,11 +249,11 @@ describe('Datadog', () => {
   it('reads monitor notifications, triggered and recovered', () => {
     const f = must(parseAlert(datadog('Triggered', 'gw-1', '12.5', '2024-05-01 10:00:00 UTC')));
     expect(f.source).toBe('datadog');
-    expect(f.status).toBe('firing');
+    expect(f.state).toBe('firing');
     expect(f.title).toBe('5xx rate high on gw-1');
     expect(f.url).toBe('https://api.example.com/v1/orders');
     const r = must(parseAlert(datadog('Recovered', 'gw-1', '0.2', '2024-05-01 10:20:00 UTC')));
-    expect(r.status).toBe('resolved');
+    expect(r.state).toBe('resolved');
     expect(r.fingerprint).toBe(f.fingerprint);
   });
 
@@ -258,7 +279,7 @@ describe('Datadog', () => {
         ],
       }),
     );
-    expect(a.status).toBe('firing');
+    expect(a.state).toBe('firing');
     expect(a.url).toBe('https://checkout.example.com/healthz');
   });
 });
@@ -289,12 +310,12 @@ describe('PagerDuty', () => {
   it('reads incident messages, triggered and resolved', () => {
     const f = must(parseAlert(pagerduty('Triggered', 1234, 'api-gateway')));
     expect(f.source).toBe('pagerduty');
-    expect(f.status).toBe('firing');
+    expect(f.state).toBe('firing');
     expect(f.title).toContain('ProbeFailed');
     expect(f.url).toBe('https://api.example.com/health');
-    expect(f.errorText).toContain('Assigned: @U012AB3CD');
+    expect(f.text).toContain('Assigned: @U012AB3CD');
     const r = must(parseAlert(pagerduty('Resolved', 1234, 'api-gateway')));
-    expect(r.status).toBe('resolved');
+    expect(r.state).toBe('resolved');
     expect(r.fingerprint).toBe(f.fingerprint);
   });
 
@@ -336,13 +357,13 @@ describe('Sentry', () => {
   it('reads issue alerts, with the seen count, and their resolution', () => {
     const f = must(parseAlert(sentry('4501234567', 12)));
     expect(f.source).toBe('sentry');
-    expect(f.status).toBe('firing');
+    expect(f.state).toBe('firing');
     expect(f.title).toContain('ConnectionError');
-    expect(f.errorText).toContain('checkout.services.orders in create_order');
+    expect(f.text).toContain('checkout.services.orders in create_order');
     expect(f.seenCount).toBe(12);
     expect(f.url).toBeUndefined();
     const r = must(parseAlert(sentry('4501234567', 40, true)));
-    expect(r.status).toBe('resolved');
+    expect(r.state).toBe('resolved');
     expect(r.fingerprint).toBe(f.fingerprint);
   });
 
@@ -402,11 +423,11 @@ describe('CloudWatch', () => {
   it('reads ALARM and OK notifications', () => {
     const f = must(parseAlert(cloudwatch('ALARM', 'api-health', 'US East (N. Virginia)', '0.0')));
     expect(f.source).toBe('cloudwatch');
-    expect(f.status).toBe('firing');
+    expect(f.state).toBe('firing');
     expect(f.title).toBe('"api-health" in US East (N. Virginia)');
     expect(f.url).toBe('https://api.example.com/health');
     const r = must(parseAlert(cloudwatch('OK', 'api-health', 'US East (N. Virginia)', '1.0')));
-    expect(r.status).toBe('resolved');
+    expect(r.state).toBe('resolved');
     expect(r.fingerprint).toBe(f.fingerprint);
   });
 
@@ -432,8 +453,27 @@ describe('CloudWatch', () => {
       }),
     );
     expect(a.source).toBe('cloudwatch');
-    expect(a.status).toBe('firing');
+    expect(a.state).toBe('firing');
     expect(a.title).toBe('api-5xx');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Opsgenie
+
+describe('Opsgenie', () => {
+  it('reads a new alert and its closing as one alert, firing then resolved', () => {
+    const created = opsgenie('created');
+    const a = must(parseAlert({ ...created.posted, ...created.who }));
+    expect(a.source).toBe('opsgenie');
+    expect(a.state).toBe('firing');
+    expect(a.title).toMatch(/^checkout-gw: 502 Bad Gateway/);
+    const closedPost = opsgenie('closed');
+    const closed = must(parseAlert({ ...closedPost.posted, ...closedPost.who }));
+    expect(closed.state).toBe('resolved');
+    expect(closed.fingerprint).toBe(a.fingerprint);
+    // Known by its links even under another name.
+    expect(must(parseAlert({ ...created.posted, bot_id: 'B9', username: 'alerts-bridge' })).source).toBe('opsgenie');
   });
 });
 
@@ -450,14 +490,14 @@ describe('generic bots and non-alerts', () => {
       }),
     );
     expect(a.source).toBe('generic');
-    expect(a.status).toBe('firing');
+    expect(a.state).toBe('firing');
     expect(a.url).toBe('https://checkout.example.com/health');
     expect(a.seenCount).toBe(4);
-    expect(a.errorText).toContain('checkout (https://checkout.example.com/health) returned 503');
+    expect(a.text).toContain('checkout (https://checkout.example.com/health) returned 503');
     const up = must(
       parseAlert({ bot_id: 'B07', username: 'uptime-bot', text: 'Checkout is back up: checkout.example.com recovered after 4 failures' }),
     );
-    expect(up.status).toBe('resolved');
+    expect(up.state).toBe('resolved');
   });
 
   it('returns undefined for success notices, chatter and people', () => {
@@ -484,11 +524,11 @@ describe('generic bots and non-alerts', () => {
 // ---------------------------------------------------------------------------------------------
 // Text helpers
 
-describe('unwrapMrkdwn', () => {
+describe('decodeSlackText', () => {
   it('unwraps links, mentions and entities', () => {
-    expect(unwrapMrkdwn('see <https://a.example/x|the probe> and <https://b.example/y> &lt;tag&gt; &amp; <@U1> <#C1|ops> <!channel>')).toBe(
-      'see the probe (https://a.example/x) and https://b.example/y <tag> & @U1 #ops @channel',
-    );
+    expect(
+      decodeSlackText('see <https://a.example/x|the probe> and <https://b.example/y> &lt;tag&gt; &amp; <@U1> <#C1|ops> <!channel>').text,
+    ).toBe('see the probe (https://a.example/x) and https://b.example/y <tag> & @U1 #ops @channel');
   });
 });
 
@@ -541,7 +581,7 @@ describe('hostile input', () => {
     const attachments = Array.from({ length: 100_000 }, () => ({ title: 'x', fields: [{ title: 'instance', value: 'y' }] }));
     let a: Alert | undefined;
     expect(time(() => (a = parseAlert({ bot_id: 'B', blocks, attachments })))).toBeLessThan(1000);
-    expect(must(a).errorText.length).toBeLessThanOrEqual(ALERT_LIMITS.maxTextChars);
+    expect(must(a).text.length).toBeLessThanOrEqual(ALERT_LIMITS.maxTextChars);
   });
 
   it('caps 1 MB of text and long URLs', () => {
@@ -562,7 +602,7 @@ describe('hostile input', () => {
       const ms = time(() => (a = parseAlert({ bot_id: 'B', username: 'alertmanager', text })));
       expect(ms, text.slice(0, 30)).toBeLessThan(1000);
       if (a) {
-        expect(a.errorText.length).toBeLessThanOrEqual(ALERT_LIMITS.maxTextChars);
+        expect(a.text.length).toBeLessThanOrEqual(ALERT_LIMITS.maxTextChars);
         expect((a.url ?? '').length).toBeLessThanOrEqual(ALERT_LIMITS.maxUrlChars);
       }
     }

@@ -2,14 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedis } from '../../src/queue/redis.js';
-import { SlackStoreError, createSlackStore, errorSignature, type SlackStore } from '../../src/slack/store.js';
+import { errorSignature, redisFeedbackStore, type FeedbackStore } from '../../src/store/feedback.js';
+import type { StoreError } from '../../src/store/redis-kit.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const DAY = 86_400_000;
-
-async function keysOf(redis: Redis, prefix: string): Promise<string[]> {
-  return redis.keys(`${prefix}:*`);
-}
 
 describe('errorSignature', () => {
   it('is a short hash of the sorted, de-duplicated stable keys', () => {
@@ -27,57 +24,30 @@ describe('errorSignature', () => {
   });
 });
 
-describe('createSlackStore (real Redis)', () => {
+describe('redisFeedbackStore (real Redis)', () => {
   const prefix = `test-${randomUUID()}`;
   let redis: Redis;
-  let other: Redis;
-  let store: SlackStore;
+  let store: FeedbackStore;
   const clock = Date.now();
 
   beforeAll(async () => {
     expect((await checkRedis(REDIS_URL)).ok, `Redis must run at ${REDIS_URL}`).toBe(true);
     redis = new Redis(REDIS_URL);
-    other = new Redis(REDIS_URL);
-    store = createSlackStore(redis, { prefix, now: () => clock });
+    store = redisFeedbackStore(redis, { prefix, now: () => clock });
   });
 
   afterAll(async () => {
-    const keys = await keysOf(redis, prefix);
+    const keys = await redis.keys(`${prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);
-    expect(await keysOf(redis, prefix)).toEqual([]);
     redis.disconnect();
-    other.disconnect();
-  });
-
-  it('claims an event once under 20 concurrent calls', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => createSlackStore(i % 2 ? other : redis, { prefix }).claimEvent('Ev01')),
-    );
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await store.claimEvent('Ev01')).toBe(false);
-    expect(await store.claimEvent('Ev02')).toBe(true);
-    const ttl = await redis.ttl(`${prefix}:slack:event:Ev01`);
-    expect(ttl).toBeGreaterThan(3500);
-    expect(ttl).toBeLessThanOrEqual(3600);
-  });
-
-  it('claims other keys once, in their own namespace, with the given TTL', async () => {
-    expect(await store.claimKey('cmd:abc', 60)).toBe(true);
-    expect(await store.claimKey('cmd:abc', 60)).toBe(false);
-    expect(await store.claimEvent('cmd:abc')).toBe(true);
-    expect(await redis.ttl(`${prefix}:slack:claim:cmd%3Aabc`)).toBeGreaterThan(50);
-  });
-
-  it('rejects misuse with the operation name', async () => {
-    await expect(store.claimKey('', 60)).rejects.toThrow(/claimKey failed: key must be a non-empty string/);
-    await expect(store.claimKey('x', 0)).rejects.toMatchObject({ op: 'claimKey', reason: 'invalid' });
   });
 
   it('moves the factor up for fixed, down for wrong, and clamps it', async () => {
     const team = 'T-adjust';
     const sig = errorSignature(['http.status=502']);
+    const sig2 = errorSignature(['http.status=503']);
     for (let i = 0; i < 3; i++) await store.recordFeedback(team, { causeId: 'good', kind: 'fixed', signature: sig, user: `U${i}` });
-    for (let i = 0; i < 2; i++) await store.recordFeedback(team, { causeId: 'bad', kind: 'wrong', signature: sig, user: `U${i}` });
+    for (let i = 0; i < 2; i++) await store.recordFeedback(team, { causeId: 'bad', kind: 'wrong', signature: sig2, user: `U${i}` });
     let adjust = await store.adjustFor(team);
     expect(adjust('good')).toBeCloseTo(1.15, 3);
     expect(adjust('bad')).toBeCloseTo(0.8, 3);
@@ -85,7 +55,7 @@ describe('createSlackStore (real Redis)', () => {
 
     for (let i = 0; i < 30; i++) {
       await store.recordFeedback(team, { causeId: 'good', kind: 'fixed', signature: sig, user: `V${i}` });
-      await store.recordFeedback(team, { causeId: 'bad', kind: 'wrong', signature: sig, user: `V${i}` });
+      await store.recordFeedback(team, { causeId: 'bad', kind: 'wrong', signature: sig2, user: `V${i}` });
     }
     adjust = await store.adjustFor(team);
     expect(adjust('good')).toBe(1.4);
@@ -114,6 +84,31 @@ describe('createSlackStore (real Redis)', () => {
 
     await store.recordFeedback(team, { causeId: 'c2', kind: 'wrong', signature: 'sig', user: 'U2', at: clock - 90 * DAY });
     expect((await store.adjustFor(team))('c2')).toBeCloseTo(0.95, 3); // half-life 90 days
+  });
+
+  it('keeps one vote per user and error: a later vote replaces the earlier, whatever cause it names', async () => {
+    const team = 'T-replace';
+    const sig = errorSignature(['http.status=502', 'net.error=connection_reset']);
+    expect(await store.recordFeedback(team, { causeId: 'a', kind: 'fixed', signature: sig, fixTitle: 'Raise keepalive', user: 'U1' })).toBe(
+      'new',
+    );
+    expect(await store.recallFix(team, sig)).toMatchObject({ causeId: 'a' });
+    expect(await store.recordFeedback(team, { causeId: 'b', kind: 'wrong', signature: sig, user: 'U1' })).toBe('changed');
+    expect(await store.feedbackCounts(team)).toEqual({ b: { fixed: 0, wrong: 1 } });
+    // Their "Fixed it" is no longer standing: it is not recalled.
+    expect(await store.recallFix(team, sig)).toBeUndefined();
+    expect(await store.recordFeedback(team, { causeId: 'b', kind: 'wrong', signature: sig, user: 'U1' })).toBe('repeat');
+    // Another error, another vote.
+    expect(await store.recordFeedback(team, { causeId: 'a', kind: 'fixed', signature: 'other', user: 'U1' })).toBe('new');
+    expect(await store.feedbackCounts(team)).toEqual({ a: { fixed: 1, wrong: 0 }, b: { fixed: 0, wrong: 1 } });
+  });
+
+  it('reads votes recorded before one vote per user and error (cause signature user fields)', async () => {
+    const team = 'T-legacy';
+    await redis.hset(`${prefix}:fb:{${team}}:votes`, 'old-cause sig-l U9', `wrong ${clock}`);
+    expect(await store.feedbackCounts(team)).toEqual({ 'old-cause': { fixed: 0, wrong: 1 } });
+    await store.recordFeedback(team, { causeId: 'new-cause', kind: 'fixed', signature: 'sig-l', user: 'U9' });
+    expect(await store.feedbackCounts(team)).toEqual({ 'new-cause': { fixed: 1, wrong: 0 } });
   });
 
   it('recalls the most recent fix for a signature', async () => {
@@ -147,55 +142,6 @@ describe('createSlackStore (real Redis)', () => {
     expect(await store.recallFix(team, sig)).toBeUndefined();
   });
 
-  it('tracks an alert window: first, count, answer ts, resolve', async () => {
-    expect(await store.noteAlert('C1', 'fp-1')).toEqual({ first: true, count: 1 });
-    expect(await store.noteAlert('C1', 'fp-1')).toEqual({ first: false, count: 2 });
-    expect(await store.setAlertAnswer('C1', 'fp-1', '1700000000.000100')).toBe(true);
-    expect(await store.noteAlert('C1', 'fp-1')).toEqual({ first: false, count: 3, answerTs: '1700000000.000100' });
-    expect(await store.noteAlert('C1', 'fp-2', { ts: '1700000000.000200' })).toEqual({
-      first: true,
-      count: 1,
-      answerTs: '1700000000.000200',
-    });
-
-    const ttl = await redis.ttl(`${prefix}:slack:alert:C1:fp-1`);
-    expect(ttl).toBeGreaterThan(3500);
-    expect(ttl).toBeLessThanOrEqual(3600);
-
-    expect(await store.resolveAlert('C1', 'fp-1')).toBe('1700000000.000100');
-    expect(await store.resolveAlert('C1', 'fp-1')).toBeUndefined();
-    expect(await store.setAlertAnswer('C1', 'fp-1', '1')).toBe(false);
-    expect((await store.noteAlert('C1', 'fp-1', { windowSec: 60 })).first).toBe(true);
-    expect(await redis.ttl(`${prefix}:slack:alert:C1:fp-1`)).toBeLessThanOrEqual(60);
-  });
-
-  it('gives exactly one first:true to 20 concurrent firings from two connections', async () => {
-    const a = createSlackStore(redis, { prefix });
-    const b = createSlackStore(other, { prefix });
-    const notes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).noteAlert('C2', 'fp-race')));
-    expect(notes.filter((n) => n.first)).toHaveLength(1);
-    expect(notes.map((n) => n.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-  });
-
-  it('saves and loads request state and last runs, masked, bounded, with a TTL', async () => {
-    const data = { url: 'https://api.example.com/x', note: 'Authorization: Bearer abc.def.ghi', n: 3 };
-    expect(await store.saveRequest('req-1', data)).toMatchObject({ ok: true });
-    const loaded = await store.loadRequest<typeof data>('req-1');
-    expect(loaded?.url).toBe(data.url);
-    expect(loaded?.note).not.toContain('abc.def.ghi');
-    expect(await store.loadRequest('missing')).toBeUndefined();
-    const ttl = await redis.ttl(`${prefix}:slack:req:req-1`);
-    expect(ttl).toBeGreaterThan(7 * 86_400 - 100);
-
-    expect(await store.saveRequest('req-big', { text: 'x'.repeat(17 * 1024) })).toMatchObject({ ok: false, reason: 'too_large' });
-    expect(await store.loadRequest('req-big')).toBeUndefined();
-
-    expect(await store.lastRun('req-1')).toBeUndefined();
-    expect(await store.saveLastRun('req-1', { causes: ['a', 'b'] })).toMatchObject({ ok: true });
-    expect(await store.lastRun('req-1')).toEqual({ causes: ['a', 'b'] });
-    expect(await redis.ttl(`${prefix}:slack:run:req-1`)).toBeGreaterThan(7 * 86_400 - 100);
-  });
-
   it('throws named errors on Redis failure, except soft reads, which report and degrade', async () => {
     const dead = new Redis('redis://127.0.0.1:1', {
       lazyConnect: true,
@@ -204,22 +150,24 @@ describe('createSlackStore (real Redis)', () => {
       retryStrategy: () => null,
     });
     dead.on('error', () => {});
-    const seen: SlackStoreError[] = [];
-    const s = createSlackStore(dead, { prefix, onError: (e) => seen.push(e) });
-    await expect(s.claimEvent('E')).rejects.toMatchObject({ name: 'SlackStoreError', op: 'claimEvent', reason: 'redis' });
-    await expect(s.noteAlert('C', 'f')).rejects.toThrow(/noteAlert failed/);
+    const seen: StoreError[] = [];
+    const s = redisFeedbackStore(dead, { prefix, onError: (e) => seen.push(e) });
+    await expect(s.recordFeedback('T', { causeId: 'c', kind: 'fixed', signature: 's', user: 'U' })).rejects.toMatchObject({
+      name: 'StoreError',
+      op: 'recordFeedback',
+      reason: 'redis',
+    });
     expect((await s.adjustFor('T'))('x')).toBe(1);
     expect(await s.recallFix('T', 'sig')).toBeUndefined();
-    expect(await s.lastRun('r')).toBeUndefined();
-    expect(seen.map((e) => e.op)).toEqual(['adjustFor', 'recallFix', 'lastRun']);
+    expect(seen.map((e) => e.op)).toEqual(['adjustFor', 'recallFix']);
     dead.disconnect();
   });
 
   it('keeps every key under the prefix, and every key expires', async () => {
-    const keys = await keysOf(redis, prefix);
-    expect(keys.length).toBeGreaterThan(10);
+    const keys = await redis.keys(`${prefix}:*`);
+    expect(keys.length).toBeGreaterThan(3);
     for (const key of keys) {
-      expect(key.startsWith(`${prefix}:slack:`)).toBe(true);
+      expect(key.startsWith(`${prefix}:fb:`)).toBe(true);
       expect(await redis.ttl(key), key).toBeGreaterThan(0);
     }
   });

@@ -1,0 +1,131 @@
+// Accuracy of the text engine over labeled snippets: shared by `npm run accuracy`
+// (scripts/accuracy.js, on dist/) and test/triage/accuracy.test.ts (on src/). No imports of the
+// engine here: the caller passes `explain(text) → Diagnosis`.
+//
+// A snippet is {id, text, expect, accept, lang?, kind?, source}; `expect: "none"` marks a negative
+// (text that is not a failure: the engine must give no cause). A failure is right at top-1 when the
+// first cause is one of `accept` (which includes `expect`), and within the top 3 when any of the
+// first three is.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The splits of test/corpus: dev (rules, weights and symptom orders may be written from it) and heldout (never). */
+export const SPLITS = ['dev', 'heldout'];
+
+/** The targets the held-out split must meet (issue: differential diagnosis). */
+export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 0.95, medium: 0.75 };
+
+export function readJsonl(file) {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      try {
+        return JSON.parse(l);
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: not JSON: ${err.message}`);
+      }
+    });
+}
+
+/** Every snippet of one split folder (test/corpus/<split>/*.jsonl), files in name order. */
+export function readSplit(corpusDir, split) {
+  const dir = join(corpusDir, split);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((f) => readJsonl(join(dir, f)));
+}
+
+const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—');
+
+/**
+ * Score one set. Returns counts and rates, the reliability of each confidence band (how often the
+ * top cause shown with that confidence is right), the failures that show fewer than three causes
+ * although a symptom present lists three or more, and the misses.
+ */
+export function evaluate(snippets, explain) {
+  const failures = snippets.filter((s) => s.expect !== 'none');
+  const negatives = snippets.filter((s) => s.expect === 'none');
+  let top1 = 0;
+  let top3 = 0;
+  let silent = 0;
+  const bands = { high: { n: 0, right: 0 }, medium: { n: 0, right: 0 }, low: { n: 0, right: 0 } };
+  const misses = [];
+  const thin = [];
+  for (const s of failures) {
+    const d = explain(s.text);
+    const ids = d.causes.map((c) => c.id);
+    const ok = new Set([s.expect, ...(s.accept ?? [])]);
+    const right = ids[0] !== undefined && ok.has(ids[0]);
+    if (right) top1++;
+    if (ids.slice(0, 3).some((i) => ok.has(i))) top3++;
+    if (ids.length === 0) silent++;
+    const top = d.causes[0];
+    if (top) {
+      bands[top.confidence].n++;
+      if (right) bands[top.confidence].right++;
+    }
+    if (!right) misses.push({ snippet: s, diagnosis: d });
+    if (ids.length < 3 && ids.length < (d.listed ?? 0)) thin.push(s.id);
+  }
+  const answered = [];
+  for (const s of negatives) {
+    const d = explain(s.text);
+    if (d.causes.length > 0) answered.push({ snippet: s, diagnosis: d });
+  }
+  return {
+    n: failures.length,
+    top1: top1 / failures.length,
+    top3: top3 / failures.length,
+    silent,
+    negatives: negatives.length,
+    negativesAnswered: negatives.length ? answered.length / negatives.length : 0,
+    bands: Object.fromEntries(Object.entries(bands).map(([k, v]) => [k, { n: v.n, right: v.n ? v.right / v.n : NaN }])),
+    misses,
+    answered,
+    thin,
+  };
+}
+
+/** The report as text: one block per set. */
+export function formatReport(name, r) {
+  const lines = [
+    `${name}: failures n=${r.n} top-1 ${pct(r.top1)} top-3 ${pct(r.top3)} (silent on ${r.silent}); negatives n=${r.negatives} answered ${pct(r.negativesAnswered)} (${r.answered.length})`,
+    `  confidence  shown  right`,
+  ];
+  for (const [band, v] of Object.entries(r.bands))
+    lines.push(`  ${band.padEnd(10)} ${String(v.n).padStart(6)}  ${pct(v.right).padStart(6)}`);
+  if (r.thin.length > 0) lines.push(`  fewer than three causes although the symptom lists three: ${r.thin.join(', ')}`);
+  return lines.join('\n');
+}
+
+/** One line per miss or answered negative, for tuning on the dev split. */
+export function formatMisses(r) {
+  const out = [];
+  for (const { snippet: s, diagnosis: d } of r.misses) {
+    const got =
+      d.causes
+        .slice(0, 3)
+        .map((c) => `${c.id}:${c.score}`)
+        .join(' ') || '(none)';
+    out.push(
+      `--- ${s.id} [${s.kind ?? '?'}/${s.lang ?? '?'}] expect=${[s.expect, ...(s.accept ?? []).filter((a) => a !== s.expect)].join('|')} got=${got}`,
+    );
+    out.push(`    symptoms: ${d.symptoms.map((x) => x.id).join(', ') || '(none)'}`);
+    out.push(`    text: ${s.text.slice(0, 300).replace(/\n/g, ' ⏎ ')}`);
+    out.push(`    signals: ${d.signals.map((x) => x.signal).join(', ')}`);
+  }
+  for (const { snippet: s, diagnosis: d } of r.answered) {
+    out.push(
+      `--- NEGATIVE ${s.id} [${s.kind ?? '?'}] got=${d.causes
+        .slice(0, 2)
+        .map((c) => `${c.id}:${c.score}`)
+        .join(' ')}`,
+    );
+    out.push(`    symptoms: ${d.symptoms.map((x) => `${x.id} (${x.evidence.map((e) => e.signal).join(', ')})`).join('; ')}`);
+    out.push(`    text: ${s.text.slice(0, 300).replace(/\n/g, ' ⏎ ')}`);
+  }
+  return out.join('\n');
+}

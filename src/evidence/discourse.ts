@@ -1,0 +1,122 @@
+/**
+ * What kind of text a line is, so that an error that is only *talked about* does not count as one
+ * that *happened*. Documentation ("a 502 means the upstream…"), changelogs ("fix: 'socket hang up'
+ * on keep-alive…"), glossaries ("• UH: no healthy upstream hosts") and tutorials quote error text
+ * without anything having failed; a person reporting a failure ("I keep getting 502 from the ALB"),
+ * and machine output (log lines, stack traces, curl -v) assert it.
+ *
+ * Keyed on the grammar of describing, in the languages the bot answers pastes in, never on one
+ * sentence: definitions (means, indicates, 表示, bedeutet, signifie…), conditions and generic
+ * subjects (occurs when, can be caused by, si vous, 如果…时), change notes (fix(…):, now returns,
+ * instead of, →), and the speaker's own experience (I, we, my, 我, ich, je, я…), which overrides them.
+ */
+export type LineKind = 'machine' | 'report' | 'description' | 'plain';
+
+/** Machine output: log prefixes, stack frames, protocol lines, structured data, exception heads. */
+const MACHINE = new RegExp(
+  [
+    String.raw`^\s*[\[(]?\d{4}[-/.]\d{1,2}[-/.]\d{1,2}`, // 2024-03-01, [2024/03/01
+    String.raw`^\s*[\[(]?\d{1,2}:\d{2}:\d{2}`, // 10:00:01
+    String.raw`^[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}`, // syslog
+    String.raw`^\s*[<>*] `, // curl -v
+    String.raw`^\s*(?:at |File "|from /|Caused by:|---> |\.\.\. \d+ more)`, // stack frames
+    String.raw`^\s*[{[]`, // JSON, log brackets
+    String.raw`^\s*"?[\w.-]{1,40}"?\s*[:=]\s*["{[\d]`, // key: "value", key=1
+    String.raw`\b(?:ERROR|WARN(?:ING)?|INFO|DEBUG|TRACE|FATAL|CRIT(?:ICAL)?)\b[\]:]`, // levels
+    String.raw`\[(?:error|warn|crit|alert|emerg|notice|info|debug)\]`, // nginx levels
+    String.raw`^\s*[\w$.]*(?:Error|Exception|Failure|Fault)(?: \[[\w-]+\])?:\s`, // Error: …, java.io.IOException: …
+    String.raw`^\s*(?:[$#>] |PS [A-Z]:\\|C:\\)`, // prompts
+    String.raw`\bHTTP/\d(?:\.\d)?\b`, // protocol
+    String.raw`^\s*(?:curl|wget|ping|mtr|traceroute|nc|openssl|kubectl|docker|npm|pip|git): `, // tool prefixes
+  ].join('|'),
+);
+
+/** Words of running prose: Latin, Cyrillic, Greek words, and CJK / kana / hangul characters. */
+const WORD = /[A-Za-zÀ-ÿĀ-žА-яЁё]{2,}/g;
+const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/g;
+
+/** The speaker's own experience: first person, and what people say when something happens to them. */
+const REPORT = new RegExp(
+  [
+    String.raw`\b(?:I|I'm|I’m|I've|I’ve|I'd|we|we're|we’re|we've|my|our|me|us|getting|keeps? getting|suddenly|since (?:yesterday|today|this morning|the (?:upgrade|update|deploy))|after (?:upgrading|updating|deploying|restarting|migrating|installing))\b`,
+    String.raw`我|我们|报错|突然|一直|已尝试|尝试了|遇到|出现了|不成功|怎么办|求助`,
+    String.raw`\b(?:ich|wir|mein|meine|unser|bei mir)\b`,
+    String.raw`\b(?:je|j['’]ai|nous|mon|ma|mes|notre)\b`,
+    String.raw`\b(?:yo|tengo|me sale|mi|nuestro|nosotros)\b`,
+    String.raw`\b(?:eu|meu|minha|nós|nosso|estou)\b`,
+    String.raw`(?:^|[^А-яЁё])(?:я|мы|мой|моя|наш|у меня)(?:[^А-яЁё]|$)`,
+    String.raw`私|僕`,
+    String.raw`저는|제가|우리`,
+  ].join('|'),
+  'i',
+);
+
+/** Describing rather than reporting: definitions, conditions, generic subjects, change notes. */
+const DESCRIPTION = new RegExp(
+  [
+    // en
+    String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|this error|these errors|the error (?:is|occurs|means)|errors? can)\b`,
+    String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
+    String.raw`^\s*(?:[-*•]\s*)?(?:fix|feat|chore|perf|refactor|docs)(?:\([\w./-]{1,40}\))?!?:`, // conventional commits
+    String.raw`(?:^|\s)\(#\d{1,6}[,)]`, // changelog references
+    String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
+    // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
+    String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
+    // defining a status code in other languages
+    String.raw`ist ein (?:HTTP-)?Statuscode|est un code (?:d['’]état|de statut|HTTP)|es un código de (?:estado|error)|é um código de (?:status|estado)|является кодом|상태 코드입니다|ステータスコード(?:です|で)|状态码[，,]?(?:表示|是)`,
+    // zh
+    String.raw`表示|意味着|是指|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是`,
+    // de
+    String.raw`\b(?:bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist)\b`,
+    // fr
+    String.raw`\b(?:signifie|indique|lorsque|lorsqu|si vous|par exemple|généralement|différent)\b`,
+    // es
+    String.raw`\b(?:significa|indica|cuando|por ejemplo|normalmente|en lugar de|obtienes|se produce)\b`,
+    // pt
+    String.raw`\b(?:significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário)\b`,
+    // ru
+    String.raw`(?:означает|указывает|когда|например|обычно|вместо)`,
+    // ja, ko
+    String.raw`とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤`,
+  ].join('|'),
+  'i',
+);
+
+/** Lines that describe by their layout, however short: glossary bullets, mapping arrows. */
+const LAYOUT =
+  /^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+
+/** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
+const ADVICE =
+  /\b(?:please|try again|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)/i;
+
+/** Classify one line of text. Prose with neither a report nor a description marker is 'plain'. */
+export function classifyLine(line: string): LineKind {
+  if (LAYOUT.test(line)) return 'description';
+  if (MACHINE.test(line)) return 'machine';
+  const words = line.match(WORD)?.length ?? 0;
+  const cjk = line.match(CJK)?.length ?? 0;
+  const prose = words >= 6 || cjk >= 10 || (words >= 3 && cjk >= 4);
+  if (!prose) return 'machine';
+  if (REPORT.test(line)) return 'report';
+  if (ADVICE.test(line)) return 'plain';
+  return DESCRIPTION.test(line) ? 'description' : 'plain';
+}
+
+/**
+ * Whether a whole text describes failures rather than showing one: some prose describes and none
+ * reports, and the rest is only a few lines of quoted output (a docs page or a tutorial with its
+ * example). Such a text gives no symptom at all.
+ */
+export function describesOnly(lines: Iterable<string>): boolean {
+  let describe = 0;
+  let machine = 0;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const kind = classifyLine(line);
+    if (kind === 'report') return false;
+    if (kind === 'description') describe++;
+    else if (++machine > Math.max(3, describe * 2)) return false;
+  }
+  return describe > 0;
+}

@@ -1,0 +1,195 @@
+import type { Extractor } from './extractor.js';
+import { addStatus, eachMatch, SignalSink } from './proxy-common.js';
+import type { TextDoc } from './text.js';
+
+/**
+ * .NET networking: System.Net WebException / HttpRequestException / SslStream messages, which
+ * Windows and .NET print in the display language (the same message in English, German, Chinese …
+ * means the same thing), WebExceptionStatus names, and `The remote server returned an error: (407)`.
+ * Socket-level inner exceptions (SocketException 10054 …) are read by the socket extractor.
+ */
+
+interface Message {
+  readonly name: string;
+  readonly value?: string;
+  /** The message in each language, lower case. */
+  readonly text: readonly string[];
+}
+
+const MESSAGES: readonly Message[] = [
+  {
+    name: 'tls.error',
+    value: 'handshake_failure',
+    text: [
+      'could not create ssl/tls secure channel',
+      'es konnte kein geschützter ssl/tls-kanal erstellt werden',
+      'impossible de créer un canal sécurisé ssl/tls',
+      'no se puede crear un canal seguro ssl/tls',
+      'não foi possível criar um canal seguro para ssl/tls',
+      'не удалось создать защищенный канал ssl/tls',
+      '未能创建 ssl/tls 安全通道',
+      '無法建立 ssl/tls 的安全通道',
+      'ssl/tls のセキュリティで保護されているチャネルを作成できませんでした',
+      'ssl/tls 보안 채널을 만들 수 없습니다',
+      'impossibile creare un canale sicuro ssl/tls',
+      // "The underlying connection was closed: An unexpected error occurred on a send." (.NET Framework: TLS version)
+      'an unexpected error occurred on a send',
+      'unerwarteter fehler beim senden',
+      'error inesperado de envío',
+      "une erreur inattendue s'est produite lors de l'envoi",
+      'erro inesperado em um envio',
+      'непредвиденная ошибка при передаче',
+      '发送时发生错误',
+      '送信時に、予期しないエラーが発生しました',
+      'the ssl connection could not be established',
+      'securechannelfailure',
+      'the handshake failed due to an unexpected packet format',
+      'セキュリティで保護されたチャネル サポートでエラーが発生しました',
+      'a call to sspi failed',
+      // SQL Server's client: TLS is negotiated in the pre-login handshake
+      'error occurred during the pre-login handshake',
+      'ログイン前のハンドシェイク中にエラーが発生しました',
+      '在与服务器进行登录前握手期间发生错误',
+      'bei der anmeldevorabhandshake',
+      'durante el protocolo de enlace previo al inicio de sesión',
+      "lors de l'établissement d'une liaison préalable à l'ouverture de session",
+      'во время подтверждения перед входом',
+      '로그인 전 핸드셰이크 중에 오류가 발생했습니다',
+    ],
+  },
+  {
+    name: 'tls.error',
+    value: 'cert_invalid',
+    text: [
+      'the remote certificate is invalid according to the validation procedure',
+      'das remotezertifikat ist laut validierungsverfahren ungültig',
+      "le certificat distant n'est pas valide selon la procédure de validation",
+      'le certificat distant n’est pas valide selon la procédure de validation',
+      'el certificado remoto no es válido según el procedimiento de validación',
+      'o certificado remoto é inválido de acordo com o procedimento de validação',
+      'удаленный сертификат недействителен согласно результатам проверки подлинности',
+      '根据验证过程，远程证书无效',
+      '根據驗證程序，遠端憑證是無效的',
+      '検証プロシージャによると、リモート証明書は無効です',
+      'could not establish trust relationship for the ssl/tls secure channel',
+      'für den geschützten ssl/tls-kanal konnte keine vertrauensstellung hergestellt werden',
+      'no se puede establecer una relación de confianza para el canal seguro ssl/tls',
+      "impossible d'établir une relation de confiance pour le canal sécurisé ssl/tls",
+      'não foi possível estabelecer relação de confiança para o canal seguro de ssl/tls',
+      'не удалось установить доверительные отношения для защищенного канала ssl/tls',
+      '未能为 ssl/tls 安全通道建立信任关系',
+      'ssl/tls のセキュリティで保護されているチャネルに対する信頼関係を確立できませんでした',
+      'trustfailure',
+      'the remote certificate was rejected by the provided remotecertificatevalidationcallback',
+    ],
+  },
+  { name: 'tls.error', value: 'hostname_mismatch', text: ['remotecertificatenamemismatch'] },
+  { name: 'tls.error', value: 'unknown_issuer', text: ['remotecertificatechainerrors'] },
+  {
+    name: 'tls.error',
+    value: 'reset_during_handshake',
+    text: [
+      'authentication failed because the remote party has closed the transport stream',
+      'received an unexpected eof or 0 bytes from the transport stream',
+    ],
+  },
+  {
+    name: 'net.error',
+    value: 'timeout',
+    text: [
+      'the operation has timed out',
+      'timeout für den vorgang wurde überschritten',
+      'das zeitlimit für den vorgang wurde überschritten',
+      'se excedió el tiempo de espera de la operación',
+      'se ha agotado el tiempo de espera de la operación',
+      "l'opération a expiré",
+      'l’opération a expiré',
+      'a operação expirou',
+      'o tempo limite da operação foi atingido',
+      'время ожидания операции истекло',
+      '操作超时',
+      '作業逾時',
+      '操作はタイムアウトしました',
+      '작업 시간을 초과했습니다',
+      "timeout dell'operazione",
+    ],
+  },
+  {
+    name: 'net.error',
+    value: 'read_timeout',
+    text: ['the request was canceled due to the configured httpclient.timeout', 'httpclient.timeout of'],
+  },
+  {
+    name: 'net.error',
+    value: 'connection_reset',
+    text: [
+      'an unexpected error occurred on a receive',
+      'unerwarteter fehler beim empfangen',
+      'error inesperado de recepción',
+      "une erreur inattendue s'est produite lors de la réception",
+      'erro inesperado em um recebimento',
+      'непредвиденная ошибка при приеме',
+      '接收时发生错误',
+      '受信時に、予期しないエラーが発生しました',
+      'receivefailure',
+    ],
+  },
+  {
+    name: 'net.error',
+    value: 'unexpected_eof',
+    text: [
+      'the connection was closed unexpectedly',
+      'unable to read data from the transport connection',
+      'von der übertragungsverbindung können keine daten gelesen werden',
+      'no se pueden leer los datos de la conexión de transporte',
+      'impossible de lire les données de la connexion de transport',
+      'não é possível ler os dados da conexão de transporte',
+      'не удается прочитать данные из транспортного соединения',
+      '无法从传输连接中读取数据',
+      '転送接続からデータを読み取れません',
+      'the response ended prematurely',
+    ],
+  },
+  { name: 'net.error', value: 'dns_not_found', text: ['nameresolutionfailure', 'proxynameresolutionfailure'] },
+  { name: 'client.timeout', text: ['taskcanceledexception', 'a task was canceled', 'the operation was canceled'] },
+];
+
+const MESSAGE_OF = new Map<string, Message>();
+for (const m of MESSAGES) for (const t of m.text) MESSAGE_OF.set(t, m);
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const ANY_MESSAGE = new RegExp(
+  [...MESSAGE_OF.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join('|'),
+  'gi',
+);
+
+/** `The remote server returned an error: (407) Proxy Authentication Required.` in the languages .NET speaks. */
+const REMOTE_STATUS =
+  /(?:the remote server returned an error|der remoteserver hat einen fehler zurückgegeben|error en el servidor remoto|le serveur distant a retourné une erreur|o servidor remoto retornou um erro|удаленный сервер возвратил ошибку|远程服务器返回错误|遠端伺服器傳回一個錯誤|リモート サーバーがエラーを返しました|errore del server remoto|원격 서버에서)[ \t]{0,2}[:：]?[ \t]{0,2}[(（](\d{3})[)）]/gi;
+
+/** The client-side timeout words only count in a .NET HTTP context. */
+const HTTP_CONTEXT = /httpclient|system\.net|webexception|httprequestexception|webclient|httpwebrequest/i;
+
+function extract(doc: TextDoc): SignalSink {
+  const sink = new SignalSink(doc, 'dotnet');
+  const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
+  eachMatch(ANY_MESSAGE, doc, (m) => {
+    const msg = MESSAGE_OF.get(m[0].toLowerCase());
+    if (!msg) return;
+    if (msg.name === 'client.timeout' && !HTTP_CONTEXT.test(doc.text.slice(Math.max(0, m.index - 2000), m.index + 2000))) return;
+    sink.add(msg.name, msg.value, ...at(m));
+  });
+  eachMatch(REMOTE_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
+  return sink;
+}
+
+export const DOTNET_PATTERNS: readonly RegExp[] = [ANY_MESSAGE, REMOTE_STATUS];
+
+export const dotnetExtractor: Extractor = {
+  name: 'dotnet',
+  reads: '.NET networking and TLS messages in the languages Windows prints them, WebExceptionStatus names, "(407)"-style remote statuses',
+  patterns: DOTNET_PATTERNS,
+  extract: (doc) => extract(doc).signals,
+};

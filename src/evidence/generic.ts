@@ -1,0 +1,72 @@
+import type { Extractor } from './extractor.js';
+import { eachMatch, SignalSink } from './proxy-common.js';
+import type { TextDoc } from './text.js';
+
+/**
+ * The words every English error message uses for a few mechanisms, whatever program printed it:
+ * timeout class names (SocketTimeoutException, ReadTimeoutError, TimeoutError …), "timed out",
+ * "deadline exceeded"; a connection closed or lost; could not connect; a certificate that failed
+ * verification; a TLS or SSL handshake that failed. They give the symptom (so that a failure the
+ * specific extractors do not know still gets its differential) and weak evidence; the program's own
+ * wording, read by the other extractors, decides between the causes.
+ */
+
+/** `SocketTimeoutException`, `ReadTimeoutError`, `ConnectTimeoutException`, `TimeoutError`, `HttpTimeoutException`. */
+const TIMEOUT_CLASS = /\b(Connect|Connection|Read|Socket|Request|Response|Http|Gateway|Idle|Write)?Time[Oo]ut(?:Error|Exception)\b/g;
+const TIMED_OUT =
+  /\b(?:timed out|time[d ]?-?out (?:error|exception|exceeded|expired|occurred)|deadline exceeded|timeout (?:of \d{1,9} ?m?s )?(?:exceeded|expired|reached|elapsed))\b/gi;
+const CONNECT_TIMED_OUT =
+  /\b(?:connect(?:ion)? (?:attempt )?(?:timed out|timeout (?:error|exceeded|expired|occurred))|timed out (?:while )?(?:connecting|trying to connect|waiting for (?:a )?connection))\b/gi;
+const READ_TIMED_OUT =
+  /\b(?:read(?:ing)? (?:timed out|timeout (?:error|exceeded|expired|occurred))|timed out (?:while )?(?:reading|waiting for (?:the )?(?:response|headers|data)))\b/gi;
+const CLOSED =
+  /\b(?:connection (?:was |has been )?(?:closed|lost|dropped|terminated)(?: unexpectedly| prematurely| by (?:the )?(?:remote|peer|server|foreign host))?|(?:remote|peer|server|foreign host) (?:has )?closed (?:the )?connection|connection closed by (?:remote|peer|foreign) host)\b/gi;
+const CANNOT_CONNECT =
+  /\b(?:could not|couldn['’]t|unable to|failed to|cannot|can['’]t|can not) (?:connect(?: to)?|establish (?:a |the )?connection|open (?:a )?connection|reach) /gi;
+const CERT_FAILED =
+  /\b(?:certificate|cert)(?: chain)? (?:verify failed|verification failed|validation failed|is (?:not valid|invalid|not trusted|untrusted)|error)\b|\b(?:invalid|untrusted|bad) (?:SSL |TLS |server )?certificate\b/gi;
+const TLS_FAILED =
+  /\b(?:SSL|TLS)(?:\/TLS)?(?: connection| handshake| negotiation)? (?:error|failed|failure)\b|\bhandshake (?:failed|failure|error)\b/gi;
+
+function extract(doc: TextDoc): SignalSink {
+  const sink = new SignalSink(doc, 'generic');
+  const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
+  eachMatch(TIMEOUT_CLASS, doc, (m) => {
+    const kind = (m[1] ?? '').toLowerCase();
+    const value =
+      kind === 'connect' || kind === 'connection'
+        ? 'connect_timeout'
+        : kind === 'read' || kind === 'socket' || kind === 'response'
+          ? 'read_timeout'
+          : 'timeout';
+    sink.add('net.error', value, ...at(m));
+  });
+  eachMatch(CONNECT_TIMED_OUT, doc, (m) => sink.add('net.error', 'connect_timeout', ...at(m)));
+  eachMatch(READ_TIMED_OUT, doc, (m) => sink.add('net.error', 'read_timeout', ...at(m)));
+  eachMatch(TIMED_OUT, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
+  eachMatch(CLOSED, doc, (m) => sink.add('net.error', 'unexpected_eof', ...at(m)));
+  eachMatch(CANNOT_CONNECT, doc, (m) => sink.add('net.error', 'connect_failed', ...at(m)));
+  eachMatch(CERT_FAILED, doc, (m) => sink.add('tls.error', 'cert_invalid', ...at(m)));
+  eachMatch(TLS_FAILED, doc, (m) => sink.add('tls.error', 'handshake_failure', ...at(m)));
+  return sink;
+}
+
+export const GENERIC_PATTERNS: readonly RegExp[] = [
+  TIMEOUT_CLASS,
+  TIMED_OUT,
+  CONNECT_TIMED_OUT,
+  READ_TIMED_OUT,
+  CLOSED,
+  CANNOT_CONNECT,
+  CERT_FAILED,
+  TLS_FAILED,
+];
+
+export const genericExtractor: Extractor = {
+  name: 'generic',
+  reads:
+    'the words any English error message uses for timeouts, closed connections, failed connects, failed certificate checks and failed TLS handshakes',
+  patterns: GENERIC_PATTERNS,
+  fallback: true,
+  extract: (doc) => extract(doc).signals,
+};

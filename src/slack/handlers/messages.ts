@@ -1,0 +1,90 @@
+import type { App } from '@slack/bolt';
+import { errorText, type Answer, type Asker } from '../answers.js';
+import { renderError } from '../blocks.js';
+import { firstUrl, userLang, type BotContext } from '../bot-context.js';
+import { readInbound, type InboundMessage, type SlackFile } from '../inbound.js';
+
+/**
+ * Pasted errors: in a DM, in a mention anywhere, or in WATCH_CHANNELS, answered in their thread
+ * (message text, code blocks, attached text files and snippets). Ordinary conversation in a
+ * watched channel gets nothing; a mention always gets an answer. An edit updates our earlier
+ * answer; an edit that did not change the text (a link unfurl) does nothing. Never a bot.
+ */
+export function registerMessages(app: App, ctx: BotContext): void {
+  app.event('app_mention', async ({ event, context }) => {
+    const m = readInbound(event, ctx.self.userId ? { dropUser: ctx.self.userId } : {});
+    if (isFromBot(event, m, ctx) || !m.channel || !m.ts) return;
+    const text = [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n');
+    const lang = await userLang(ctx.client, m.user);
+    await answer(ctx, { team: context.teamId ?? '', channel: m.channel, lang }, m, text, true);
+  });
+
+  app.event('message', async ({ event, context }) => {
+    const channel = (event as { channel?: string }).channel ?? '';
+    if (ctx.config.alertChannels.includes(channel)) return;
+    const m = readInbound(event);
+    if (!readable(m) || isFromBot(event, m, ctx) || !m.channel || !m.ts) return;
+    const isDm = m.channelType === 'im';
+    const watched = ctx.config.watchChannels.includes(m.channel);
+    // Mentions in channels arrive as app_mention too: answered there, not twice.
+    if (!isDm && (!watched || (ctx.self.userId && m.mentions.includes(ctx.self.userId)))) return;
+    const text = [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n');
+    const lang = await userLang(ctx.client, m.user);
+    await answer(ctx, { team: context.teamId ?? '', channel: m.channel, lang }, m, text, false);
+  });
+}
+
+/** Messages people write (plain, with files, broadcast from a thread) and their edits; not joins and other notices. */
+function readable(m: InboundMessage): boolean {
+  // Slack also sends message_changed when it unfurls a link: the text did not change, nothing to do.
+  if (m.edited) return m.previous === undefined || m.previous.text !== m.text;
+  return m.subtype === undefined || m.subtype === 'file_share' || m.subtype === 'thread_broadcast';
+}
+
+/** Never answer a bot (ourselves included): no loops with other bots. */
+function isFromBot(event: unknown, m: InboundMessage, ctx: BotContext): boolean {
+  const e = event as { app_id?: unknown; message?: { app_id?: unknown } };
+  const appId = e.message?.app_id ?? e.app_id;
+  return Boolean(m.botId || appId || m.subtype === 'bot_message' || (ctx.self.userId && m.user === ctx.self.userId));
+}
+
+/** The error answered in its thread; an edit updates the earlier answer instead of a second reply. */
+async function answer(ctx: BotContext, asker: Asker, m: InboundMessage, text: string, asked: boolean): Promise<void> {
+  const thread = m.threadTs ?? m.ts!;
+  let a: Answer | undefined;
+  try {
+    a = await ctx.answerer.explain(asker, 'slack_message', text, asked, firstUrl(text));
+  } catch (err) {
+    if (asked) await ctx.poster.post(asker.channel, renderError(errorText(err), asker.lang), { thread_ts: thread });
+    return;
+  }
+  if (!a) return;
+  const earlier = m.edited ? await ctx.states.reply(asker.channel, m.ts!).catch(() => undefined) : undefined;
+  if (earlier) return void (await ctx.poster.update(asker.channel, earlier, a.message));
+  const posted = await ctx.poster.post(asker.channel, a.message, { thread_ts: thread });
+  if (posted.ok) await ctx.states.saveReply(asker.channel, m.ts!, posted.ts).catch(() => undefined);
+}
+
+/** Text snippets and small text files attached to a message, fetched with the bot token (bounded), as uploaded. */
+async function attachedText(botToken: string, files: readonly SlackFile[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files.slice(0, 3)) {
+    if (!f.url_private || (f.size ?? 0) > 1024 * 1024) continue;
+    if (
+      !/^text\/|json|xml|x-log/.test(f.mimetype ?? 'text/plain') &&
+      !['text', 'log', 'json', 'shell', 'yaml', 'xml'].includes(f.filetype ?? '')
+    )
+      continue;
+    try {
+      const res = await fetch(f.url_private, {
+        headers: { Authorization: `Bearer ${botToken}` },
+        signal: AbortSignal.timeout(5000),
+        redirect: 'manual',
+      });
+      if (res.ok) out.push((await res.text()).slice(0, 1024 * 1024));
+    } catch {
+      // An unreadable attachment is skipped; the message text is still read.
+    }
+  }
+  return out;
+}
