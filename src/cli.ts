@@ -16,6 +16,7 @@ import { createSsrfPolicy, type SsrfPolicy } from './security/ssrf.js';
 import { diagnose, type DiagnoseResult } from './triage/diagnose.js';
 import type { Diagnosis } from './triage/result.js';
 import { parseTarget } from './triage/target.js';
+import { POOL_NAME } from './queue/jobs.js';
 
 const USAGE = `Usage:
   triage explain [TEXT] [--json | --jsonl] [--lang en|zh] [--all] [--width N]
@@ -259,8 +260,7 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
           .split(',')
           .map((p) => p.trim().toLowerCase())
           .filter(Boolean);
-  for (const p of pools)
-    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p)) throw new UsageError(`--from takes pool names like eu-west,dmz; "${p}" is not one`);
+  for (const p of pools) if (!POOL_NAME.test(p)) throw new UsageError(`--from takes pool names like eu-west,dmz; "${p}" is not one`);
   const print = (result: DiagnoseResult) => {
     if (values.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
     const width = parseWidth(values.width as string | undefined);

@@ -6,6 +6,7 @@ import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import { COMMAND_RATE_DEFAULT, type RateLimit } from './slack/rate-limit.js';
+import { POOL_NAME } from './queue/jobs.js';
 
 /**
  * The only reader of process.env. Every setting is validated here, and every problem is reported
@@ -91,8 +92,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   const pools = splitList(env.WORKER_POOLS ?? 'default').map((p) => p.toLowerCase());
   if (pools.length === 0) problems.push('WORKER_POOLS is empty: name at least one pool, e.g. WORKER_POOLS=default');
   for (const p of pools)
-    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p))
-      problems.push(`WORKER_POOLS: "${p}" is not a pool name: use letters, digits, - and _ (e.g. eu-west)`);
+    if (!POOL_NAME.test(p)) problems.push(`WORKER_POOLS: "${p}" is not a pool name: use letters, digits, - and _ (e.g. eu-west)`);
   const concurrency = int(env, 'WORKER_CONCURRENCY', 4, 1, 256, problems);
   const lockDurationMs = int(env, 'WORKER_LOCK_MS', 30_000, 1_000, 600_000, problems);
   const stalledIntervalMs = int(env, 'WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000, problems);

@@ -1,6 +1,7 @@
 import { redact, type Masked } from '../security/redact.js';
 import { ALERT_URL_MAX, fingerprintOf, type Alert, type AlertState } from './alert.js';
 import { CHAT_LIMITS, type ChatMessage } from './chat-message.js';
+import { urlsIn } from '../triage/urls.js';
 
 /*
  * What every chat reader (readers/*.ts) shares: the message pre-read once (title line, body,
@@ -53,7 +54,6 @@ export const RE = {
   promLabel: /\b([a-zA-Z_][a-zA-Z0-9_]{0,63})="([^"\n]{0,2048})"/g,
   labelsHeader: /^[ \t]{0,8}\*{0,2}(labels|annotations|details|tags)\*{0,2}[ \t]{0,4}:?\*{0,2}[ \t]{0,4}$/i,
   sectionEnd: /^[ \t]{0,8}\*{0,2}(?:annotations|value|values|source|silence|dashboard|panel|description|summary)\b/i,
-  url: /\b(?:https?|wss?):\/\/[^\s<>"'`|\])}]{1,2048}/gi,
   emojiPrefix: /^(?::[a-z0-9_+'-]{1,40}:[ \t]{0,4}){1,3}/i,
   isoTime: /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)?/g,
   clockTime: /\b\d{1,2}:\d{2}(?::\d{2})?\b/g,
@@ -287,8 +287,8 @@ export function cleanUrl(raw: string): string | undefined {
 }
 
 function firstUrlIn(text: string): string | undefined {
-  for (const m of text.matchAll(RE.url)) {
-    const u = cleanUrl(m[0]);
+  for (const url of urlsIn(text)) {
+    const u = cleanUrl(url);
     if (u !== undefined) return u;
   }
   return undefined;
@@ -302,8 +302,8 @@ function endpointUrl(r: Reading, titleLink: boolean): string | undefined {
     if (u !== undefined && !isSlackLink(u)) return u;
   }
   const toolLines = r.pairs.filter((p) => TOOL_KEYS.test(p.key)).map((p) => p.value);
-  for (const m of r.body.matchAll(RE.url)) {
-    const u = cleanUrl(m[0]);
+  for (const url of urlsIn(r.body)) {
+    const u = cleanUrl(url);
     if (u === undefined || isToolLink(u)) continue;
     if (toolLines.some((v) => v.includes(u))) continue;
     return u;

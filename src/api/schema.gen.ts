@@ -188,6 +188,8 @@ export interface components {
     };
     /** @description The ranked causes; the `triage explain --json` contract. */
     Diagnosis: {
+      /** @description What failed, as a user would say it (502 from a proxy, connection reset, 401 …). Empty when the input shows no failure; then `causes` is empty too. */
+      symptoms: components['schemas']['Symptom'][];
       /** @description Best first. */
       causes: components['schemas']['Cause'][];
       signals: components['schemas']['Signal'][];
@@ -215,9 +217,23 @@ export interface components {
         url: string;
       }[];
     };
+    Symptom: {
+      /** @description A symptom id of knowledge/symptoms, e.g. bad-gateway. */
+      id: string;
+      title: string;
+      /** @description The signals that showed it (up to three). */
+      evidence: {
+        signal: string;
+        excerpt: string;
+        line?: number;
+        source: string;
+      }[];
+    };
     Evidence: {
-      /** @description The indicator that fired: `signal` or `signal=value`, several joined by " + ". */
+      /** @description The indicator that fired: `signal` or `signal=value`, several joined by " + "; for a symptom's prior, `symptom:<id>`. */
       signal: string;
+      /** @description Set when this evidence is a symptom's prior (the cause is one the guide lists for it): the symptom id. */
+      symptom?: string;
       weight: number;
       /** @description The text or measurement that produced it */
       excerpt: string;

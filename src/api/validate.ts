@@ -1,5 +1,6 @@
 import type { Lang } from '../knowledge/types.js';
 import { ApiError } from './errors.js';
+import { POOL_NAME } from '../queue/jobs.js';
 
 /*
  * Request bodies are hostile until checked here, once, against the shapes of openapi.yaml. Every
@@ -115,7 +116,6 @@ export interface DiagnosisInput {
   readonly lang?: Lang;
 }
 
-const POOL = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const DIAGNOSIS_FIELDS = ['url', 'proxy', 'upstream', 'headers', 'origin', 'from', 'timeoutMs', 'repeat', 'lang'] as const;
 
 export function parseDiagnosisRequest(body: unknown): DiagnosisInput {
@@ -126,7 +126,7 @@ export function parseDiagnosisRequest(body: unknown): DiagnosisInput {
   const upstream = optString(o, 'upstream', 300, p);
   const origin = optString(o, 'origin', 4096, p);
   const headers = optStrings(o, 'headers', 32, 8400, p, /^[^:]{1,128}:/, 'must be "Name: value", e.g. "Authorization: Bearer <token>"');
-  const pools = optStrings(o, 'from', 8, 63, p, POOL, 'must be a pool name: lower-case letters, digits, - and _ (e.g. eu-west)');
+  const pools = optStrings(o, 'from', 8, 63, p, POOL_NAME, 'must be a pool name: lower-case letters, digits, - and _ (e.g. eu-west)');
   let timeoutMs = 10_000;
   if (o.timeoutMs !== undefined) {
     const t = o.timeoutMs;

@@ -43,6 +43,7 @@ const CHROME: Readonly<Record<string, Emit>> = {
   CONNECTION_RESET: ne('connection_reset'),
   CONNECTION_CLOSED: ne('unexpected_eof'),
   CONNECTION_ABORTED: ne('connection_reset'),
+  NETWORK_CHANGED: ne('connection_aborted'),
   CONNECTION_TIMED_OUT: ne('connect_timeout', 'connect'),
   TIMED_OUT: ne('timeout'),
   NAME_NOT_RESOLVED: ne('dns_not_found', 'dns'),

@@ -26,6 +26,7 @@ const MACHINE = new RegExp(
     String.raw`\[(?:error|warn|crit|alert|emerg|notice|info|debug)\]`, // nginx levels
     String.raw`^\s*[\w$.]*(?:Error|Exception|Failure|Fault)(?: \[[\w-]+\])?:\s`, // Error: …, java.io.IOException: …
     String.raw`^\s*(?:[$#>] |PS [A-Z]:\\|C:\\)`, // prompts
+    String.raw`^\s*[A-Z][A-Z_]{1,12}\d{3,8}:\s`, // error codes: AADSTS50126: …, E0000004: …
     String.raw`\bHTTP/\d(?:\.\d)?\b`, // protocol
     String.raw`^\s*(?:curl|wget|ping|mtr|traceroute|nc|openssl|kubectl|docker|npm|pip|git): `, // tool prefixes
   ].join('|'),

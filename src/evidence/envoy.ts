@@ -113,7 +113,8 @@ const FLAG_EFFECTS: Readonly<Record<string, readonly Effect[]>> = {
   DC: [['client.closed']],
   DR: [['client.closed']],
   RL: [['limit.rate']],
-  OM: [['limit.overload']],
+  // Envoy's own overload manager: the proxy itself is at its limits.
+  OM: [['limit.connections']],
   DO: [['limit.overload']],
 };
 
@@ -129,7 +130,8 @@ const DETAIL_EFFECTS: readonly [prefix: string, effects: readonly Effect[]][] = 
   ['local_rate_limited', [['limit.rate']]],
   ['request_rate_limited', [['limit.rate']]],
   ['rbac_access_denied', [['access.denied_rule']]],
-  ['overload_manager', [['limit.overload']]],
+  ['overload_manager', [['limit.connections']]],
+  ['upgrade_failed', [['ws.upgrade_failed']]],
 ];
 
 /** A reset reason (snake_case) and the transport failure text → proxy.upstream_error / limit.overload. */
@@ -167,6 +169,16 @@ function resetEffects(reason: string, transport: string): Effect[] {
   }
 }
 
+/** jwt_authn's reasons (`jwt_authn_access_denied{Jwt_is_expired}`), lower case with underscores. */
+const JWT_DENIED: readonly (readonly [RegExp, Effect[]])[] = [
+  [/expired/, [['auth.error', 'token_expired']]],
+  [/not_yet_valid|not_valid_yet/, [['auth.error', 'token_not_yet_valid']]],
+  [/missing|not_found_in_request/, [['auth.error', 'missing_credentials']]],
+  [/verification_fail|signature/, [['auth.error', 'invalid_signature']]],
+  [/audience/, [['auth.error', 'invalid_audience']]],
+  [/issuer/, [['auth.error', 'invalid_issuer']]],
+];
+
 /** `upstream_reset_before_response_started{connection_failure|delayed_connect_error:_111}` → normalised details + effects. */
 function detailsOf(raw: string): { details: string; effects: Effect[] } {
   const brace = raw.indexOf('{');
@@ -177,6 +189,10 @@ function detailsOf(raw: string): { details: string; effects: Effect[] } {
     const reason = (bar < 0 ? inner : inner.slice(0, bar)).toLowerCase();
     const transport = bar < 0 ? '' : inner.slice(bar + 1).replace(/_/g, ' ');
     return { details: `${base}{${reason}}`, effects: resetEffects(reason, transport) };
+  }
+  if (brace >= 0 && base === 'jwt_authn_access_denied') {
+    const reason = raw.slice(brace + 1, raw.length - 1).toLowerCase();
+    return { details: `${base}{${reason}}`, effects: JWT_DENIED.find(([re]) => re.test(reason))?.[1] ?? [['auth.error', 'invalid_token']] };
   }
   const hit = DETAIL_EFFECTS.find(([p]) => base.startsWith(p));
   return { details: base.length > 0 ? base : raw, effects: hit ? [...hit[1]] : [] };

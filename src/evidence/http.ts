@@ -84,6 +84,10 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: 'response{', re: /\bResponse\{protocol=[^,\n]{1,20}, code=([1-5]\d\d)\b/g },
   // HTTP/2 pseudo-header in Envoy/nghttp debug output: ':status', '401'
   { key: ':status', re: /:status['"]?,?[ \t]{0,3}['"]?([1-5]\d\d)\b/g },
+  // Error 503 backend read error, Error code 502 (CDN and PaaS error pages)
+  { key: 'error', re: /\bError(?: code)?:?[ \t]{0,2}([45]\d\d)\b/g },
+  // JSON keys that end in StatusCode: "httpStatusCode":"503", "StatusCode": 429
+  { key: 'statuscode"', re: /[a-z]StatusCode"[ \t]{0,2}:[ \t]{0,2}"?([1-5]\d\d)\b/gi },
   // JSON error bodies: "code": 429 (Google APIs, Kubernetes Status, many REST APIs)
   { key: '"code"', re: /"code"[ \t]{0,2}:[ \t]{0,2}([45]\d\d)\b/g },
   // Traefik's JSON access log: "DownstreamStatus": 499, "OriginStatus": 502

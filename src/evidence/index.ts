@@ -17,6 +17,7 @@ import { localizedExtractor } from './localized.js';
 import { nginxExtractor } from './nginx.js';
 import { nodeExtractor } from './node.js';
 import { pingExtractor } from './ping.js';
+import { platformExtractor } from './platform.js';
 import { pythonExtractor } from './python.js';
 import { socketExtractor } from './socket.js';
 import { squidExtractor } from './squid.js';
@@ -43,6 +44,7 @@ export const EXTRACTORS: readonly Extractor[] = [
   socketExtractor,
   grpcExtractor,
   pingExtractor,
+  platformExtractor,
   browserExtractor,
   jwtExtractor,
   k8sExtractor,

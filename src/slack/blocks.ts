@@ -160,6 +160,9 @@ const UI = {
     request: 'request',
     cause: 'cause',
     evidence: 'Evidence',
+    symptom: 'Symptom',
+    usual: (title: string) => `a usual cause of: ${title}`,
+    thin: 'Ranked from the symptom alone, in the usual order: nothing in it singles one cause out yet.',
     against: 'Against',
     line: 'line',
     fixes: 'Try, in order',
@@ -199,6 +202,9 @@ const UI = {
     request: '请求',
     cause: '原因',
     evidence: '证据',
+    symptom: '症状',
+    usual: (title: string) => `常见原因之一：${title}`,
+    thin: '仅根据症状按常见顺序排列：现有证据还不足以确定其中一个。',
     against: '反证',
     line: '行',
     fixes: '按顺序尝试',
@@ -332,9 +338,11 @@ function compose(
   blocks.push(metaContext(opts, 'target' in d ? d.target.url : undefined, ui));
 
   if (!top) blocks.push(...noCause(d, opts, ui));
+  else if (d.symptoms.length > 0) blocks.push(symptomContext(d, ui));
+  const symptoms = new Map(d.symptoms.map((x) => [x.id, x.title]));
   for (const [i, cause] of shown.entries()) {
     blocks.push({ type: 'divider' });
-    blocks.push(causeSection(cause, i + 1, ui));
+    blocks.push(causeSection(cause, i + 1, ui, symptoms));
     blocks.push(fixSection(cause, detail, servers, ui, clipped));
     blocks.push(feedbackActions(cause, opts.context.requestId, ui));
   }
@@ -382,7 +390,14 @@ function noCause(d: Diagnosis, opts: RenderBlocksOptions, ui: Ui): Block[] {
   return [section('none', lines.join('\n'))];
 }
 
-function causeSection(cause: CauseResult, rank: number, ui: Ui): SectionBlock {
+/** What failed, and when nothing but the symptom ranks the causes, that the order is the usual one. */
+function symptomContext(d: Diagnosis, ui: Ui): ContextBlock {
+  const lines = d.symptoms.slice(0, 3).map((x) => `*${escapeMrkdwn(ui.symptom)}:* ${escapeMrkdwn(clip(x.title, 200))}`);
+  if (d.causes.every((c) => c.evidence.every((e) => e.symptom !== undefined))) lines.push(`_${escapeMrkdwn(ui.thin)}_`);
+  return context('symptoms', lines);
+}
+
+function causeSection(cause: CauseResult, rank: number, ui: Ui, symptoms: ReadonlyMap<string, string>): SectionBlock {
   const pct = Math.round(cause.score * 100);
   const lines = [
     `*${rank}. ${escapeMrkdwn(clip(cause.title, 200))}*`,
@@ -393,6 +408,10 @@ function causeSection(cause: CauseResult, rank: number, ui: Ui): SectionBlock {
     lines.push(`*${escapeMrkdwn(ui.evidence)}*`);
     let previous: string | undefined;
     for (const e of cause.evidence.slice(0, SHOWN_EVIDENCE)) {
+      if (e.symptom) {
+        lines.push(`• _${escapeMrkdwn(ui.usual(clip(symptoms.get(e.symptom) ?? e.symptom, 200)))}_`);
+        continue;
+      }
       const where =
         e.line !== undefined ? ` _(${ui.line} ${e.line}${e.count > 1 ? `, ×${e.count}` : ''})_` : e.count > 1 ? ` _(×${e.count})_` : '';
       lines.push(`• ${code(e.signal, 150)}${where}`);

@@ -11,6 +11,7 @@ import type { Answerer } from './answers.js';
 import type { Poster } from './poster.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RequestStates } from './requests.js';
+import { firstHttpUrl } from '../triage/urls.js';
 
 /** Who the bot is in its workspace (auth.test at start). */
 export interface BotIdentity {
@@ -56,6 +57,4 @@ export function mayProbe(config: BotConfig, channel: string, user: string): bool
 }
 
 /** The first http(s) URL in a decoded text, for "Run probes". */
-export function firstUrl(text: string): string | undefined {
-  return /https?:\/\/[^\s<>|"'`)]{1,2048}/.exec(text)?.[0];
-}
+export const firstUrl = firstHttpUrl;

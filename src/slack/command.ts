@@ -1,5 +1,6 @@
 import type { TargetInput } from '../triage/target.js';
 import type { DecodedText } from './inbound.js';
+import { POOL_NAME } from '../queue/jobs.js';
 
 /** What `/diagnose <text>` asks for. */
 export type DiagnoseCommand =
@@ -10,7 +11,6 @@ export type DiagnoseCommand =
 
 /** Longest command text read; Slack itself caps a command at about 4,000 characters. */
 const MAX_TEXT = 40_000;
-const POOL = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /**
  * Parse the text of `/diagnose`, decoded at the edge (src/slack/inbound.ts): nothing or `help` →
@@ -56,7 +56,7 @@ export function parseDiagnoseCommand(decoded: Pick<DecodedText, 'text' | 'links'
           .split(',')
           .map((p) => p.trim().toLowerCase())
           .filter(Boolean);
-        if (pools.length === 0 || !pools.every((p) => POOL.test(p)))
+        if (pools.length === 0 || !pools.every((p) => POOL_NAME.test(p)))
           return { kind: 'error', message: `--from takes pool names like eu-west,dmz` };
         break;
       default:

@@ -31,7 +31,7 @@ const UI = {
     more: (n: number) => `… ${n} more cause(s): run again with --all`,
     moreFixes: (n: number) => `… ${n} more fix(es): --all`,
     separate: 'To tell these apart',
-    probe: (p: string) => `run the ${p} probe (triage diagnose <url>)`,
+    probe: (p: string) => `run the ${p} probe: triage diagnose <url>${PROBE_FLAGS[p] ?? ''}`,
     line: 'line',
     refs: 'Docs',
     confidence: { high: 'high', medium: 'medium', low: 'low' },
@@ -53,12 +53,21 @@ const UI = {
     more: (n: number) => `…… 另有 ${n} 个原因：加 --all 查看`,
     moreFixes: (n: number) => `…… 另有 ${n} 个修复方法：加 --all 查看`,
     separate: '如何区分',
-    probe: (p: string) => `运行 ${p} 探测（triage diagnose <url>）`,
+    probe: (p: string) => `运行 ${p} 探测：triage diagnose <url>${PROBE_FLAGS[p] ?? ''}`,
     line: '行',
     refs: '文档',
     confidence: { high: '高', medium: '中', low: '低' },
   },
 } as const;
+
+/** The diagnose option that runs a probe, when it needs one. */
+const PROBE_FLAGS: Readonly<Record<string, string>> = {
+  upstream: ' --upstream HOST:PORT',
+  connect: ' --proxy http://PROXY:PORT',
+  repeat: ' --repeat',
+  cors: ' --origin https://APP-ORIGIN',
+  auth: ' --header "Authorization: …"',
+};
 
 const SHOWN_CAUSES = 3;
 const SHOWN_FIXES = 2;
@@ -94,10 +103,13 @@ export function renderTerminal(d: Diagnosis, opts: TerminalOptions = {}): string
   if (shown.length < d.causes.length) out.push(c.dim(ui.more(d.causes.length - shown.length)), '');
   if (d.next) {
     out.push(c.bold(`${ui.separate} (${d.next.between.join(' / ')}):`));
+    // Two causes told apart by the same probe get one line.
+    const hows = new Map<string, string[]>();
     for (const s of d.next.steps) {
       const how = s.probe ? ui.probe(s.probe) : (s.question ?? s.description);
-      out.push(...wrap(`→ ${s.cause}: ${how}`, width, '  '));
+      hows.set(how, [...(hows.get(how) ?? []), s.cause]);
     }
+    for (const [how, causes] of hows) out.push(...wrap(`→ ${causes.join(' / ')}: ${how}`, width, '  '));
     out.push('');
   }
   return finish(out, d);

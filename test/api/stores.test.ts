@@ -54,7 +54,15 @@ function diagnosisStoreSuite(name: string, make: () => DiagnosisStore) {
     it('stores a failure in place of a result over the size bound', async () => {
       const store = make();
       const big = record({ status: 'done', finishedAt: new Date().toISOString() });
-      const result = { causes: [], signals: [], notes: ['x'.repeat(2 * 1024 * 1024)], lang: 'en' as const, target: big.target, probes: [] };
+      const result = {
+        symptoms: [],
+        causes: [],
+        signals: [],
+        notes: ['x'.repeat(2 * 1024 * 1024)],
+        lang: 'en' as const,
+        target: big.target,
+        probes: [],
+      };
       await store.put({ ...big, result });
       const got = await store.get(big.id);
       expect(got?.status).toBe('failed');

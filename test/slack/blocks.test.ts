@@ -137,10 +137,19 @@ describe('renderDiagnosisBlocks from real diagnoses', () => {
     );
     expectWithinLimits(m);
     expect(byId(m, 'cause:tls-cert-untrusted')).toBeDefined();
-    expect(mainActionIds(m)).toEqual(['run_probes']);
+    // The TLS differential lists four causes: three shown, so "Show all" is offered.
+    expect(mainActionIds(m)).toEqual(['show_all', 'run_probes']);
     expect(JSON.parse(buttons(m).find((b) => b.action_id === 'run_probes')!.value)).toEqual({ requestId: 'r2' });
     // Without a URL there is nothing to probe.
-    expect(mainActionIds(renderDiagnosisBlocks(engine.explain(CURL_TLS), textOpts()))).toEqual([]);
+    expect(mainActionIds(renderDiagnosisBlocks(engine.explain(CURL_TLS), textOpts()))).toEqual(['show_all']);
+    // Three causes, all shown: no "Show all".
+    const three = engine.explain(ZH);
+    expect(three.causes).toHaveLength(3);
+    expect(
+      mainActionIds(
+        renderDiagnosisBlocks(three, textOpts({ context: { source: 'text', url: redact('https://x.test/'), requestId: 'r4' } })),
+      ),
+    ).toEqual(['run_probes']);
   });
 
   it('speaks Chinese for zh users', () => {
@@ -152,7 +161,8 @@ describe('renderDiagnosisBlocks from real diagnoses', () => {
     expect(all).toContain('证据');
     expect(all).toContain('按顺序尝试');
     expect(all).toContain('来自粘贴的文本');
-    expect(buttons(m).map((b) => b.text.text)).toEqual(['已解决', '原因不对', '运行探测']);
+    expect(buttons(m).map((b) => b.text.text)).toEqual(['已解决', '原因不对', '已解决', '原因不对', '已解决', '原因不对', '运行探测']);
+    expect(all).toContain('症状');
     expect(all).not.toMatch(/Evidence|Try, in order|Fixed it/);
   });
 
@@ -166,8 +176,18 @@ describe('renderDiagnosisBlocks from real diagnoses', () => {
     expect(next.text.text).toContain('run the upstream probe');
   });
 
+  it('shows the symptom and says when only the symptom ranks the causes', () => {
+    const d = engine.explain('HTTP/1.1 502 Bad Gateway\nServer: awselb/2.0');
+    const m = renderDiagnosisBlocks(d, textOpts());
+    expectWithinLimits(m);
+    const symptoms = JSON.stringify(byId(m, 'symptoms'));
+    expect(symptoms).toContain('502 Bad Gateway from a proxy or load balancer');
+    expect(symptoms).toContain('Ranked from the symptom alone');
+    expect(JSON.stringify(m.blocks)).toContain('a usual cause of: 502 Bad Gateway');
+  });
+
   it('is honest when no cause matched', () => {
-    const d = engine.explain('HTTP/1.1 502 Bad Gateway\nServer: nginx');
+    const d = engine.explain('HTTP/1.1 200 OK\nServer: nginx');
     expect(d.causes).toHaveLength(0);
     const m = renderDiagnosisBlocks(d, textOpts());
     expectWithinLimits(m);
@@ -175,7 +195,7 @@ describe('renderDiagnosisBlocks from real diagnoses', () => {
     expect(m.text).toBe('No known cause matched this text.');
     const none = byId(m, 'none') as SectionBlock;
     expect(none.text.text).toContain("Paste more of it: the proxy's error.log");
-    expect(none.text.text).toContain('`http.status=502`');
+    expect(none.text.text).toContain('`http.status=200`');
     expect(m.blocks.some((b) => 'block_id' in b && b.block_id.startsWith('cause:'))).toBe(false);
     expect(buttons(m)).toHaveLength(0);
 

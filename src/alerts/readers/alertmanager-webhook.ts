@@ -1,5 +1,6 @@
 import { redact, type Masked } from '../../security/redact.js';
 import { ALERT_URL_MAX, fingerprintOf, type Alert } from '../alert.js';
+import { firstHttpUrl } from '../../triage/urls.js';
 
 /**
  * Alertmanager's webhook (webhook_config, payload version 4): one notification per alert group.
@@ -26,7 +27,6 @@ const MAX_TEXT = 64 * 1024;
 const URL_KEYS = ['url', 'probe_url', 'target', 'endpoint', 'instance'] as const;
 /** Annotations whose prose may hold the URL. */
 const TEXT_KEYS = ['summary', 'description', 'message'] as const;
-const HTTP_URL = /\bhttps?:\/\/[^\s<>"'`|\])}]{1,2048}/i;
 
 export function readAlertmanagerWebhook(w: AlertmanagerPayload): Alert {
   const firing = w.alerts.filter((a) => a.status === 'firing').length;
@@ -72,7 +72,7 @@ export function findFailingUrl(w: AlertmanagerPayload): string | undefined {
   for (const key of URL_KEYS) for (const m of sources) if (httpUrl(m[key])) return httpUrl(m[key]);
   for (const key of TEXT_KEYS)
     for (const m of sources) {
-      const found = m[key] === undefined ? undefined : HTTP_URL.exec(m[key])?.[0];
+      const found = m[key] === undefined ? undefined : firstHttpUrl(m[key]);
       if (found) return found.replace(/[.,;:]+$/, '');
     }
   return undefined;
