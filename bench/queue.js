@@ -7,9 +7,11 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { QueueRunner } from '../dist/queue/queue-runner.js';
+import { Sealer } from '../dist/queue/seal.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const prefix = `bench-${randomUUID()}`;
+const QUEUE_SECRET = process.env.QUEUE_SECRET ?? `bench-${randomUUID()}`;
 const hits = new Map();
 const server = createServer((req, res) => {
   hits.set(req.url, (hits.get(req.url) ?? 0) + 1);
@@ -21,13 +23,21 @@ const base = `http://127.0.0.1:${server.address().port}`;
 
 const workers = ['w1', 'w2'].map((name) => {
   const child = spawn(process.execPath, ['dist/worker.js'], {
-    env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, PROBE_ALLOW: '127.0.0.0/8', WORKER_CONCURRENCY: '16', WORKER_NAME: name },
+    env: {
+      ...process.env,
+      REDIS_URL,
+      QUEUE_SECRET,
+      QUEUE_PREFIX: prefix,
+      PROBE_ALLOW: '127.0.0.0/8',
+      WORKER_CONCURRENCY: '16',
+      WORKER_NAME: name,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return { child, ready: new Promise((res) => child.stdout.on('data', (b) => b.toString().includes('worker ready') && res())) };
 });
 await Promise.all(workers.map((w) => w.ready));
-const runner = new QueueRunner({ redisUrl: REDIS_URL, prefix });
+const runner = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer: new Sealer(QUEUE_SECRET) });
 const only = ['http'];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const line = (name, v, unit, extra = '') => console.log(`${name.padEnd(44)} ${String(v).padStart(10)} ${unit}${extra ? `  ${extra}` : ''}`);

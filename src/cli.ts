@@ -351,6 +351,12 @@ async function pickRunner(wantQueue: boolean, needQueue: boolean, q: CliQueueCon
     process.stderr.write('triage: --queue needs REDIS_URL; running the probes in-process instead\n');
     return inline;
   }
+  if (!q.queueSecret) {
+    const why = 'the workers run only jobs sealed with their QUEUE_SECRET: set the same value';
+    if (needQueue) throw new UsageError(`--from needs the queue, and ${why}`);
+    process.stderr.write(`triage: --queue needs QUEUE_SECRET (${why}); running the probes in-process instead\n`);
+    return inline;
+  }
   // The queue's modules (BullMQ, ioredis) load only when the queue is used: they cost a start-up.
   const { checkRedis, describeRedisUrl } = await import('./queue/redis.js');
   const health = await checkRedis(q.redisUrl);
@@ -365,7 +371,7 @@ async function pickRunner(wantQueue: boolean, needQueue: boolean, q: CliQueueCon
     return inline;
   }
   const [{ QueueRunner }, { Sealer }] = await Promise.all([import('./queue/queue-runner.js'), import('./queue/seal.js')]);
-  return new QueueRunner({ redisUrl: q.redisUrl, prefix: q.queuePrefix, ...(q.queueSecret ? { sealer: new Sealer(q.queueSecret) } : {}) });
+  return new QueueRunner({ redisUrl: q.redisUrl, prefix: q.queuePrefix, sealer: new Sealer(q.queueSecret) });
 }
 
 async function kb(args: string[], config: CliConfig): Promise<number> {

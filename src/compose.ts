@@ -99,14 +99,19 @@ export async function composeApp(config: ServerConfig, overrides: ComposeOverrid
   const api = createApiHandler({
     engine,
     runner,
-    runnerVia: overrides.runner ? (overrides.runnerVia ?? 'inline') : config.redisUrl ? 'queue' : 'inline',
+    runnerVia: overrides.runner ? (overrides.runnerVia ?? 'inline') : config.redisUrl && config.queueSecret ? 'queue' : 'inline',
     policy,
     tokenDigests: config.api.tokenDigests,
     diagnoses: redis ? redisDiagnosisStore(redis, { prefix }) : memoryDiagnosisStore(),
     readiness: createReadiness(readinessChecks(config)),
     ...(sink ? { alertmanager: sink } : {}),
     ...(overrides.apiLog ? { log: overrides.apiLog } : {}),
-    ...(overrides.apiOptions ? { options: overrides.apiOptions } : {}),
+    options: {
+      ratePerMinute: config.api.ratePerMinute,
+      rateBurst: config.api.rateBurst,
+      maxInFlightPerCaller: config.api.maxInFlightPerToken,
+      ...overrides.apiOptions,
+    },
   });
   let server: Server | undefined;
   return {
@@ -142,13 +147,18 @@ async function createRunner(config: ServerConfig, policy: SsrfPolicy, sealer: Se
   const local = new InlineRunner(createProbes(), policy);
   if (!config.redisUrl) return local;
   const redisUrl = config.redisUrl;
+  if (!sealer) {
+    // Workers run only jobs sealed and signed with QUEUE_SECRET: without it there is no queue to use.
+    logLine('warn', "REDIS_URL is set but QUEUE_SECRET is not: probes run in this process, not on workers; set the workers' QUEUE_SECRET");
+    return local;
+  }
   const [{ QueueRunner }, { FallbackRunner }, { checkRedis }, { registerQueueDepth }] = await Promise.all([
     import('./queue/queue-runner.js'),
     import('./queue/fallback.js'),
     import('./queue/redis.js'),
     import('./queue/depth.js'),
   ]);
-  const queue = new QueueRunner({ redisUrl, prefix: config.queuePrefix, ...(sealer ? { sealer } : {}) });
+  const queue = new QueueRunner({ redisUrl, prefix: config.queuePrefix, sealer });
   registerQueueDepth(() => queue.jobCounts());
   return new FallbackRunner(
     queue,

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestToken } from './api/auth.js';
+import type { ProbeLimits } from './probes/probe.js';
+import { WORKER_LIMIT_MAXIMA } from './queue/jobs.js';
 import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
 import { LANGS, type Lang } from './knowledge/types.js';
@@ -82,10 +84,16 @@ export interface WorkerConfig {
   readonly concurrency: number;
   /** PROBE_ALLOW: CIDRs and host patterns the SSRF policy allows beyond public addresses. @defaultValue '' */
   readonly probeAllow: string;
-  /** QUEUE_SECRET: seals headers and proxy credentials in jobs; same value on bot and workers. */
-  readonly queueSecret?: string;
+  /** QUEUE_SECRET (required): jobs are sealed and signed with it; a worker refuses any other job. Same value on bot, API and workers. */
+  readonly queueSecret: string;
   /** QUEUE_PREFIX: Redis key prefix. @defaultValue 'triage' */
   readonly queuePrefix: string;
+  /**
+   * The most one job may ask for, whatever it says: WORKER_MAX_TIMEOUT_MS (120000),
+   * WORKER_MAX_BODY_BYTES (1048576), WORKER_MAX_REDIRECTS (20), WORKER_MAX_REPEAT (20),
+   * WORKER_MAX_REPEAT_SPREAD_MS (30000). @defaultValue WORKER_LIMIT_MAXIMA (src/queue/jobs.ts)
+   */
+  readonly maxLimits: ProbeLimits;
   /** WORKER_LOCK_MS: job lock; a dead worker's jobs are retried after it. @defaultValue 30000 */
   readonly lockDurationMs: number;
   /** WORKER_STALLED_INTERVAL_MS: how often to look for jobs of dead workers. @defaultValue 30000 */
@@ -114,6 +122,18 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   const stalledIntervalMs = int(env, 'WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000, problems);
   const shutdownGraceMs = int(env, 'WORKER_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000, problems);
   const queueSecret = readQueueSecret(env, problems);
+  if (queueSecret === undefined && !problems.some((p) => p.startsWith('QUEUE_SECRET')))
+    problems.push(
+      "QUEUE_SECRET is not set: a worker runs only jobs sealed and signed with it; set the bot's and the API's value (16+ characters, e.g. openssl rand -hex 32)",
+    );
+  const m = WORKER_LIMIT_MAXIMA;
+  const maxLimits: ProbeLimits = {
+    timeoutMs: int(env, 'WORKER_MAX_TIMEOUT_MS', m.timeoutMs, 100, 600_000, problems),
+    maxBodyBytes: int(env, 'WORKER_MAX_BODY_BYTES', m.maxBodyBytes, 0, 64 * 1024 * 1024, problems),
+    maxRedirects: int(env, 'WORKER_MAX_REDIRECTS', m.maxRedirects, 0, 100, problems),
+    repeatCount: int(env, 'WORKER_MAX_REPEAT', m.repeatCount, 1, 1_000, problems),
+    repeatSpreadMs: int(env, 'WORKER_MAX_REPEAT_SPREAD_MS', m.repeatSpreadMs, 0, 600_000, problems),
+  };
   const queuePrefix = env.QUEUE_PREFIX?.trim() || 'triage';
   if (!/^[A-Za-z0-9:_-]{1,64}$/.test(queuePrefix))
     problems.push(`QUEUE_PREFIX: "${queuePrefix}" must be 1-64 letters, digits, ':', '_' or '-'`);
@@ -135,7 +155,8 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     extraCaPems,
     concurrency,
     probeAllow: env.PROBE_ALLOW ?? '',
-    ...(queueSecret ? { queueSecret } : {}),
+    queueSecret: queueSecret ?? '',
+    maxLimits,
     queuePrefix,
     lockDurationMs,
     stalledIntervalMs,
@@ -453,6 +474,12 @@ export interface ApiConfig {
   readonly tokenDigests: readonly Buffer[];
   /** ALERTMANAGER_CHANNEL: the Slack channel id where Alertmanager alert groups are answered; needs Slack and API_TOKENS. */
   readonly alertmanagerChannel?: string;
+  /** API_RATE_PER_MINUTE: requests a minute one token may make on average (token bucket); 0 turns it off. @defaultValue 120 */
+  readonly ratePerMinute: number;
+  /** API_RATE_BURST: requests one token may make at once. @defaultValue 30 */
+  readonly rateBurst: number;
+  /** API_MAX_INFLIGHT_PER_TOKEN: diagnoses one token may have running at once. @defaultValue 4 */
+  readonly maxInFlightPerToken: number;
 }
 
 /** What `npm start` runs: the Slack bot, the HTTP API, or both on one port. */
@@ -514,5 +541,14 @@ function readApiSettings(env: Env, slackOn: boolean, problems: string[]): ApiCon
         'ALERTMANAGER_CHANNEL needs API_TOKENS: Alertmanager sends one as a bearer token (webhook_config http_config.authorization.credentials)',
       );
   }
-  return { tokenDigests: raw.map(digestToken), ...(channel ? { alertmanagerChannel: channel } : {}) };
+  const ratePerMinute = int(env, 'API_RATE_PER_MINUTE', 120, 0, 1_000_000, problems);
+  const rateBurst = int(env, 'API_RATE_BURST', 30, 1, 100_000, problems);
+  const maxInFlightPerToken = int(env, 'API_MAX_INFLIGHT_PER_TOKEN', 4, 1, 1_000, problems);
+  return {
+    tokenDigests: raw.map(digestToken),
+    ...(channel ? { alertmanagerChannel: channel } : {}),
+    ratePerMinute,
+    rateBurst,
+    maxInFlightPerToken,
+  };
 }

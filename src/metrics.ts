@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { recordProbeTimingsIn } from './probes/run.js';
+import { redact } from './security/redact.js';
 
 /**
  * The process's Prometheus metrics. One registry per process, served at GET /metrics (bot and API)
  * and on the worker's metrics port. Label values are program-made (entry points, cause ids, probe
- * and phase names, Web API method names): never user text, so cardinality stays bounded.
+ * and phase names, Web API method names): never user text, so cardinality stays bounded. They are
+ * masked all the same ({@link maskLabels}), like every other output.
  */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'triage_process_' });
@@ -87,6 +89,41 @@ export const apiRequests = new Counter({
   labelNames: ['route', 'status'] as const,
   registers: [registry],
 });
+
+type Labels = Record<string, string | number>;
+type Labelled = { inc?: unknown; dec?: unknown; observe?: unknown; set?: unknown; labels?: unknown };
+
+function maskValues(labels: Labels): Labels {
+  const out: Labels = {};
+  for (const [k, v] of Object.entries(labels)) out[k] = typeof v === 'string' ? redact(v) : v;
+  return out;
+}
+
+/**
+ * The metric, with every label value passed through redact() before prom-client sees it (`inc`,
+ * `dec`, `observe`, `set` with a labels object first, and `labels(...)`).
+ */
+export function maskLabels<T extends Labelled>(metric: T): T {
+  const m = metric as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ['inc', 'dec', 'observe', 'set'] as const) {
+    const original = m[name];
+    if (typeof original !== 'function') continue;
+    m[name] = function (this: unknown, ...args: unknown[]) {
+      const [first, ...rest] = args;
+      return original.call(this, ...(first !== null && typeof first === 'object' ? [maskValues(first as Labels), ...rest] : args));
+    };
+  }
+  const labels = m.labels;
+  if (typeof labels === 'function')
+    m.labels = function (this: unknown, ...args: unknown[]) {
+      const [first] = args;
+      if (first !== null && typeof first === 'object') return labels.call(this, maskValues(first as Labels));
+      return labels.call(this, ...args.map((a) => (typeof a === 'string' ? redact(a) : a)));
+    };
+  return metric;
+}
+
+for (const metric of [diagnoses, probeDuration, queueDepth, queueJobs, slackCalls, feedback, apiRequests]) maskLabels(metric);
 
 /** The cause label for the diagnoses counter: the top cause id or "none". */
 export function topCauseLabel(causes: readonly { id: string }[]): string {

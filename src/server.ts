@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerClientError } from './api/http.js';
 
 /** What one HTTP port serves: Slack's requests (HTTP mode) and the rest (API, health, metrics). */
 export interface HttpRoutes {
@@ -19,6 +20,8 @@ export async function startHttpServer(port: number, routes: HttpRoutes, host?: s
     res.writeHead(404, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `nothing at ${path}: Slack posts to /slack/events` } }));
   });
+  // Oversized headers and malformed requests get the API's JSON error, not Node's bare one.
+  server.on('clientError', answerClientError);
   // Slack's and load balancers' keep-alive connections outlive Node's 5 s default otherwise.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

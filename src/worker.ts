@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   setLogLevel(config.logLevel);
   const log = childLogger({ component: 'worker' });
   const policy = createSsrfPolicy({ allow: config.probeAllow });
-  const sealer = config.queueSecret ? new Sealer(config.queueSecret) : undefined;
+  const sealer = new Sealer(config.queueSecret);
   const probes = createProbes({ extraCaPems: config.extraCaPems });
   const redis = await checkRedis(config.redisUrl);
   if (!redis.ok)
@@ -49,7 +49,9 @@ async function main(): Promise<void> {
         lockDurationMs: config.lockDurationMs,
         stalledIntervalMs: config.stalledIntervalMs,
         ...(config.name ? { name: config.name } : {}),
-        ...(sealer ? { sealer } : {}),
+        sealer,
+        maxLimits: config.maxLimits,
+        onRefused: (reason) => log.warn(reason),
       }),
     );
   await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
@@ -62,6 +64,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${sig}: finishing running jobs (up to ${config.shutdownGraceMs} ms), then handing the rest back`);
+    // Whatever hangs (a Redis that does not answer), the process ends within its grace period.
+    setTimeout(() => {
+      log.warn(`${sig}: the grace period (${config.shutdownGraceMs} ms) is over: exiting`);
+      process.exit(0);
+    }, config.shutdownGraceMs).unref();
     Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)))
       .then(async () => {
         await metrics?.close();

@@ -101,6 +101,14 @@ describe('triage explain', () => {
     expect(empty.err).toMatch(/no text to explain/);
   });
 
+  it('explains a text log with a few NUL bytes (removed, with a note) instead of calling it binary', () => {
+    const r = triage(['explain', '--json'], Buffer.from(`${nginxRefused}\0\0\0\n\0\0`));
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out) as { causes: { id: string }[]; notes: string[] };
+    expect(d.causes[0]!.id).toBe('upstream-refused');
+    expect(d.notes.join(' ')).toMatch(/5 of them NUL bytes, were removed/);
+  });
+
   it('handles hostile input: binary, invalid UTF-8, ANSI, CRLF, a 1 MB line, 10 MB of logs', () => {
     expect(triage(['explain'], Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0, 0])).err).toMatch(/binary/);
     const messy = Buffer.concat([

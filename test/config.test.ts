@@ -119,10 +119,27 @@ describe('readWorkerConfig', () => {
   });
 
   it('has documented defaults', () => {
-    const c = readWorkerConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    const c = readWorkerConfig({ REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_SECRET: 'q'.repeat(32) });
     expect(c).toEqual(
       expect.objectContaining({ pools: ['default'], concurrency: 4, queuePrefix: 'triage', lockDurationMs: 30000, extraCaPems: [] }),
     );
+    expect(c.maxLimits).toEqual({ timeoutMs: 120000, maxBodyBytes: 1048576, maxRedirects: 20, repeatCount: 20, repeatSpreadMs: 30000 });
+  });
+
+  it('requires QUEUE_SECRET (a worker runs only sealed, signed jobs) and reads its maxima', () => {
+    expect(problems(() => readWorkerConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).join('\n')).toMatch(
+      /QUEUE_SECRET is not set: a worker runs only jobs sealed and signed with it/,
+    );
+    const c = readWorkerConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_SECRET: 'q'.repeat(32),
+      WORKER_MAX_REPEAT: '5',
+      WORKER_MAX_TIMEOUT_MS: '3000',
+    });
+    expect(c.maxLimits).toMatchObject({ repeatCount: 5, timeoutMs: 3000 });
+    expect(
+      problems(() => readWorkerConfig({ REDIS_URL: 'redis://h', QUEUE_SECRET: 'q'.repeat(32), WORKER_MAX_REPEAT: '0' })).join(),
+    ).toMatch(/WORKER_MAX_REPEAT="0" must be a whole number from 1 to 1000/);
   });
 });
 

@@ -14,7 +14,8 @@ import { PROBES } from '../src/probes/index.js';
 import type { Probe, ProbeResult } from '../src/probes/probe.js';
 import { runProbes } from '../src/probes/run.js';
 import { countJobs, registerQueueDepth } from '../src/queue/depth.js';
-import { jobOptions, queueName, type ProbeJobData } from '../src/queue/jobs.js';
+import { encodeTarget, jobOptions, queueName } from '../src/queue/jobs.js';
+import { Sealer } from '../src/queue/seal.js';
 import { startMetricsServer } from '../src/queue/metrics-server.js';
 import { QueueRunner } from '../src/queue/queue-runner.js';
 import { checkRedis, createRedis } from '../src/queue/redis.js';
@@ -28,6 +29,8 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const root = resolve(import.meta.dirname, '..');
 const allowAll = createSsrfPolicy({ allowAll: true });
 const only = ['http'];
+const QUEUE_SECRET = 'a-long-test-queue-secret-0123456789';
+const sealer = new Sealer(QUEUE_SECRET);
 
 type Labels = Record<string, string>;
 
@@ -157,12 +160,12 @@ describe('queue metrics (real Redis)', () => {
   });
 
   function worker(pool: string): ProbeWorker {
-    const w = createProbeWorker({ redisUrl: REDIS_URL, pool, probes: PROBES, policy: allowAll, prefix, name: `w-${pool}` });
+    const w = createProbeWorker({ redisUrl: REDIS_URL, pool, probes: PROBES, policy: allowAll, prefix, sealer, name: `w-${pool}` });
     workers.push(w);
     return w;
   }
   function runner(): QueueRunner {
-    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix });
+    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer });
     runners.push(r);
     return r;
   }
@@ -194,7 +197,7 @@ describe('queue metrics (real Redis)', () => {
     const w = worker(pool);
     await w.worker.waitUntilReady();
     const failed = new Promise((res) => w.worker.once('failed', res));
-    const data: ProbeJobData = { url: http.url, limits: DEFAULT_PROBE_LIMITS, deadline: Date.now() - 1000 };
+    const data = encodeTarget(target(http.url), sealer, { limits: DEFAULT_PROBE_LIMITS, deadline: Date.now() - 1000 });
     await queue(pool).add('probe', data, jobOptions(randomUUID()));
     await failed;
     expect(await outcomes(pool, 'failed')).toBe(1);
@@ -214,7 +217,7 @@ describe('queue metrics (real Redis)', () => {
     const idleWorker = new Worker(queueName(pool), async () => ({}), { connection, prefix, autorun: false });
     idleWorker.on('error', () => {});
     await idleWorker.waitUntilReady();
-    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, pickupMs: 0 });
+    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer, pickupMs: 0 });
     runners.push(r);
     await expect(r.run(target(http.url), { pool, only, limits: { timeoutMs: 100, repeatSpreadMs: 0 } })).rejects.toThrow(
       /no result from pool/,
@@ -229,7 +232,7 @@ describe('queue metrics (real Redis)', () => {
     const q = queue(pool);
     unregister.push(registerQueueDepth(() => countJobs(new Map([[pool, q]]))));
     expect(await sample(queueDepth, { pool, state: 'waiting' })).toBe(0);
-    const data: ProbeJobData = { url: http.url, limits: DEFAULT_PROBE_LIMITS, deadline: Date.now() + 60_000 };
+    const data = encodeTarget(target(http.url), sealer, { limits: DEFAULT_PROBE_LIMITS, deadline: Date.now() + 60_000 });
     for (let i = 0; i < 3; i++) await q.add('probe', data, jobOptions(randomUUID()));
     expect(await sample(queueDepth, { pool, state: 'waiting' })).toBe(3);
     expect(await registry.metrics()).toContain(`triage_queue_jobs{pool="${pool}",state="waiting"} 3`);
@@ -256,7 +259,7 @@ describe('queue metrics (real Redis)', () => {
   });
 
   it('a Redis that is down yields no depth series, quickly', async () => {
-    const down = new QueueRunner({ redisUrl: 'redis://127.0.0.1:1', prefix });
+    const down = new QueueRunner({ redisUrl: 'redis://127.0.0.1:1', prefix, sealer });
     runners.push(down);
     unregister.push(registerQueueDepth(() => down.jobCounts(), { timeoutMs: 1000 }));
     const t = Date.now();
@@ -267,7 +270,7 @@ describe('queue metrics (real Redis)', () => {
 });
 
 describe('METRICS_PORT', () => {
-  const base = { REDIS_URL: 'redis://127.0.0.1:6379' };
+  const base = { REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_SECRET };
   const problems = (env: Record<string, string>) => {
     try {
       readWorkerConfig(env);
@@ -326,6 +329,7 @@ describe('the metrics server', () => {
       probes: PROBES,
       policy: allowAll,
       prefix: `test-${randomUUID()}`,
+      sealer,
     });
     await w.worker.waitUntilReady();
     expect(w.ready()).toBe(true);
@@ -347,6 +351,7 @@ describe('the worker process (dist/worker.js)', () => {
       env: {
         ...process.env,
         REDIS_URL,
+        QUEUE_SECRET,
         QUEUE_PREFIX: prefix,
         WORKER_POOLS: pool,
         PROBE_ALLOW: '127.0.0.0/8',
@@ -358,7 +363,7 @@ describe('the worker process (dist/worker.js)', () => {
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const exited = once(child, 'exit').then(([code]) => code as number | null);
-    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix });
+    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer });
     try {
       await new Promise<void>((res, rej) => {
         const timer = setInterval(() => out.includes('worker ready') && (clearInterval(timer), res()), 50);
@@ -390,5 +395,19 @@ describe('the worker process (dist/worker.js)', () => {
       await r.close();
       http.server.close();
     }
+  });
+});
+
+describe('metric labels', () => {
+  it('are masked like every other output', async () => {
+    const token = `xoxb-123456789012-1234567890123-${'Zq7'.repeat(8)}`;
+    queueJobs.inc({ pool: `p ${token}`, outcome: 'completed' });
+    queueJobs.labels({ pool: `q ${token}`, outcome: 'failed' }).inc();
+    probeDuration.observe({ probe: 'http', phase: `password=${'Hx9'.repeat(6)}` }, 0.1);
+    const text = await registry.metrics();
+    expect(text).not.toContain('Zq7Zq7Zq7');
+    expect(text).not.toContain('Hx9Hx9Hx9');
+    expect(text).toContain('pool="p [masked](slack-token)"');
+    expect(text).toContain('phase="password=[masked]"');
   });
 });

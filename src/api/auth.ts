@@ -16,7 +16,10 @@ export type AuthFailure = 'missing' | 'malformed' | 'invalid' | 'no_tokens';
  * Check `Authorization: Bearer <token>` against the configured digests. Every digest is compared
  * (no early exit), so the time taken does not say which token, if any, was close.
  */
-export function checkBearer(req: IncomingMessage, digests: readonly Buffer[]): { ok: true } | { ok: false; why: AuthFailure } {
+export function checkBearer(
+  req: IncomingMessage,
+  digests: readonly Buffer[],
+): { ok: true; caller: string } | { ok: false; why: AuthFailure } {
   if (digests.length === 0) return { ok: false, why: 'no_tokens' };
   const header = req.headers.authorization;
   if (header === undefined || header === '') return { ok: false, why: 'missing' };
@@ -25,5 +28,6 @@ export function checkBearer(req: IncomingMessage, digests: readonly Buffer[]): {
   const presented = digestToken(m[1]!);
   let match = false;
   for (const d of digests) match = timingSafeEqual(presented, d) || match;
-  return match ? { ok: true } : { ok: false, why: 'invalid' };
+  // The caller is known by its token's digest (rate limits and in-flight counts are per token).
+  return match ? { ok: true, caller: presented.toString('hex') } : { ok: false, why: 'invalid' };
 }

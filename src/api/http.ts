@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ApiError } from './errors.js';
 
 /** Request body bounds. */
@@ -8,11 +9,13 @@ export const BODY_LIMITS = {
   /** Every other body. @defaultValue 65536 */
   defaultBytes: 64 * 1024,
   /**
-   * An oversized body is read and discarded up to this many bytes before the 413 is sent, so the
-   * client (which is still sending) sees the answer rather than a reset; beyond it the connection
-   * is cut. @defaultValue 16777216
+   * An oversized body is answered 413 at once, and what the client goes on sending is read and
+   * discarded up to this many bytes, so that it sees the answer rather than a reset; beyond it,
+   * or after `lingerMs`, the connection is closed (write side first, then the rest). @defaultValue 16777216
    */
   drainBytes: 16 * 1024 * 1024,
+  /** How long the rest of an oversized body is read and discarded at most. @defaultValue 10000 */
+  lingerMs: 10_000,
 } as const;
 
 /** `application/json`, with at most a UTF-8 charset parameter. */
@@ -44,36 +47,73 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${formatBytes(maxBytes)}: send less (for text, the relevant lines)`);
 }
 
-/** The body, at most `maxBytes`; a larger one is drained (up to drainBytes) and rejected with 413. */
+/**
+ * The body, at most `maxBytes`. A larger one (declared or sent) is rejected with 413 at once: the
+ * answer goes out while the client is still sending, and the rest is discarded ({@link lingerClose}).
+ */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = Number.isFinite(declared) && declared > maxBytes;
-    if (over && declared > BODY_LIMITS.drainBytes) {
+    let done = false;
+    const over = () => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      lingerClose(req);
       reject(tooLarge(maxBytes));
-      req.destroy();
-      return;
-    }
+    };
+    if (Number.isFinite(declared) && declared > maxBytes) return over();
     req.on('data', (chunk: Buffer) => {
+      if (done) return;
       size += chunk.length;
-      if (size > maxBytes) {
-        over = true;
-        chunks.length = 0;
-        if (size > BODY_LIMITS.drainBytes) req.destroy();
-        return;
-      }
-      if (!over) chunks.push(chunk);
+      if (size > maxBytes) return over();
+      chunks.push(chunk);
     });
-    req.on('end', () => (over ? reject(tooLarge(maxBytes)) : resolve(Buffer.concat(chunks))));
-    req.on('error', () =>
-      reject(over ? tooLarge(maxBytes) : new ApiError('INVALID_REQUEST', 'the request body was cut off: send it again')),
-    );
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks));
+    });
+    const cut = () => {
+      if (done) return;
+      done = true;
+      reject(new ApiError('INVALID_REQUEST', 'the request body was cut off: send it again'));
+    };
+    req.on('error', cut);
     req.on('close', () => {
-      if (!req.complete) reject(over ? tooLarge(maxBytes) : new ApiError('INVALID_REQUEST', 'the request body was cut off: send it again'));
+      if (!req.complete) cut();
     });
   });
+}
+
+/**
+ * After an early answer, read and discard what the client still sends (it is usually still
+ * writing the body it started), so that it reads the answer instead of a TCP reset. Once the body
+ * ends the connection is reused as usual; past `drainBytes` or `lingerMs`, the write side is
+ * closed first (the client sees the end after the answer) and the socket a second later.
+ */
+export function lingerClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  req.resume();
+  if (req.complete) return;
+  // Node closes a `Connection: close` exchange as soon as the answer is written, though the body
+  // is still coming (a reset that can wipe the answer out): end the write side only, the timer
+  // below closes the rest.
+  socket.destroySoon = () => void socket.end();
+  const start = socket.bytesRead;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (req.complete || socket.destroyed) return void clearInterval(timer);
+    if (socket.bytesRead - start <= BODY_LIMITS.drainBytes && Date.now() - started <= BODY_LIMITS.lingerMs) return;
+    clearInterval(timer);
+    socket.end();
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  }, 50);
+  timer.unref();
+  req.once('end', () => clearInterval(timer));
+  socket.once('close', () => clearInterval(timer));
 }
 
 function formatBytes(n: number): string {
@@ -103,4 +143,45 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   // After a cut-off body the socket may be gone; there is no one left to answer.
   if (res.headersSent || res.destroyed) return;
   sendJson(res, err.status, err.toJSON(), err.headers);
+}
+
+const answered = new WeakSet<Duplex>();
+
+/**
+ * The answer to a request Node's parser refused before any handler saw it (oversized headers:
+ * 431 HEADERS_TOO_LARGE; anything else malformed: 400 INVALID_REQUEST), as raw HTTP on the socket
+ * (`server.on('clientError')`), in the same JSON as every other error. The client may still be
+ * sending its headers: what comes is discarded for a moment before the socket closes, so that it
+ * reads the answer rather than a reset.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // Node's parser reports again on every later chunk: answer once.
+  if (socket.destroyed || answered.has(socket)) return;
+  answered.add(socket);
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  // The parser is done with this connection: what still comes is only read and discarded.
+  socket.removeAllListeners('data');
+  const e =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError('HEADERS_TOO_LARGE', 'the request headers are larger than 16 KiB: send fewer or smaller headers (a smaller Cookie)')
+      : new ApiError('INVALID_REQUEST', 'the request is not valid HTTP/1.1: check the request line and headers');
+  const body = JSON.stringify(e.toJSON());
+  let discarded = 0;
+  let cut = false;
+  const timer = setTimeout(() => socket.destroy(), BODY_LIMITS.lingerMs).unref();
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded <= BODY_LIMITS.drainBytes || cut) return;
+    // Too much: the answer and the end of the write side went out first; a second to read them.
+    cut = true;
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  });
+  socket.on('error', () => {});
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+  socket.end(
+    `HTTP/1.1 ${e.status} ${e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n' +
+      `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

@@ -157,6 +157,7 @@ export interface components {
       | 'METHOD_NOT_ALLOWED'
       | 'UNSUPPORTED_MEDIA_TYPE'
       | 'PAYLOAD_TOO_LARGE'
+      | 'HEADERS_TOO_LARGE'
       | 'INVALID_JSON'
       | 'INVALID_REQUEST'
       | 'INPUT_EMPTY'
@@ -491,7 +492,11 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description PAYLOAD_TOO_LARGE (1 MiB for /v1/explain, 64 KiB elsewhere). */
+    /**
+     * @description PAYLOAD_TOO_LARGE (1 MiB for /v1/explain, 64 KiB elsewhere), answered as soon as the size is
+     *     known (Content-Length, or the bytes read), while the client may still be sending. Request
+     *     headers over 16 KiB get 431 HEADERS_TOO_LARGE in the same JSON.
+     */
     PayloadTooLarge: {
       headers: {
         [name: string]: unknown;
@@ -509,9 +514,14 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description TOO_MANY_REQUESTS; too many diagnoses are running, retry after `Retry-After` seconds. */
+    /**
+     * @description TOO_MANY_REQUESTS: the token is over its rate limit (API_RATE_PER_MINUTE, API_RATE_BURST),
+     *     or has API_MAX_INFLIGHT_PER_TOKEN diagnoses running, or the server has 32 running. Retry
+     *     after `Retry-After` seconds.
+     */
     TooManyRequests: {
       headers: {
+        /** @description Seconds to wait before the request would be allowed. */
         'Retry-After'?: string;
         [name: string]: unknown;
       };
@@ -572,6 +582,7 @@ export interface operations {
       405: components['responses']['MethodNotAllowed'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
       500: components['responses']['Internal'];
     };
   };
@@ -642,6 +653,7 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
       405: components['responses']['MethodNotAllowed'];
+      429: components['responses']['TooManyRequests'];
       500: components['responses']['Internal'];
       503: components['responses']['Unavailable'];
     };

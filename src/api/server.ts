@@ -15,6 +15,7 @@ import { checkBearer, type AuthFailure } from './auth.js';
 import { StoreError as StateStoreError } from '../store/redis-kit.js';
 import { StoreError, type DiagnosisRecord, type DiagnosisStore } from './diagnosis-store.js';
 import { ApiError, asApiError } from './errors.js';
+import { RATE_LIMIT_DEFAULTS, tokenBuckets } from './rate-limit.js';
 import { BODY_LIMITS, readJson, sendError, sendJson, sendText } from './http.js';
 import type { Readiness } from './ready.js';
 import type { Schema } from './wire.js';
@@ -27,7 +28,10 @@ import { parseDiagnosisRequest, parseExplainRequest, type DiagnosisInput } from 
  * 2. /v1 routes need a bearer token (401 with WWW-Authenticate); /healthz, /readyz, /metrics do not.
  * 3. Bodies are read bounded (413), must be JSON (415, 400 INVALID_JSON) and are checked field by
  *    field (400 INVALID_REQUEST naming each field), once, before anything runs.
- * 4. Diagnoses and alert answers run in the background, bounded in number (429), and abort on close.
+ * 3a. Each token has a token bucket (API_RATE_PER_MINUTE, API_RATE_BURST): over it, 429 with
+ *    Retry-After; an explain costs one more request per 64 KiB of text after the first.
+ * 4. Diagnoses and alert answers run in the background, bounded in number in all and per token
+ *    (429), and abort on close.
  * 5. Every answer is counted in triage_api_requests_total by route template and status.
  */
 
@@ -57,13 +61,29 @@ export interface ApiDeps {
 export interface ApiOptions {
   /** Diagnoses and alert answers running at once; beyond it, 429 TOO_MANY_REQUESTS. @defaultValue 32 */
   readonly maxInFlight: number;
+  /** Diagnoses and alert answers one token may have running at once (API_MAX_INFLIGHT_PER_TOKEN). @defaultValue 4 */
+  readonly maxInFlightPerCaller: number;
+  /** Requests a minute one token may make on average (API_RATE_PER_MINUTE); 0: no limit. @defaultValue 120 */
+  readonly ratePerMinute: number;
+  /** Requests one token may make at once (API_RATE_BURST). @defaultValue 30 */
+  readonly rateBurst: number;
   /** A diagnosis still queued or running after this long is reported failed (INTERRUPTED): its server stopped. @defaultValue 900000 */
   readonly staleAfterMs: number;
   /** Bound of the SSRF check (DNS) done before a diagnosis is accepted. @defaultValue 5000 */
   readonly policyCheckMs: number;
 }
 
-export const API_DEFAULTS: ApiOptions = { maxInFlight: 32, staleAfterMs: 15 * 60_000, policyCheckMs: 5_000 };
+export const API_DEFAULTS: ApiOptions = {
+  maxInFlight: 32,
+  maxInFlightPerCaller: 4,
+  ratePerMinute: RATE_LIMIT_DEFAULTS.perMinute,
+  rateBurst: RATE_LIMIT_DEFAULTS.burst,
+  staleAfterMs: 15 * 60_000,
+  policyCheckMs: 5_000,
+};
+
+/** An explain costs one request more per this many bytes of text after the first. */
+const EXPLAIN_BYTES_PER_REQUEST = 64 * 1024;
 
 /** The API's request listener, plus control over its background work. */
 export type ApiHandler = RequestListener & {
@@ -77,6 +97,8 @@ interface Ctx {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly params: Readonly<Record<string, string>>;
+  /** Who asks: the digest of its API token (/v1 routes), else ''. */
+  readonly caller: string;
 }
 
 type Handler = (ctx: Ctx) => Promise<void>;
@@ -94,7 +116,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export function createApiHandler(deps: ApiDeps): ApiHandler {
   const options: ApiOptions = { ...API_DEFAULTS, ...deps.options };
   const log = deps.log ?? logLine;
-  const work = backgroundWork(options.maxInFlight, log);
+  const work = backgroundWork(options.maxInFlight, options.maxInFlightPerCaller, log);
+  const limiter = tokenBuckets({ perMinute: options.ratePerMinute, burst: options.rateBurst });
+  const admit = (caller: string, cost: number, what: string) => {
+    const a = limiter.take(caller, cost);
+    if (!a.ok)
+      throw new ApiError(
+        'TOO_MANY_REQUESTS',
+        `this token is over its rate limit (${options.ratePerMinute} requests a minute, ${options.rateBurst} at once${what}): retry in ${a.retryAfterSec} s`,
+        [],
+        { 'Retry-After': String(a.retryAfterSec) },
+      );
+  };
 
   const routes: readonly Route[] = [
     { template: '/v1/explain', pattern: /^\/v1\/explain$/, auth: true, methods: { POST: explain } },
@@ -106,22 +139,24 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     { template: '/metrics', pattern: /^\/metrics$/, auth: false, methods: { GET: metrics } },
   ];
 
-  async function explain({ req, res }: Ctx): Promise<void> {
+  async function explain({ req, res, caller }: Ctx): Promise<void> {
     const body = parseExplainRequest(await readJson(req, BODY_LIMITS.explainBytes));
+    const extra = Math.floor(Math.max(0, Buffer.byteLength(body.text) - 1) / EXPLAIN_BYTES_PER_REQUEST);
+    if (extra > 0) admit(caller, extra, `; this text counts as ${extra + 1} requests, one per 64 KiB`);
     const d = deps.engine.explain(body.text, { lang: body.lang ?? 'en' });
     diagnoses.inc({ entry: 'api', top_cause: topCauseLabel(d.causes) });
     sendJson(res, 200, d satisfies Schema<'Diagnosis'>);
   }
 
-  async function createDiagnosis({ req, res }: Ctx): Promise<void> {
+  async function createDiagnosis({ req, res, caller }: Ctx): Promise<void> {
     const input = parseDiagnosisRequest(await readJson(req, BODY_LIMITS.defaultBytes));
     const target = checkedTarget(input, deps.runnerVia);
     await checkPolicy(deps.policy, target, options.policyCheckMs);
-    work.reserve();
+    work.reserve(caller);
     const id = randomUUID();
     const record: DiagnosisRecord = { id, status: 'queued', createdAt: new Date().toISOString(), target: maskedTarget(target) };
     await deps.diagnoses.put(record);
-    work.run((signal) => runDiagnosis(record, target, input, signal));
+    work.run(caller, (signal) => runDiagnosis(record, target, input, signal));
     const self = `/v1/diagnoses/${id}`;
     sendJson(res, 202, { id, status: 'queued', links: { self } } satisfies Schema<'DiagnosisAccepted'>, { Location: self });
   }
@@ -186,12 +221,12 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     sendJson(res, 200, interrupted(record, options.staleAfterMs));
   }
 
-  async function alertmanager({ req, res }: Ctx): Promise<void> {
+  async function alertmanager({ req, res, caller }: Ctx): Promise<void> {
     const sink = deps.alertmanager;
     if (!sink) throw notConfigured();
     const payload = parseAlertmanagerWebhook(await readJson(req, BODY_LIMITS.defaultBytes));
-    work.reserve();
-    const action = await receiveAlertmanager(sink, payload, work.run);
+    work.reserve(caller);
+    const action = await receiveAlertmanager(sink, payload, (fn) => work.run(caller, fn));
     sendJson(res, 200, { status: 'accepted', action } satisfies Schema<'AlertAccepted'>);
   }
 
@@ -236,8 +271,12 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         Allow: allow,
       });
     }
-    if (route.auth) authenticate(req, deps.tokenDigests);
-    await handler({ req, res, params: route.pattern.exec(path)?.groups ?? {} });
+    let caller = '';
+    if (route.auth) {
+      caller = authenticate(req, deps.tokenDigests);
+      admit(caller, 1, '');
+    }
+    await handler({ req, res, caller, params: route.pattern.exec(path)?.groups ?? {} });
   }
 
   return Object.assign(listener, { idle: work.idle, close: work.close });
@@ -253,9 +292,10 @@ const AUTH_MESSAGES: Record<AuthFailure, string> = {
   no_tokens: 'this server has no API_TOKENS configured, so its /v1 API is off: an admin sets API_TOKENS to enable it',
 };
 
-function authenticate(req: IncomingMessage, digests: readonly Buffer[]): void {
+/** The caller (its token's digest), or 401. */
+function authenticate(req: IncomingMessage, digests: readonly Buffer[]): string {
   const r = checkBearer(req, digests);
-  if (r.ok) return;
+  if (r.ok) return r.caller;
   // RFC 6750 §3: no error attribute when the request carried no credentials.
   const challenge =
     r.why === 'missing' || r.why === 'no_tokens' ? 'Bearer realm="gateway-triage"' : 'Bearer realm="gateway-triage", error="invalid_token"';
@@ -338,20 +378,34 @@ function errorText(err: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Background work
 
-/** Work that runs after the answer: bounded in number, aborted on close, awaited by idle. */
-function backgroundWork(max: number, log: NonNullable<ApiDeps['log']>) {
+/** Work that runs after the answer: bounded in number (in all and per caller), aborted on close, awaited by idle. */
+function backgroundWork(max: number, maxPerCaller: number, log: NonNullable<ApiDeps['log']>) {
   const tasks = new Set<Promise<void>>();
+  const perCaller = new Map<string, number>();
   const stop = new AbortController();
   return {
-    /** Throw 429 when `max` tasks run already. */
-    reserve(): void {
+    /** Throw 429 when `max` tasks run already, or `maxPerCaller` of this caller's. */
+    reserve(caller: string): void {
       if (tasks.size >= max)
         throw new ApiError('TOO_MANY_REQUESTS', `${max} diagnoses are running already: retry in a few seconds`, [], { 'Retry-After': '5' });
+      if ((perCaller.get(caller) ?? 0) >= maxPerCaller)
+        throw new ApiError(
+          'TOO_MANY_REQUESTS',
+          `this token has ${maxPerCaller} diagnoses running already: wait for one to finish (poll GET /v1/diagnoses/{id}), then retry`,
+          [],
+          { 'Retry-After': '5' },
+        );
     },
-    run(fn: (signal: AbortSignal) => Promise<void>): void {
+    run(caller: string, fn: (signal: AbortSignal) => Promise<void>): void {
+      perCaller.set(caller, (perCaller.get(caller) ?? 0) + 1);
       const task: Promise<void> = fn(stop.signal)
         .catch((err: unknown) => log('error', redact(`api: background work failed: ${errorText(err)}`)))
-        .finally(() => tasks.delete(task));
+        .finally(() => {
+          tasks.delete(task);
+          const n = (perCaller.get(caller) ?? 1) - 1;
+          if (n > 0) perCaller.set(caller, n);
+          else perCaller.delete(caller);
+        });
       tasks.add(task);
     },
     async idle(): Promise<void> {

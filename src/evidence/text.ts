@@ -17,7 +17,8 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 /**
  * Pasted text, normalised for matching: decoded (UTF-8, or UTF-16 with a BOM; invalid bytes become
- * U+FFFD), ANSI escapes and control characters removed, CRLF and CR turned into LF.
+ * U+FFFD), ANSI escapes removed, NUL bytes removed and other control characters turned into spaces
+ * (with a note), CRLF and CR turned into LF.
  */
 export class TextDoc {
   readonly text: string;
@@ -51,13 +52,26 @@ export class TextDoc {
       if (input.byteLength > TEXT_LIMITS.maxBytes) throw tooLarge(input.byteLength);
       raw = decode(input, notes);
     }
-    if (looksBinary(raw)) {
+    if ((typeof input !== 'string' && binaryMagic(input)) || looksBinary(raw)) {
       throw new TriageError(
         'INPUT_BINARY',
         'the input looks like binary data, not text: paste the error message or log lines as text (for a compressed log: zcat file.gz | triage explain)',
       );
     }
-    const text = raw.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, ' ');
+    let removed = 0;
+    let nul = 0;
+    const text = raw
+      .replace(ANSI, '')
+      .replace(/\r\n?/g, '\n')
+      .replace(CONTROL, (c) => {
+        removed++;
+        if (c === '\0') nul++;
+        return c === '\0' ? '' : ' ';
+      });
+    if (removed > 0)
+      notes.push(
+        `${removed} control character(s)${nul > 0 ? `, ${nul} of them NUL bytes,` : ''} were removed from the text (a log written while its file was truncated or rotated often holds NULs)`,
+      );
     if (text.trim() === '') {
       throw new TriageError('INPUT_EMPTY', 'there is no text to explain: paste an error message, a log line or a curl -v transcript');
     }
@@ -295,9 +309,26 @@ function decode(bytes: Uint8Array, notes: string[]): string {
   return text;
 }
 
+/** The first bytes of compressed, image and executable files: never text, however few control bytes they hold. */
+const MAGIC: readonly (readonly number[])[] = [
+  [0x1f, 0x8b], // gzip
+  [0x50, 0x4b, 0x03, 0x04], // zip
+  [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
+  [0x28, 0xb5, 0x2f, 0xfd], // zstd
+  [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], // 7z
+  [0x89, 0x50, 0x4e, 0x47], // PNG
+  [0xff, 0xd8, 0xff], // JPEG
+  [0x7f, 0x45, 0x4c, 0x46], // ELF
+];
+
+function binaryMagic(bytes: Uint8Array): boolean {
+  return MAGIC.some((m) => m.length <= bytes.length && m.every((b, i) => bytes[i] === b));
+}
+
 /**
- * Binary when the first 64 KiB hold a NUL byte, more than 10 % control characters, or (in texts
- * long enough to judge) more than 30 % undecodable bytes.
+ * Binary when the first 64 KiB hold more than 10 % control characters (NUL included), or (in texts
+ * long enough to judge) more than 30 % undecodable bytes. A few NULs in a text log (a file
+ * truncated while written) do not make it binary: they are removed, with a note.
  */
 function looksBinary(text: string): boolean {
   const head = text.slice(0, 65536);
@@ -306,7 +337,6 @@ function looksBinary(text: string): boolean {
   let replaced = 0;
   for (let i = 0; i < head.length; i++) {
     const c = head.charCodeAt(i);
-    if (c === 0) return true;
     if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27) control++;
     else if (c === 0xfffd) replaced++;
   }

@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
-import type { ProbeLimits, ProbeResult, ProbeTarget } from '../probes/probe.js';
+import { DEFAULT_PROBE_LIMITS, type ProbeLimits, type ProbeResult, type ProbeTarget } from '../probes/probe.js';
+import { redact } from '../security/redact.js';
 import type { Sealer } from './seal.js';
 
 /** Queue settings. */
@@ -33,25 +34,36 @@ export function queueName(pool: string): string {
 
 export const POOL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-/** What a probe job carries. Secrets (headers, proxy credentials) only ever travel sealed. */
+/**
+ * What a probe job carries in Redis. The target travels sealed, whole (URL with its userinfo and
+ * query, proxy with its credentials, headers, upstream, origin); `url` is only its masked form, for
+ * people looking at the queue. `mac` signs everything else, so a worker runs only jobs made with
+ * QUEUE_SECRET and with the limits they were made with (and clamps those to its own maxima).
+ */
 export interface ProbeJobData {
+  /** The job format. @defaultValue 2 */
+  readonly v: typeof JOB_FORMAT;
+  /** The target URL, masked (redact()): for display only. */
   readonly url: string;
-  /** The proxy URL without credentials. */
-  readonly proxy?: string;
-  readonly upstream?: { host: string; port: number };
-  readonly origin?: string;
-  /** Sealed {@link SealedPart}, present when there are headers or proxy credentials. */
-  readonly sealed?: string;
+  /** The sealed {@link SealedTarget}. */
+  readonly sealed: string;
   readonly limits: ProbeLimits;
   /** Epoch ms after which the result is of no use: the worker aborts the probes then. */
   readonly deadline: number;
   readonly alwaysRepeat?: boolean;
   readonly only?: readonly string[];
+  /** Sealer.sign() of every other field. */
+  readonly mac: string;
 }
 
-interface SealedPart {
-  headers: [string, string][];
+export const JOB_FORMAT = 2 as const;
+
+interface SealedTarget {
+  url: string;
   proxy?: string;
+  upstream?: { host: string; port: number };
+  origin?: string;
+  headers: [string, string][];
 }
 
 /** What a worker reports while a job runs (BullMQ job progress): every result so far and the probes still running. */
@@ -88,53 +100,104 @@ export function jobOptions(jobId: string): JobsOptions {
   };
 }
 
-/** Whether the target holds something that must be sealed. */
-export function hasSecrets(target: ProbeTarget): boolean {
-  return target.headers.length > 0 || Boolean(target.proxy && (target.proxy.username || target.proxy.password));
-}
-
+/**
+ * The job for a target: sealed and signed with the queue's secret. Nothing of the target is in
+ * clear but its masked URL.
+ */
 export function encodeTarget(
   target: ProbeTarget,
-  sealer: Sealer | undefined,
-  rest: Omit<ProbeJobData, 'url' | 'proxy' | 'upstream' | 'origin' | 'sealed'>,
+  sealer: Sealer,
+  rest: Pick<ProbeJobData, 'limits' | 'deadline' | 'alwaysRepeat' | 'only'>,
 ): ProbeJobData {
-  let proxy: string | undefined;
-  let sealed: string | undefined;
-  if (target.proxy) {
-    const bare = new URL(target.proxy.href);
-    bare.username = '';
-    bare.password = '';
-    proxy = bare.href;
+  const part: SealedTarget = {
+    url: target.url.href,
+    headers: target.headers.map(([k, v]) => [k, v]),
+    ...(target.proxy ? { proxy: target.proxy.href } : {}),
+    ...(target.upstream ? { upstream: { host: target.upstream.host, port: target.upstream.port } } : {}),
+    ...(target.origin ? { origin: target.origin } : {}),
+  };
+  const unsigned = {
+    v: JOB_FORMAT,
+    url: redact(target.url.href) as string,
+    sealed: sealer.seal(part),
+    limits: rest.limits,
+    deadline: rest.deadline,
+    ...(rest.alwaysRepeat ? { alwaysRepeat: true } : {}),
+    ...(rest.only ? { only: [...rest.only] } : {}),
+  };
+  return { ...unsigned, mac: sealer.sign(unsigned) };
+}
+
+/** Why a worker refuses a job: it did not come from a holder of QUEUE_SECRET, or is malformed. */
+export class JobRefused extends Error {
+  constructor(reason: string) {
+    super(`refused: ${reason}`);
+    this.name = 'JobRefused';
   }
-  if (hasSecrets(target)) {
-    if (!sealer) throw new Error('headers or proxy credentials cannot go through the queue without QUEUE_SECRET');
-    const part: SealedPart = { headers: target.headers.map(([k, v]) => [k, v]), ...(target.proxy ? { proxy: target.proxy.href } : {}) };
-    sealed = sealer.seal(part);
+}
+
+/**
+ * The target of a job, after checking its signature and unsealing it. Throws {@link JobRefused}
+ * for a job that is not signed with this secret (unsealed, forged, altered, an old format).
+ */
+export function decodeTarget(data: unknown, sealer: Sealer): ProbeTarget {
+  if (data === null || typeof data !== 'object') throw new JobRefused('the job carries no data');
+  const { mac, ...unsigned } = data as Partial<ProbeJobData>;
+  if (unsigned.v !== JOB_FORMAT)
+    throw new JobRefused('the job is not in the sealed format: its producer runs an older version, or is not one of ours');
+  if (!sealer.verify(unsigned, mac))
+    throw new JobRefused("the job's signature does not match QUEUE_SECRET: it was made with another secret, or altered in Redis");
+  let part: SealedTarget;
+  try {
+    part = sealer.unseal<SealedTarget>(String(unsigned.sealed));
+  } catch {
+    throw new JobRefused('the sealed target does not open with QUEUE_SECRET');
   }
   return {
-    url: target.url.href,
-    ...(proxy ? { proxy } : {}),
-    ...(target.upstream ? { upstream: target.upstream } : {}),
-    ...(target.origin ? { origin: target.origin } : {}),
-    ...(sealed ? { sealed } : {}),
-    ...rest,
+    url: new URL(part.url),
+    headers: part.headers,
+    ...(part.proxy ? { proxy: new URL(part.proxy) } : {}),
+    ...(part.upstream ? { upstream: part.upstream } : {}),
+    ...(part.origin ? { origin: part.origin } : {}),
   };
 }
 
-export function decodeTarget(data: ProbeJobData, sealer: Sealer | undefined): ProbeTarget {
-  let headers: [string, string][] = [];
-  let proxy = data.proxy;
-  if (data.sealed) {
-    if (!sealer) throw new Error('this job carries sealed headers: start the worker with the same QUEUE_SECRET as the bot');
-    const part = sealer.unseal<SealedPart>(data.sealed);
-    headers = part.headers;
-    proxy = part.proxy ?? proxy;
+/**
+ * The most a worker lets one job ask for, whatever the job says (WORKER_MAX_* in config.ts).
+ * The API takes timeoutMs up to 120000; the other limits are set by the producer.
+ */
+export const WORKER_LIMIT_MAXIMA: ProbeLimits = {
+  /** @defaultValue 120000 */
+  timeoutMs: 120_000,
+  /** @defaultValue 1048576 */
+  maxBodyBytes: 1024 * 1024,
+  /** @defaultValue 20 */
+  maxRedirects: 20,
+  /** @defaultValue 20 */
+  repeatCount: 20,
+  /** @defaultValue 30000 */
+  repeatSpreadMs: 30_000,
+};
+
+/** Smallest sensible values: a job cannot ask for a zero budget or a negative count either. */
+const LIMIT_MINIMA: ProbeLimits = { timeoutMs: 100, maxBodyBytes: 0, maxRedirects: 0, repeatCount: 1, repeatSpreadMs: 0 };
+
+/**
+ * The job's limits within [minimum, `maxima`], each one; a missing or non-numeric value takes the
+ * default. Whatever a job says, a worker sends at most `maxima.repeatCount` repeated requests.
+ */
+export function clampLimits(limits: unknown, maxima: ProbeLimits): ProbeLimits {
+  const given = (limits !== null && typeof limits === 'object' ? limits : {}) as Record<string, unknown>;
+  const out = {} as Record<keyof ProbeLimits, number>;
+  for (const key of Object.keys(DEFAULT_PROBE_LIMITS) as (keyof ProbeLimits)[]) {
+    const v = given[key];
+    const n = typeof v === 'number' && Number.isFinite(v) ? Math.floor(v) : DEFAULT_PROBE_LIMITS[key];
+    out[key] = Math.min(maxima[key], Math.max(LIMIT_MINIMA[key], n));
   }
-  return {
-    url: new URL(data.url),
-    headers,
-    ...(proxy ? { proxy: new URL(proxy) } : {}),
-    ...(data.upstream ? { upstream: data.upstream } : {}),
-    ...(data.origin ? { origin: data.origin } : {}),
-  };
+  return out;
+}
+
+/** The longest a job with these limits may run: two probe rounds, the repeat spread, and slack. */
+export function jobBudgetMs(limits: ProbeLimits): number {
+  return limits.timeoutMs * 2 + limits.repeatSpreadMs + 5_000;
 }

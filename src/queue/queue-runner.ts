@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TriageError } from '../errors.js';
 import { queueJobs } from '../metrics.js';
@@ -7,7 +7,7 @@ import { DEFAULT_PROBE_LIMITS, type ProbeLimits, type ProbeTarget } from '../pro
 import { countJobs, type QueueCounts } from './depth.js';
 import {
   encodeTarget,
-  hasSecrets,
+  jobBudgetMs,
   jobOptions,
   POOL_NAME,
   QUEUE_DEFAULTS,
@@ -22,12 +22,21 @@ import type { Sealer } from './seal.js';
 
 export interface QueueRunnerOptions {
   readonly redisUrl: string;
-  /** Seals headers and proxy credentials; without it, targets with secrets are refused (QUEUE_SECRET). */
-  readonly sealer?: Sealer;
+  /** Seals every job's target and signs the job (QUEUE_SECRET): workers run no other jobs. */
+  readonly sealer: Sealer;
   readonly prefix?: string;
   /** Extra time to wait beyond the probes' own budget for a worker to pick the job up. @defaultValue 15000 */
   readonly pickupMs?: number;
+  /**
+   * How often the job is looked up while waiting: a job that is gone (Redis restarted or flushed)
+   * fails at once ("the queue lost this job") instead of after the whole wait; a result whose
+   * event was missed (the events connection was down) is read from the job. @defaultValue 1000
+   */
+  readonly watchMs?: number;
 }
+
+/** A job that Redis no longer holds: "failed: the queue lost this job". */
+export const QUEUE_LOST = 'the queue lost this job';
 
 /** Sends probe jobs to worker pools through BullMQ and waits for their results. */
 export class QueueRunner implements ProbeRunner {
@@ -76,19 +85,8 @@ export class QueueRunner implements ProbeRunner {
     return countJobs(this.queues);
   }
 
-  /** Whether a target can go through the queue as configured. */
-  canCarry(target: ProbeTarget): boolean {
-    return !hasSecrets(target) || this.opts.sealer !== undefined;
-  }
-
   async run(target: ProbeTarget, request: RunRequest = {}): Promise<RunOutcome> {
     const poolName = request.pool ?? QUEUE_DEFAULTS.pool;
-    if (!this.canCarry(target)) {
-      throw new TriageError(
-        'CONFIG_INVALID',
-        'this diagnosis carries headers or proxy credentials, which go through the queue only sealed: set QUEUE_SECRET on the bot and its workers',
-      );
-    }
     const { queue, events } = this.pool(poolName);
     await events.waitUntilReady();
     if (!(await this.hasWorkers(queue))) {
@@ -99,7 +97,7 @@ export class QueueRunner implements ProbeRunner {
       );
     }
     const limits: ProbeLimits = { ...DEFAULT_PROBE_LIMITS, ...request.limits };
-    const budget = limits.timeoutMs * 2 + limits.repeatSpreadMs + 5_000;
+    const budget = jobBudgetMs(limits);
     const data: ProbeJobData = encodeTarget(target, this.opts.sealer, {
       limits,
       deadline: Date.now() + budget,
@@ -116,11 +114,19 @@ export class QueueRunner implements ProbeRunner {
     if (onProgress) events.on('progress', listener);
     const job = await queue.add('probe', data, jobOptions(jobId));
     const ttl = budget + (this.opts.pickupMs ?? 15_000);
+    const watch = new AbortController();
     let result: ProbeJobResult;
     try {
-      result = (await job.waitUntilFinished(events, ttl)) as ProbeJobResult;
+      result = await Promise.race([
+        job.waitUntilFinished(events, ttl) as Promise<ProbeJobResult>,
+        this.watchJob(queue, job.id!, watch.signal),
+      ]);
     } catch (err) {
       const msg = (err as Error).message;
+      if (msg === QUEUE_LOST) {
+        queueJobs.inc({ pool: poolName, outcome: 'lost' });
+        throw new TriageError('INTERNAL', `${QUEUE_LOST} (pool "${poolName}"): Redis restarted or was flushed; start the diagnosis again`);
+      }
       const timedOut = /timed out/i.test(msg);
       queueJobs.inc({ pool: poolName, outcome: timedOut ? 'timeout' : 'failed' });
       if (timedOut)
@@ -131,8 +137,41 @@ export class QueueRunner implements ProbeRunner {
       throw new TriageError('INTERNAL', `the probe job failed on pool "${poolName}": ${msg.slice(0, 200)}`);
     } finally {
       if (onProgress) events.off('progress', listener);
+      watch.abort();
     }
     return { pool: poolName, worker: result.worker, via: 'queue', results: result.results };
+  }
+
+  /**
+   * Look the job up every `watchMs` until `signal`: reject with {@link QUEUE_LOST} when Redis no
+   * longer has it (twice in a row, so a job between two states is not taken for lost), resolve
+   * with its result when it completed (an event missed while the events connection was down), and
+   * reject with its reason when it failed for good. A Redis that does not answer is asked again.
+   */
+  private async watchJob(queue: Queue, id: string, signal: AbortSignal): Promise<ProbeJobResult> {
+    const every = this.opts.watchMs ?? 1_000;
+    let missing = 0;
+    while (!signal.aborted) {
+      await new Promise((r) => setTimeout(r, every).unref());
+      if (signal.aborted) break;
+      let state: string;
+      try {
+        state = await queue.getJobState(id);
+      } catch {
+        continue;
+      }
+      if (state === 'unknown') {
+        if (++missing >= 2) throw new Error(QUEUE_LOST);
+        continue;
+      }
+      missing = 0;
+      if (state === 'completed' || state === 'failed') {
+        const job = await Job.fromId<ProbeJobData, ProbeJobResult>(queue, id).catch(() => undefined);
+        if (state === 'completed' && job?.returnvalue) return job.returnvalue;
+        if (state === 'failed' && job?.finishedOn) throw new Error(job.failedReason || 'the job failed');
+      }
+    }
+    return new Promise<never>(() => {});
   }
 
   /**

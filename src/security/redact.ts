@@ -1,108 +1,98 @@
 /**
  * Secret masking. Everything that leaves the process (a log line, a stored record, a Slack post,
- * a CLI line) is built from {@link Masked} strings, which only {@link redact} can make, so a raw
- * token cannot reach an output by accident.
+ * a CLI line, a metrics label) is built from {@link Masked} strings, which only {@link redact} can
+ * make, so a raw token cannot reach an output by accident.
+ *
+ * Masking runs in three steps, so that no rule can hide a secret from another: every detector of
+ * secret-rules.ts (secretlint's preset, as data, and the rules for logs) finds its spans in the
+ * original text; the spans are merged; each merged span is replaced by {@link MASK}.
  */
+import { DETECTORS, type Detector, type Span } from './secret-rules.js';
+import { RULE_SET } from './secret-rules.gen.js';
 
 declare const maskedBrand: unique symbol;
 
 /** A string whose secrets have been masked. Obtain one from {@link redact} (or {@link trusted}). */
 export type Masked = string & { readonly [maskedBrand]: true };
 
-/** The text that stands in for a masked secret. */
+/** The text that stands in for a masked secret; a kind may follow it: `[masked](jwt)`. */
 export const MASK = '[masked]';
 
-interface Rule {
-  /** What kind of secret the rule finds (for tests and docs). */
-  kind: string;
-  re: RegExp;
-  /** Replacement: keeps the non-secret prefix captured as group 1, masks the rest. */
-  replace: (match: string, ...groups: string[]) => string;
-}
-
-const keepPrefix = (_m: string, prefix: string) => `${prefix}${MASK}`;
+/** A mask already in the text, with its kind: masking it again changes nothing. */
+const MASKED_AT = /^\[masked\](?:\([a-z-]{1,20}\))?/;
 
 /**
- * Rules, applied in order. Each regex is linear-time (bounded, no nested quantifiers) and global.
- * Header rules mask the whole value up to the end of the line, since a header value can hold
- * several credentials (Cookie) or a scheme plus a credential (Authorization).
+ * Which detectors a text needs, in one pass: a regex of every detector's literals finds where one
+ * may start; each literal starting there turns its detectors on. Detectors without literals always run.
  */
-const RULES: readonly Rule[] = [
-  {
-    kind: 'authorization-header',
-    re: /((?:^|[\s"'{,<>*])(?:proxy-)?authorization\s{0,4}["']?\s{0,4}[:=]\s{0,4}["']?\s{0,4}(?:(?:bearer|basic|digest|negotiate|ntlm|token|apikey|aws4-hmac-sha256|hmac)\s{1,4})?)[^\s"',;}\r\n][^"'\r\n}]{0,4096}/gim,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'cookie-header',
-    re: /((?:^|[\s"'{,<>*])(?:set-)?cookie\s{0,4}["']?\s{0,4}[:=]\s{0,4}["']?\s{0,4})[^\s"'\r\n][^"'\r\n]{0,8192}/gim,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'api-key-header',
-    re: /((?:^|[\s"'{,<>*])(?:x-)?(?:api[-_]?key|api[-_]?token|auth[-_]?token|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|secret[-_]?key|private[-_]?key|x-amz-security-token|x-goog-api-key|x-auth-token|password|passwd|pwd|secret|token)\s{0,4}["']?\s{0,4}[:=]\s{0,4}["']?)[^\s"'&,;}<>\r\n]{1,4096}/gim,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'url-query-secret',
-    re: /([?&](?:access_token|id_token|refresh_token|token|api_key|apikey|key|sig|signature|password|secret|client_secret|code|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s"'#<>]{1,4096}/gi,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'url-password',
-    re: /(\b[a-z][a-z0-9+.-]{0,20}:\/\/[^\s:/@"'<>]{1,256}:)[^\s@/"'<>]{1,256}(?=@)/gi,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'jwt',
-    re: /\beyJ[A-Za-z0-9_-]{5,4096}\.eyJ[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,4096}/g,
-    replace: () => `${MASK}(jwt)`,
-  },
-  {
-    kind: 'bearer-token',
-    re: /(\bbearer\s{1,4})[A-Za-z0-9._~+/=-]{8,8192}/gi,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'slack-token',
-    re: /\bxox[abposre]-[A-Za-z0-9-]{8,512}|\bxapp-[A-Za-z0-9-]{8,512}/g,
-    replace: () => `${MASK}(slack-token)`,
-  },
-  {
-    kind: 'slack-webhook',
-    re: /(https:\/\/hooks\.slack\.com\/services\/)[A-Za-z0-9/_-]{8,256}/g,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'aws-access-key',
-    re: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g,
-    replace: () => `${MASK}(aws-key)`,
-  },
-  {
-    kind: 'aws-secret-key',
-    re: /(aws_secret_access_key\s{0,4}[:=]\s{0,4}["']?)[A-Za-z0-9/+=]{30,60}/gi,
-    replace: keepPrefix,
-  },
-  {
-    kind: 'vendor-token',
-    re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255}|glpat-[A-Za-z0-9_-]{20,64}|sk_(?:live|test)_[A-Za-z0-9]{16,128}|sk-[A-Za-z0-9_-]{32,256}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36})\b/g,
-    replace: () => `${MASK}(token)`,
-  },
-  {
-    kind: 'private-key',
-    re: /-----BEGIN (?:[A-Z]{1,20} )?PRIVATE KEY-----[\s\S]{0,16384}?-----END (?:[A-Z]{1,20} )?PRIVATE KEY-----/g,
-    replace: () => `${MASK}(private-key)`,
-  },
-];
+const ALWAYS: readonly Detector[] = DETECTORS.filter((d) => !d.literals);
+const BY_LITERAL = new Map<string, number[]>();
+DETECTORS.forEach((d, i) => d.literals?.forEach((l) => BY_LITERAL.set(l, [...(BY_LITERAL.get(l) ?? []), i])));
+const LITERALS_BY_FIRST = new Map<string, string[]>();
+for (const l of BY_LITERAL.keys()) LITERALS_BY_FIRST.set(l[0]!, [...(LITERALS_BY_FIRST.get(l[0]!) ?? []), l]);
+const TRIGGER = new RegExp(
+  [...BY_LITERAL.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|'),
+  'g',
+);
 
-/** Mask every secret in `text`. Idempotent: masking masked text changes nothing. */
-export function redact(text: string): Masked {
-  let out = text;
-  for (const rule of RULES) {
-    rule.re.lastIndex = 0;
-    out = out.replace(rule.re, rule.replace as (m: string, ...g: string[]) => string);
+function detectorsFor(lower: string): Detector[] {
+  const on = new Uint8Array(DETECTORS.length);
+  TRIGGER.lastIndex = 0;
+  for (let m = TRIGGER.exec(lower); m !== null; m = TRIGGER.exec(lower)) {
+    // Every literal starting here (a shorter one may hide behind a longer one), then look again one on.
+    for (const l of LITERALS_BY_FIRST.get(m[0][0]!) ?? []) if (lower.startsWith(l, m.index)) for (const i of BY_LITERAL.get(l)!) on[i] = 1;
+    TRIGGER.lastIndex = m.index + 1;
   }
-  return out as Masked;
+  const out = [...ALWAYS];
+  on.forEach((v, i) => v && out.push(DETECTORS[i]!));
+  return out;
+}
+
+/** Mask every secret in `text`. Idempotent: masking masked text changes nothing. Linear in the text's length. */
+export function redact(text: string): Masked {
+  if (text.length === 0) return text as Masked;
+  const lower = text.toLowerCase();
+  const spans: Span[] = [];
+  for (const d of detectorsFor(lower)) d.find(text, lower, spans);
+  if (spans.length === 0) return text as Masked;
+  return mask(text, merge(text, spans)) as Masked;
+}
+
+/** Spans sorted, overlapping or touching ones joined, masks already in the text left out. */
+function merge(text: string, spans: Span[]): Span[] {
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Span[] = [];
+  for (const s of spans) {
+    let start = s.start;
+    // Skip a mask that is already there ("token=[masked](jwt)" is found again as a value).
+    while (start < s.end && text.charCodeAt(start) === 91) {
+      const m = MASKED_AT.exec(text.slice(start, start + 32));
+      if (!m) break;
+      start += m[0].length;
+    }
+    if (start >= s.end) continue;
+    const last = out[out.length - 1];
+    if (last && start <= last.end) {
+      if (s.end > last.end) last.end = s.end;
+      if (s.label && s.label !== last.label) last.label = last.label === undefined ? s.label : '';
+      continue;
+    }
+    out.push({ start, end: s.end, ...(s.label ? { label: s.label } : {}) });
+  }
+  return out;
+}
+
+function mask(text: string, spans: readonly Span[]): string {
+  let out = '';
+  let at = 0;
+  for (const s of spans) {
+    out += text.slice(at, s.start) + MASK + (s.label ? `(${s.label})` : '');
+    at = s.end;
+  }
+  return out + text.slice(at);
 }
 
 /**
@@ -113,5 +103,8 @@ export function trusted(text: string): Masked {
   return text as Masked;
 }
 
-/** The kinds of secret the rules recognise, for documentation and tests. */
-export const SECRET_KINDS: readonly string[] = RULES.map((r) => r.kind);
+/** The kinds of secret the detectors recognise, for documentation and tests. */
+export const SECRET_KINDS: readonly string[] = [...new Set(DETECTORS.map((d) => d.kind))];
+
+/** The maintained rule set detection is based on: its npm name, version, license and source. */
+export { RULE_SET };

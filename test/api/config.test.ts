@@ -27,6 +27,14 @@ describe('readServerConfig', () => {
     expect(JSON.stringify(c)).not.toContain(token);
   });
 
+  it('reads the fair-use limits per token, with defaults', () => {
+    const d = readServerConfig({ API_TOKENS: token });
+    expect(d.api).toMatchObject({ ratePerMinute: 120, rateBurst: 30, maxInFlightPerToken: 4 });
+    const c = readServerConfig({ API_TOKENS: token, API_RATE_PER_MINUTE: '0', API_RATE_BURST: '5', API_MAX_INFLIGHT_PER_TOKEN: '2' });
+    expect(c.api).toMatchObject({ ratePerMinute: 0, rateBurst: 5, maxInFlightPerToken: 2 });
+    expect(() => readServerConfig({ API_TOKENS: token, API_RATE_BURST: '0' })).toThrow(/problem/);
+  });
+
   it('runs the bot and the API together', () => {
     const c = readServerConfig({
       SLACK_BOT_TOKEN: 'xoxb-1',

@@ -81,6 +81,8 @@ export async function startApi(deps: Partial<ApiDeps> = {}, env: Record<string, 
     readiness: createReadiness([]),
     log: () => {},
     ...deps,
+    // The rate limit has its own tests (rate-limit.test.ts); elsewhere it would only slow them.
+    options: { ratePerMinute: 0, ...deps.options },
   });
   const { server, port } = await startHttpServer(0, { api: handler }, '127.0.0.1');
   return {

@@ -23,6 +23,32 @@ describe('TextDoc', () => {
     expect(code(() => TextDoc.from(gz))).toBe('INPUT_BINARY');
   });
 
+  it('removes NUL and other control bytes inside otherwise textual input, with a note', () => {
+    const log = `2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused)\0\0\0 while connecting to upstream\x07\n\0\0next`;
+    for (const input of [log, new TextEncoder().encode(log)]) {
+      const doc = TextDoc.from(input);
+      expect(doc.text).toBe(
+        '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream \nnext',
+      );
+      expect(doc.notes.join(' ')).toMatch(/6 control character\(s\), 5 of them NUL bytes, were removed/);
+    }
+    expect(TextDoc.from('plain text').notes).toEqual([]);
+  });
+
+  it('still refuses what is binary: many control bytes, UTF-16 without a BOM, compressed and executable files', () => {
+    const utf16 = new Uint8Array([...'upstream timed out'].flatMap((c) => [c.charCodeAt(0), 0]));
+    expect(code(() => TextDoc.from(utf16))).toBe('INPUT_BINARY');
+    const gzipThenText = new Uint8Array([
+      0x1f,
+      0x8b,
+      ...new TextEncoder().encode(' connect() failed (111: Connection refused)'.repeat(20)),
+    ]);
+    expect(code(() => TextDoc.from(gzipThenText))).toBe('INPUT_BINARY');
+    const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, ...new TextEncoder().encode(' upstream timed out'.repeat(20))]);
+    expect(code(() => TextDoc.from(elf))).toBe('INPUT_BINARY');
+    expect(code(() => TextDoc.from('\x01\x02\x03\x04 upstream timed out'))).toBe('INPUT_BINARY');
+  });
+
   it('refuses input over the size limit before decoding it', () => {
     expect(code(() => TextDoc.from(new Uint8Array(TEXT_LIMITS.maxBytes + 1)))).toBe('INPUT_TOO_LARGE');
   });

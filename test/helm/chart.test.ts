@@ -537,9 +537,30 @@ describe('in-chart Redis', () => {
     expect(matches(svc.spec.selector, d.spec.template.metadata.labels)).toBe(true);
     expect(svc.spec.ports[0]!.port).toBe(6379);
     for (const dep of [bot(r), worker(r, 'default')]) {
-      expect(env(dep, 'REDIS_URL')?.value).toBe(`redis://${redisName}:6379/0`);
+      expect(env(dep, 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: redisName, key: 'REDIS_PASSWORD' });
+      expect(env(dep, 'REDIS_URL')?.value).toBe(`redis://:$(REDIS_PASSWORD)@${redisName}:6379/0`);
+      // Kubernetes expands $(REDIS_PASSWORD) only from a variable defined before it.
+      const names = container(dep).env!.map((e) => e.name);
+      expect(names.indexOf('REDIS_PASSWORD')).toBeLessThan(names.indexOf('REDIS_URL'));
     }
     expect(r.get('Secret', FULL).stringData).not.toHaveProperty('REDIS_URL');
+  });
+
+  it('has a password by default: generated (32 random characters) unless redis.internal.password is given', () => {
+    const generated = r.get('Secret', redisName).stringData.REDIS_PASSWORD as string;
+    expect(generated).toMatch(/^[A-Za-z0-9]{32}$/);
+    const again = render(socketMode, { redis: { internal: { enabled: true } }, queue: { secret: QUEUE_SECRET } });
+    expect(again.get('Secret', redisName).stringData.REDIS_PASSWORD).not.toBe(generated);
+    const c = container(r.get('Deployment', redisName));
+    expect(c.args?.join(' ')).toContain('--requirepass $(REDIS_PASSWORD)');
+    for (const name of ['REDIS_PASSWORD', 'REDISCLI_AUTH'])
+      expect(c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef).toEqual({ name: redisName, key: 'REDIS_PASSWORD' });
+    const given = render(socketMode, { redis: { internal: { enabled: true, password: 'trial-pw_123' } }, queue: { secret: QUEUE_SECRET } });
+    expect(given.get('Secret', redisName).stringData.REDIS_PASSWORD).toBe('trial-pw_123');
+    // It goes into a URL: characters that would need escaping are refused.
+    expect(refuse(socketMode, { redis: { internal: { enabled: true, password: 'p@ss word' } }, queue: { secret: QUEUE_SECRET } })).toMatch(
+      /password/,
+    );
   });
 
   it('lets only the release’s bot and workers reach it, and them reach it by pod selector', () => {
@@ -602,6 +623,9 @@ describe('KEDA', () => {
     expect(t.metadata.address).toBe(`${FULL}-redis.${NS}.svc:6379`);
     const from = r3.get('NetworkPolicy', `${FULL}-redis`).spec.ingress![0]!.from!;
     expect(from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } } });
+    // KEDA logs in with the in-chart Redis's password.
+    const auth = r3.get('TriggerAuthentication', `${FULL}-redis-auth`);
+    expect(auth.spec.secretTargetRef).toEqual([{ parameter: 'password', name: `${FULL}-redis`, key: 'REDIS_PASSWORD' }]);
   });
 });
 
@@ -989,6 +1013,6 @@ describe('NOTES.txt', () => {
       workers: { pools: [{ name: 'default' }, { name: 'zone-a' }] },
     });
     expect(t).toContain('Probes run on the worker pools default, zone-a');
-    expect(t).toContain('The in-chart Redis has no persistence and no password');
+    expect(t).toContain(`The in-chart Redis has no persistence (its password is in the Secret ${FULL}-redis)`);
   });
 });

@@ -7,6 +7,9 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROBES } from '../../src/probes/index.js';
+import { Queue, QueueEvents } from 'bullmq';
+import { DEFAULT_PROBE_LIMITS } from '../../src/probes/probe.js';
+import { clampLimits, encodeTarget, queueName } from '../../src/queue/jobs.js';
 import { QueueRunner } from '../../src/queue/queue-runner.js';
 import { checkRedis } from '../../src/queue/redis.js';
 import { Sealer } from '../../src/queue/seal.js';
@@ -19,6 +22,7 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const root = resolve(import.meta.dirname, '../..');
 const allowAll = createSsrfPolicy({ allowAll: true });
 const only = ['http'];
+const QUEUE_SECRET = 'a-long-test-queue-secret-0123456789';
 
 /** A real local HTTP server that records what it was sent and answers after `delayMs`. */
 async function startServer(delayMs = 0): Promise<{ url: string; server: Server; seen: IncomingHttpHeaders[] }> {
@@ -49,7 +53,7 @@ describe('the probe queue (real Redis, real workers)', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   const workers: ProbeWorker[] = [];
   const runners: QueueRunner[] = [];
-  const sealer = new Sealer('a-long-test-queue-secret-0123456789');
+  const sealer = new Sealer(QUEUE_SECRET);
 
   beforeAll(async () => {
     expect((await checkRedis(REDIS_URL)).ok, `Redis must run at ${REDIS_URL}`).toBe(true);
@@ -57,7 +61,9 @@ describe('the probe queue (real Redis, real workers)', () => {
     workers.push(
       createProbeWorker({ redisUrl: REDIS_URL, pool: 'default', probes: PROBES, policy: allowAll, prefix, sealer, name: 'worker-a' }),
     );
-    workers.push(createProbeWorker({ redisUrl: REDIS_URL, pool: 'zonea', probes: PROBES, policy: allowAll, prefix, name: 'worker-zonea' }));
+    workers.push(
+      createProbeWorker({ redisUrl: REDIS_URL, pool: 'zonea', probes: PROBES, policy: allowAll, prefix, sealer, name: 'worker-zonea' }),
+    );
     workers.push(
       createProbeWorker({
         redisUrl: REDIS_URL,
@@ -65,6 +71,7 @@ describe('the probe queue (real Redis, real workers)', () => {
         probes: PROBES,
         policy: createSsrfPolicy({ allowAll: false }),
         prefix,
+        sealer,
         name: 'worker-zoneb',
       }),
     );
@@ -78,8 +85,8 @@ describe('the probe queue (real Redis, real workers)', () => {
     await cleanPrefix(prefix);
   });
 
-  function runner(withSealer = true): QueueRunner {
-    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, ...(withSealer ? { sealer } : {}) });
+  function runner(): QueueRunner {
+    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer });
     runners.push(r);
     return r;
   }
@@ -122,8 +129,101 @@ describe('the probe queue (real Redis, real workers)', () => {
     redis.disconnect();
   });
 
-  it('refuses to carry headers without QUEUE_SECRET, saying how to fix it', async () => {
-    await expect(runner(false).run(target(server.url, [['Authorization', 'Bearer x']]), { only })).rejects.toThrow(/QUEUE_SECRET/);
+  /** Every string value Redis holds under the test prefix, joined. */
+  async function redisDump(): Promise<string> {
+    const redis = new Redis(REDIS_URL);
+    let dump = '';
+    for (const k of await redis.keys(`${prefix}:*`)) {
+      const type = await redis.type(k);
+      if (type === 'hash') dump += JSON.stringify(await redis.hgetall(k));
+      else if (type === 'string') dump += (await redis.get(k)) ?? '';
+      else if (type === 'stream') dump += JSON.stringify(await redis.xrange(k, '-', '+'));
+    }
+    redis.disconnect();
+    return dump;
+  }
+
+  it('seals the whole target: URL userinfo and secret query values never reach Redis in clear', async () => {
+    const pw = `pw${randomUUID().slice(0, 12)}`;
+    const token = `tok${randomUUID().slice(0, 12)}`;
+    const key = `key${randomUUID().slice(0, 12)}`;
+    const url = server.url.replace('http://', `http://svc:${pw}@`) + `?token=${token}&api_key=${key}&page=2`;
+    const before = server.seen.length;
+    const out = await runner().run(target(url), { only });
+    expect(out.results.find((r) => r.probe === 'http')?.status).toBe('ok');
+    expect(server.seen.length).toBeGreaterThan(before);
+    const dump = await redisDump();
+    expect(dump).toContain('page=2');
+    for (const secret of [pw, token, key]) expect(dump).not.toContain(secret);
+  });
+
+  /** A job written straight to Redis, as any process that can write there could. */
+  async function rawJob(pool: string, data: unknown): Promise<{ reason: string; hits: number }> {
+    const q = new Queue(queueName(pool), { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    const events = new QueueEvents(queueName(pool), { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    await events.waitUntilReady();
+    const before = server.seen.length;
+    try {
+      const job = await q.add('probe', data, { attempts: 1 });
+      const reason = await job.waitUntilFinished(events, 15_000).then(
+        () => 'completed',
+        (err: Error) => err.message,
+      );
+      return { reason, hits: server.seen.length - before };
+    } finally {
+      await Promise.all([q.close(), events.close()]);
+    }
+  }
+
+  it('a worker refuses a job without the queue signature, with or without headers', async () => {
+    const now = Date.now() + 60_000;
+    const unsealed = { url: server.url, limits: DEFAULT_PROBE_LIMITS, deadline: now, only };
+    expect(await rawJob('default', unsealed)).toEqual({
+      reason: expect.stringMatching(/^refused: the job is not in the sealed format/),
+      hits: 0,
+    });
+    // Signed with another secret.
+    const forged = encodeTarget(target(server.url), new Sealer('another-secret-of-16+chars'), {
+      limits: DEFAULT_PROBE_LIMITS,
+      deadline: now,
+      only,
+    });
+    expect(await rawJob('default', forged)).toEqual({ reason: expect.stringMatching(/signature does not match QUEUE_SECRET/), hits: 0 });
+    // A genuine job whose limits were raised in Redis.
+    const genuine = encodeTarget(target(server.url), sealer, { limits: DEFAULT_PROBE_LIMITS, deadline: now, only });
+    const altered = { ...genuine, limits: { ...genuine.limits, repeatCount: 2000, repeatSpreadMs: 1 } };
+    expect(await rawJob('default', altered)).toEqual({ reason: expect.stringMatching(/signature does not match/), hits: 0 });
+    expect(await rawJob('default', genuine)).toEqual({ reason: 'completed', hits: 1 });
+  });
+
+  it('a worker clamps every limit of a signed job to its own maxima', async () => {
+    const pool = 'clamped';
+    const maxima = { timeoutMs: 2_000, maxBodyBytes: 1024, maxRedirects: 1, repeatCount: 5, repeatSpreadMs: 200 };
+    const w = createProbeWorker({
+      redisUrl: REDIS_URL,
+      pool,
+      probes: PROBES,
+      policy: allowAll,
+      prefix,
+      sealer,
+      name: 'worker-clamped',
+      maxLimits: maxima,
+    });
+    workers.push(w);
+    await w.worker.waitUntilReady();
+    // What made one worker send 2,000 GETs in 0.9 s, signed by a producer that holds the secret.
+    const greedy = { timeoutMs: 3_600_000, maxBodyBytes: 1e12, maxRedirects: 1e6, repeatCount: 2000, repeatSpreadMs: 1 };
+    const before = server.seen.length;
+    const t = Date.now();
+    const out = await runner().run(target(server.url), { pool, only: ['repeat'], limits: greedy, alwaysRepeat: true });
+    expect(out.worker).toBe('worker-clamped');
+    expect(server.seen.length - before).toBe(5);
+    expect(Date.now() - t).toBeLessThan(10_000);
+    expect(clampLimits(greedy, maxima)).toEqual({ ...maxima, repeatSpreadMs: 1 });
+    expect(clampLimits({ repeatCount: -3, timeoutMs: 'x', maxRedirects: NaN }, DEFAULT_PROBE_LIMITS)).toEqual({
+      ...DEFAULT_PROBE_LIMITS,
+      repeatCount: 1,
+    });
   });
 
   it('says at once when no worker listens on a pool', async () => {
@@ -163,7 +263,7 @@ describe('Redis unreachable', () => {
     const s = await startServer();
     const child = spawn(process.execPath, ['dist/cli.js', 'diagnose', s.url, '--queue', '--json'], {
       cwd: root,
-      env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1' },
+      env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', QUEUE_SECRET },
     });
     let out = '';
     let err = '';
@@ -189,6 +289,7 @@ describe('worker processes', () => {
       env: {
         ...process.env,
         REDIS_URL,
+        QUEUE_SECRET,
         QUEUE_PREFIX: prefix,
         WORKER_POOLS: 'default',
         PROBE_ALLOW: '127.0.0.0/8',
@@ -252,7 +353,7 @@ describe('worker processes', () => {
   it('SIGTERM lets the running job finish before the worker exits', async () => {
     const w = startWorker('term-worker');
     await w.ready;
-    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix });
+    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer: new Sealer(QUEUE_SECRET) });
     runners.push(r);
     const before = slow.seen.length;
     const result = r.run(target(slow.url), { only });
@@ -267,7 +368,7 @@ describe('worker processes', () => {
   it('a worker killed with SIGKILL mid-job leaves the job to another worker', async () => {
     const first = startWorker('doomed-worker');
     await first.ready;
-    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, pickupMs: 20_000 });
+    const r = new QueueRunner({ redisUrl: REDIS_URL, prefix, sealer: new Sealer(QUEUE_SECRET), pickupMs: 20_000 });
     runners.push(r);
     const before = slow.seen.length;
     const result = r.run(target(slow.url), { only });

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProbes } from '../../src/probes/index.js';
 import { FallbackRunner } from '../../src/queue/fallback.js';
+import { Sealer } from '../../src/queue/seal.js';
 import { QueueRunner } from '../../src/queue/queue-runner.js';
 import { checkRedis } from '../../src/queue/redis.js';
 import { InlineRunner } from '../../src/queue/runner.js';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   upstreamUrl = upstream.url;
   const policy = createSsrfPolicy({ allow: '127.0.0.0/8' });
   const runner = new FallbackRunner(
-    new QueueRunner({ redisUrl: deadRedis, prefix: 'test-redis-down' }),
+    new QueueRunner({ redisUrl: deadRedis, prefix: 'test-redis-down', sealer: new Sealer('a-long-test-queue-secret-0123456789') }),
     new InlineRunner(createProbes(), policy),
     () => checkRedis(deadRedis, 500),
     (reason) => fellBack.push(reason),

@@ -80,6 +80,11 @@ gateway-triage/pool
 {{- printf "%s-redis" (include "gateway-triage.fullname" .) -}}
 {{- end -}}
 
+{{/* The Secret holding the in-chart Redis's password (key REDIS_PASSWORD). */}}
+{{- define "gateway-triage.redisSecretName" -}}
+{{- printf "%s-redis" (include "gateway-triage.fullname" .) -}}
+{{- end -}}
+
 {{/* The TCP port of Redis: 6379, or the port in redis.url or keda.redis.address. */}}
 {{- define "gateway-triage.redisPort" -}}
 {{- $port := "6379" -}}
@@ -133,7 +138,7 @@ gateway-triage/pool
 
 {{/* "true" when KEDA needs a TriggerAuthentication (Redis has a password or user the chart knows of), else empty. */}}
 {{- define "gateway-triage.kedaNeedsAuth" -}}
-{{- if or .Values.keda.redis.passwordFromExistingSecret (include "gateway-triage.redisUrlPassword" .) (include "gateway-triage.redisUrlUsername" .) -}}true{{- end -}}
+{{- if or .Values.keda.redis.passwordFromExistingSecret (include "gateway-triage.redisUrlPassword" .) (include "gateway-triage.redisUrlUsername" .) .Values.redis.internal.enabled -}}true{{- end -}}
 {{- end -}}
 
 {{/* The name of the Deployment (and its companions) of one worker pool; call with (dict "ctx" $ "pool" "zone-a"). */}}
@@ -185,8 +190,13 @@ autoscaling and keda maps are merged key by key.
 {{- define "gateway-triage.redisEnv" -}}
 {{- if include "gateway-triage.redisEnabled" . -}}
 {{- if .Values.redis.internal.enabled -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "gateway-triage.redisSecretName" . }}
+      key: REDIS_PASSWORD
 - name: REDIS_URL
-  value: {{ printf "redis://%s:6379/0" (include "gateway-triage.redisName" .) | quote }}
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "gateway-triage.redisName" .) | quote }}
 {{- else -}}
 {{ include "gateway-triage.secretEnv" (dict "ctx" . "name" "REDIS_URL") }}
 {{- end }}
