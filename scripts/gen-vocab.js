@@ -58,6 +58,15 @@ const SIGNALS = {
   tls_cert_expired: [['tls.error', 'cert_expired']],
   tls_hostname_mismatch: [['tls.error', 'hostname_mismatch']],
   tls_handshake_failure: [['tls.error', 'handshake_failure']],
+  bad_gateway: [
+    ['http.status', '502'],
+    ['proxy.upstream_error', 'invalid_header'],
+  ],
+  access_denied_rule: [['access.denied_rule']],
+  csrf_invalid: [['access.csrf']],
+  auth_missing: [['auth.error', 'missing_credentials']],
+  permission_denied: [['auth.forbidden_role']],
+  token_invalid: [['auth.error', 'invalid_token']],
 };
 
 const rows = readFileSync(SRC, 'utf8')

@@ -45,7 +45,8 @@ const SECS = String.raw`(-1|\d{1,7}(?:\.\d{1,9})?)`;
  * response_processing_time elb_status_code target_status_code received_bytes sent_bytes "request"` + rest.
  */
 const ALB_LINE = new RegExp(
-  String.raw`(${TIME}) [^\s]{1,300} [^\s]{1,100} ([^\s]{1,100}) ${SECS} ${SECS} ${SECS} (\d{3}|-) (\d{3}|-|0) (?:\d{1,15}|-) (?:\d{1,15}|-) "[^"\n]{0,8192}"([^\n]{0,4000})`,
+  // Fields may be wrapped onto the next line, as documentation and pasted consoles do.
+  String.raw`(${TIME})[ \n][^\s]{1,300}[ \n][^\s]{1,100}[ \n]([^\s]{1,100})[ \n]${SECS}[ \n]${SECS}[ \n]${SECS}[ \n](\d{3}|-)[ \n](\d{3}|-|0)[ \n](?:\d{1,15}|-)[ \n](?:\d{1,15}|-)[ \n]"[^"\n]{0,8192}"([^\n]{0,4000})`,
   'g',
 );
 /** An ALB line starts with its type: `h2 2023-…Z`. */

@@ -59,14 +59,16 @@ const DESCRIPTION = new RegExp(
     String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|this error|these errors|the error (?:is|occurs|means)|errors? can)\b`,
     String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
     String.raw`^\s*(?:[-*•]\s*)?(?:fix|feat|chore|perf|refactor|docs)(?:\([\w./-]{1,40}\))?!?:`, // conventional commits
-    String.raw`(?:^|\s)\(#\d{1,6}[,)]`, // changelog references
+    String.raw`(?:^|\s)\(#\d{1,6}[,)]|\bby @[\w-]{1,39} in\b`, // changelog references, release notes' "by @user in #123"
+    String.raw`^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Change|Fixed|Added|Changed|Removed|Security|Improvement|Enhancement)\s*[:：]`, // changelog bullets
+    String.raw`\b(?:should|must|shall) (?:return|respond|fail|reply)\b|\b(?:can|may|might|will) (?:be )?(?:failed|rejected|refused|denied) with\b`, // specifications
     String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
     // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
     String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
     // defining a status code in other languages
     String.raw`ist ein (?:HTTP-)?Statuscode|est un code (?:d['’]état|de statut|HTTP)|es un código de (?:estado|error)|é um código de (?:status|estado)|является кодом|상태 코드입니다|ステータスコード(?:です|で)|状态码[，,]?(?:表示|是)`,
     // zh
-    String.raw`表示|意味着|是指|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是`,
+    String.raw`表示|意味着|是指|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是|而非|而不是`,
     // de
     String.raw`\b(?:bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist)\b`,
     // fr
@@ -83,9 +85,12 @@ const DESCRIPTION = new RegExp(
   'i',
 );
 
-/** Lines that describe by their layout, however short: glossary bullets, mapping arrows. */
+/**
+ * Lines that describe by their layout, however short: glossary bullets (also an error name in backticks or
+ * bold, then a colon), headings that name a status code, mapping arrows, table rows.
+ */
 const LAYOUT =
-  /^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+  /^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =

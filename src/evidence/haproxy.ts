@@ -182,12 +182,16 @@ function extract(doc: TextDoc): SignalSink {
   const fieldStart = (i: number) => i === 0 || ' \t\n'.includes(text[i - 1]!);
 
   let logs = 0;
+  // Log lines whose <NOSRV> is not "no server": the request ended before a server was chosen
+  // (denied or answered by the proxy itself, the client gone, a resource limit).
+  const notServerLess = new Set<number>();
   eachMatch(HTTP_LOG, doc, (m) => {
     const start = m.index + (m[0].length - m[0].trimStart().length);
     const end = m.index + m[0].length;
     const status = Number(m[6]);
     logs++;
     seen(start);
+    if (/^[PCRIDK]/.test(m[7] ?? '') || (status > 0 && status !== 503)) notServerLess.add(lineBounds(text, start)[0]);
     addStatus(sink, String(status), start, end);
     state(m[7] ?? '', status, start, end);
     timing(m[5], start, end);
@@ -215,6 +219,7 @@ function extract(doc: TextDoc): SignalSink {
 
   if (doc.mayContain('<nosrv>')) {
     eachMatch(NOSRV, doc, (m) => {
+      if (notServerLess.has(lineBounds(text, m.index)[0])) return;
       sink.add('haproxy.no_server', undefined, m.index, m.index + m[0].length);
       seen(m.index);
     });

@@ -39,6 +39,8 @@ const LOG_LINE = /\[(?:emerg|alert|crit|error|warn|notice|info|debug)\] \d{1,10}
  * `recv() failed (104: Connection reset by peer)`, or the same cut short by the paste (`failed (113: …)`).
  */
 const FAILED_ERRNO = /\bfailed \((\d{1,5}): ([^)]{1,80})\)/g;
+/** What precedes `failed (…)` when the call was on a file: `open() "/usr/share/nginx/html/50x.html" `. */
+const FILE_CALL_BEFORE = /\b(?:open|opendir|stat|lstat|realpath|readlink)\(\) "[^"\n]{0,1024}" $/;
 const UPSTREAM_TIMED_OUT = /\bupstream timed out \((\d{1,5}): ([^)]{1,80})\)/g;
 
 /** Upstream failures without an errno, with the value they map to. */
@@ -153,6 +155,8 @@ function extract(doc: TextDoc): SignalSink {
       sink.add('limit.connections', undefined, start, end);
       return;
     }
+    // A file the server could not open is not its upstream, even on a line with an upstream field.
+    if (FILE_CALL_BEFORE.test(text.slice(Math.max(lineBounds(text, start)[0], start - 1100), start))) return;
     const ctx = contextAfter(text, start, end);
     if (ctx.resolving) {
       sink.add('proxy.upstream_error', 'no_resolver', start, end);
