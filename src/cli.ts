@@ -10,12 +10,10 @@ import { LANGS, type Lang } from './knowledge/types.js';
 import type { ApiClient } from './api/client.js';
 import { createEngine } from './triage/engine.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
-import { createProbes } from './probes/index.js';
-import { InlineRunner, type ProbeRunner } from './queue/runner.js';
-import { createSsrfPolicy, type SsrfPolicy } from './security/ssrf.js';
-import { diagnose, type DiagnoseResult } from './triage/diagnose.js';
+import type { ProbeRunner } from './queue/runner.js';
+import type { SsrfPolicy } from './security/ssrf.js';
+import type { DiagnoseResult } from './triage/diagnose.js';
 import type { Diagnosis } from './triage/result.js';
-import { parseTarget } from './triage/target.js';
 
 const USAGE = `Usage:
   triage explain [TEXT] [--json | --jsonl] [--lang en|zh] [--all] [--width N]
@@ -244,6 +242,12 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
   const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000)
     throw new UsageError('--timeout takes milliseconds from 100 to 120000, e.g. --timeout 5000');
+  // The probes and their helpers load only for diagnose: explain starts without them.
+  const [{ parseTarget }, { createSsrfPolicy }, { diagnose }] = await Promise.all([
+    import('./triage/target.js'),
+    import('./security/ssrf.js'),
+    import('./triage/diagnose.js'),
+  ]);
   const parsed = parseTarget({
     url: positionals[0]!,
     ...(values.proxy !== undefined ? { proxy: values.proxy as string } : {}),
@@ -306,6 +310,7 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
 
 /** The queue when asked for and reachable; otherwise in-process, saying why (never a hang). */
 async function pickRunner(wantQueue: boolean, needQueue: boolean, q: CliQueueConfig, policy: SsrfPolicy): Promise<ProbeRunner> {
+  const [{ createProbes }, { InlineRunner }] = await Promise.all([import('./probes/index.js'), import('./queue/runner.js')]);
   const inline = new InlineRunner(createProbes({ extraCaPems: q.extraCaPems }), policy);
   if (!wantQueue) return inline;
   if (!q.redisUrl) {

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readWorkerConfig } from '../src/config.js';
 import { TriageError } from '../src/errors.js';
-import { probeDuration, queueDepth, queueJobs, registry } from '../src/metrics.js';
+import { probeDuration, queueDepth, queueJobs, registry } from '../src/metrics-registry.js';
 import { PROBES } from '../src/probes/index.js';
 import type { Probe, ProbeResult } from '../src/probes/probe.js';
 import { runProbes } from '../src/probes/run.js';

@@ -12,7 +12,7 @@ import { Sealer } from '../../src/queue/seal.js';
 import { createProbeWorker, type ProbeWorker } from '../../src/queue/worker.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
 import { createBot } from '../../src/slack/app.js';
-import { slackCalls } from '../../src/metrics.js';
+import { slackCalls } from '../../src/metrics-registry.js';
 import { createSlackStore } from '../../src/slack/store.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { NGINX_502_PAGE, serveBot, startBadGateway, type BadGateway } from '../support/bot-harness.js';
