@@ -15,8 +15,9 @@ import { createEngine } from '../../src/triage/engine.js';
 import { serveBot } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin } from '../support/slack-standin.js';
 import { SIGNING_SECRET as signingSecret } from '../support/samples.js';
+import { testRedisUrl } from '../support/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = testRedisUrl();
 const prefix = `test-${randomUUID()}`;
 let slack: SlackStandin;
 let bot: ReturnType<typeof createBot>;

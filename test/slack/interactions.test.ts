@@ -18,8 +18,9 @@ import { createEngine } from '../../src/triage/engine.js';
 import { NGINX_502_PAGE, serveBot, startBadGateway, type BadGateway } from '../support/bot-harness.js';
 import { startSlackStandin, type SlackStandin, type WebApiCall } from '../support/slack-standin.js';
 import { NGINX_REFUSED as nginxRefused, SIGNING_SECRET as signingSecret } from '../support/samples.js';
+import { testRedisUrl } from '../support/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = testRedisUrl();
 const prefix = `test-${randomUUID()}`;
 
 let slack: SlackStandin;

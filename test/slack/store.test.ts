@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedis } from '../../src/queue/redis.js';
 import { SlackStoreError, createSlackStore, errorSignature, type SlackStore } from '../../src/slack/store.js';
+import { testRedisUrl } from '../support/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = testRedisUrl();
 const DAY = 86_400_000;
 
 async function keysOf(redis: Redis, prefix: string): Promise<string[]> {
