@@ -4,6 +4,7 @@
 #   probe worker:        node dist/worker.js    (METRICS_PORT, default 9464)
 #   CLI:                 node dist/cli.js …     (the `triage` command)
 # Build: docker build -t gateway-triage:0.1.0 .
+#    or: sudo bash scripts/build-image.sh   (buildah, no daemon; then a smoke run of the image)
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
