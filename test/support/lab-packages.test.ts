@@ -22,12 +22,12 @@ describe('what npm test does about missing packages', () => {
     const asked = planInstall(facts({ sudo: 'password' }), script);
     expect(asked).toEqual({
       kind: 'stop',
-      message: `npm test needs the Debian packages nginx redis-server: run "sudo bash ${script}" (it asks for your password), then npm test again`,
+      message: `the Debian packages nginx redis-server are missing: run "sudo bash ${script}" (it asks for your password), then npm test again`,
     });
     const noSudo = planInstall(facts({ sudo: 'absent' }), script);
     expect(noSudo).toEqual({
       kind: 'stop',
-      message: `npm test needs the Debian packages nginx redis-server and there is no sudo here: as root, run "bash ${script}", then npm test again`,
+      message: `the Debian packages nginx redis-server are missing, and there is no sudo here: as root, run "bash ${script}", then npm test again`,
     });
     const noApt = planInstall(facts({ root: true, apt: false }), script);
     expect(noApt.kind).toBe('stop');

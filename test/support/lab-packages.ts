@@ -38,7 +38,7 @@ export function planInstall(
   script?: string,
 ): { kind: 'none' } | { kind: 'run'; argv: string[] } | { kind: 'stop'; message: string } {
   if (facts.missing.length === 0) return { kind: 'none' };
-  const what = `npm test needs the Debian packages ${facts.missing.join(' ')}`;
+  const what = `the Debian packages ${facts.missing.join(' ')} are missing`;
   if (!facts.apt)
     return {
       kind: 'stop',
@@ -52,7 +52,7 @@ export function planInstall(
     return { kind: 'stop', message: `${what}: run "${shown}" (it asks for your password), then npm test again` };
   return {
     kind: 'stop',
-    message: `${what} and there is no sudo here: as root, run "${installCommand(true, script)}", then npm test again`,
+    message: `${what}, and there is no sudo here: as root, run "${installCommand(true, script)}", then npm test again`,
   };
 }
 
