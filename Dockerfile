@@ -4,16 +4,19 @@
 #   probe worker:        node dist/worker.js    (METRICS_PORT, default 9464)
 #   CLI:                 node dist/cli.js …     (the `triage` command)
 # Build: docker build -t gateway-triage:0.1.0 .
+#    or: sudo bash scripts/build-image.sh   (buildah, no daemon; then a smoke run of the image)
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: install everything, compile TypeScript, then drop the dev dependencies ----
+# ---- build: install everything, compile TypeScript and the knowledge snapshot, then drop the dev dependencies ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/knowledge-snapshot.js ./scripts/
 COPY src ./src
+COPY knowledge ./knowledge
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Install the Debian packages the lab tests (test/lab) need, when they are missing.
+# Install the Debian packages the tests need (the lab's daemons in test/lab, and redis-server for
+# the Redis that npm test starts when none is reachable), when they are missing.
 #
-#   sudo scripts/install-lab-deps.sh
+#   bash scripts/install-lab-deps.sh           as root (a user: with sudo in front)
+#   bash scripts/install-lab-deps.sh --check   exit 0 when everything is there, else 1 and print
+#                                              the missing packages on one line (anyone may run it)
 #
-# Idempotent and quiet: prints nothing when everything is (or gets) installed. Runs `apt-get update`
-# once, and only when something is missing. Debian 12 (bookworm) or later, as root.
+# npm test runs it by itself (test/support/lab-packages.ts). Idempotent and quiet: prints nothing
+# when everything is (or gets) installed. Runs `apt-get update` once, and only when something is
+# missing. Debian 12 (bookworm) or later.
 #
-# The lab starts its own nginx, HAProxy, Squid and tinyproxy on ephemeral loopback ports, so the
+# The lab starts its own nginx, HAProxy, Squid, tinyproxy and Redis on ephemeral loopback ports, so the
 # system services these packages bring must not run: they are kept from starting while installing
 # (policy-rc.d) and, for packages this script installed, stopped and disabled afterwards; the script
-# fails if ports 80, 3128 or 8888, free before, are taken after.
+# fails if ports 80, 3128, 8888 or 6379, free before, are taken after.
 set -euo pipefail
 
 # package → what the lab uses from it
@@ -19,17 +23,23 @@ set -euo pipefail
 #   tinyproxy  /usr/bin/tinyproxy
 #   openssl    /usr/bin/openssl (certificates, htpasswd lines)
 #   util-linux /usr/bin/setpriv (run daemons unprivileged, die with the test process)
-PACKAGES=(nginx haproxy squid tinyproxy openssl util-linux)
+#   redis-server /usr/bin/redis-server (the tests' own Redis on a loopback port)
+PACKAGES=(nginx haproxy squid tinyproxy openssl util-linux redis-server)
+# package → the program that shows it is there
+declare -A BINARY=([nginx]=nginx [haproxy]=haproxy [squid]=squid [tinyproxy]=tinyproxy [openssl]=openssl [util-linux]=setpriv [redis-server]=redis-server)
 # package → system service it installs, and the port that service listens on by default
-declare -A SERVICE_PORT=([nginx]=80 [squid]=3128 [tinyproxy]=8888 [haproxy]=)
+declare -A SERVICE_PORT=([nginx]=80 [squid]=3128 [tinyproxy]=8888 [haproxy]= [redis-server]=6379)
+SELF="bash ${BASH_SOURCE[0]}"
 
 die() {
   echo "install-lab-deps: $*" >&2
   exit 1
 }
 
-installed() {
-  [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+# Whether a package's program is there (sbin included: not on a user's PATH).
+present() {
+  PATH="$PATH:/usr/sbin:/sbin" command -v "${BINARY[$1]}" >/dev/null 2>&1 || return 1
+  [ "$1" != squid ] || [ -x /usr/lib/squid/basic_ncsa_auth ]
 }
 
 # Whether something LISTENs on TCP port $1 (any address), from /proc: no ss/netstat needed.
@@ -50,15 +60,22 @@ stop_service() {
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
-  installed "$pkg" || missing+=("$pkg")
+  present "$pkg" || missing+=("$pkg")
 done
 
+if [ "${1-}" = --check ]; then
+  [ "${#missing[@]}" -eq 0 ] && exit 0
+  echo "${missing[*]}"
+  exit 1
+fi
+[ "$#" -eq 0 ] || die "unknown argument $1: $SELF [--check]"
+
 if [ "${#missing[@]}" -gt 0 ]; then
-  [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run as root: sudo $0"
-  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and apt-get is not available (Debian/Ubuntu only)"
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and apt-get is not available (Debian/Ubuntu only): install them with this system's package manager"
+  [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; installing needs root: sudo $SELF"
 
   busy_before=()
-  for port in 80 3128 8888; do
+  for port in 80 3128 8888 6379; do
     if listening "$port"; then busy_before+=("$port"); fi
   done
 
@@ -81,7 +98,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   if ! apt-get update -qq >"$log" 2>&1; then
     cat "$log" >&2
-    die "apt-get update failed"
+    die "apt-get update failed (no package source reachable?): fix the sources in /etc/apt, then run $SELF again"
   fi
   if ! apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >"$log" 2>&1; then
     cat "$log" >&2
@@ -104,7 +121,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   done
 fi
 
-for bin in nginx haproxy squid tinyproxy openssl setpriv; do
-  PATH="$PATH:/usr/sbin:/sbin" command -v "$bin" >/dev/null 2>&1 || die "$bin not found after installing"
+for pkg in "${PACKAGES[@]}"; do
+  present "$pkg" || die "${BINARY[$pkg]} not found after installing $pkg"
 done
-[ -x /usr/lib/squid/basic_ncsa_auth ] || die "/usr/lib/squid/basic_ncsa_auth not found (package squid)"

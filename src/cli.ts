@@ -7,18 +7,15 @@ import { TEXT_LIMITS } from './evidence/text.js';
 import { BUILTIN_KNOWLEDGE_DIR } from './knowledge/load.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import type { ApiClient } from './api/client.js';
-import { Engine } from './triage/engine.js';
-import { loadKnowledgeSnapshot } from './knowledge/snapshot.js';
+import { createEngine, type Engine } from './triage/engine.js';
 import { renderProbes, renderTerminal } from './triage/render-terminal.js';
-import { createProbes } from './probes/index.js';
-import { InlineRunner, type ProbeRunner } from './queue/runner.js';
-import { createSsrfPolicy, type SsrfPolicy } from './security/ssrf.js';
-import { diagnose, type DiagnoseResult } from './triage/diagnose.js';
+import type { ProbeRunner } from './queue/runner.js';
+import type { SsrfPolicy } from './security/ssrf.js';
+import type { DiagnoseResult } from './triage/diagnose.js';
 import type { Diagnosis } from './triage/result.js';
 import type { ProbeTarget } from './probes/probe.js';
-import { proxyFromEnv } from './triage/proxy-env.js';
-import { parseTarget, type TargetInput } from './triage/target.js';
-import { POOL_NAME } from './queue/jobs.js';
+import type { proxyFromEnv } from './triage/proxy-env.js';
+import type { parseTarget } from './triage/target.js';
 
 const USAGE = `Usage:
   triage explain [TEXT] [--json | --jsonl] [--lang en|zh] [--all] [--width N]
@@ -249,6 +246,14 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
   const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000)
     throw new UsageError('--timeout takes milliseconds from 100 to 120000, e.g. --timeout 5000');
+  // The probes and their helpers load only for diagnose: explain starts without them.
+  const [{ parseTarget }, { createSsrfPolicy }, { diagnose }, { proxyFromEnv }, { POOL_NAME }] = await Promise.all([
+    import('./triage/target.js'),
+    import('./security/ssrf.js'),
+    import('./triage/diagnose.js'),
+    import('./triage/proxy-env.js'),
+    import('./queue/jobs.js'),
+  ]);
   const input = {
     url: positionals[0]!,
     ...(values.upstream !== undefined ? { upstream: values.upstream as string } : {}),
@@ -260,7 +265,7 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
   // Without --proxy the route is the environment's, as curl reads it; --proxy "" goes direct, as with curl.
   const target =
     values.proxy === undefined && !remote
-      ? withEnvProxy(parsed.target, input, config)
+      ? withEnvProxy(parsed.target, proxyFromEnv(parsed.target.url, config.proxyEnv), (proxy) => parseTarget({ ...input, proxy }))
       : values.proxy === ''
         ? { ...parsed.target, routeNote: '--proxy "": no proxy' }
         : parsed.target;
@@ -319,8 +324,11 @@ async function diagnoseCommand(args: string[], config: CliConfig, remote?: Remot
  * The target with the proxy the environment gives its URL (https_proxy, http_proxy, all_proxy,
  * NO_PROXY, as curl reads them), saying where it came from; or why it goes direct.
  */
-function withEnvProxy(target: ProbeTarget, input: TargetInput, config: CliConfig): ProbeTarget {
-  const env = proxyFromEnv(target.url, config.proxyEnv);
+function withEnvProxy(
+  target: ProbeTarget,
+  env: ReturnType<typeof proxyFromEnv>,
+  reparse: (proxy: string) => ReturnType<typeof parseTarget>,
+): ProbeTarget {
   if (env.note) process.stderr.write(`triage: ${env.note}\n`);
   if (env.bypass) return { ...target, routeNote: env.bypass };
   if (!env.proxy || !env.from) return target;
@@ -328,7 +336,7 @@ function withEnvProxy(target: ProbeTarget, input: TargetInput, config: CliConfig
     process.stderr.write(`triage: ${env.from} names a SOCKS proxy, which the probes do not speak: probing direct\n`);
     return { ...target, routeNote: `${env.from} is a SOCKS proxy, not used` };
   }
-  const routed = parseTarget({ ...input, proxy: env.proxy });
+  const routed = reparse(env.proxy);
   if (!routed.target)
     throw new UsageError(
       `${env.from} is not a proxy the probes can use (${routed.problems.join('; ').replace(/--proxy/g, env.from)}): fix it, or pass --proxy`,
@@ -336,14 +344,14 @@ function withEnvProxy(target: ProbeTarget, input: TargetInput, config: CliConfig
   return { ...routed.target, proxyFrom: env.from };
 }
 
-/** The engine over the built-in knowledge and KNOWLEDGE_DIRS, from the user's snapshot when it is current. */
+/** The engine over the built-in knowledge and KNOWLEDGE_DIRS (from the build's snapshot when it is current). */
 function cliEngine(config: CliConfig): Engine {
-  const dirs = [BUILTIN_KNOWLEDGE_DIR, ...config.knowledgeDirs];
-  return new Engine(loadKnowledgeSnapshot(dirs, config.cacheDir ? { cacheDir: config.cacheDir } : {}));
+  return createEngine(config.knowledgeDirs);
 }
 
 /** The queue when asked for and reachable; otherwise in-process, saying why (never a hang). */
 async function pickRunner(wantQueue: boolean, needQueue: boolean, q: CliQueueConfig, policy: SsrfPolicy): Promise<ProbeRunner> {
+  const [{ createProbes }, { InlineRunner }] = await Promise.all([import('./probes/index.js'), import('./queue/runner.js')]);
   const inline = new InlineRunner(createProbes({ extraCaPems: q.extraCaPems }), policy);
   if (!wantQueue) return inline;
   if (!q.redisUrl) {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { digestToken } from './api/auth.js';
 import type { ProbeLimits } from './probes/probe.js';
 import { WORKER_LIMIT_MAXIMA } from './queue/jobs.js';
@@ -29,12 +28,6 @@ export interface CliConfig {
    * them (src/triage/proxy-env.ts). Only the variables that are set. @defaultValue {}
    */
   readonly proxyEnv: ProxyEnv;
-  /**
-   * Where the CLI keeps its snapshot of the validated knowledge base (src/knowledge/snapshot.ts):
-   * TRIAGE_CACHE_DIR (empty turns it off), else $XDG_CACHE_HOME/gateway-triage, else
-   * ~/.cache/gateway-triage. Undefined: no snapshot.
-   */
-  readonly cacheDir?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -56,15 +49,7 @@ export function readCliConfig(env: Env = process.env): CliConfig {
   const color = env.NO_COLOR === undefined && env.TERM !== 'dumb';
   const proxyEnv: Record<string, string> = {};
   for (const name of PROXY_ENV_NAMES) if (env[name] !== undefined) proxyEnv[name] = env[name];
-  const cacheDir =
-    env.TRIAGE_CACHE_DIR !== undefined
-      ? env.TRIAGE_CACHE_DIR.trim() || undefined
-      : env.XDG_CACHE_HOME?.trim()
-        ? join(env.XDG_CACHE_HOME.trim(), 'gateway-triage')
-        : env.HOME?.trim()
-          ? join(env.HOME.trim(), '.cache', 'gateway-triage')
-          : undefined;
-  return { lang, knowledgeDirs, color, proxyEnv, ...(apiToken ? { apiToken } : {}), ...(cacheDir ? { cacheDir } : {}) };
+  return { lang, knowledgeDirs, color, proxyEnv, ...(apiToken ? { apiToken } : {}) };
 }
 
 function splitList(v: string | undefined): string[] {

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   USAGE: { exit: 2, http: 400 },
   KNOWLEDGE_INVALID: { exit: 1, http: 500 },
   CONFIG_INVALID: { exit: 2, http: 500 },
+  /** A development-only tool a command needs is not installed (recheck, for `triage kb check`). */
+  DEPENDENCY_MISSING: { exit: 1, http: 500 },
   INTERNAL: { exit: 1, http: 500 },
 } as const;
 

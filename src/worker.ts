@@ -6,7 +6,7 @@ import { childLogger, setLogLevel, type Logger } from './log.js';
 import { createProbes } from './probes/index.js';
 import { countJobs, registerQueueDepth } from './queue/depth.js';
 import { queueName } from './queue/jobs.js';
-import { startMetricsServer, type MetricsServer } from './queue/metrics-server.js';
+import type { MetricsServer } from './queue/metrics-server.js';
 import { checkRedis, createRedis, describeRedisUrl } from './queue/redis.js';
 import { Sealer } from './queue/seal.js';
 import { createProbeWorker, type ProbeWorker } from './queue/worker.js';
@@ -92,6 +92,8 @@ async function main(): Promise<void> {
  * matter more than metrics, and two workers on one host would otherwise stop each other.
  */
 async function serveMetrics(port: number, ready: () => boolean, log: Logger): Promise<MetricsServer | undefined> {
+  // Loaded here, so a worker with METRICS_PORT=0 never loads prom-client.
+  const { startMetricsServer } = await import('./queue/metrics-server.js');
   try {
     return await startMetricsServer({ port, ready });
   } catch (err) {

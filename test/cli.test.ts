@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -224,5 +224,68 @@ describe('triage diagnose', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('start-up: what a process loads', () => {
+  const traceHook = resolve(root, 'test/support/module-trace.mjs');
+
+  /** Run the CLI with every module it resolves recorded; `hide` packages fail to resolve, as if not installed. */
+  function traced(args: string[], opts: { hide?: string[]; env?: Record<string, string> } = {}) {
+    const file = join(mkdtempSync(join(tmpdir(), 'trace-')), 'modules.txt');
+    writeFileSync(file, '');
+    const r = spawnSync(process.execPath, ['--import', traceHook, 'dist/cli.js', ...args], {
+      cwd: root,
+      input: '',
+      env: { ...env, MODULE_TRACE_FILE: file, MODULE_TRACE_HIDE: (opts.hide ?? []).join(','), ...opts.env },
+    });
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const modules = lines.filter((l) => l.startsWith('module ')).map((l) => l.slice('module '.length));
+    const loaded = (pkg: string) => modules.some((m) => m.includes(`/node_modules/${pkg}/`));
+    const yaml = (how: 'text' | 'bytes') => lines.filter((l) => l.startsWith(`read ${how} `) && /\.ya?ml$/.test(l));
+    return { code: r.status, out: r.stdout.toString(), err: r.stderr.toString(), modules, loaded, yaml };
+  }
+
+  it('explains from the knowledge snapshot that npm run build wrote: no YAML parsed, no prom-client, no recheck', () => {
+    const r = traced(['explain', nginxRefused]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/upstream-refused/);
+    expect(r.modules.some((m) => m.endsWith('/dist/knowledge/snapshot.js'))).toBe(true);
+    // The knowledge files are hashed (read as bytes) but not parsed (the full load reads them as text).
+    expect(r.yaml('bytes').length).toBeGreaterThan(40);
+    expect(r.yaml('text')).toEqual([]);
+    expect(r.loaded('prom-client')).toBe(false);
+    expect(r.loaded('recheck')).toBe(false);
+    // The probes load only for diagnose.
+    expect(r.modules.some((m) => m.includes('/dist/probes/'))).toBe(false);
+  });
+
+  it('validates KNOWLEDGE_DIRS in full, and uses what they override', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-extra-'));
+    const entry = readFileSync(resolve(root, 'knowledge/availability/upstream-refused.yaml'), 'utf8');
+    writeFileSync(join(dir, 'upstream-refused.yaml'), entry.replace(/^( {2}en: ).*$/m, '$1Refused, as overridden here'));
+    const r = traced(['explain', nginxRefused], { env: { KNOWLEDGE_DIRS: dir } });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Refused, as overridden here');
+    expect(r.yaml('text').length).toBeGreaterThan(40);
+
+    writeFileSync(join(dir, 'broken.yaml'), 'id: broken\n');
+    const bad = traced(['explain', nginxRefused], { env: { KNOWLEDGE_DIRS: dir } });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/knowledge base has \d+ problem/);
+  });
+
+  it('kb check runs the full validation and the ReDoS proof', () => {
+    const r = traced(['kb', 'check']);
+    expect(r.code).toBe(0);
+    expect(r.loaded('recheck')).toBe(true);
+  }, 120_000);
+
+  it('works without recheck (a production install), and kb check says how to get it', () => {
+    expect(traced(['explain', nginxRefused], { hide: ['recheck'] }).code).toBe(0);
+    const r = traced(['kb', 'check'], { hide: ['recheck'] });
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^triage: the ReDoS prover \(the npm package recheck, a development dependency\) is not installed: run "npm ci"/);
   });
 });

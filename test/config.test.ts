@@ -149,12 +149,4 @@ describe('readCliConfig', () => {
     expect(c.proxyEnv).toEqual({ https_proxy: 'http://p:3128', NO_PROXY: '.corp', HTTP_PROXY: 'http://x:1' });
     expect(readCliConfig({}).proxyEnv).toEqual({});
   });
-
-  it('keeps the knowledge snapshot in TRIAGE_CACHE_DIR, else the XDG cache, else ~/.cache; TRIAGE_CACHE_DIR= turns it off', () => {
-    expect(readCliConfig({ TRIAGE_CACHE_DIR: '/var/cache/triage', HOME: '/home/a' }).cacheDir).toBe('/var/cache/triage');
-    expect(readCliConfig({ XDG_CACHE_HOME: '/home/a/.xdg', HOME: '/home/a' }).cacheDir).toBe('/home/a/.xdg/gateway-triage');
-    expect(readCliConfig({ HOME: '/home/a' }).cacheDir).toBe('/home/a/.cache/gateway-triage');
-    expect(readCliConfig({ TRIAGE_CACHE_DIR: '', HOME: '/home/a' }).cacheDir).toBeUndefined();
-    expect(readCliConfig({}).cacheDir).toBeUndefined();
-  });
 });

@@ -4,9 +4,11 @@
  * - {@link structuralProblem}: a fast syntactic check run at every load; it rejects the constructs
  *   that cause catastrophic backtracking (backreferences, lookbehind, nested quantifiers, a leading
  *   unbounded quantifier, adjacent overlapping unbounded quantifiers).
- * - {@link auditPatterns}: the recheck ReDoS checker, a complete analysis run by `triage kb check`,
- *   by the test suite, and at load for knowledge directories outside the package.
+ * - {@link auditPatterns}: the recheck ReDoS checker, a complete analysis run by `triage kb check`
+ *   and by the test suite. recheck is a development dependency (a native binary and a jar, half the
+ *   size of the production node_modules): an installation without it runs everything but that proof.
  */
+import { TriageError } from '../errors.js';
 
 /** Returns a problem description, or undefined when the pattern passes the syntactic check. */
 export function structuralProblem(src: string): string | undefined {
@@ -126,13 +128,32 @@ export interface AuditResult {
   readonly detail?: string;
 }
 
+type Recheck = typeof import('recheck');
+
+/** How to get recheck where it is missing (a production install: npm ci --omit=dev, the image). */
+export const RECHECK_MISSING =
+  'the ReDoS prover (the npm package recheck, a development dependency) is not installed: run "npm ci" (or "npm install --no-save recheck@4") where gateway-triage is installed, then run "triage kb check" again';
+
+async function importRecheck(): Promise<Recheck> {
+  try {
+    return await import('recheck');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new TriageError('DEPENDENCY_MISSING', RECHECK_MISSING);
+    throw err;
+  }
+}
+
 /**
  * Run the recheck ReDoS checker over patterns: its automaton analysis first (exact and
  * deterministic, a few ms a pattern), then its fuzzer for the patterns the automaton cannot
  * decide. Slow compared with a load: for `triage kb check` and the tests, not for every start.
+ * Throws a DEPENDENCY_MISSING TriageError saying how to install recheck when it is missing.
  */
-export async function auditPatterns(patterns: readonly { regex: string; flags: string }[]): Promise<AuditResult[]> {
-  const { checkSync } = await import('recheck');
+export async function auditPatterns(
+  patterns: readonly { regex: string; flags: string }[],
+  load: () => Promise<Recheck> = importRecheck,
+): Promise<AuditResult[]> {
+  const { checkSync } = await load();
   const verdict = (regex: string, flags: string, checker: 'automaton' | 'auto'): AuditResult => {
     const d = checkSync(regex, flags, { checker, timeout: 10_000 });
     if (d.status === 'vulnerable') {

@@ -1,125 +1,168 @@
-/**
- * A per-user snapshot of the validated knowledge base, so that a `triage` command starts in
- * milliseconds instead of parsing and validating every YAML file again (most of a short run's
- * time). The snapshot is the base as {@link loadKnowledgeOrThrow} returned it, serialised with
- * node:v8 (Maps and RegExps survive), in a file named after a SHA-256 of everything the load
- * depends on: the Node version, the loader's own code, the working directory (file names are shown
- * relative to it), the directories and the path, size and content of every file under them. Any
- * change makes a new name, so a snapshot is never stale; a missing, unreadable or foreign one is
- * ignored and the base is loaded from the YAML.
- *
- * Only the CLI uses it; long-running processes load once anyway.
- */
-
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deserialize, serialize } from 'node:v8';
 import { BUILTIN_KNOWLEDGE_DIR, loadKnowledgeOrThrow } from './load.js';
 import type { KnowledgeBase } from './types.js';
 
-/** Bounds of the snapshot. */
-export const SNAPSHOT_LIMITS = {
-  /** Files hashed per knowledge directory, at most. @defaultValue 5000 */
-  maxFiles: 5_000,
-  /** Largest snapshot read back, in bytes. @defaultValue 32 MiB */
-  maxBytes: 32 * 1024 * 1024,
-} as const;
+/**
+ * The knowledge base, validated once at build time and kept as JSON, so that a process start
+ * reads one file instead of parsing YAML, compiling and checking every pattern again.
+ *
+ * `npm run build` writes it (scripts/knowledge-snapshot.js → {@link writeSnapshot}) beside the
+ * compiled code, as dist/knowledge.snapshot.json. It holds the {@link KnowledgeBase} exactly as
+ * {@link loadKnowledge} returned it, whatever fields it has (Maps, Sets and RegExps are encoded),
+ * under a digest of the knowledge files and of the loader that validated them. A process that
+ * asks for other folders (KNOWLEDGE_DIRS), or whose files or loader differ from the build's,
+ * gets a different digest and the full load; so does one without a snapshot (tests run from src/).
+ * `triage kb check` always runs the full load.
+ */
 
-/** The loader's modules (built .js, or .ts when run from source): a change to how the base is validated is a change of snapshot. */
-function loaderFiles(): string[] {
-  return ['load', 'types', 'regex-safety'].map((name) => {
-    const js = fileURLToPath(new URL(`${name}.js`, import.meta.url));
-    return existsSync(js) ? js : fileURLToPath(new URL(`${name}.ts`, import.meta.url));
-  });
+/** Where the build writes the snapshot, and where {@link loadKnowledgeBase} looks for it. */
+export const SNAPSHOT_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../knowledge.snapshot.json');
+
+/** Bump when the encoding below changes. */
+const FORMAT = 1;
+
+/** The loader whose validation the snapshot stands for (this folder's modules): a change to it makes every snapshot stale. */
+const LOADER_DIR = dirname(fileURLToPath(import.meta.url));
+const LOADER_FILES = readdirSync(LOADER_DIR)
+  .filter((name) => /\.(js|ts)$/.test(name) && !name.endsWith('.d.ts') && !name.startsWith('snapshot.'))
+  .sort();
+
+/**
+ * The knowledge base for these folders: from the snapshot when it was made from the same files by
+ * the same loader, else the full load (which throws a TriageError listing every problem).
+ */
+export function loadKnowledgeBase(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR], file: string = SNAPSHOT_FILE): KnowledgeBase {
+  return readSnapshot(dirs, file) ?? loadKnowledgeOrThrow(dirs);
 }
 
 /**
- * The validated knowledge base of `dirs`, from the snapshot in `cacheDir` when there is one for
- * exactly these sources, else loaded (and validated) from them and snapshotted for next time.
- * Without `cacheDir`, a plain {@link loadKnowledgeOrThrow}. Throws what it throws.
- *
- * @example const kb = loadKnowledgeSnapshot([BUILTIN_KNOWLEDGE_DIR], { cacheDir: '/home/me/.cache/gateway-triage' });
+ * A digest of what a load of `dirs` depends on: the folders in order, every file in them (relative
+ * path and bytes; names starting with "." are skipped, as the loader skips them) and the loader.
  */
-export function loadKnowledgeSnapshot(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR], opts: { cacheDir?: string } = {}): KnowledgeBase {
-  if (!opts.cacheDir) return loadKnowledgeOrThrow([...dirs]);
-  const key = sourcesKey(dirs);
-  const file = key ? join(opts.cacheDir, `knowledge-${key}.v8`) : undefined;
-  const cached = file ? readSnapshot(file) : undefined;
-  if (cached) return cached;
-  const kb = loadKnowledgeOrThrow([...dirs]);
-  if (file && plainData(kb)) writeSnapshot(opts.cacheDir, file, kb);
-  return kb;
-}
-
-/** The hash of every source of the load, or undefined when a source cannot be read (then no snapshot). */
-export function sourcesKey(dirs: readonly string[]): string | undefined {
+export function knowledgeDigest(dirs: readonly string[]): string {
   const hash = createHash('sha256');
-  hash.update(`node ${process.version}\0cwd ${process.cwd()}\0`);
-  try {
-    for (const f of loaderFiles()) hash.update(readFileSync(f));
-    for (const dir of dirs) {
-      hash.update(`\0dir ${resolve(dir)}\0`);
-      for (const f of filesUnder(resolve(dir))) {
-        const content = readFileSync(f);
-        hash.update(`${f}\0${content.length}\0`).update(content);
-      }
-    }
-  } catch {
-    return undefined;
+  hash.update(`format ${FORMAT}\0`);
+  for (const name of LOADER_FILES) {
+    hash.update(`\0loader ${name}\0`);
+    hash.update(readFileSync(join(LOADER_DIR, name)));
   }
-  return hash.digest('hex').slice(0, 32);
+  dirs.forEach((dir, i) => {
+    hash.update(`\0dir ${i}\0`);
+    for (const rel of filesUnder(dir)) {
+      const bytes = readFileSync(join(dir, rel));
+      hash.update(`\0${rel}\0${bytes.length}\0`);
+      hash.update(bytes);
+    }
+  });
+  return `sha256:${hash.digest('hex')}`;
 }
 
-/** Every file under `dir`, sorted, hidden ones included (a superset of what the loader reads). */
-function filesUnder(dir: string): string[] {
+/** Files under `dir`, relative, sorted; a folder that cannot be read contributes nothing (the load reports it). */
+function filesUnder(dir: string, prefix = ''): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, prefix)).sort();
+  } catch {
+    return [`(unreadable ${prefix || '.'})`];
+  }
   const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) out.push(p);
-      if (out.length > SNAPSHOT_LIMITS.maxFiles) throw new Error('too many files to snapshot');
-    }
-  };
-  walk(dir);
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const rel = prefix ? `${prefix}/${name}` : name;
+    if (statSync(join(dir, rel)).isDirectory()) out.push(...filesUnder(dir, rel));
+    else out.push(rel);
+  }
   return out;
 }
 
-function readSnapshot(file: string): KnowledgeBase | undefined {
+interface SnapshotFile {
+  readonly format: number;
+  readonly digest: string;
+  readonly kb: unknown;
+}
+
+/** The knowledge base from the snapshot, or undefined when it is missing, unreadable or made from other files. */
+export function readSnapshot(dirs: readonly string[], file: string = SNAPSHOT_FILE): KnowledgeBase | undefined {
+  let snap: SnapshotFile;
   try {
-    const st = statSync(file);
-    if (!st.isFile() || st.size > SNAPSHOT_LIMITS.maxBytes) return undefined;
-    // Only the user's own snapshot: one written by someone else could change the answers.
-    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return undefined;
-    const kb = deserialize(readFileSync(file)) as Partial<KnowledgeBase>;
-    return kb && kb.entries instanceof Map && kb.signals instanceof Map && kb.entries.size > 0 ? (kb as KnowledgeBase) : undefined;
+    snap = JSON.parse(readFileSync(file, 'utf8')) as SnapshotFile;
   } catch {
     return undefined;
   }
+  if (snap.format !== FORMAT || snap.digest !== knowledgeDigest(dirs)) return undefined;
+  return decode(snap.kb) as KnowledgeBase;
 }
 
-function writeSnapshot(dir: string, file: string, kb: KnowledgeBase): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, serialize(kb), { mode: 0o600 });
-    renameSync(temp, file);
-  } catch {
-    // A read-only home or a full disk: the next run loads from the YAML again.
+/**
+ * Load `dirs` with the full validation and write the snapshot (atomically). Throws the loader's
+ * TriageError, listing every problem, when the knowledge base is invalid.
+ */
+export function writeSnapshot(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR], file: string = SNAPSHOT_FILE): { digest: string; bytes: number } {
+  const digest = knowledgeDigest(dirs);
+  const kb = loadKnowledgeOrThrow(dirs);
+  const text = JSON.stringify({ format: FORMAT, digest, kb: encode(kb, 'kb') } satisfies SnapshotFile);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+  return { digest, bytes: Buffer.byteLength(text) };
+}
+
+// ---- encoding: JSON plus tagged Map, Set and RegExp; anything else that JSON would lose is refused ----
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const TAGS = ['$map', '$set', '$regexp', '$object'] as const;
+
+/** Encode a value for JSON; throws naming the path of a value JSON cannot keep (a function, a class instance, NaN …). */
+export function encode(value: unknown, path = '(root)'): Json {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`knowledge snapshot: ${path} is ${value}, which JSON cannot keep`);
+    return value;
   }
+  if (Array.isArray(value)) return value.map((v, i) => encode(v, `${path}[${i}]`));
+  if (value instanceof Map) return { $map: [...value].map(([k, v], i) => [encode(k, `${path} key ${i}`), encode(v, `${path}.get(${String(k)})`)]) };
+  if (value instanceof Set) return { $set: [...value].map((v, i) => encode(v, `${path} item ${i}`)) };
+  if (value instanceof RegExp) return { $regexp: [value.source, value.flags] };
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      throw new Error(`knowledge snapshot: ${path} is a ${value.constructor?.name ?? 'class'} instance; keep the knowledge base plain data`);
+    }
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      out[k] = encode(v, `${path}.${k}`);
+    }
+    const keys = Object.keys(out);
+    return keys.length === 1 && (TAGS as readonly string[]).includes(keys[0]!) ? { $object: out } : out;
+  }
+  throw new Error(`knowledge snapshot: ${path} is a ${typeof value}, which JSON cannot keep`);
 }
 
-/** Whether the base is plain data that v8 round-trips exactly (no class instances, functions, symbols). */
-export function plainData(value: unknown, seen = new Set<unknown>()): boolean {
-  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
-  if (seen.has(value)) return true;
-  seen.add(value);
-  if (value instanceof RegExp) return true;
-  if (value instanceof Map) return [...value].every(([k, v]) => plainData(k, seen) && plainData(v, seen));
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return false;
-  return Object.values(value).every((v) => plainData(v, seen));
+/** The inverse of {@link encode}. */
+export function decode(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(decode);
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 1) {
+    if (keys[0] === '$map') return new Map((o.$map as [unknown, unknown][]).map(([k, v]) => [decode(k), decode(v)]));
+    if (keys[0] === '$set') return new Set((o.$set as unknown[]).map(decode));
+    if (keys[0] === '$regexp') {
+      const [source, flags] = o.$regexp as [string, string];
+      return new RegExp(source, flags);
+    }
+    if (keys[0] === '$object') return decodeObject(o.$object as Record<string, unknown>);
+  }
+  return decodeObject(o);
+}
+
+function decodeObject(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = decode(v);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { registry } from '../metrics.js';
+import { registry } from '../metrics-registry.js';
 
 export interface MetricsServerOptions {
   /** The port; 0 picks a free one (tests). */

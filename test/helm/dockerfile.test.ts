@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * There is no container engine here, so the Dockerfile is read, not built: these tests check its
- * structure and that everything it copies exists and is not hidden by .dockerignore.
+ * The Dockerfile's structure, read without building it: that everything it copies exists and is
+ * not hidden by .dockerignore. image.test.ts builds it (with buildah) and runs the image.
  */
 const repoRoot = resolve(import.meta.dirname, '../..');
 

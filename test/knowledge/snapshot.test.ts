@@ -1,49 +1,128 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { BUILTIN_KNOWLEDGE_DIR, loadKnowledgeOrThrow } from '../../src/knowledge/load.js';
-import { loadKnowledgeSnapshot, plainData, sourcesKey } from '../../src/knowledge/snapshot.js';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TriageError } from '../../src/errors.js';
+import { BUILTIN_KNOWLEDGE_DIR, loadKnowledge } from '../../src/knowledge/load.js';
+import { decode, encode, knowledgeDigest, loadKnowledgeBase, readSnapshot, writeSnapshot } from '../../src/knowledge/snapshot.js';
 
-const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+const root = resolve(import.meta.dirname, '../..');
+const tmp = mkdtempSync(join(tmpdir(), 'kb-snapshot-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('knowledge snapshot', () => {
-  it('gives exactly the base the YAML gives, from the snapshot the second time', () => {
-    const cacheDir = tmp('kb-cache-');
-    const fresh = loadKnowledgeOrThrow([BUILTIN_KNOWLEDGE_DIR]);
-    const first = loadKnowledgeSnapshot([BUILTIN_KNOWLEDGE_DIR], { cacheDir });
-    const files = readdirSync(cacheDir);
-    expect(files).toEqual([expect.stringMatching(/^knowledge-[0-9a-f]{32}\.v8$/)]);
-    const second = loadKnowledgeSnapshot([BUILTIN_KNOWLEDGE_DIR], { cacheDir });
-    expect(first).toEqual(fresh);
-    expect(second).toEqual(fresh);
-    expect(second).not.toBe(first);
+/** A copy of the built-in knowledge folder that a test may change. */
+function copyOfBuiltin(name: string): string {
+  const dir = join(tmp, name);
+  cpSync(BUILTIN_KNOWLEDGE_DIR, dir, { recursive: true });
+  return dir;
+}
+
+describe('the knowledge snapshot', () => {
+  it('gives back exactly the knowledge base the full load gives', () => {
+    const file = join(tmp, 'builtin.json');
+    writeSnapshot([BUILTIN_KNOWLEDGE_DIR], file);
+    const fromSnapshot = readSnapshot([BUILTIN_KNOWLEDGE_DIR], file);
+    expect(fromSnapshot).toBeDefined();
+    const full = loadKnowledge([BUILTIN_KNOWLEDGE_DIR]);
+    expect(full.problems).toEqual([]);
+    expect(fromSnapshot).toEqual(full.kb);
+    expect(fromSnapshot!.entries).toBeInstanceOf(Map);
+    expect(fromSnapshot!.signals).toBeInstanceOf(Map);
   });
 
-  it('a changed knowledge file makes a new snapshot: never a stale answer', () => {
-    const cacheDir = tmp('kb-cache-');
-    const dir = tmp('kb-copy-');
-    cpSync(BUILTIN_KNOWLEDGE_DIR, dir, { recursive: true });
-    const before = loadKnowledgeSnapshot([dir], { cacheDir });
-    const file = join(dir, 'timeouts', 'upstream-slow.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^( {2}en: )The upstream answers slower/m, '$1Renamed, the upstream answers slower'));
-    const after = loadKnowledgeSnapshot([dir], { cacheDir });
-    expect(before.entries.get('upstream-slow')!.title.en).toMatch(/^The upstream/);
-    expect(after.entries.get('upstream-slow')!.title.en).toMatch(/^Renamed,/);
-    expect(readdirSync(cacheDir)).toHaveLength(2);
+  it('is ignored once a knowledge file changes, and the full load sees the change', () => {
+    const dir = copyOfBuiltin('changed');
+    const file = join(tmp, 'changed.json');
+    writeSnapshot([dir], file);
+    expect(readSnapshot([dir], file)).toBeDefined();
+    const entry = join(dir, 'availability/dns-failure.yaml');
+    writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^( {2}en: ).*$/m, '$1Changed after the build'));
+    expect(readSnapshot([dir], file)).toBeUndefined();
+    expect(loadKnowledgeBase([dir], file).entries.get('dns-failure')?.title.en).toBe('Changed after the build');
   });
 
-  it('ignores a damaged or foreign snapshot and loads the YAML', () => {
-    const cacheDir = tmp('kb-cache-');
-    const key = sourcesKey([BUILTIN_KNOWLEDGE_DIR])!;
-    writeFileSync(join(cacheDir, `knowledge-${key}.v8`), 'not a snapshot');
-    const kb = loadKnowledgeSnapshot([BUILTIN_KNOWLEDGE_DIR], { cacheDir });
-    expect(kb.entries.get('upstream-refused')).toBeDefined();
+  it('is ignored when a file is added or removed', () => {
+    const dir = copyOfBuiltin('added');
+    const before = knowledgeDigest([dir]);
+    writeFileSync(join(dir, 'availability/extra-notes.yaml'), '# nothing yet\n');
+    expect(knowledgeDigest([dir])).not.toBe(before);
+    rmSync(join(dir, 'availability/extra-notes.yaml'));
+    expect(knowledgeDigest([dir])).toBe(before);
+    rmSync(join(dir, 'availability/dns-failure.yaml'));
+    expect(knowledgeDigest([dir])).not.toBe(before);
   });
 
-  it('snapshots only plain data', () => {
-    expect(plainData({ a: [1, 'x', /re/g], m: new Map([['k', { v: null }]]) })).toBe(true);
-    expect(plainData({ a: new (class Compiled {})() })).toBe(false);
-    expect(plainData({ f: () => 1 })).toBe(false);
+  it('does not stand for other folders: KNOWLEDGE_DIRS get the full validation, problems included', () => {
+    const file = join(tmp, 'builtin-only.json');
+    writeSnapshot([BUILTIN_KNOWLEDGE_DIR], file);
+    const extra = join(tmp, 'extra');
+    cpSync(join(BUILTIN_KNOWLEDGE_DIR, 'availability/dns-failure.yaml'), join(extra, 'dns-failure.yaml'));
+    writeFileSync(join(extra, 'broken.yaml'), 'id: broken\nfamily: nowhere\n');
+    expect(readSnapshot([BUILTIN_KNOWLEDGE_DIR, extra], file)).toBeUndefined();
+    let thrown: unknown;
+    try {
+      loadKnowledgeBase([BUILTIN_KNOWLEDGE_DIR, extra], file);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(TriageError);
+    expect((thrown as TriageError).code).toBe('KNOWLEDGE_INVALID');
+    expect((thrown as TriageError).details.join('\n')).toContain('broken.yaml');
+  });
+
+  it('falls back to the full load when the snapshot is missing or unreadable', () => {
+    expect(loadKnowledgeBase([BUILTIN_KNOWLEDGE_DIR], join(tmp, 'missing.json')).entries.size).toBeGreaterThan(40);
+    const garbage = join(tmp, 'garbage.json');
+    writeFileSync(garbage, '{"format": 1, "digest": "sha256:');
+    expect(readSnapshot([BUILTIN_KNOWLEDGE_DIR], garbage)).toBeUndefined();
+    writeFileSync(garbage, JSON.stringify({ format: 999, digest: knowledgeDigest([BUILTIN_KNOWLEDGE_DIR]), kb: {} }));
+    expect(readSnapshot([BUILTIN_KNOWLEDGE_DIR], garbage)).toBeUndefined();
+  });
+
+  it('refuses to write an invalid knowledge base, listing its problems', () => {
+    const dir = copyOfBuiltin('invalid');
+    writeFileSync(join(dir, 'availability/dns-failure.yaml'), 'id: dns-failure\n');
+    const file = join(tmp, 'invalid.json');
+    expect(() => writeSnapshot([dir], file)).toThrow(/problem/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('is written by npm run build beside dist/, for the knowledge/ it was built from', () => {
+    // The global setup ran the build; dist/ must load its knowledge from the snapshot.
+    const file = join(root, 'dist/knowledge.snapshot.json');
+    expect(existsSync(file)).toBe(true);
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as { digest: string };
+    expect(snap.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('the snapshot encoding', () => {
+  it('keeps Maps, Sets, RegExps, nested plain data, and objects that look like its own tags', () => {
+    const value = {
+      m: new Map<string, unknown>([
+        ['a', { list: [1, 'two', null, true], re: /a+b/gi }],
+        ['b', new Set(['x', 'y'])],
+      ]),
+      tagLike: { $map: 'just a field' },
+      nested: [{ deep: { deeper: [new Map([[1, 2]])] } }],
+    };
+    const back = decode(JSON.parse(JSON.stringify(encode(value))));
+    expect(back).toEqual(value);
+    const re = ((back as typeof value).m.get('a') as { re: RegExp }).re;
+    expect(re).toBeInstanceOf(RegExp);
+    expect(re.flags).toBe('gi');
+  });
+
+  it('drops undefined fields, as the loader’s optional fields are absent', () => {
+    expect(encode({ a: 1, b: undefined })).toEqual({ a: 1 });
+  });
+
+  it('refuses what JSON would lose, naming where it is', () => {
+    class Compiled {
+      constructor(readonly source: string) {}
+    }
+    expect(() => encode({ entries: new Map([['x', { fn: () => 1 }]]) })).toThrow(/entries\.get\(x\)\.fn is a function/);
+    expect(() => encode({ p: new Compiled('a') })).toThrow(/p is a Compiled instance/);
+    expect(() => encode({ w: Number.NaN })).toThrow(/w is NaN/);
   });
 });

@@ -1,10 +1,12 @@
+import { installCommand } from '../support/lab-packages.js';
+
 /**
  * Why the lab itself could not run (not the failures it stages: those are what the tests assert).
  * Every message says what to do about it.
  */
 export const LAB_ERROR_CODES = {
   /** A binary (nginx, haproxy, squid, tinyproxy, openssl) is not installed. */
-  LAB_BINARY_MISSING: 'install the lab packages: sudo scripts/install-lab-deps.sh',
+  LAB_BINARY_MISSING: `install the lab packages (npm test does it by itself): ${installCommand(process.getuid?.() === 0)}`,
   /** A process exited, or never accepted connections, before it was ready. */
   LAB_START_FAILED: 'read the output and config quoted in the message',
   /** A scenario did not reach its failure state in time. */

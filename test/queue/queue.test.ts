@@ -17,8 +17,9 @@ import { createProbeWorker, type ProbeWorker } from '../../src/queue/worker.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
 import { diagnose } from '../../src/triage/diagnose.js';
 import { createEngine } from '../../src/triage/engine.js';
+import { testRedisUrl } from '../support/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = testRedisUrl();
 const root = resolve(import.meta.dirname, '../..');
 const allowAll = createSsrfPolicy({ allowAll: true });
 const only = ['http'];

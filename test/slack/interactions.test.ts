@@ -4,7 +4,7 @@
  * to real workers (three pools).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackCalls } from '../../src/metrics.js';
+import { slackCalls } from '../../src/metrics-registry.js';
 import { PROBES } from '../../src/probes/index.js';
 import { QueueRunner } from '../../src/queue/queue-runner.js';
 import { Sealer } from '../../src/queue/seal.js';

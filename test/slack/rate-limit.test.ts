@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../../src/slack/rate-limit.js';
+import { testRedisUrl } from '../support/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = testRedisUrl();
 const prefix = `test-${randomUUID()}`;
 let redis: Redis;
 

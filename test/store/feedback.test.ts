@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedis } from '../../src/queue/redis.js';
 import { errorSignature, redisFeedbackStore, type FeedbackStore } from '../../src/store/feedback.js';
 import type { StoreError } from '../../src/store/redis-kit.js';
+import { testRedisUrl } from '../support/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = testRedisUrl();
 const DAY = 86_400_000;
 
 describe('errorSignature', () => {

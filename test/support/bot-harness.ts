@@ -15,13 +15,14 @@ import { createProbes } from '../../src/probes/index.js';
 import { InlineRunner } from '../../src/queue/runner.js';
 import { createSsrfPolicy } from '../../src/security/ssrf.js';
 import { SIGNING_SECRET } from './samples.js';
+import { testRedisUrl } from './redis-url.js';
 import { startSlackStandin, type SlackStandin } from './slack-standin.js';
 
 /** The body nginx sends with its own 502 (a proxy whose backend failed). */
 export const NGINX_502_PAGE =
   '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>';
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+export const REDIS_URL = testRedisUrl();
 export const BOT_TOKEN = 'xoxb-test-token';
 export const APP_TOKEN = 'xapp-1-test-app-token';
 

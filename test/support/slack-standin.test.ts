@@ -367,7 +367,8 @@ describe('Web API', () => {
   });
 
   it('opens views only with a live, unused trigger_id', async () => {
-    const short = await startSlackStandin({ signingSecret: SECRET, botToken: BOT_TOKEN, triggerTtlMs: 30 });
+    // Long enough for two requests on a loaded machine, short enough to wait out.
+    const short = await startSlackStandin({ signingSecret: SECRET, botToken: BOT_TOKEN, triggerTtlMs: 1_000 });
     try {
       const view = { type: 'modal', title: { type: 'plain_text', text: 'Diagnose' }, blocks: [] };
       const open = (trigger_id: string) => apiJson(short, 'views.open', { token: BOT_TOKEN, json: { trigger_id, view } });
@@ -376,7 +377,7 @@ describe('Web API', () => {
       expect(await open(fresh)).toEqual({ ok: false, error: 'exchanged_trigger_id' });
       expect(await open('123.456.abc')).toEqual({ ok: false, error: 'invalid_trigger_id' });
       const stale = short.issueTrigger();
-      await new Promise((r) => setTimeout(r, 60));
+      await new Promise((r) => setTimeout(r, 1_100));
       expect(await open(stale)).toEqual({ ok: false, error: 'expired_trigger_id' });
     } finally {
       await short.stop();
