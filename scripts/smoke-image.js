@@ -206,6 +206,8 @@ try {
     METRICS_PORT: String(metricsPort),
     WORKER_POOLS: 'smoke',
     QUEUE_PREFIX: prefix,
+    // Workers run only jobs sealed and signed with this secret (the bot's and the API's).
+    QUEUE_SECRET: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'info',
   });
   await waitFor(metricsPort, '/healthz', worker, 'the worker (dist/worker.js) answers GET /healthz 200 once its Redis connection is ready');

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { digestToken } from './api/auth.js';
 import type { ProbeLimits } from './probes/probe.js';
-import { WORKER_LIMIT_MAXIMA } from './queue/jobs.js';
+import { POOL_NAME, WORKER_LIMIT_MAXIMA } from './queue/limits.js';
 import { TriageError } from './errors.js';
 import { parseProbeAllow } from './security/ssrf.js';
 import { LANGS, type Lang } from './knowledge/types.js';
 import { COMMAND_RATE_DEFAULT, type RateLimit } from './slack/rate-limit.js';
-import { POOL_NAME } from './queue/jobs.js';
 import { PROXY_ENV_NAMES, type ProxyEnv } from './triage/proxy-env.js';
 
 /**
@@ -76,7 +75,7 @@ export interface WorkerConfig {
   /**
    * The most one job may ask for, whatever it says: WORKER_MAX_TIMEOUT_MS (120000),
    * WORKER_MAX_BODY_BYTES (1048576), WORKER_MAX_REDIRECTS (20), WORKER_MAX_REPEAT (20),
-   * WORKER_MAX_REPEAT_SPREAD_MS (30000). @defaultValue WORKER_LIMIT_MAXIMA (src/queue/jobs.ts)
+   * WORKER_MAX_REPEAT_SPREAD_MS (30000). @defaultValue WORKER_LIMIT_MAXIMA (src/queue/limits.ts)
    */
   readonly maxLimits: ProbeLimits;
   /** WORKER_LOCK_MS: job lock; a dead worker's jobs are retried after it. @defaultValue 30000 */

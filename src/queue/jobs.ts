@@ -27,12 +27,12 @@ export const QUEUE_DEFAULTS = {
   shutdownGraceMs: 25_000,
 } as const;
 
+export { POOL_NAME, WORKER_LIMIT_MAXIMA } from './limits.js';
+
 /** The queue name of a pool. Pools are named after network zones (`eu-west`, `dmz` …). */
 export function queueName(pool: string): string {
   return `probes-${pool}`;
 }
-
-export const POOL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /**
  * What a probe job carries in Redis. The target travels sealed, whole (URL with its userinfo and
@@ -161,23 +161,6 @@ export function decodeTarget(data: unknown, sealer: Sealer): ProbeTarget {
     ...(part.origin ? { origin: part.origin } : {}),
   };
 }
-
-/**
- * The most a worker lets one job ask for, whatever the job says (WORKER_MAX_* in config.ts).
- * The API takes timeoutMs up to 120000; the other limits are set by the producer.
- */
-export const WORKER_LIMIT_MAXIMA: ProbeLimits = {
-  /** @defaultValue 120000 */
-  timeoutMs: 120_000,
-  /** @defaultValue 1048576 */
-  maxBodyBytes: 1024 * 1024,
-  /** @defaultValue 20 */
-  maxRedirects: 20,
-  /** @defaultValue 20 */
-  repeatCount: 20,
-  /** @defaultValue 30000 */
-  repeatSpreadMs: 30_000,
-};
 
 /** Smallest sensible values: a job cannot ask for a zero budget or a negative count either. */
 const LIMIT_MINIMA: ProbeLimits = { timeoutMs: 100, maxBodyBytes: 0, maxRedirects: 0, repeatCount: 1, repeatSpreadMs: 0 };
