@@ -29,6 +29,7 @@ export interface Report {
 }
 export const SPLITS: readonly ['dev', 'heldout'];
 export const TARGETS: { top1: number; top3: number; negativesAnswered: number; high: number; medium: number };
+export const FLOORS: Record<'heldout' | 'dev' | 'shared', { top1: number; top3: number; negativesAnswered: number }>;
 export function readJsonl(file: string): LabeledSnippet[];
 export function readSplit(corpusDir: string, split: string): LabeledSnippet[];
 export function evaluate(snippets: readonly LabeledSnippet[], explain: (text: string) => DiagnosisLike): Report;

@@ -14,6 +14,16 @@ export const SPLITS = ['dev', 'heldout'];
 
 /** The targets the held-out split must meet (issue: differential diagnosis). */
 export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 0.95, medium: 0.75 };
+/**
+ * What each split measures today, less a small margin: test/triage/accuracy.test.ts fails below
+ * these (a regression). Raise them as the figures rise; the targets above are the goal, and the
+ * report says which of them are not met yet.
+ */
+export const FLOORS = {
+  heldout: { top1: 0.79, top3: 0.82, negativesAnswered: 0.095 },
+  dev: { top1: 0.95, top3: 0.965, negativesAnswered: 0.04 },
+  shared: { top1: 0.95, top3: 0.95, negativesAnswered: 0 },
+};
 
 export function readJsonl(file) {
   return readFileSync(file, 'utf8')

@@ -31,6 +31,7 @@ const KEYS = [
   'client_disconnected',
   'temporary error and could not complete',
   'endpoint request timed out',
+  'origin time',
 ];
 
 const ALB_TIMEOUTS: readonly TimeoutMark[] = [
@@ -64,12 +65,13 @@ const CF_CODE = [
 ];
 /** With Cloudflare context, a 52x status line is Cloudflare's. */
 const CF_STATUS = /\bHTTP\/[\d.]{1,3} (52[0-7]|530)\b/g;
-const CF_PHRASES: readonly { key: string; re: RegExp; code: string }[] = [
+/** `alone`: the phrase names Cloudflare by itself (its code is part of it), so no other Cloudflare context is needed. */
+const CF_PHRASES: readonly { key: string; re: RegExp; code: string; alone?: boolean }[] = [
   { key: 'web server is returning an unknown error', re: /\bWeb server is returning an unknown error\b/gi, code: '520' },
   { key: 'web server is down', re: /\bWeb server is down\b/gi, code: '521' },
   { key: 'origin is unreachable', re: /\bOrigin is unreachable\b/gi, code: '523' },
   { key: 'a timeout occurred', re: /\bA timeout occurred\b/gi, code: '524' },
-  { key: 'origin time', re: /\b524:? ?Origin Time-?out\b/gi, code: '524' },
+  { key: 'origin time', re: /\b524:? ?Origin Time-?out\b/gi, code: '524', alone: true },
   { key: 'invalid ssl certificate', re: /\bInvalid SSL certificate\b/gi, code: '526' },
   { key: 'you are being rate limited', re: /\bYou are being rate limited\b/gi, code: '1015' },
 ];
@@ -177,9 +179,11 @@ function extract(doc: TextDoc): SignalSink {
     eachMatch(byDocLink, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   if (cfContext) {
     eachMatch(CF_STATUS, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
-    for (const p of CF_PHRASES) {
-      if (doc.mayContain(p.key)) eachMatch(p.re, doc, (m) => cf(p.code, m.index, m.index + m[0].length));
-    }
+  }
+  for (const p of CF_PHRASES) {
+    if ((cfContext || p.alone) && doc.mayContain(p.key)) eachMatch(p.re, doc, (m) => cf(p.code, m.index, m.index + m[0].length));
+  }
+  if (cfContext) {
     eachMatch(CF_BLOCK, doc, (m) => {
       sink.add('access.waf', undefined, m.index, m.index + m[0].length);
       sink.once('http.server', 'cloudflare', ...lineBounds(text, m.index));

@@ -94,7 +94,7 @@ const LAYOUT =
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
-  /\b(?:please|try again|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)/i;
+  /\b(?:please|try again|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)|如果您(?:觉得|认为)|请(?:与[^。\n]{1,20})?联系|请稍后再?试|请重试|場合は[^。\n]{0,40}(?:連絡|お問い合わせ)|してください/i;
 
 /** Classify one line of text. Prose with neither a report nor a description marker is 'plain'. */
 export function classifyLine(line: string): LineKind {
