@@ -17,6 +17,8 @@ export interface Signal {
   readonly source: string;
   /** 1-based line of the excerpt in the input text, when it came from text. */
   readonly line?: number;
+  /** In an investigation of several items (texts, probe runs, answers): the id of the item it came from. */
+  readonly origin?: string;
 }
 
 /** The matching key of a signal: `name` or `name=value`. */

@@ -6,6 +6,7 @@ import { TriageError } from '../errors.js';
 import { parseSignalRef } from '../evidence/signal.js';
 import { structuralProblem } from './regex-safety.js';
 import {
+  answerSignal,
   FIX_TARGETS,
   type Entry,
   type Fix,
@@ -13,6 +14,8 @@ import {
   type I18n,
   type KnowledgeBase,
   type PatternDef,
+  type Question,
+  type QuestionAnswer,
   type Reference,
   type SignalDef,
   type Symptom,
@@ -50,6 +53,7 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
   const signals = new Map<string, SignalDef>();
   const raw: { file: string; dir: string; data: unknown }[] = [];
   const rawSymptoms: { file: string; data: unknown }[] = [];
+  const rawQuestions: { file: string; data: unknown }[] = [];
 
   const signalDir = new Map<string, number>();
   for (const [dirIndex, dir] of dirs.entries()) {
@@ -76,6 +80,7 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
         return prev === dirIndex;
       });
       else if (rel[0] === 'symptoms') rawSymptoms.push({ file: shown, data });
+      else if (rel[0] === 'questions') rawQuestions.push({ file: shown, data });
       else raw.push({ file: shown, dir: rel.length === 2 ? rel[0]! : '', data });
     }
   }
@@ -103,8 +108,11 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
   checkPatternIds(entries, problems);
   const symptoms = new Map<string, Symptom>();
   for (const { file, data } of rawSymptoms) readSymptoms(file, data, signals, entries, symptoms, problems);
+  const questions = new Map<string, Question>();
+  for (const { file, data } of rawQuestions) readQuestions(file, data, signals, entries, questions, problems);
   if (problems.length > 0) return { problems };
-  return { kb: { entries, signals, symptoms }, problems: [] };
+  addAnswerWeights(questions, signals, entries);
+  return { kb: { entries, signals, symptoms, questions }, problems: [] };
 }
 
 /** Load or throw a {@link TriageError} listing every problem. */
@@ -414,6 +422,90 @@ function readSymptoms(
     if (problems.length > before || !id || !title) return;
     into.set(id, { id, title, when: when.filter(isDefined), causes: causes.filter(isDefined), file });
   });
+}
+
+const QUESTION_KEYS = { required: ['id', 'ask', 'answers'], optional: [] } as const;
+const ANSWER_KEYS = { required: ['id', 'label', 'weights'], optional: [] } as const;
+
+/**
+ * Questions: a list per file. Each answer states a weight in [-1, 1] (not 0) for each cause it
+ * speaks to; the causes must be loaded entries. A later file may redefine a question by id.
+ */
+function readQuestions(
+  file: string,
+  data: unknown,
+  signals: Map<string, SignalDef>,
+  entries: ReadonlyMap<string, Entry>,
+  into: Map<string, Question>,
+  problems: Problem[],
+): void {
+  const r = new Reader(file, problems);
+  const inFile = new Set<string>();
+  r.list(data, '(root)', { min: 1 }).forEach((v, i) => {
+    const field = `[${i}]`;
+    const before = problems.length;
+    const o = r.obj(v, field, QUESTION_KEYS);
+    if (!o) return;
+    const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: 'question ids are kebab-case' });
+    const ask = r.i18n(o.ask, `${field}.ask`);
+    const answers = r.list(o.answers, `${field}.answers`, { min: 2 }).map((a, j) => readAnswer(r, a, `${field}.answers[${j}]`, entries));
+    const ids = answers.map((a) => a?.id);
+    const dup = ids.find((a, j) => a !== undefined && ids.indexOf(a) !== j);
+    if (dup) r.problem(`${field}.answers`, `answer id "${dup}" is used twice: give each answer its own id`);
+    if (id && inFile.has(id)) r.problem(`${field}.id`, `duplicate question id "${id}" in this file`);
+    if (id) inFile.add(id);
+    const signal = id ? signals.get(answerSignal(id)) : undefined;
+    if (id && signal && !signal.file.includes('questions'))
+      r.problem(`${field}.id`, `its answers' signal "${answerSignal(id)}" is already declared in ${signal.file}: pick another id`);
+    if (problems.length > before || !id || !ask) return;
+    into.set(id, { id, ask, answers: answers.filter(isDefined), file });
+    signals.set(answerSignal(id), {
+      name: answerSignal(id),
+      description: `the answer to "${ask.en}"`,
+      values: answers.filter(isDefined).map((a) => a.id),
+      open: false,
+      ask,
+      file,
+    });
+  });
+}
+
+function readAnswer(r: Reader, v: unknown, field: string, entries: ReadonlyMap<string, Entry>): QuestionAnswer | undefined {
+  const before = r.problems.length;
+  const o = r.obj(v, field, ANSWER_KEYS);
+  if (!o) return undefined;
+  const id = r.str(o.id, `${field}.id`, { pattern: /^[a-z0-9_]+$/, hint: 'answer ids are lower_snake_case' });
+  const label = r.i18n(o.label, `${field}.label`);
+  const weights: Record<string, number> = {};
+  const w = r.obj(o.weights, `${field}.weights`, { required: [], optional: [...entries.keys()] });
+  if (w) {
+    for (const [cause, value] of Object.entries(w)) {
+      if (typeof value !== 'number' || !(value >= -1 && value <= 1) || value === 0) {
+        r.problem(`${field}.weights.${cause}`, `must be a number in [-1, 1] other than 0 (negative argues against), got ${describe(value)}`);
+        continue;
+      }
+      weights[cause] = value;
+    }
+    if (Object.keys(w).length === 0) r.problem(`${field}.weights`, 'names no cause: give the weight this answer has for each cause it separates');
+  }
+  if (r.problems.length > before || !id || !label) return undefined;
+  return { id, label, weights };
+}
+
+/** Each answer's weights become the causes' indicators (positive) and contra-indicators (negative). */
+function addAnswerWeights(questions: ReadonlyMap<string, Question>, signals: ReadonlyMap<string, SignalDef>, entries: Map<string, Entry>): void {
+  for (const q of questions.values()) {
+    const name = answerSignal(q.id);
+    if (!signals.has(name)) continue;
+    for (const a of q.answers) {
+      for (const [cause, weight] of Object.entries(a.weights)) {
+        const e = entries.get(cause);
+        if (!e) continue;
+        const w: Weighted = { all: [`${name}=${a.id}`], weight: Math.abs(weight) };
+        entries.set(cause, weight > 0 ? { ...e, indicators: [...e.indicators, w] } : { ...e, against: [...e.against, w] });
+      }
+    }
+  }
 }
 
 /** A `when` item: one reference, or `{all: [refs]}`. */

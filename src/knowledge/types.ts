@@ -112,10 +112,37 @@ export interface Symptom {
   readonly file: string;
 }
 
+/**
+ * A question for a person that separates causes (knowledge/questions/*.yaml). Each answer is
+ * evidence: the signal `answer.<question id>=<answer id>`, with the stated weight for each cause
+ * it speaks to (positive: supports, negative: argues against). The loader adds those weights to
+ * the causes' indicators and contra-indicators, so an answer ranks like any other evidence.
+ */
+export interface Question {
+  readonly id: string;
+  readonly ask: I18n;
+  readonly answers: readonly QuestionAnswer[];
+  readonly file: string;
+}
+
+export interface QuestionAnswer {
+  readonly id: string;
+  readonly label: I18n;
+  /** Cause id → weight in [-1, 1], never 0. */
+  readonly weights: Readonly<Record<string, number>>;
+}
+
+/** The signal an answer emits: `answer.<question>` with the answer's id as value. */
+export function answerSignal(questionId: string): string {
+  return `answer.${questionId.replace(/-/g, '_')}`;
+}
+
 /** A loaded, validated knowledge base. */
 export interface KnowledgeBase {
   readonly entries: ReadonlyMap<string, Entry>;
   readonly signals: ReadonlyMap<string, SignalDef>;
   /** Symptoms by id, in file order. */
   readonly symptoms: ReadonlyMap<string, Symptom>;
+  /** Questions by id, in file order. */
+  readonly questions: ReadonlyMap<string, Question>;
 }

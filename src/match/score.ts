@@ -1,5 +1,5 @@
 import { parseSignalRef, signalKey, type Signal } from '../evidence/signal.js';
-import type { Entry, I18n, KnowledgeBase, Symptom, Weighted } from '../knowledge/types.js';
+import { answerSignal, type Entry, type I18n, type KnowledgeBase, type Question, type Symptom, type Weighted } from '../knowledge/types.js';
 
 /** Scoring settings. */
 export const MATCH_DEFAULTS = {
@@ -16,6 +16,11 @@ export const MATCH_DEFAULTS = {
   minShown: 3,
   /** Top causes closer than this get a "what would separate them" step. @defaultValue 0.15 */
   closeGap: 0.15,
+  /**
+   * A question is offered between the top two when one of its answers moves them apart by at
+   * least this much (the difference of its weights for the two). @defaultValue 0.3
+   */
+  questionGap: 0.3,
   /**
    * The prior a symptom gives the causes it lists: `first` for the first, `step` less for each
    * place after it, never below `floor`. Kept low, so that a thin paste gets the guide's ordered
@@ -80,7 +85,12 @@ export interface Ranking {
   /** Causes at or above the minimum score, best first. */
   readonly causes: readonly ScoredCause[];
   /** When the top two are close: what would separate them. */
-  readonly separation?: { readonly between: readonly [string, string]; readonly steps: readonly SeparatingStep[] };
+  readonly separation?: {
+    readonly between: readonly [string, string];
+    readonly steps: readonly SeparatingStep[];
+    /** A question (knowledge/questions/) whose answers move the two apart, not answered yet. */
+    readonly question?: Question;
+  };
 }
 
 export interface RankOptions {
@@ -223,7 +233,23 @@ function separate(kb: KnowledgeBase, causes: readonly ScoredCause[], index: Sign
   const steps = [stepFor(kb, a.entry, b.entry, index), stepFor(kb, b.entry, a.entry, index)].filter(
     (s): s is SeparatingStep => s !== undefined,
   );
-  return steps.length > 0 ? { between: [a.entry.id, b.entry.id], steps } : undefined;
+  const question = questionFor(kb, a.entry.id, b.entry.id, index);
+  if (steps.length === 0 && !question) return undefined;
+  return { between: [a.entry.id, b.entry.id], steps, ...(question ? { question } : {}) };
+}
+
+/**
+ * The unanswered question whose answers move `a` and `b` furthest apart (at least
+ * {@link MATCH_DEFAULTS.questionGap}); the first in file order on a tie.
+ */
+export function questionFor(kb: KnowledgeBase, a: string, b: string, index: SignalIndex): Question | undefined {
+  let best: { q: Question; gap: number } | undefined;
+  for (const q of kb.questions.values()) {
+    if (index.find(answerSignal(q.id)).length > 0) continue;
+    const gap = Math.max(...q.answers.map((x) => Math.abs((x.weights[a] ?? 0) - (x.weights[b] ?? 0))));
+    if (gap >= MATCH_DEFAULTS.questionGap && (!best || gap > best.gap + 1e-9)) best = { q, gap };
+  }
+  return best?.q;
 }
 
 /** The strongest unobserved indicator of `of` that does not also point to `other`. */

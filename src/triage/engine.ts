@@ -10,7 +10,18 @@ import { BUILTIN_KNOWLEDGE_DIR } from '../knowledge/load.js';
 import { loadKnowledgeBase } from '../knowledge/snapshot.js';
 import type { KnowledgeBase, Lang } from '../knowledge/types.js';
 import { rank, type RankOptions } from '../match/score.js';
-import { toDiagnosis, type Diagnosis } from './result.js';
+import { TriageError } from '../errors.js';
+import { toDiagnosis, type Diagnosis, type ItemResult } from './result.js';
+
+/** One piece of evidence in an investigation: a text to read, signals already observed, or both. */
+export interface EvidenceItem {
+  /** Unique in the investigation: a file name, a Slack message ts, `probes:<run>`, `answer:<question>`. */
+  readonly id: string;
+  /** What it is, shown with it (`text`, `file`, `probes`, `answer`, `summary`). */
+  readonly kind?: string;
+  readonly text?: string | Uint8Array;
+  readonly signals?: readonly Signal[];
+}
 
 export interface ExplainOptions extends RankOptions {
   /** Answer language. @defaultValue 'en' */
@@ -73,6 +84,35 @@ export class Engine {
   explain(input: string | Uint8Array, opts: ExplainOptions = {}): Diagnosis {
     const doc = TextDoc.from(input, opts.now ? { now: opts.now } : {});
     return this.rankSignals(this.signalsOf(doc), opts, doc.notes);
+  }
+
+  /**
+   * Several pieces of evidence about one failure (pastes, files, probe runs, answers to questions)
+   * ranked together as one investigation. Every signal keeps the id of the item it came from
+   * (`origin`), and the diagnosis lists the items. A text that cannot be read (empty, binary) adds
+   * nothing and a note says so; an investigation with no item throws.
+   */
+  investigate(items: readonly EvidenceItem[], opts: ExplainOptions = {}): Diagnosis {
+    if (items.length === 0) throw new TriageError('INPUT_EMPTY', 'no evidence: give at least one text');
+    const signals: Signal[] = [];
+    const notes: string[] = [];
+    const summary: ItemResult[] = [];
+    for (const item of items) {
+      let found: readonly Signal[] = item.signals ?? [];
+      if (item.text !== undefined) {
+        try {
+          const doc = TextDoc.from(item.text, opts.now ? { now: opts.now } : {});
+          found = [...found, ...this.signalsOf(doc)];
+          notes.push(...doc.notes.map((n) => `${item.id}: ${n}`));
+        } catch (err) {
+          if (!(err instanceof TriageError)) throw err;
+          notes.push(`${item.id}: ${err.message}`);
+        }
+      }
+      for (const s of found) signals.push({ ...s, origin: item.id });
+      summary.push({ id: item.id, ...(item.kind ? { kind: item.kind } : {}), signals: found.length });
+    }
+    return { ...this.rankSignals(signals, opts, notes), items: summary };
   }
 
   /** Signals (from text, probes or both) → ranked causes. */

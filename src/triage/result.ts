@@ -1,6 +1,6 @@
 import type { Masked } from '../security/redact.js';
 import { signalKey, type Signal } from '../evidence/signal.js';
-import type { FixConfig, Lang } from '../knowledge/types.js';
+import { answerSignal, type FixConfig, type Lang, type Question } from '../knowledge/types.js';
 import type { Confidence, Hit, Ranking, ScoredCause } from '../match/score.js';
 
 /**
@@ -21,6 +21,15 @@ export interface Diagnosis {
   /** Remarks about the input (replaced bytes, truncation). */
   readonly notes: readonly string[];
   readonly lang: Lang;
+  /** An investigation of several items (Engine.investigate): each item and how many signals it gave. */
+  readonly items?: readonly ItemResult[];
+}
+
+/** One item of an investigation; the `origin` of evidence names it by `id`. */
+export interface ItemResult {
+  readonly id: string;
+  readonly kind?: string;
+  readonly signals: number;
 }
 
 export interface CauseResult {
@@ -42,7 +51,7 @@ export interface SymptomResult {
   readonly id: string;
   readonly title: string;
   /** The signals that showed it (up to three). */
-  readonly evidence: readonly { signal: string; excerpt: Masked; line?: number; source: string }[];
+  readonly evidence: readonly { signal: string; excerpt: Masked; line?: number; source: string; origin?: string }[];
 }
 
 export interface EvidenceResult {
@@ -59,6 +68,8 @@ export interface EvidenceResult {
   readonly excerpt: Masked;
   readonly line?: number;
   readonly source: string;
+  /** The investigation item it came from (Diagnosis.items). */
+  readonly origin?: string;
   /** How many times it was seen. */
   readonly count: number;
 }
@@ -77,12 +88,22 @@ export interface SignalResult {
   readonly excerpt: Masked;
   readonly line?: number;
   readonly source: string;
+  readonly origin?: string;
   readonly count: number;
 }
 
 export interface NextStep {
   readonly between: readonly [string, string];
   readonly steps: readonly { cause: string; signal: string; probe?: string; question?: string; description: string }[];
+  /** A question whose answers move the two apart (knowledge/questions/), with its answers. */
+  readonly ask?: AskResult;
+}
+
+export interface AskResult {
+  readonly id: string;
+  readonly text: string;
+  /** Each answer with the signal it adds (`answer.<question>=<answer>`). */
+  readonly answers: readonly { id: string; label: string; signal: string }[];
 }
 
 export function toDiagnosis(ranking: Ranking, signals: readonly Signal[], lang: Lang, notes: readonly string[]): Diagnosis {
@@ -95,6 +116,7 @@ export function toDiagnosis(ranking: Ranking, signals: readonly Signal[], lang: 
       excerpt: s.excerpt,
       ...(s.line !== undefined ? { line: s.line } : {}),
       source: s.source,
+      ...(s.origin !== undefined ? { origin: s.origin } : {}),
     })),
   }));
   const base = { symptoms, causes, signals: summariseSignals(signals), notes: [...notes], lang };
@@ -110,8 +132,14 @@ export function toDiagnosis(ranking: Ranking, signals: readonly Signal[], lang: 
         ...(s.probe ? { probe: s.probe } : {}),
         ...(s.ask ? { question: s.ask[lang] } : {}),
       })),
+      ...(ranking.separation.question ? { ask: askOf(ranking.separation.question, lang) } : {}),
     },
   };
+}
+
+function askOf(q: Question, lang: Lang): AskResult {
+  const name = answerSignal(q.id);
+  return { id: q.id, text: q.ask[lang], answers: q.answers.map((a) => ({ id: a.id, label: a.label[lang], signal: `${name}=${a.id}` })) };
 }
 
 function toCause(c: ScoredCause, lang: Lang): CauseResult {
@@ -146,6 +174,7 @@ function toEvidence(h: Hit): EvidenceResult {
     excerpt: first.excerpt,
     ...(first.line !== undefined ? { line: first.line } : {}),
     source: first.source,
+    ...(first.origin !== undefined ? { origin: first.origin } : {}),
     count: h.count,
   };
 }
@@ -165,6 +194,7 @@ export function summariseSignals(signals: readonly Signal[]): SignalResult[] {
       excerpt: first.excerpt,
       ...(first.line !== undefined ? { line: first.line } : {}),
       source: first.source,
+      ...(first.origin !== undefined ? { origin: first.origin } : {}),
       count,
     }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));

@@ -28,6 +28,7 @@ const symptom = (id: string, when: string[][], causes: string[]): [string, Sympt
   { id, title: i18n(id), when, causes, file: 's.yaml' },
 ];
 const kb: KnowledgeBase = {
+  questions: new Map(),
   signals: new Map([
     def('a.x'),
     def('b.y', { probe: 'upstream' }),
