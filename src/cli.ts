@@ -18,8 +18,10 @@ import type { proxyFromEnv } from './triage/proxy-env.js';
 import type { parseTarget } from './triage/target.js';
 
 const USAGE = `Usage:
-  triage explain [TEXT] [--json | --jsonl] [--lang en|zh] [--all] [--width N]
+  triage explain [TEXT] [--file PATH]... [--json | --jsonl] [--lang en|zh] [--all] [--width N]
       Rank the likely causes of a proxy / gateway error. TEXT, or standard input when absent.
+      --file (repeatable; - is standard input) ranks several files about one failure together, as
+      one investigation: each piece of evidence names the file it came from.
       --jsonl reads {"id","text"} lines on stdin and writes {"id","causes"} lines.
   triage diagnose URL [--proxy URL] [--upstream HOST:PORT] [--header "Name: value"]...
                  [--origin ORIGIN] [--timeout MS] [--repeat] [--queue] [--from POOL,...] [--json] [--lang en|zh]
@@ -117,23 +119,33 @@ async function explain(args: string[], config: CliConfig, remote?: Remote): Prom
     lang: { type: 'string' },
     all: { type: 'boolean' },
     width: { type: 'string' },
+    file: { type: 'string', multiple: true, short: 'f' },
   });
   if (values.json && values.jsonl) throw new UsageError('--json and --jsonl exclude each other: pick one');
   const lang = pickLang(values.lang as string | undefined, config.lang);
-  if (positionals.length > 1) throw new UsageError('explain takes one TEXT argument: quote it, or pipe the text on standard input');
+  if (positionals.length > 1)
+    throw new UsageError('explain takes one TEXT argument: quote it, pipe the text on standard input, or give files with --file');
   const width = parseWidth(values.width as string | undefined);
-  const answer = await explainer(config, remote);
+  const files = (values.file as string[] | undefined) ?? [];
+  if (values.jsonl && files.length > 0) throw new UsageError('--jsonl reads standard input: do not pass --file');
 
-  if (values.jsonl) {
-    if (positionals.length > 0) throw new UsageError('--jsonl reads standard input: do not pass TEXT');
-    await explainJsonl(answer, lang);
-    return 0;
+  let d: Diagnosis;
+  if (files.length > 0) {
+    const items = await readItems(files, positionals[0]);
+    d = await (await investigator(config, remote))(items, lang);
+  } else {
+    const answer = await explainer(config, remote);
+    if (values.jsonl) {
+      if (positionals.length > 0) throw new UsageError('--jsonl reads standard input: do not pass TEXT');
+      await explainJsonl(answer, lang);
+      return 0;
+    }
+    let input: string | Uint8Array;
+    if (positionals[0] !== undefined) input = positionals[0];
+    else if (process.stdin.isTTY) throw new UsageError('no text: pass TEXT, or pipe it, e.g. tail -n 200 error.log | triage explain');
+    else input = await readStdin();
+    d = await answer(input, lang);
   }
-  let input: string | Uint8Array;
-  if (positionals[0] !== undefined) input = positionals[0];
-  else if (process.stdin.isTTY) throw new UsageError('no text: pass TEXT, or pipe it, e.g. tail -n 200 error.log | triage explain');
-  else input = await readStdin();
-  const d = await answer(input, lang);
   if (values.json) process.stdout.write(`${JSON.stringify(d)}\n`);
   else process.stdout.write(renderTerminal(d, { width, color: config.color && process.stdout.isTTY === true, all: values.all === true }));
   return 0;
@@ -149,6 +161,66 @@ async function explainer(config: CliConfig, remote: Remote | undefined): Promise
   }
   const { explainRemote } = await import('./api/client.js');
   return (input, lang) => explainRemote(remote.api, remote.server, typeof input === 'string' ? input : decodeText(input), lang);
+}
+
+/** Most files in one investigation (the API's limit too). */
+const MAX_FILES = 20;
+
+/** --file PATH... (and TEXT, when given) as investigation items named by their path. */
+async function readItems(files: readonly string[], text: string | undefined): Promise<{ id: string; text: Uint8Array | string }[]> {
+  if (files.length + (text === undefined ? 0 : 1) > MAX_FILES)
+    throw new UsageError(`explain ranks at most ${MAX_FILES} files together: pass the ones about this failure`);
+  const seen = new Set<string>();
+  const items: { id: string; text: Uint8Array | string }[] = [];
+  if (text !== undefined) items.push({ id: 'text', text });
+  const { open } = await import('node:fs/promises');
+  for (const path of files) {
+    if (seen.has(path)) throw new UsageError(`--file ${path} is given twice: give each file once`);
+    seen.add(path);
+    if (path === '-') {
+      if (process.stdin.isTTY) throw new UsageError('--file - reads standard input, but nothing is piped: pipe the text, or name a file');
+      items.push({ id: 'stdin', text: await readStdin() });
+      continue;
+    }
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot read --file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(err))}; check the path`);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new UsageError(`--file ${path} is not a regular file: name a log or text file`);
+      if (st.size > TEXT_LIMITS.maxBytes)
+        throw new TriageError(
+          'INPUT_TOO_LARGE',
+          `--file ${path} is more than the ${TEXT_LIMITS.maxBytes / 1024 / 1024} MB limit: pass the relevant part, e.g. tail -n 20000 ${path} > part.log`,
+        );
+      items.push({ id: path, text: await fh.readFile() });
+    } finally {
+      await fh.close();
+    }
+  }
+  return items;
+}
+
+/** Several texts → one investigation: the engine in this process, or POST /v1/explain with `texts`. */
+type Investigator = (items: readonly { id: string; text: string | Uint8Array }[], lang: Lang) => Promise<Diagnosis>;
+
+async function investigator(config: CliConfig, remote: Remote | undefined): Promise<Investigator> {
+  if (!remote) {
+    const engine = cliEngine(config);
+    return async (items, lang) => engine.investigate(items, { lang });
+  }
+  const { investigateRemote } = await import('./api/client.js');
+  return (items, lang) =>
+    investigateRemote(
+      remote.api,
+      remote.server,
+      items.map((i) => ({ id: i.id, text: typeof i.text === 'string' ? i.text : decodeText(i.text) })),
+      lang,
+    );
 }
 
 /** Bytes as the engine reads them (UTF-16 with a BOM, else UTF-8), for sending as JSON text. */

@@ -53,6 +53,24 @@ export async function explainRemote(api: ApiClient, server: string, text: string
   return asDiagnosis(server, r.data);
 }
 
+/** POST /v1/explain with several texts, ranked as one investigation (each evidence names its text). */
+export async function investigateRemote(
+  api: ApiClient,
+  server: string,
+  texts: readonly { id: string; text: string }[],
+  lang: Lang,
+): Promise<Diagnosis> {
+  const body = { texts: [...texts], lang };
+  if (Buffer.byteLength(JSON.stringify(body)) > BODY_LIMITS.explainBytes)
+    throw new TriageError(
+      'INPUT_TOO_LARGE',
+      `the server takes at most ${BODY_LIMITS.explainBytes / 1024 / 1024} MiB of text per request, all texts together: pass the relevant parts, or run without --server`,
+    );
+  const r = await call(server, () => api.POST('/v1/explain', { body, signal: AbortSignal.timeout(CLIENT_DEFAULTS.requestTimeoutMs) }));
+  if (r.error !== undefined) throw remoteError(server, r.response, r.error);
+  return asDiagnosis(server, r.data);
+}
+
 export type DiagnosisRequest = Schemas['DiagnosisRequest'];
 
 /** POST /v1/diagnoses, then poll GET /v1/diagnoses/{id} until done, failed or `deadlineMs` passes. */

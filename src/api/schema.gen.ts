@@ -12,7 +12,7 @@ export interface paths {
     put?: never;
     /**
      * Rank the likely causes of an error text.
-     * @description The JSON is the `triage explain --json` contract. The request body may be at most 1 MiB.
+     * @description The JSON is the `triage explain --json` contract. Send one `text`, or several `texts` (a proxy's error log, a curl -v transcript, the app's stack trace …) to rank them together as one investigation: every evidence and signal then names the text it came from (`origin`), and `items` lists the texts. The request body may be at most 1 MiB.
      */
     post: operations['explain'];
     delete?: never;
@@ -181,10 +181,26 @@ export interface components {
      * @enum {string}
      */
     Lang: 'en' | 'zh';
+    /** @description Exactly one of `text` and `texts`. */
     ExplainRequest: {
       /** @description The error text (log lines, curl -v output, a stack trace), at most 1 MiB of UTF-8. */
-      text: string;
+      text?: string;
+      /** @description Several texts about one failure, ranked as one investigation (1 MiB in all). */
+      texts?: components['schemas']['ExplainItem'][];
       lang?: components['schemas']['Lang'];
+    };
+    ExplainItem: {
+      /** @description Names the text in `origin` (a file name, "proxy error.log"); unique. Default "text <n>". */
+      id?: string;
+      text: string;
+    };
+    /** @description One item of an investigation. */
+    Item: {
+      id: string;
+      /** @description text, file, probes, answer or summary, when known. */
+      kind?: string;
+      /** @description How many signals it gave. */
+      signals: number;
     };
     /** @description The ranked causes; the `triage explain --json` contract. */
     Diagnosis: {
@@ -197,6 +213,8 @@ export interface components {
       /** @description Remarks about the input (replaced bytes, truncation). */
       notes: string[];
       lang: components['schemas']['Lang'];
+      /** @description Set for an investigation of several texts; each evidence's `origin` names one of them. */
+      items?: components['schemas']['Item'][];
     };
     Cause: {
       /** @description A cause id of causes.md, e.g. upstream-refused. */
@@ -227,6 +245,7 @@ export interface components {
         excerpt: string;
         line?: number;
         source: string;
+        origin?: string;
       }[];
     };
     Evidence: {
@@ -239,6 +258,8 @@ export interface components {
       excerpt: string;
       line?: number;
       source: string;
+      /** @description In an investigation: the id of the item (text, probe run, answer) it came from. */
+      origin?: string;
       count: number;
     };
     Fix: {
@@ -260,6 +281,7 @@ export interface components {
       excerpt: string;
       line?: number;
       source: string;
+      origin?: string;
       count: number;
     };
     /** @description Set when the top causes are close; what would tell them apart. */
@@ -272,6 +294,17 @@ export interface components {
         question?: string;
         description: string;
       }[];
+      /** @description A question whose answers move the two apart (knowledge/questions/); an answer is evidence with the weight stated there. */
+      ask?: {
+        id: string;
+        text: string;
+        answers: {
+          id: string;
+          label: string;
+          /** @description The signal the answer adds, answer.<question>=<answer>. */
+          signal: string;
+        }[];
+      };
     };
     DiagnosisRequest: {
       /** @description The failing http(s) URL. */

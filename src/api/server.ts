@@ -142,9 +142,12 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
 
   async function explain({ req, res, caller }: Ctx): Promise<void> {
     const body = parseExplainRequest(await readJson(req, BODY_LIMITS.explainBytes));
-    const extra = Math.floor(Math.max(0, Buffer.byteLength(body.text) - 1) / EXPLAIN_BYTES_PER_REQUEST);
+    const texts = body.texts ?? [{ id: '', text: body.text }];
+    const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t.text), 0);
+    const extra = Math.floor(Math.max(0, bytes - 1) / EXPLAIN_BYTES_PER_REQUEST);
     if (extra > 0) admit(caller, extra, `; this text counts as ${extra + 1} requests, one per 64 KiB`);
-    const d = deps.engine.explain(body.text, { lang: body.lang ?? 'en' });
+    const opts = { lang: body.lang ?? 'en' } as const;
+    const d = body.texts ? deps.engine.investigate(body.texts, opts) : deps.engine.explain(body.text, opts);
     diagnoses.inc({ entry: 'api', top_cause: topCauseLabel(d.causes) });
     sendJson(res, 200, d satisfies Schema<'Diagnosis'>);
   }

@@ -93,14 +93,48 @@ function optStrings(
   return out;
 }
 
-/** Check a POST /v1/explain body. The text's size is bounded by the body limit (1 MiB). */
-export function parseExplainRequest(body: unknown): { text: string; lang?: Lang } {
+/** Most texts in one investigation (POST /v1/explain `texts`). */
+export const MAX_EXPLAIN_TEXTS = 20;
+const ITEM_ID = /^[^\u0000-\u001f\u007f]{1,200}$/;
+
+/** A checked POST /v1/explain body: one text, or several (`texts`) ranked as one investigation. */
+export type ExplainInput =
+  | { readonly text: string; readonly texts?: undefined; readonly lang?: Lang }
+  | { readonly text?: undefined; readonly texts: readonly { id: string; text: string }[]; readonly lang?: Lang };
+
+/** Check a POST /v1/explain body. The texts' size is bounded by the body limit (1 MiB in all). */
+export function parseExplainRequest(body: unknown): ExplainInput {
   const p = new Problems();
-  const o = objectBody(body, ['text', 'lang'], p);
-  const text = reqString(o, 'text', Number.MAX_SAFE_INTEGER, p);
+  const o = objectBody(body, ['text', 'texts', 'lang'], p);
   const lang = optLang(o, p);
+  if ((o.text === undefined) === (o.texts === undefined)) {
+    p.add('text', 'give either "text" (one text) or "texts" (several, ranked as one investigation)');
+    p.throwIfAny('the request');
+  }
+  if (o.text !== undefined) {
+    const text = reqString(o, 'text', Number.MAX_SAFE_INTEGER, p);
+    p.throwIfAny('the request');
+    return { text: text!, ...(lang ? { lang } : {}) };
+  }
+  const texts: { id: string; text: string }[] = [];
+  if (!Array.isArray(o.texts) || o.texts.length === 0) p.add('texts', 'must be a non-empty array of {"id", "text"} objects');
+  else if (o.texts.length > MAX_EXPLAIN_TEXTS) p.add('texts', `must hold at most ${MAX_EXPLAIN_TEXTS} items: put related lines in one text`);
+  else {
+    const seen = new Set<string>();
+    o.texts.forEach((item: unknown, i) => {
+      const field = `texts[${i}]`;
+      if (!isObject(item)) return void p.add(field, 'must be an object {"id", "text"}');
+      for (const k of Object.keys(item)) if (k !== 'id' && k !== 'text') p.add(`${field}.${k.slice(0, 40)}`, 'unknown field: use id, text');
+      const text = reqString(item, 'text', Number.MAX_SAFE_INTEGER, p, `${field}.text`);
+      const id = item.id === undefined ? `text ${i + 1}` : optString(item, 'id', 200, p, `${field}.id`);
+      if (id !== undefined && !ITEM_ID.test(id)) p.add(`${field}.id`, 'must be 1 to 200 characters without control characters');
+      else if (id !== undefined && seen.has(id)) p.add(`${field}.id`, `"${id.slice(0, 40)}" is used twice: give each text its own id`);
+      if (id !== undefined) seen.add(id);
+      if (id !== undefined && text !== undefined) texts.push({ id, text });
+    });
+  }
   p.throwIfAny('the request');
-  return { text: text!, ...(lang ? { lang } : {}) };
+  return { texts, ...(lang ? { lang } : {}) };
 }
 
 /** A checked POST /v1/diagnoses body (the target itself is checked next, by parseTarget). */

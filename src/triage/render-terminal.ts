@@ -93,7 +93,8 @@ export function renderTerminal(d: Diagnosis, opts: TerminalOptions = {}): string
   const symptoms = new Map(d.symptoms.map((s) => [s.id, s.title]));
   for (const s of d.symptoms) {
     const e = s.evidence[0];
-    const where = e?.line !== undefined ? c.dim(` (${ui.line} ${e.line})`) : '';
+    const at = [e?.origin, e?.line !== undefined ? `${ui.line} ${e.line}` : undefined].filter(Boolean);
+    const where = at.length > 0 ? c.dim(` (${at.join(', ')})`) : '';
     out.push(`${c.bold(`${ui.symptom}:`)} ${s.title}${where}`);
   }
   out.push(c.bold(ui.causes(d.causes.length)));
@@ -110,6 +111,7 @@ export function renderTerminal(d: Diagnosis, opts: TerminalOptions = {}): string
       hows.set(how, [...(hows.get(how) ?? []), s.cause]);
     }
     for (const [how, causes] of hows) out.push(...wrap(`→ ${causes.join(' / ')}: ${how}`, width, '  '));
+    if (d.next.ask) out.push(...wrap(`? ${d.next.ask.text} (${d.next.ask.answers.map((a) => a.label).join(' / ')})`, width, '  '));
     out.push('');
   }
   return finish(out, d);
@@ -144,7 +146,8 @@ function renderCause(
       out.push(`     + ${c.dim(ui.usual(symptoms.get(e.symptom) ?? e.symptom))}`);
       continue;
     }
-    const where = e.line !== undefined ? ` ${c.dim(`(${ui.line} ${e.line}${e.count > 1 ? `, ×${e.count}` : ''})`)}` : '';
+    const at = [e.origin, e.line !== undefined ? `${ui.line} ${e.line}${e.count > 1 ? `, ×${e.count}` : ''}` : undefined].filter(Boolean);
+    const where = at.length > 0 ? ` ${c.dim(`(${at.join(', ')})`)}` : '';
     out.push(`     + ${e.signal}${where}`);
     out.push(`       ${c.dim(clip(e.excerpt, width - 9))}`);
   }
