@@ -18,6 +18,7 @@ import { createBot, type Bot, type BotDeps, type BotStores } from './slack/app.j
 import { redisRateLimiter } from './slack/rate-limit.js';
 import { redisAlertWindows } from './store/alert-windows.js';
 import { redisAnswerStore } from './store/answers.js';
+import { redisInvestigationStore } from './store/investigations.js';
 import { redisDedupe } from './store/dedupe.js';
 import { redisFeedbackStore } from './store/feedback.js';
 import { createEngine, type Engine } from './triage/engine.js';
@@ -78,6 +79,7 @@ export async function composeApp(config: ServerConfig, overrides: ComposeOverrid
       ? {
           dedupe: redisDedupe(redis, prefix),
           answers: redisAnswerStore(redis, { prefix }),
+          investigations: redisInvestigationStore(redis, { prefix }),
           feedback: redisFeedbackStore(redis, { prefix }),
           windows: redisAlertWindows(redis, prefix),
           ...(config.bot.commandRateLimit ? { commandLimit: redisRateLimiter(redis, config.bot.commandRateLimit, prefix) } : {}),

@@ -301,7 +301,16 @@ export interface BotConfig extends ServiceConfig {
    * the period in s, m or h (`20/60s`, `100/1h`); `off` for no limit. @defaultValue 20/60s
    */
   readonly commandRateLimit?: RateLimit;
+  /**
+   * THREAD_EVIDENCE_MAX: evidence items one thread's investigation keeps (pastes, files, probe
+   * runs, answers); past it the oldest are summarised into one item that keeps their signals.
+   * @defaultValue 12
+   */
+  readonly threadEvidenceMax: number;
 }
+
+/** THREAD_EVIDENCE_MAX's default and bounds. */
+export const THREAD_EVIDENCE = { default: 12, min: 3, max: 50 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,20}$/;
@@ -360,8 +369,10 @@ function readSlackSettings(env: Env, service: Pick<ServiceConfig, 'redisUrl'>, p
   const alertmanagerChannel = env.ALERTMANAGER_CHANNEL?.trim().toUpperCase();
   const alertChannelLangs = readChannelLangs(env, [...alertChannels, ...(alertmanagerChannel ? [alertmanagerChannel] : [])], problems);
   const commandRateLimit = readRateLimit(env, 'SLACK_COMMAND_RATE_LIMIT', COMMAND_RATE_DEFAULT, problems);
+  const threadEvidenceMax = int(env, 'THREAD_EVIDENCE_MAX', THREAD_EVIDENCE.default, THREAD_EVIDENCE.min, THREAD_EVIDENCE.max, problems);
   return {
     alertChannelLangs,
+    threadEvidenceMax,
     ...(commandRateLimit ? { commandRateLimit } : {}),
     botToken,
     mode: appToken ? 'socket' : 'http',

@@ -30,6 +30,9 @@ export const MATCH_DEFAULTS = {
   prior: { first: 0.34, step: 0.04, floor: 0.1 },
 } as const;
 
+/** The signals of answers to questions (knowledge/questions/). */
+const ANSWER_PREFIX = 'answer.';
+
 /** The prior of the cause at `place` (0-based) in a symptom's list. */
 export function priorAt(place: number): number {
   const { first, step, floor } = MATCH_DEFAULTS.prior;
@@ -156,7 +159,8 @@ export function rank(kb: KnowledgeBase, signals: readonly Signal[], opts: RankOp
     const support = entry.indicators.map((w) => hitOf(w, index)).filter((h): h is Hit => h !== undefined);
     const prior = priors.get(entry.id);
     if (prior) support.push(prior);
-    if (support.length === 0) continue;
+    // An answer to a question moves causes that something else points to; alone it brings in none.
+    if (support.every((h) => h.ref.startsWith(ANSWER_PREFIX))) continue;
     const against = entry.against.map((w) => hitOf(w, index)).filter((h): h is Hit => h !== undefined);
     let score = 1 - support.reduce((p, h) => p * (1 - h.weight), 1);
     score *= against.reduce((p, h) => p * (1 - h.weight), 1);

@@ -8,6 +8,7 @@ import { parseTarget } from '../triage/target.js';
 import { errorText, type Answerer, type Asker } from './answers.js';
 import { escapeMrkdwn, renderError, type Block, type SlackMessage } from './blocks.js';
 import type { Poster } from './poster.js';
+import type { Threads } from './investigation.js';
 
 /**
  * The alert pipeline's Slack side: an alert is answered by the same answerer as a pasted error
@@ -19,6 +20,8 @@ export interface AlertResponderDeps {
   readonly answerer: Answerer;
   readonly policy: SsrfPolicy;
   readonly poster: Poster;
+  /** Threads' investigations: an update of an answer whose thread has follow-ups shows the whole thread's ranking. */
+  readonly threads?: Pick<Threads, 'beforeUpdate'>;
 }
 
 /** Alert answers' settings. */
@@ -97,7 +100,8 @@ export function createAlertResponder(deps: AlertResponderDeps): AlertResponder<S
       return r.ok ? { ok: true, ts: r.ts } : { ok: false, error: r.error };
     },
 
-    update: (channel, ts, message) => poster.update(channel, ts, message),
+    update: async (channel, ts, message) =>
+      poster.update(channel, ts, deps.threads ? await deps.threads.beforeUpdate(channel, ts, message).catch(() => message) : message),
   };
 }
 

@@ -25,6 +25,8 @@ import { memoryRateLimiter, UNLIMITED, type RateLimiter } from './rate-limit.js'
 import { requestStates } from './requests.js';
 import { recentRequestsOnly } from './request-age.js';
 import type { ProgressOptions } from './progress.js';
+import { createThreads } from './investigation.js';
+import { memoryInvestigationStore, type InvestigationStore } from '../store/investigations.js';
 
 /*
  * The Slack bot, composed:
@@ -46,6 +48,8 @@ export interface BotStores {
   readonly windows?: AlertWindows;
   /** Per-user limit of /diagnose; defaults to config.commandRateLimit in memory. */
   readonly commandLimit?: RateLimiter;
+  /** Threads' evidence (investigations); defaults to bounded process memory. */
+  readonly investigations?: InvestigationStore;
 }
 
 /** What the bot needs; src/compose.ts builds it (for src/main.ts and for the tests). */
@@ -118,14 +122,24 @@ export function createBot(deps: BotDeps): Bot {
     ...(stores.feedback ? { feedback: stores.feedback } : {}),
     ...(deps.sealer ? { sealer: deps.sealer } : {}),
   });
+  const self: BotIdentity = {};
+  const dedupe = stores.dedupe ?? memoryDedupe();
+  const threads = createThreads({
+    engine: deps.engine,
+    store: stores.investigations ?? memoryInvestigationStore(),
+    states,
+    poster,
+    client: app.client,
+    ...(stores.feedback ? { feedback: stores.feedback } : {}),
+    self,
+    maxItems: config.threadEvidenceMax,
+  });
   const alerts = createAlertPipeline({
     windows: stores.windows ?? memoryAlertWindows(),
-    responder: createAlertResponder({ answerer, policy: deps.policy, poster }),
+    responder: createAlertResponder({ answerer, policy: deps.policy, poster, threads }),
     ...(deps.alertWindowSec ? { windowSec: deps.alertWindowSec } : {}),
     log: (level, msg) => logLine(level, msg),
   });
-  const self: BotIdentity = {};
-  const dedupe = stores.dedupe ?? memoryDedupe();
   const ctx: BotContext = {
     config,
     engine: deps.engine,
@@ -140,6 +154,7 @@ export function createBot(deps: BotDeps): Bot {
     ...(deps.sealer ? { sealer: deps.sealer } : {}),
     client: app.client,
     self,
+    threads,
     ...(deps.progress ? { progress: deps.progress } : {}),
   };
 

@@ -28,7 +28,8 @@ export interface MrkdwnObject {
 
 export interface ButtonElement {
   readonly type: 'button';
-  readonly action_id: ActionId;
+  /** A question's buttons carry `answer_question:<answer id>` (one action id per answer in a block). */
+  readonly action_id: ActionId | `answer_question:${string}`;
   readonly text: PlainTextObject;
   /** JSON, see {@link ActionValue}. At most 2000 characters. */
   readonly value: string;
@@ -84,6 +85,7 @@ export const ACTIONS = {
   reprobe: 'reprobe',
   fixed: 'feedback_fixed',
   wrong: 'feedback_wrong',
+  answerQuestion: 'answer_question',
 } as const;
 
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
@@ -95,6 +97,9 @@ export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
 export interface ActionValue {
   readonly requestId: string;
   readonly causeId?: string;
+  /** A question's button: the question id and the answer id (knowledge/questions/). */
+  readonly question?: string;
+  readonly answer?: string;
 }
 
 /**
@@ -147,6 +152,12 @@ export interface RenderBlocksOptions {
    * request is kept once the answer is complete). @defaultValue a complete answer
    */
   readonly pending?: readonly string[];
+  /**
+   * An investigation of several items (a thread): each evidence item's label by id (mrkdwn,
+   * escaped), shown with the evidence it gave, and listed under `originsTitle`.
+   */
+  readonly origins?: ReadonlyMap<string, string>;
+  readonly originsTitle?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,7 +362,7 @@ function compose(
   const symptoms = new Map(d.symptoms.map((x) => [x.id, x.title]));
   for (const [i, cause] of shown.entries()) {
     blocks.push({ type: 'divider' });
-    blocks.push(causeSection(cause, i + 1, ui, symptoms));
+    blocks.push(causeSection(cause, i + 1, ui, symptoms, opts.origins));
     blocks.push(fixSection(cause, detail, servers, ui, clipped));
     if (!opts.pending) blocks.push(feedbackActions(cause, opts.context.requestId, ui));
   }
@@ -361,6 +372,8 @@ function compose(
   if (probes.length > 0) tail.push(...(compact ? [probesCompact(probes, ui)] : probeContexts(probes, ui)));
   if ('vantage' in d && d.vantage) tail.push(vantageContext(d.vantage, compact));
   if (d.next && top) tail.push(nextSection(d.next, compact, ui));
+  if (d.next?.ask && top && !opts.pending) tail.push(...askBlocks(d.next.ask, opts.context.requestId));
+  if (opts.origins && opts.origins.size > 1 && !compact) tail.push(originsContext(opts.origins, opts.originsTitle ?? ''));
   if (opts.recalled) tail.push(recalledContext(opts.recalled, shown, ui));
   if (opts.changes) tail.push(changesSection(opts.changes, compact, ui));
   if (d.notes.length > 0 && !compact)
@@ -406,8 +419,15 @@ function symptomContext(d: Diagnosis, ui: Ui): ContextBlock {
   return context('symptoms', lines);
 }
 
-function causeSection(cause: CauseResult, rank: number, ui: Ui, symptoms: ReadonlyMap<string, string>): SectionBlock {
+function causeSection(
+  cause: CauseResult,
+  rank: number,
+  ui: Ui,
+  symptoms: ReadonlyMap<string, string>,
+  origins?: ReadonlyMap<string, string>,
+): SectionBlock {
   const pct = Math.round(cause.score * 100);
+  const from = (origin: string | undefined) => (origin !== undefined && origins?.has(origin) ? origins.get(origin)! : undefined);
   const lines = [
     `*${rank}. ${escapeMrkdwn(clip(cause.title, 200))}*`,
     `${meter(cause.score, cause.confidence)}  ${escapeMrkdwn(ui.confidence[cause.confidence])} ${ui.pct(pct)}  ·  ${ui.cause} ${code(cause.id, 100)}`,
@@ -421,8 +441,11 @@ function causeSection(cause: CauseResult, rank: number, ui: Ui, symptoms: Readon
         lines.push(`• _${escapeMrkdwn(ui.usual(clip(symptoms.get(e.symptom) ?? e.symptom, 200)))}_`);
         continue;
       }
-      const where =
-        e.line !== undefined ? ` _(${ui.line} ${e.line}${e.count > 1 ? `, ×${e.count}` : ''})_` : e.count > 1 ? ` _(×${e.count})_` : '';
+      const at = [
+        from(e.origin),
+        e.line !== undefined ? `${ui.line} ${e.line}${e.count > 1 ? `, ×${e.count}` : ''}` : e.count > 1 ? `×${e.count}` : undefined,
+      ].filter((x) => x !== undefined);
+      const where = at.length > 0 ? ` _(${at.join(', ')})_` : '';
       lines.push(`• ${code(e.signal, 150)}${where}`);
       if (e.excerpt !== previous) lines.push(`    ${code(e.excerpt, EXCERPT_CHARS)}`);
       previous = e.excerpt;
@@ -519,6 +542,29 @@ function vantageContext(v: NonNullable<DiagnoseResult['vantage']>, compact: bool
   ]);
 }
 
+/** The question that separates the top two, with one button per answer. */
+function askBlocks(ask: NonNullable<NonNullable<Diagnosis['next']>['ask']>, requestId: string): Block[] {
+  return [
+    section('ask', `:question: *${escapeMrkdwn(clip(ask.text, 400))}*`),
+    {
+      type: 'actions',
+      block_id: 'ask-answers',
+      elements: ask.answers
+        .slice(0, 5)
+        // Slack wants each action_id once per block: one per answer.
+        .map((a) => button(`${ACTIONS.answerQuestion}:${a.id}`, a.label, { requestId: clip(requestId, 255), question: clip(ask.id, 64), answer: clip(a.id, 64) })),
+    },
+  ];
+}
+
+/** The thread's evidence items, oldest first. */
+function originsContext(origins: ReadonlyMap<string, string>, title: string): ContextBlock {
+  const labels = [...origins.values()];
+  const max = SLACK_LIMITS.contextElements - 1;
+  const shown = labels.length > max ? [...labels.slice(0, max - 1), `+${labels.length - (max - 1)}`] : labels;
+  return context('origins', [`*${escapeMrkdwn(title)}:*`, ...shown]);
+}
+
 function nextSection(next: NonNullable<Diagnosis['next']>, compact: boolean, ui: Ui): SectionBlock {
   const lines = [`*${escapeMrkdwn(ui.separate)}* (${next.between.map((c) => code(c, 100)).join(' / ')})`];
   for (const s of next.steps.slice(0, compact ? 2 : 4)) {
@@ -588,7 +634,7 @@ function context(id: string, elements: readonly string[]): ContextBlock {
   };
 }
 
-function button(action: ActionId, label: string, value: ActionValue, style?: 'primary' | 'danger'): ButtonElement {
+function button(action: ActionId | `answer_question:${string}`, label: string, value: ActionValue, style?: 'primary' | 'danger'): ButtonElement {
   return {
     type: 'button',
     action_id: action,

@@ -13,6 +13,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { RequestStates } from './requests.js';
 import { firstHttpUrl } from '../triage/urls.js';
 import type { ProgressOptions } from './progress.js';
+import type { Threads } from './investigation.js';
 
 /** Who the bot is in its workspace (auth.test at start). */
 export interface BotIdentity {
@@ -37,6 +38,8 @@ export interface BotContext {
   readonly sealer?: Sealer;
   readonly client: WebClient;
   readonly self: BotIdentity;
+  /** One investigation per answer's thread: follow-ups re-rank the first answer. */
+  readonly threads: Threads;
   /** When /diagnose's partial answers go out. @defaultValue PROGRESS_DEFAULTS (src/slack/progress.ts) */
   readonly progress?: Partial<ProgressOptions>;
 }

@@ -140,7 +140,7 @@ describe('POST /v1/explain', () => {
     expect(r.response.status).toBe(400);
     const e = errorOf(r.error);
     expect(e.code).toBe('INVALID_REQUEST');
-    expect(e.details!.join('\n')).toMatch(/^text: is required$/m);
+    expect(e.details!.join('\n')).toMatch(/^text: give either "text" \(one text\) or "texts"/m);
     expect(e.details!.join('\n')).toMatch(/^lang: must be "en" or "zh"$/m);
     expect(e.details!.join('\n')).toMatch(/^"colour": unknown field/m);
   });

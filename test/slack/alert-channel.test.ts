@@ -197,15 +197,39 @@ describe.each(SOURCES)('$name alerts', (source) => {
     expect(inChannel(channel, 'chat.update')).toHaveLength(2);
   });
 
-  it('does not answer people in the channel, or replies inside the alert thread', async () => {
+  it('does not answer people in the channel, or an integration replying inside the alert thread', async () => {
     const before = sentTo(channel).length;
     const error = '502 Bad Gateway again: connect() failed (111: Connection refused) while connecting to upstream';
     await slack.sendMessage(botUrl, { channel, user: 'U0ALICE', text: `is this the same? ${error}` });
-    await slack.sendMessage(botUrl, { channel, user: 'U0BOB', text: `still seeing ${error} & more`, thread_ts: alertTs });
     const f = source.firing();
     await slack.postAsIntegration(botUrl, channel, f.who, f.posted, { thread_ts: alertTs });
+    await slack.sendMessage(botUrl, { channel, user: 'U0BOB', text: 'looking', thread_ts: alertTs });
     await settle();
     expect(sentTo(channel).slice(before)).toEqual([]);
+  });
+
+  it("takes a person's error in the alert thread as evidence: the alert's answer is re-ranked in place, no second answer", async () => {
+    const before = sentTo(channel).length;
+    const error = '502 Bad Gateway again: connect() failed (111: Connection refused) while connecting to upstream';
+    await slack.sendMessage(botUrl, { channel, user: 'U0BOB', text: `still seeing ${error} & more`, thread_ts: alertTs });
+    const update = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === channel && JSON.stringify(c.args.blocks).includes('U0BOB'),
+      10_000,
+    );
+    expect(update.args.ts).toBe(answer.answer.body.ts);
+    expect(causeIdsOf(update.args)).toContain('upstream-refused');
+    // The alert's status lines stay on the answer.
+    expect(JSON.stringify(update.args.blocks)).toMatch(/alert-opened|alert-status/);
+    await settle();
+    const after = sentTo(channel).slice(before);
+    const posted = after.filter((c) => c.method === 'chat.postMessage');
+    // At most the one note that the top cause changed, in the alert's thread.
+    expect(posted.length).toBeLessThanOrEqual(1);
+    for (const p of posted) {
+      expect(p.args.thread_ts).toBe(alertTs);
+      expect(String(p.args.text)).toContain('Now ranked first');
+    }
   });
 });
 

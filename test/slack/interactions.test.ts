@@ -139,18 +139,27 @@ describe('buttons', () => {
     expect(after.map(baseId)).toContain('header');
   });
 
-  it('"Run probes" on a text answer that names a URL probes it through the workers, in the thread', async () => {
+  it('"Run probes" on a text answer that names a URL probes it through the workers and adds the run to the answer, in place', async () => {
     upstream.setStatus(502);
     const answer = await pasteInDm('D0RUNPROBES', curlTranscript());
     await click(answer, tsOf(answer), button(answer, 'run_probes'));
-    const placeholder = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0RUNPROBES' && c !== answer);
-    expect(placeholder.args.thread_ts).toBe(answer.args.thread_ts);
-    expect(JSON.stringify(placeholder.args)).toMatch(/Probing/);
-    const update = await slack.waitForCall('chat.update', (c) => c.args.channel === 'D0RUNPROBES', 20_000);
-    expect(update.args.ts).toBe(tsOf(placeholder));
-    expect(JSON.stringify(update.args)).toMatch(/Probed/);
+    // First the answer says the probes are running (no buttons meanwhile), then it holds their result.
+    const pending = await slack.waitForCall('chat.update', (c) => c.args.channel === 'D0RUNPROBES', 20_000);
+    expect(pending.args.ts).toBe(tsOf(answer));
+    expect(JSON.stringify(pending.args)).toMatch(/still running/);
+    const update = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === 'D0RUNPROBES' && JSON.stringify(c.args.blocks).includes('probe:'),
+      20_000,
+    );
+    expect(update.args.ts).toBe(tsOf(answer));
     expect(JSON.stringify(update.args)).toMatch(/502/);
+    expect(JSON.stringify(update.args)).toMatch(/probes of/);
     expect(causeIds(update).length).toBeGreaterThan(0);
+    await settle();
+    // No message of its own: the answer, and at most a note that the top cause changed.
+    expect(posts('D0RUNPROBES').length).toBeLessThanOrEqual(2);
+    for (const p of posts('D0RUNPROBES').slice(1)) expect(String(p.args.text)).toMatch(/Now ranked first/);
   });
 
   it('"Re-probe" runs again and shows what changed since the last run', async () => {
@@ -159,7 +168,13 @@ describe('buttons', () => {
     const first = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0REPROBE', 20_000);
     upstream.setStatus(200);
     await click(first, String(first.args.ts), button(first, 'reprobe'));
-    const second = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0REPROBE' && c.args.ts !== first.args.ts, 20_000);
+    // The run joins the answer's thread: the same message is updated, with what changed.
+    const second = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === 'C0REPROBE' && JSON.stringify(c.args.blocks).includes('"changes'),
+      20_000,
+    );
+    expect(second.args.ts).toBe(first.args.ts);
     const changes = blocksOf(second).find((b) => baseId(b.block_id) === 'changes');
     expect(JSON.stringify(changes)).toMatch(/http: failed 502 → ok 200/);
     // A double click is run once.
@@ -171,12 +186,10 @@ describe('buttons', () => {
     await click(first, String(first.args.ts), button(first, 'reprobe'));
     const third = await slack.waitForCall(
       'chat.update',
-      (c) =>
-        c.args.channel === 'C0REPROBE' &&
-        ![first.args.ts, second.args.ts].includes(c.args.ts) &&
-        JSON.stringify(c.args).includes('changes'),
+      (c) => c.args.channel === 'C0REPROBE' && c !== second && JSON.stringify(c.args.blocks).includes('"changes'),
       20_000,
     );
+    expect(third.args.ts).toBe(first.args.ts);
     expect(JSON.stringify(blocksOf(third).find((b) => baseId(b.block_id) === 'changes'))).toMatch(/Nothing changed|nothing changed/i);
   });
 
@@ -360,7 +373,10 @@ describe('messages', () => {
       service_name: 'status.example.com',
     });
     await settle();
-    expect(posts('D0EDIT')).toHaveLength(1);
+    // The answer itself was updated; the thread got one short note, because the top cause changed.
+    expect(posts('D0EDIT')).toHaveLength(2);
+    expect(posts('D0EDIT')[1]!.args.thread_ts).toBe(ts);
+    expect(String(posts('D0EDIT')[1]!.args.text)).toMatch(/Now ranked first.*upstream-slow/);
     expect(slack.callsTo('chat.update').filter((c) => c.args.channel === 'D0EDIT')).toHaveLength(1);
   });
 });

@@ -36,7 +36,7 @@ describe('manifest.yaml', () => {
     const called = new Set(
       [...source.matchAll(/\.(chat|users|conversations|files|reactions|views|auth|apps)\.([a-zA-Z]+)\(/g)].map((m) => `${m[1]}.${m[2]}`),
     );
-    expect([...called].sort()).toEqual(['auth.test', 'chat.postEphemeral', 'chat.postMessage', 'chat.update', 'users.info']);
+    expect([...called].sort()).toEqual(['auth.test', 'chat.postEphemeral', 'chat.postMessage', 'chat.update', 'conversations.replies', 'users.info']);
     for (const m of called)
       expect(Object.keys(METHOD_SCOPES), `${m} is called: add it and its scope to METHOD_SCOPES and manifest.yaml`).toContain(m);
     const needed = new Set<string>();
@@ -56,6 +56,8 @@ const METHOD_SCOPES: Readonly<Record<string, string | null>> = {
   'chat.update': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'users.info': 'users:read',
+  // One scope per conversation type (channels/groups/im/mpim:history); the bot's message events already need them.
+  'conversations.replies': 'channels:history',
 };
 
 /** The scope each bot event subscription needs. */

@@ -254,6 +254,8 @@ export interface SlackStandin {
   sendMention(botUrl: string, m: Omit<TypedMessage, 'mentions'>): Promise<{ ts: string }>;
   /** The person edits their message `ts` to `text`: message_changed with previous_message. */
   editMessage(botUrl: string, channel: string, ts: string, text: string, opts?: EventOptions): Promise<BotReply>;
+  /** A person deletes their message: it leaves the channel, and the bot gets message_deleted with previous_message. */
+  deleteMessage(botUrl: string, channel: string, ts: string, opts?: EventOptions): Promise<BotReply>;
   /** A monitoring integration posts `posted` (its text already escaped, as integrations must) in `channel`. Returns its ts. */
   postAsIntegration(
     botUrl: string,
@@ -860,7 +862,8 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
     if ((filled.type === 'message' || filled.type === 'app_mention') && filled.ts === undefined) filled.ts = ctx.nextTs();
     if (filled.event_ts === undefined) filled.event_ts = filled.ts ?? ctx.nextTs();
     const channel = str(filled.channel);
-    if (channel && typeof filled.ts === 'string' && !findMessage(ctx, channel, filled.ts)) {
+    // Hidden events (edits, deletes) are notices about messages, not messages.
+    if (channel && typeof filled.ts === 'string' && filled.hidden !== true && !findMessage(ctx, channel, filled.ts)) {
       const message: Json = { ...filled };
       delete message.channel;
       storeMessage(ctx, channel, message);
@@ -1045,6 +1048,29 @@ export async function startSlackStandin(options: SlackStandinOptions): Promise<S
         edited: { user, ts: String(Math.floor(Date.now() / 1000)) + '.000000' },
       });
       return standin.sendEvent(botUrl, changed(channel, stored, previous), send);
+    },
+    deleteMessage: async (botUrl, channel, ts, send = {}) => {
+      const stored = findMessage(ctx, channel, ts);
+      if (!stored) throw new Error(`slack stand-in: no message ${ts} in ${channel} to delete`);
+      ctx.messages.set(
+        channel,
+        (ctx.messages.get(channel) ?? []).filter((m) => m !== stored),
+      );
+      // As Slack sends it (docs.slack.dev/reference/events/message/message_deleted): hidden, with the deleted ts and the message before.
+      return standin.sendEvent(
+        botUrl,
+        {
+          type: 'message',
+          subtype: 'message_deleted',
+          hidden: true,
+          channel,
+          channel_type: channelType(channel),
+          ts: ctx.nextTs(),
+          deleted_ts: ts,
+          previous_message: { ...stored },
+        },
+        send,
+      );
     },
     postAsIntegration: async (botUrl, channel, who, posted, send = {}) => {
       const ts = send.ts ?? ctx.nextTs();

@@ -6,7 +6,11 @@ import { parseTarget } from '../../triage/target.js';
 import { errorText, type Asker } from '../answers.js';
 import { ACTIONS, escapeMrkdwn, renderDiagnosisBlocks, renderError, renderProbingMessage, type SlackMessage } from '../blocks.js';
 import { mayProbe, userLang, type BotContext } from '../bot-context.js';
-import { expandSignals, recoverTarget, type RequestState } from '../requests.js';
+import { deriveSignals } from '../../probes/derive.js';
+import { answerSignal } from '../../knowledge/types.js';
+import { knownAnswer, probesItem } from '../investigation.js';
+import { diffRuns, expandSignals, recoverTarget, summariseRun, type RequestState } from '../requests.js';
+import type { DiagnoseResult } from '../../triage/diagnose.js';
 import { TEXT } from '../texts.js';
 
 /*
@@ -15,10 +19,14 @@ import { TEXT } from '../texts.js';
  * - Show all causes: the same answer with every cause, updated in place.
  * - Run probes (a text answer naming a URL) / Re-probe (what changed since the last run): in the thread.
  * - Fixed it / Wrong cause: one vote per user per error, kept per workspace; a later vote replaces the earlier.
+ * - A question's answer (knowledge/questions/): evidence in the thread's investigation, weighted as
+ *   the question says; the answer re-ranks in place. A later answer to the same question replaces it.
+ * In a thread with an investigation, Show all and the probes re-rank the whole thread's evidence,
+ * and a probe run joins it and updates the first answer instead of posting a message of its own.
  * Confirmations and refusals go to the clicking user only, in the answer's thread.
  */
 
-const ACTION_IDS = new RegExp(`^(?:${Object.values(ACTIONS).join('|')})$`);
+const ACTION_IDS = new RegExp(`^(?:${Object.values(ACTIONS).join('|')}|${ACTIONS.answerQuestion}:[a-z0-9_]{1,64})$`);
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CAUSE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -36,6 +44,8 @@ interface Click {
   readonly user: string;
   readonly requestId: string;
   readonly causeId?: string;
+  readonly question?: string;
+  readonly answer?: string;
   readonly state: RequestState | undefined;
   /** The answer message. */
   readonly ts: string;
@@ -64,11 +74,13 @@ export function registerActions(app: App, ctx: BotContext): void {
       user,
       requestId: value.requestId,
       ...(value.causeId ? { causeId: value.causeId } : {}),
+      ...(value.question && value.answer ? { question: value.question, answer: value.answer } : {}),
       state,
       ts,
       thread,
       tell,
     };
+    if (a.action_id.startsWith(`${ACTIONS.answerQuestion}:`)) return answerQuestion(ctx, click);
     switch (a.action_id) {
       case ACTIONS.showAll:
         return showAll(ctx, click);
@@ -82,10 +94,32 @@ export function registerActions(app: App, ctx: BotContext): void {
   });
 }
 
+/** A question's answer: evidence in the thread's investigation, with the weight knowledge/questions/ gives it. */
+async function answerQuestion(ctx: BotContext, c: Click): Promise<void> {
+  const t = TEXT[c.asker.lang];
+  const known = c.question && c.answer ? knownAnswer(ctx.engine.kb, c.question, c.answer) : undefined;
+  if (!known || !c.question || !c.answer) return void (await c.tell(t.expired));
+  const inv = await ctx.threads.find(c.asker.channel, c.thread);
+  if (!inv || inv.meta.requestId !== c.requestId) return void (await c.tell(t.expired));
+  const label = known.label(inv.meta.lang);
+  const item = {
+    id: `answer:${c.question}`,
+    kind: 'answer' as const,
+    at: Date.now(),
+    seq: ctx.threads.nextSeq(inv),
+    by: c.user,
+    label,
+    signals: [{ n: answerSignal(c.question), v: c.answer, e: redact(label), s: 'question' }],
+  };
+  await ctx.threads.change(c.asker.channel, c.thread, { put: item });
+}
+
 /** "Show all causes": the same answer with every cause, updated in place. */
 async function showAll(ctx: BotContext, c: Click): Promise<void> {
   const { state, requestId } = c;
   const lang: Lang = c.asker.lang;
+  const inv = await ctx.threads.find(c.asker.channel, c.thread, { rebuild: false });
+  if (inv && inv.meta.answerTs === c.ts) return void (await ctx.poster.update(c.asker.channel, c.ts, await ctx.threads.render(inv, { showAll: true })));
   let d = ctx.answerer.recent(requestId);
   if (!d && state?.kind === 'text' && state.text) d = ctx.engine.explain(state.text, { lang });
   if (!d && state?.kind === 'probes' && state.signals) d = ctx.engine.rankSignals(expandSignals(state.signals), { lang });
@@ -113,6 +147,25 @@ async function probeAgain(ctx: BotContext, action: string, c: Click): Promise<vo
   // A double click runs once (the window spans replicas; a later click runs again and compares).
   if (!(await ctx.dedupe.claim(`click:${requestId}:${action}`, 3).catch(() => true))) return void (await c.tell(t.busy));
   const previous = action === ACTIONS.reprobe ? await ctx.states.lastRun(requestId).catch(() => undefined) : undefined;
+  const inv = await ctx.threads.find(asker.channel, c.thread);
+  if (inv && inv.meta.answerTs === c.ts) {
+    // The run joins the thread's evidence and updates this answer; no message of its own.
+    await ctx.threads.refresh(asker.channel, c.thread, ['dns', 'tcp', 'tls', 'http']).catch(() => undefined);
+    let answer;
+    try {
+      answer = await ctx.answerer.probe({ ...asker, lang: inv.meta.lang }, 'slack_button', target, previous);
+    } catch (err) {
+      await ctx.threads.refresh(asker.channel, c.thread).catch(() => undefined);
+      return void (await c.tell(errorText(err)));
+    }
+    const d = answer.diagnosis as DiagnoseResult;
+    const signals = [...d.probes.flatMap((p) => p.signals), ...deriveSignals(d.probes)];
+    const run = summariseRun(d);
+    await ctx.states.saveRun(requestId, run).catch(() => undefined);
+    const item = probesItem(d, signals, ctx.threads.nextSeq(inv), c.user);
+    await ctx.threads.change(asker.channel, c.thread, { put: item }, previous ? { changes: diffRuns(previous, run, inv.meta.lang) } : {});
+    return;
+  }
   const placeholder = await ctx.poster.post(asker.channel, renderProbingMessage(redact(parsed.target.url.href), asker.lang), {
     thread_ts: c.thread,
   });
@@ -155,13 +208,19 @@ async function recordFeedback(ctx: BotContext, kind: 'fixed' | 'wrong', c: Click
 }
 
 /** A button's value: `{"requestId": uuid, "causeId"?: id}`; anything else is rejected. */
-function readActionValue(raw: string | undefined): { requestId: string; causeId?: string } | undefined {
+function readActionValue(raw: string | undefined): { requestId: string; causeId?: string; question?: string; answer?: string } | undefined {
   if (!raw || raw.length > 2000) return undefined;
   try {
-    const v = JSON.parse(raw) as { requestId?: unknown; causeId?: unknown };
+    const v = JSON.parse(raw) as { requestId?: unknown; causeId?: unknown; question?: unknown; answer?: unknown };
     if (typeof v.requestId !== 'string' || !REQUEST_ID.test(v.requestId)) return undefined;
     if (v.causeId !== undefined && (typeof v.causeId !== 'string' || !CAUSE_ID.test(v.causeId))) return undefined;
-    return { requestId: v.requestId, ...(typeof v.causeId === 'string' ? { causeId: v.causeId } : {}) };
+    if (v.question !== undefined && (typeof v.question !== 'string' || !CAUSE_ID.test(v.question))) return undefined;
+    if (v.answer !== undefined && (typeof v.answer !== 'string' || !/^[a-z0-9_]{1,64}$/.test(v.answer))) return undefined;
+    return {
+      requestId: v.requestId,
+      ...(typeof v.causeId === 'string' ? { causeId: v.causeId } : {}),
+      ...(typeof v.question === 'string' && typeof v.answer === 'string' ? { question: v.question, answer: v.answer } : {}),
+    };
   } catch {
     return undefined;
   }

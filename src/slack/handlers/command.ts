@@ -9,6 +9,9 @@ import { decodeSlackText } from '../inbound.js';
 import type { KeptTarget } from '../requests.js';
 import { TEXT, USAGE } from '../texts.js';
 import { progressiveMessage } from '../progress.js';
+import { probesItem, textItem } from '../investigation.js';
+import { deriveSignals } from '../../probes/derive.js';
+import type { DiagnoseResult } from '../../triage/diagnose.js';
 
 /**
  * `/diagnose`: acknowledged at once; help ephemerally; pasted text explained in the channel; a
@@ -36,7 +39,13 @@ export function registerCommand(app: App, ctx: BotContext): void {
         return void (await ephemeral(errorText(err)));
       }
       const posted = await ctx.poster.post(command.channel_id, answer!.message);
-      if (!posted.ok) await respond({ response_type: 'in_channel', ...answer!.message });
+      if (!posted.ok) return void (await respond({ response_type: 'in_channel', ...answer!.message }));
+      // The answer's thread is its investigation; the command's text is the first evidence.
+      await ctx.threads.open(
+        { channel: asker.channel, thread: posted.ts, answerTs: posted.ts, requestId: answer!.requestId, team: asker.team, lang, source: 'text' },
+        answer!.diagnosis,
+        [textItem('command', 'text', parsed.text, 1, command.user_id)],
+      );
       return;
     }
     if (!mayProbe(ctx.config, command.channel_id, command.user_id)) return void (await ephemeral(TEXT[lang].mayNotProbe));
@@ -52,13 +61,33 @@ export function registerCommand(app: App, ctx: BotContext): void {
       ? progressiveMessage((m) => ctx.poster.update(command.channel_id, placeholder.ts, m), ctx.progress)
       : undefined;
     let message: SlackMessage;
+    let done: Answer | undefined;
     try {
-      message = (await ctx.answerer.probe(asker, 'slack_command', kept, undefined, {}, progress ? (m) => progress.partial(m) : undefined))
-        .message;
+      done = await ctx.answerer.probe(asker, 'slack_command', kept, undefined, {}, progress ? (m) => progress.partial(m) : undefined);
+      message = done.message;
     } catch (err) {
       message = renderError(errorText(err), lang);
     }
     if (progress) await progress.final(message);
     else await respond({ response_type: 'in_channel', ...message });
+    if (done && placeholder.ok) {
+      // The answer's thread is its investigation; this probe run is the first evidence.
+      const d = done.diagnosis as DiagnoseResult;
+      const signals = [...d.probes.flatMap((p) => p.signals), ...deriveSignals(d.probes)];
+      await ctx.threads.open(
+        {
+          channel: asker.channel,
+          thread: placeholder.ts,
+          answerTs: placeholder.ts,
+          requestId: done.requestId,
+          team: asker.team,
+          lang,
+          source: 'probes',
+          url: redact(target.target.url.href),
+        },
+        d,
+        [probesItem(d, signals, 1, command.user_id)],
+      );
+    }
   });
 }

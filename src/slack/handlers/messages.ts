@@ -3,32 +3,48 @@ import { errorText, type Answer, type Asker } from '../answers.js';
 import { renderError } from '../blocks.js';
 import { firstUrl, userLang, type BotContext } from '../bot-context.js';
 import { readInbound, type InboundMessage, type SlackFile } from '../inbound.js';
+import { textItem } from '../investigation.js';
 
 /**
  * Pasted errors: in a DM, in a mention anywhere, or in WATCH_CHANNELS, answered in their thread
  * (message text, code blocks, attached text files and snippets). Ordinary conversation in a
  * watched channel gets nothing; a mention always gets an answer. An edit updates our earlier
  * answer; an edit that did not change the text (a link unfurl) does nothing. Never a bot.
+ *
+ * In the thread of one of our answers (a paste, /diagnose, an alert) a message that shows any
+ * evidence is a follow-up: it joins the thread's investigation, which re-ranks the first answer
+ * in place (src/slack/investigation.ts). Its edit changes that evidence, its delete removes it.
  */
 export function registerMessages(app: App, ctx: BotContext): void {
   app.event('app_mention', async ({ event, context }) => {
     const m = readInbound(event, ctx.self.userId ? { dropUser: ctx.self.userId } : {});
     if (isFromBot(event, m, ctx) || !m.channel || !m.ts) return;
     const text = [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n');
+    if (await followUp(ctx, m, text)) return;
     const lang = await userLang(ctx.client, m.user);
     await answer(ctx, { team: context.teamId ?? '', channel: m.channel, lang }, m, text, true);
   });
 
   app.event('message', async ({ event, context }) => {
     const channel = (event as { channel?: string }).channel ?? '';
-    if (ctx.config.alertChannels.includes(channel)) return;
+    if (await deleted(ctx, event)) return;
     const m = readInbound(event);
     if (!readable(m) || isFromBot(event, m, ctx) || !m.channel || !m.ts) return;
+    const mentioned = Boolean(ctx.self.userId && m.mentions.includes(ctx.self.userId));
+    const inThread = m.threadTs !== undefined;
+    // Alert channels: alerts are the alert handler's; people's thread replies can follow up an answer.
+    if (ctx.config.alertChannels.includes(channel)) {
+      if (inThread && !mentioned) await followUp(ctx, m, [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n'));
+      return;
+    }
     const isDm = m.channelType === 'im';
     const watched = ctx.config.watchChannels.includes(m.channel);
     // Mentions in channels arrive as app_mention too: answered there, not twice.
-    if (!isDm && (!watched || (ctx.self.userId && m.mentions.includes(ctx.self.userId)))) return;
+    if (mentioned && !isDm) return;
+    if (!isDm && !watched && !inThread) return;
     const text = [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n');
+    if (inThread && (await followUp(ctx, m, text))) return;
+    if (!isDm && !watched) return;
     const lang = await userLang(ctx.client, m.user);
     await answer(ctx, { team: context.teamId ?? '', channel: m.channel, lang }, m, text, false);
   });
@@ -39,6 +55,50 @@ function readable(m: InboundMessage): boolean {
   // Slack also sends message_changed when it unfurls a link: the text did not change, nothing to do.
   if (m.edited) return m.previous === undefined || m.previous.text !== m.text;
   return m.subtype === undefined || m.subtype === 'file_share' || m.subtype === 'thread_broadcast';
+}
+
+/**
+ * A message in the thread of one of our answers (or an edit of one of its items): added to, changed
+ * in or removed from the thread's investigation, which re-ranks the answer. False when the thread
+ * has no investigation, or the message shows no evidence and changes none (it is then answered,
+ * or not, as any message).
+ */
+async function followUp(ctx: BotContext, m: InboundMessage, text: string): Promise<boolean> {
+  const thread = m.threadTs ?? m.ts!;
+  const channel = m.channel!;
+  const evidence = showsEvidence(ctx, text);
+  // Only a reply with evidence is worth a look at the thread's history (no investigation kept yet).
+  const kept = await ctx.threads.find(channel, thread, { rebuild: evidence && thread !== m.ts });
+  if (!kept) return false;
+  const known = kept.items.some((i) => i.id === m.ts);
+  if (!evidence) {
+    // An edit that took the evidence out: the item goes.
+    if (known) await ctx.threads.change(channel, thread, { remove: m.ts! });
+    return known || (m.edited && thread === m.ts);
+  }
+  const kind = m.files.length > 0 && m.text.trim() === '' ? 'file' : 'text';
+  const item = textItem(m.ts!, kind, text, ctx.threads.nextSeq(kept), m.user, m.ts);
+  await ctx.threads.change(channel, thread, { put: item });
+  return true;
+}
+
+/** Whether a text shows anything the engine reads (a chat line does not). */
+function showsEvidence(ctx: BotContext, text: string): boolean {
+  try {
+    return ctx.engine.explain(text).signals.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** message_deleted: a deleted follow-up's evidence leaves its thread's investigation. */
+async function deleted(ctx: BotContext, event: unknown): Promise<boolean> {
+  const e = event as { subtype?: unknown; channel?: unknown; deleted_ts?: unknown; previous_message?: { thread_ts?: unknown } };
+  if (e.subtype !== 'message_deleted') return false;
+  if (typeof e.channel !== 'string' || typeof e.deleted_ts !== 'string') return true;
+  const thread = typeof e.previous_message?.thread_ts === 'string' ? e.previous_message.thread_ts : e.deleted_ts;
+  await ctx.threads.change(e.channel, thread, { remove: e.deleted_ts });
+  return true;
 }
 
 /** Never answer a bot (ourselves included): no loops with other bots. */
@@ -62,7 +122,15 @@ async function answer(ctx: BotContext, asker: Asker, m: InboundMessage, text: st
   const earlier = m.edited ? await ctx.states.reply(asker.channel, m.ts!).catch(() => undefined) : undefined;
   if (earlier) return void (await ctx.poster.update(asker.channel, earlier, a.message));
   const posted = await ctx.poster.post(asker.channel, a.message, { thread_ts: thread });
-  if (posted.ok) await ctx.states.saveReply(asker.channel, m.ts!, posted.ts).catch(() => undefined);
+  if (!posted.ok) return;
+  await ctx.states.saveReply(asker.channel, m.ts!, posted.ts).catch(() => undefined);
+  // The thread is now this answer's investigation; the pasted message is its first evidence.
+  const kind = m.files.length > 0 && m.text.trim() === '' ? 'file' : 'text';
+  await ctx.threads.open(
+    { channel: asker.channel, thread, answerTs: posted.ts, requestId: a.requestId, team: asker.team, lang: asker.lang, source: 'text' },
+    a.diagnosis,
+    [textItem(m.ts!, kind, text, 1, m.user, m.ts)],
+  );
 }
 
 /** Text snippets and small text files attached to a message, fetched with the bot token (bounded), as uploaded. */
