@@ -44,6 +44,32 @@ describe('triage explain', () => {
     expect(triage(['explain', nginxRefused], undefined, { LANG: 'zh_CN.UTF-8' }).out).toMatch(/按顺序尝试/);
   });
 
+  it('ranks several --file as one investigation: each evidence names its file; - is standard input', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-files-'));
+    writeFileSync(join(dir, 'alb.txt'), 'HTTP/1.1 502 Bad Gateway\nServer: awselb/2.0\n');
+    writeFileSync(join(dir, 'error.log'), `${nginxRefused}\n`);
+    const r = triage(['explain', '--json', '--file', join(dir, 'alb.txt'), '-f', '-'], nginxRefused);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out);
+    expect(d.items.map((i: { id: string }) => i.id)).toEqual([join(dir, 'alb.txt'), 'stdin']);
+    expect(d.causes[0].id).toBe('upstream-refused');
+    expect(d.causes[0].evidence[0].origin).toBe('stdin');
+    const text = triage(['explain', '--file', join(dir, 'alb.txt'), '--file', join(dir, 'error.log'), '--width', '200']);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`(${join(dir, 'error.log')}, line 1`);
+    // The thin file alone: the question that would separate the top two.
+    expect(triage(['explain', '--file', join(dir, 'alb.txt')]).out).toMatch(/\? Does it fail for every request, or only for some\? \(Every request \/ Only some\)/);
+  });
+
+  it('refuses a --file it cannot read, in one line that says what to do (exit 2)', () => {
+    const missing = triage(['explain', '--file', '/nonexistent/error.log']);
+    expect(missing.code).toBe(2);
+    expect(missing.err.trim().split('\n')).toHaveLength(1);
+    expect(missing.err).toMatch(/cannot read --file \/nonexistent\/error\.log: no such file; check the path/);
+    expect(triage(['explain', '--file', tmpdir()]).err).toMatch(/is not a regular file/);
+    expect(triage(['explain', '--jsonl', '--file', 'x']).err).toMatch(/--jsonl reads standard input: do not pass --file/);
+  });
+
   it('prints the design.md JSON contract with --json', () => {
     const r = triage(['explain', '--json', nginxRefused]);
     expect(r.code).toBe(0);

@@ -126,6 +126,41 @@ describe('POST /v1/explain', () => {
     expect(JSON.stringify(r.data)).not.toMatch(/c2lnbmF0dXJl/);
   });
 
+  it('ranks several texts as one investigation, each evidence naming the text it came from', async () => {
+    const alb = 'HTTP/1.1 502 Bad Gateway\nServer: awselb/2.0';
+    const r = await client.POST('/v1/explain', {
+      body: { texts: [{ id: 'alb.txt', text: alb }, { id: 'nginx error.log', text: NGINX_REFUSED }, { text: 'no evidence here, just chat' }] },
+    });
+    expect(r.response.status).toBe(200);
+    expect(conformance('Diagnosis', r.data)).toEqual([]);
+    expect(r.data!.items).toEqual([
+      { id: 'alb.txt', signals: expect.any(Number) },
+      { id: 'nginx error.log', signals: expect.any(Number) },
+      { id: 'text 3', signals: 0 },
+    ]);
+    const top = r.data!.causes[0]!;
+    expect(top.id).toBe('upstream-refused');
+    expect(top.confidence).toBe('high');
+    expect(top.evidence.find((e) => e.signal === 'proxy.upstream_error=connection_refused')?.origin).toBe('nginx error.log');
+    expect(r.data!.symptoms[0]!.evidence.some((e) => e.origin === 'alb.txt')).toBe(true);
+    // The thin text alone: the guide's differential, low, and a question that would separate the top two.
+    const thin = await client.POST('/v1/explain', { body: { texts: [{ id: 'alb.txt', text: alb }] } });
+    expect(thin.data!.causes[0]!.confidence).toBe('low');
+    expect(thin.data!.next?.ask).toMatchObject({ id: 'every-request', answers: [{ id: 'every' }, { id: 'some' }] });
+  });
+
+  it('refuses a bad investigation: text and texts together, ids twice, too many texts', async () => {
+    const both = await client.POST('/v1/explain', { body: { text: 'a', texts: [{ text: 'b' }] } });
+    expect(both.response.status).toBe(400);
+    expect(errorOf(both.error).details!.join('\n')).toMatch(/give either "text"/);
+    const twice = await client.POST('/v1/explain', { body: { texts: [{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }] } });
+    expect(errorOf(twice.error).details!.join('\n')).toMatch(/texts\[1\]\.id: "a" is used twice/);
+    const many = await client.POST('/v1/explain', { body: { texts: Array.from({ length: 21 }, (_, i) => ({ text: `t${i}` })) } });
+    expect(errorOf(many.error).details!.join('\n')).toMatch(/at most 20 items/);
+    const empty = await client.POST('/v1/explain', { body: { texts: [] } });
+    expect(errorOf(empty.error).details!.join('\n')).toMatch(/non-empty array/);
+  });
+
   it('refuses empty text with INPUT_EMPTY', async () => {
     const r = await client.POST('/v1/explain', { body: { text: '   ' } });
     expect(r.response.status).toBe(400);

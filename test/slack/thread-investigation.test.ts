@@ -5,24 +5,27 @@
  * goes to the thread only when the top cause changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseId, blocksOf, causeIdsOf, settle, startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { baseId, blocksOf, causeIdsOf, settle, startBadGateway, startBotHarness, type BadGateway, type BotHarness } from '../support/bot-harness.js';
 import type { SlackStandin, WebApiCall } from '../support/slack-standin.js';
 import { createEngine } from '../../src/triage/engine.js';
 
 let h: BotHarness;
 let slack: SlackStandin;
 let botUrl: string;
+let upstream: BadGateway;
 
 const CHANNEL = 'C0INCIDENT';
 
 beforeAll(async () => {
-  h = await startBotHarness({ redis: true, env: { WATCH_CHANNELS: CHANNEL } });
+  upstream = await startBadGateway('/api');
+  h = await startBotHarness({ redis: true, env: { WATCH_CHANNELS: CHANNEL, THREAD_EVIDENCE_MAX: '3', PROBE_ALLOW: '127.0.0.0/8' } });
   slack = h.slack;
   botUrl = h.url;
 });
 
 afterAll(async () => {
   await h?.stop();
+  await upstream?.close();
 });
 
 /** What curl -v shows for a 502 from an AWS Application Load Balancer: nothing but the status, the server and ALB's page. */
@@ -169,5 +172,56 @@ describe('one investigation per thread', () => {
     expect(removed.args.ts).toBe(tsOf(answer));
     expect(causeIdsOf(removed.args)).toEqual(causeIdsOf(answer.args));
     expect(Object.keys(await h.redis!.hgetall(`${h.prefix}:inv:${CHANNEL}:${encodeURIComponent(root.ts)}`))).not.toContain(`i:${line.ts}`);
+  });
+
+  it('keeps at most THREAD_EVIDENCE_MAX items: the oldest are summarised into one that keeps their signals', async () => {
+    const root = await slack.sendMessage(botUrl, { channel: CHANNEL, user: 'U0ONCALL03', text: ALB_502 });
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && c.args.thread_ts === root.ts, 15_000);
+    const key = `${h.prefix}:inv:${CHANNEL}:${encodeURIComponent(root.ts)}`;
+    const followUps = [
+      'curl: (56) Recv failure: Connection reset by peer',
+      'upstream prematurely closed connection while reading response header from upstream',
+      NGINX_REFUSED,
+    ];
+    for (const [i, t] of followUps.entries()) {
+      const n = updates().length;
+      await slack.sendMessage(botUrl, { channel: CHANNEL, user: 'U0ONCALL03', text: t, thread_ts: root.ts });
+      await slack.waitForCall('chat.update', () => updates().length > n, 15_000);
+      expect(Object.keys(await h.redis!.hgetall(key)).filter((f) => f.startsWith('i:')).length, `after follow-up ${i + 1}`).toBeLessThanOrEqual(3);
+    }
+    const stored = await h.redis!.hgetall(key);
+    const summary = JSON.parse(stored['i:summary']!) as { kind: string; label: string; signals: { n: string; v?: string }[] };
+    expect(summary.kind).toBe('summary');
+    expect(Number(summary.label)).toBe(2);
+    // The paste summarised away still counts: its 502 (the ALB's) is in the summary's signals.
+    expect(summary.signals).toContainEqual(expect.objectContaining({ n: 'http.status', v: '502' }));
+    const last = updates()[updates().length - 1]!;
+    expect(causeIdsOf(last.args)[0]).toBe('upstream-refused');
+    expect(text(last)).toContain('2 earlier items');
+  });
+
+  it('/diagnose: the probe run is the first evidence; a paste in its thread re-ranks the same message', async () => {
+    upstream.setStatus(502);
+    const before = posts().length;
+    await slack.sendCommand(botUrl, { command: '/diagnose', text: upstream.url, user_id: 'U0ONCALL04', channel_id: CHANNEL });
+    const probing = (c: WebApiCall) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Probing');
+    if (!posts().some(probing)) await slack.waitForCall('chat.postMessage', probing, 15_000);
+    const placeholder = posts().find(probing)!;
+    const answerTs = tsOf(placeholder);
+    // The final answer of the probes has the buttons (Re-probe); wait for it.
+    const final = (c: WebApiCall) => c.args.ts === answerTs && JSON.stringify(c.args.blocks).includes('reprobe');
+    if (!updates().some(final)) await slack.waitForCall('chat.update', final, 20_000);
+    const n = updates().length;
+    await slack.sendMessage(botUrl, { channel: CHANNEL, user: 'U0ONCALL04', text: NGINX_REFUSED, thread_ts: answerTs });
+    await slack.waitForCall('chat.update', () => updates().length > n, 15_000);
+    const after = updates()[updates().length - 1]!;
+    expect(after.args.ts).toBe(answerTs);
+    expect(causeIdsOf(after.args)[0]).toBe('upstream-refused');
+    // Both origins show: the probe run and the pasted line.
+    expect(text(after)).toContain('probes of');
+    expect(text(after)).toContain(`<@U0ONCALL04>'s message`);
+    await settle(300);
+    expect(posts().filter((p) => p.args.thread_ts === undefined && String(p.args.text).startsWith('Probing'))).toHaveLength(1);
+    expect(posts().slice(before).filter((p) => p.args.thread_ts === answerTs).every((p) => String(p.args.text).includes('Now ranked first'))).toBe(true);
   });
 });
