@@ -58,7 +58,9 @@ describe('triage explain', () => {
     expect(text.code).toBe(0);
     expect(text.out).toContain(`(${join(dir, 'error.log')}, line 1`);
     // The thin file alone: the question that would separate the top two.
-    expect(triage(['explain', '--file', join(dir, 'alb.txt')]).out).toMatch(/\? Does it fail for every request, or only for some\? \(Every request \/ Only some\)/);
+    expect(triage(['explain', '--file', join(dir, 'alb.txt')]).out).toMatch(
+      /\? Does it fail for every request, or only for some\? \(Every request \/ Only some\)/,
+    );
   });
 
   it('refuses a --file it cannot read, in one line that says what to do (exit 2)', () => {

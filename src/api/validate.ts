@@ -118,7 +118,8 @@ export function parseExplainRequest(body: unknown): ExplainInput {
   }
   const texts: { id: string; text: string }[] = [];
   if (!Array.isArray(o.texts) || o.texts.length === 0) p.add('texts', 'must be a non-empty array of {"id", "text"} objects');
-  else if (o.texts.length > MAX_EXPLAIN_TEXTS) p.add('texts', `must hold at most ${MAX_EXPLAIN_TEXTS} items: put related lines in one text`);
+  else if (o.texts.length > MAX_EXPLAIN_TEXTS)
+    p.add('texts', `must hold at most ${MAX_EXPLAIN_TEXTS} items: put related lines in one text`);
   else {
     const seen = new Set<string>();
     o.texts.forEach((item: unknown, i) => {

@@ -552,7 +552,13 @@ function askBlocks(ask: NonNullable<NonNullable<Diagnosis['next']>['ask']>, requ
       elements: ask.answers
         .slice(0, 5)
         // Slack wants each action_id once per block: one per answer.
-        .map((a) => button(`${ACTIONS.answerQuestion}:${a.id}`, a.label, { requestId: clip(requestId, 255), question: clip(ask.id, 64), answer: clip(a.id, 64) })),
+        .map((a) =>
+          button(`${ACTIONS.answerQuestion}:${a.id}`, a.label, {
+            requestId: clip(requestId, 255),
+            question: clip(ask.id, 64),
+            answer: clip(a.id, 64),
+          }),
+        ),
     },
   ];
 }
@@ -634,7 +640,12 @@ function context(id: string, elements: readonly string[]): ContextBlock {
   };
 }
 
-function button(action: ActionId | `answer_question:${string}`, label: string, value: ActionValue, style?: 'primary' | 'danger'): ButtonElement {
+function button(
+  action: ActionId | `answer_question:${string}`,
+  label: string,
+  value: ActionValue,
+  style?: 'primary' | 'danger',
+): ButtonElement {
   return {
     type: 'button',
     action_id: action,

@@ -214,7 +214,12 @@ export function createThreads(deps: ThreadsDeps) {
     const fromAnswer = best?.origin !== undefined && inv.items.find((i) => i.id === best.origin)?.kind === 'answer';
     if (best && best.symptom === undefined && fromAnswer) text += ` — ${origins.get(best.origin!) ?? ''}`;
     else if (best && best.symptom === undefined) {
-      const excerpt = `\`${escapeMrkdwn(best.excerpt.replace(/\s*\n\s*/g, ' ').replace(/`/g, 'ˋ').slice(0, 240))}\``;
+      const excerpt = `\`${escapeMrkdwn(
+        best.excerpt
+          .replace(/\s*\n\s*/g, ' ')
+          .replace(/`/g, 'ˋ')
+          .slice(0, 240),
+      )}\``;
       text += t.because(best.origin ? (origins.get(best.origin) ?? escapeMrkdwn(best.origin)) : t.first, excerpt);
     }
     return { text, blocks: [{ type: 'section', block_id: 'top-changed', text: { type: 'mrkdwn', text } }] };
@@ -234,10 +239,19 @@ export function createThreads(deps: ThreadsDeps) {
       seq: oldest[0]!.seq,
       label: String(earlier),
       signals: compactSignals(
-        signals.map((s) => ({ name: s.signal.split('=')[0]!, ...(s.signal.includes('=') ? { value: s.signal.slice(s.signal.indexOf('=') + 1) } : {}), excerpt: s.excerpt, source: s.source })),
+        signals.map((s) => ({
+          name: s.signal.split('=')[0]!,
+          ...(s.signal.includes('=') ? { value: s.signal.slice(s.signal.indexOf('=') + 1) } : {}),
+          excerpt: s.excerpt,
+          source: s.source,
+        })),
       ),
     };
-    await store.remove(inv.meta.channel, inv.meta.thread, oldest.map((i) => i.id));
+    await store.remove(
+      inv.meta.channel,
+      inv.meta.thread,
+      oldest.map((i) => i.id),
+    );
     await store.put(inv.meta.channel, inv.meta.thread, summary);
     return { meta: inv.meta, items: [summary, ...inv.items.slice(over)] };
   }
@@ -264,7 +278,14 @@ export function createThreads(deps: ThreadsDeps) {
         state.kind === 'text' && state.text
           ? textItem('first', found.alert ? 'alert' : 'text', state.text, 0)
           : state.kind === 'probes' && state.signals
-            ? { id: probesItemId(state.url ?? ''), kind: 'probes', at: Date.now(), seq: 0, signals: state.signals, ...(state.url ? { label: state.url } : {}) }
+            ? {
+                id: probesItemId(state.url ?? ''),
+                kind: 'probes',
+                at: Date.now(),
+                seq: 0,
+                signals: state.signals,
+                ...(state.url ? { label: state.url } : {}),
+              }
             : undefined;
       if (!item) return undefined;
       const lines = carriedLines(found.blocks);
@@ -430,7 +451,11 @@ function withCarriedLines(message: SlackMessage, lines: readonly { id: string; t
   if (lines.length === 0) return message;
   const blocks = message.blocks.filter((b) => !('block_id' in b) || !CARRIED.test(String(b.block_id)));
   const at = blocks[0]?.type === 'header' ? 1 : 0;
-  const added = lines.map((l) => ({ type: 'context' as const, block_id: l.id, elements: [{ type: 'mrkdwn' as const, text: l.text, verbatim: true }] }));
+  const added = lines.map((l) => ({
+    type: 'context' as const,
+    block_id: l.id,
+    elements: [{ type: 'mrkdwn' as const, text: l.text, verbatim: true }],
+  }));
   return { text: message.text, blocks: [...blocks.slice(0, at), ...added, ...blocks.slice(at)].slice(0, 50) };
 }
 

@@ -92,8 +92,10 @@ export function redisInvestigationStore(redis: Redis, options: InvestigationStor
   const prefix = options.prefix ?? 'triage';
   const ttlSec = options.ttlSec ?? ANSWER_STORE_DEFAULTS.ttlSec;
   const onError = options.onError ?? (() => {});
-  const key = (op: string, channel: string, thread: string) => `${prefix}:inv:${part(op, 'channel', channel)}:${part(op, 'thread', thread)}`;
-  const answerKey = (op: string, channel: string, ts: string) => `${prefix}:inv-answer:${part(op, 'channel', channel)}:${part(op, 'answer', ts)}`;
+  const key = (op: string, channel: string, thread: string) =>
+    `${prefix}:inv:${part(op, 'channel', channel)}:${part(op, 'thread', thread)}`;
+  const answerKey = (op: string, channel: string, ts: string) =>
+    `${prefix}:inv-answer:${part(op, 'channel', channel)}:${part(op, 'answer', ts)}`;
 
   return {
     async open(meta, items) {
@@ -102,7 +104,13 @@ export function redisInvestigationStore(redis: Redis, options: InvestigationStor
       for (const i of items) fields.push(itemField(i.id), toJson('open', i));
       const a = answerKey('open', meta.channel, meta.answerTs);
       await call('open', () =>
-        redis.multi().del(k).hset(k, ...fields).expire(k, ttl('open', ttlSec)).set(a, meta.thread, 'EX', ttl('open', ttlSec)).exec(),
+        redis
+          .multi()
+          .del(k)
+          .hset(k, ...fields)
+          .expire(k, ttl('open', ttlSec))
+          .set(a, meta.thread, 'EX', ttl('open', ttlSec))
+          .exec(),
       );
     },
     async threadOf(channel, answerTs) {
@@ -140,7 +148,13 @@ export function redisInvestigationStore(redis: Redis, options: InvestigationStor
     const k = key(op, channel, thread);
     const meta = parseJson<InvestigationMeta>(op, await call(op, () => redis.hget(k, META)));
     if (!meta) return;
-    await call(op, () => redis.multi().hset(k, META, toJson(op, { ...meta, ...patch })).expire(k, ttl(op, ttlSec)).exec());
+    await call(op, () =>
+      redis
+        .multi()
+        .hset(k, META, toJson(op, { ...meta, ...patch }))
+        .expire(k, ttl(op, ttlSec))
+        .exec(),
+    );
   }
 }
 
@@ -152,7 +166,10 @@ export function memoryInvestigationStore(max: number = ANSWER_STORE_DEFAULTS.mem
   return {
     async open(meta, items) {
       answers.set(k(meta.channel, meta.answerTs), meta.thread);
-      threads.set(k(meta.channel, meta.thread), { meta: structuredClone(meta), items: new Map(items.map((i) => [i.id, structuredClone(i)])) });
+      threads.set(k(meta.channel, meta.thread), {
+        meta: structuredClone(meta),
+        items: new Map(items.map((i) => [i.id, structuredClone(i)])),
+      });
     },
     async get(channel, thread) {
       const t = threads.get(k(channel, thread));

@@ -129,7 +129,9 @@ describe('POST /v1/explain', () => {
   it('ranks several texts as one investigation, each evidence naming the text it came from', async () => {
     const alb = 'HTTP/1.1 502 Bad Gateway\nServer: awselb/2.0';
     const r = await client.POST('/v1/explain', {
-      body: { texts: [{ id: 'alb.txt', text: alb }, { id: 'nginx error.log', text: NGINX_REFUSED }, { text: 'no evidence here, just chat' }] },
+      body: {
+        texts: [{ id: 'alb.txt', text: alb }, { id: 'nginx error.log', text: NGINX_REFUSED }, { text: 'no evidence here, just chat' }],
+      },
     });
     expect(r.response.status).toBe(200);
     expect(conformance('Diagnosis', r.data)).toEqual([]);
@@ -153,7 +155,14 @@ describe('POST /v1/explain', () => {
     const both = await client.POST('/v1/explain', { body: { text: 'a', texts: [{ text: 'b' }] } });
     expect(both.response.status).toBe(400);
     expect(errorOf(both.error).details!.join('\n')).toMatch(/give either "text"/);
-    const twice = await client.POST('/v1/explain', { body: { texts: [{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }] } });
+    const twice = await client.POST('/v1/explain', {
+      body: {
+        texts: [
+          { id: 'a', text: 'x' },
+          { id: 'a', text: 'y' },
+        ],
+      },
+    });
     expect(errorOf(twice.error).details!.join('\n')).toMatch(/texts\[1\]\.id: "a" is used twice/);
     const many = await client.POST('/v1/explain', { body: { texts: Array.from({ length: 21 }, (_, i) => ({ text: `t${i}` })) } });
     expect(errorOf(many.error).details!.join('\n')).toMatch(/at most 20 items/);

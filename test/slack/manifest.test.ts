@@ -36,7 +36,14 @@ describe('manifest.yaml', () => {
     const called = new Set(
       [...source.matchAll(/\.(chat|users|conversations|files|reactions|views|auth|apps)\.([a-zA-Z]+)\(/g)].map((m) => `${m[1]}.${m[2]}`),
     );
-    expect([...called].sort()).toEqual(['auth.test', 'chat.postEphemeral', 'chat.postMessage', 'chat.update', 'conversations.replies', 'users.info']);
+    expect([...called].sort()).toEqual([
+      'auth.test',
+      'chat.postEphemeral',
+      'chat.postMessage',
+      'chat.update',
+      'conversations.replies',
+      'users.info',
+    ]);
     for (const m of called)
       expect(Object.keys(METHOD_SCOPES), `${m} is called: add it and its scope to METHOD_SCOPES and manifest.yaml`).toContain(m);
     const needed = new Set<string>();

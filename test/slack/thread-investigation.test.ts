@@ -5,7 +5,16 @@
  * goes to the thread only when the top cause changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseId, blocksOf, causeIdsOf, settle, startBadGateway, startBotHarness, type BadGateway, type BotHarness } from '../support/bot-harness.js';
+import {
+  baseId,
+  blocksOf,
+  causeIdsOf,
+  settle,
+  startBadGateway,
+  startBotHarness,
+  type BadGateway,
+  type BotHarness,
+} from '../support/bot-harness.js';
 import type { SlackStandin, WebApiCall } from '../support/slack-standin.js';
 import { createEngine } from '../../src/triage/engine.js';
 
@@ -107,7 +116,10 @@ describe('one investigation per thread', () => {
     expect(afterQuestion.args.ts).toBe(tsOf(answer));
     const expected = engine.investigate([
       { id: root.ts, text: ALB_502 },
-      { id: 'answer:every-request', signals: [{ name: 'answer.every_request', value: 'some', excerpt: 'Only some' as never, source: 'question' }] },
+      {
+        id: 'answer:every-request',
+        signals: [{ name: 'answer.every_request', value: 'some', excerpt: 'Only some' as never, source: 'question' }],
+      },
     ]);
     expect(expected.causes[0]!.id).toBe('idle-timeout-mismatch');
     expect(causeIdsOf(afterQuestion.args)).toEqual(expected.causes.slice(0, 3).map((c) => c.id));
@@ -187,7 +199,10 @@ describe('one investigation per thread', () => {
       const n = updates().length;
       await slack.sendMessage(botUrl, { channel: CHANNEL, user: 'U0ONCALL03', text: t, thread_ts: root.ts });
       await slack.waitForCall('chat.update', () => updates().length > n, 15_000);
-      expect(Object.keys(await h.redis!.hgetall(key)).filter((f) => f.startsWith('i:')).length, `after follow-up ${i + 1}`).toBeLessThanOrEqual(3);
+      expect(
+        Object.keys(await h.redis!.hgetall(key)).filter((f) => f.startsWith('i:')).length,
+        `after follow-up ${i + 1}`,
+      ).toBeLessThanOrEqual(3);
     }
     const stored = await h.redis!.hgetall(key);
     const summary = JSON.parse(stored['i:summary']!) as { kind: string; label: string; signals: { n: string; v?: string }[] };
@@ -222,6 +237,11 @@ describe('one investigation per thread', () => {
     expect(text(after)).toContain(`<@U0ONCALL04>'s message`);
     await settle(300);
     expect(posts().filter((p) => p.args.thread_ts === undefined && String(p.args.text).startsWith('Probing'))).toHaveLength(1);
-    expect(posts().slice(before).filter((p) => p.args.thread_ts === answerTs).every((p) => String(p.args.text).includes('Now ranked first'))).toBe(true);
+    expect(
+      posts()
+        .slice(before)
+        .filter((p) => p.args.thread_ts === answerTs)
+        .every((p) => String(p.args.text).includes('Now ranked first')),
+    ).toBe(true);
   });
 });

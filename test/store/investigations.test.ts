@@ -34,7 +34,13 @@ const meta = (thread: string): InvestigationMeta => ({
   source: 'text',
   top: 'upstream-refused',
 });
-const item = (id: string, seq: number, text = 'HTTP/1.1 502 Bad Gateway'): ThreadItem => ({ id, kind: 'text', at: 1_700_000_000_000 + seq, seq, text });
+const item = (id: string, seq: number, text = 'HTTP/1.1 502 Bad Gateway'): ThreadItem => ({
+  id,
+  kind: 'text',
+  at: 1_700_000_000_000 + seq,
+  seq,
+  text,
+});
 
 /** What every InvestigationStore does. */
 function suite(name: string, make: () => InvestigationStore) {
@@ -45,7 +51,11 @@ function suite(name: string, make: () => InvestigationStore) {
       await s.open(m, [item('1700000000.000100', 1)]);
       await s.put(m.channel, m.thread, item('1700000000.000300', 3));
       await s.put(m.channel, m.thread, item('1700000000.000200', 2));
-      expect((await s.get(m.channel, m.thread))!.items.map((i) => i.id)).toEqual(['1700000000.000100', '1700000000.000200', '1700000000.000300']);
+      expect((await s.get(m.channel, m.thread))!.items.map((i) => i.id)).toEqual([
+        '1700000000.000100',
+        '1700000000.000200',
+        '1700000000.000300',
+      ]);
       await s.put(m.channel, m.thread, item('1700000000.000200', 2, 'edited'));
       expect((await s.get(m.channel, m.thread))!.items[1]!.text).toBe('edited');
       expect(await s.remove(m.channel, m.thread, ['1700000000.000300'])).toBe(true);

@@ -119,7 +119,8 @@ async function showAll(ctx: BotContext, c: Click): Promise<void> {
   const { state, requestId } = c;
   const lang: Lang = c.asker.lang;
   const inv = await ctx.threads.find(c.asker.channel, c.thread, { rebuild: false });
-  if (inv && inv.meta.answerTs === c.ts) return void (await ctx.poster.update(c.asker.channel, c.ts, await ctx.threads.render(inv, { showAll: true })));
+  if (inv && inv.meta.answerTs === c.ts)
+    return void (await ctx.poster.update(c.asker.channel, c.ts, await ctx.threads.render(inv, { showAll: true })));
   let d = ctx.answerer.recent(requestId);
   if (!d && state?.kind === 'text' && state.text) d = ctx.engine.explain(state.text, { lang });
   if (!d && state?.kind === 'probes' && state.signals) d = ctx.engine.rankSignals(expandSignals(state.signals), { lang });

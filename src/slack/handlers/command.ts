@@ -42,7 +42,15 @@ export function registerCommand(app: App, ctx: BotContext): void {
       if (!posted.ok) return void (await respond({ response_type: 'in_channel', ...answer!.message }));
       // The answer's thread is its investigation; the command's text is the first evidence.
       await ctx.threads.open(
-        { channel: asker.channel, thread: posted.ts, answerTs: posted.ts, requestId: answer!.requestId, team: asker.team, lang, source: 'text' },
+        {
+          channel: asker.channel,
+          thread: posted.ts,
+          answerTs: posted.ts,
+          requestId: answer!.requestId,
+          team: asker.team,
+          lang,
+          source: 'text',
+        },
         answer!.diagnosis,
         [textItem('command', 'text', parsed.text, 1, command.user_id)],
       );
