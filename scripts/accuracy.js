@@ -22,7 +22,9 @@ const explain = (text) => {
 };
 
 const sets = SPLITS.map((split) => [split, readSplit('test/corpus', split)]);
-const shared = ['../shared/eval/sample.jsonl', '../shared/eval/negatives-sample.jsonl'].filter(existsSync).flatMap(readJsonl);
+// The shared sample beside the checkout, else the copy kept in test/fixtures/shared/ (test/support/corpus.ts sharedFile).
+const sharedFile = (rel) => (existsSync(`../shared/${rel}`) ? `../shared/${rel}` : `test/fixtures/shared/${rel}`);
+const shared = ['eval/sample.jsonl', 'eval/negatives-sample.jsonl'].map(sharedFile).filter(existsSync).flatMap(readJsonl);
 if (shared.length > 0) sets.push(['shared', shared]);
 
 for (const [name, all] of sets) {

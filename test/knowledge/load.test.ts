@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_KNOWLEDGE_DIR, formatProblem, loadKnowledge } from '../../src/knowledge/load.js';
+import { readShared } from '../support/corpus.js';
 
-const causes = [...readFileSync(new URL('../../../shared/causes.md', import.meta.url), 'utf8').matchAll(/^## (\w+)|^\| ([a-z0-9-]+) \|/gm)];
+const causes = [...readShared('causes.md').matchAll(/^## (\w+)|^\| ([a-z0-9-]+) \|/gm)];
 const taxonomy: { family: string; id: string }[] = [];
 let family = '';
 for (const m of causes) {

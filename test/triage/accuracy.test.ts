@@ -2,12 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluate, FLOORS, formatReport, TARGETS, type Report } from '../../scripts/lib/evaluate.js';
 import { createEngine } from '../../src/triage/engine.js';
-import { NEGATIVES_SAMPLE_FILE, readCorpus, readJsonl, SAMPLE_FILE, type Snippet } from '../support/corpus.js';
+import { NEGATIVES_SAMPLE_FILE, readCorpus, readJsonl, readShared, SAMPLE_FILE, type Snippet } from '../support/corpus.js';
 
 const engine = createEngine();
-const causeIds = [...readFileSync(new URL('../../../shared/causes.md', import.meta.url), 'utf8').matchAll(/^\| ([a-z0-9-]+) \|/gm)]
-  .map((m) => m[1]!)
-  .filter((id) => id !== 'id');
+const causeIds = [...readShared('causes.md').matchAll(/^\| ([a-z0-9-]+) \|/gm)].map((m) => m[1]!).filter((id) => id !== 'id');
 
 /** explain, plus how many causes the symptoms present list (capped at three): the differential owed. */
 function explain(text: string) {
