@@ -465,6 +465,12 @@ async function kb(args: string[], config: CliConfig): Promise<number> {
   return report.problems.length > 0 ? 1 : 0;
 }
 
+// A reader that stopped reading (`triage diagnose … | head`) is not an error: stop quietly, as grep does.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

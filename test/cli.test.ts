@@ -63,6 +63,15 @@ describe('triage explain', () => {
     );
   });
 
+  it('stops quietly when the reader stops reading (triage … | head -c 10)', () => {
+    // Megabytes of answers, far more than a pipe holds: the writes after head has gone fail with EPIPE.
+    const dir = mkdtempSync(join(tmpdir(), 'triage-epipe-'));
+    writeFileSync(join(dir, 'in.jsonl'), `${JSON.stringify({ id: 'a', text: nginxRefused })}\n`.repeat(300));
+    const r = spawnSync('sh', ['-c', `node dist/cli.js explain --jsonl < ${join(dir, 'in.jsonl')} | head -c 10`], { cwd: root, env });
+    expect(r.stdout.toString()).toHaveLength(10);
+    expect(r.stderr.toString()).not.toMatch(/EPIPE|Error/);
+  });
+
   it('refuses a --file it cannot read, in one line that says what to do (exit 2)', () => {
     const missing = triage(['explain', '--file', '/nonexistent/error.log']);
     expect(missing.code).toBe(2);
