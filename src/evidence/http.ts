@@ -141,15 +141,32 @@ const NAMED_STATUS: Readonly<Record<string, string>> = {
   gatewaytimeout: '504',
 };
 
-/** Verbs that report a status: "returned 503", "got 429", "responded with a 502". 4xx/5xx only. */
+/**
+ * Verbs that report a status: "returned 503", "got 429", "responded with a 502", "getting 502s",
+ * "throwing 504s", "seeing intermittent 503". 4xx/5xx only.
+ */
 const VERB_STATUS =
-  /\b(?:returned|returns|got|received|responded with|responds with|respond with|answered|answers|fails? with|failed with)(?: an?| the)?(?: HTTP)?(?: status)?(?: code)?:?[ \t]([45]\d\d)\b([^\n]{0,12})/gi;
+  /\b(?:returned|returns|returning|got|gets|getting|received|receiving|responded with|responds with|respond with|responding with|answered|answers|fails? with|failed with|failing with|throw(?:s|ing|n)?|threw|see(?:s|ing|n)?|saw|serv(?:es|ed|ing)|hitting)(?: an?| the| lots of| many| a lot of| some| random| intermittent| occasional| constant)?(?: HTTP)?(?: status)?(?: code)?:?[ \t]([45]\d\d)s?\b([^\n]{0,12})/gi;
 /**
  * What may follow a status after such a verb: the end, punctuation, or a word of an HTTP sentence
  * ("got a 502 error", "returned 503 from the proxy", "got 429."); anything else is a count ("got 500 new followers").
  */
 const AFTER_VERB_STATUS =
   /^(?:$|[ \t]?[.,;:!?)\]"'`(]|[ \t](?:errors?|status|response|responses|from|when|for|on|at|in|after|with|and|but|then|code|instead|back|again|twice|sometimes|intermittently|randomly|http|bad|forbidden|unauthorized|not|service|gateway|too|internal|proxy|request|page|timeout|gateway)\b)/i;
+
+/** The start of a reason phrase right after a reported status, and the code each belongs to. */
+const PHRASE_AFTER_VERB = /^[ \t](bad gateway|service unavail|gateway time|forbidden|unauthori[sz]ed|not found|too many|internal server)/i;
+const PHRASE_CODES: Readonly<Record<string, string>> = {
+  'bad gateway': '502',
+  'service unavail': '503',
+  'gateway time': '504',
+  forbidden: '403',
+  unauthorized: '401',
+  unauthorised: '401',
+  'not found': '404',
+  'too many': '429',
+  'internal server': '500',
+};
 
 /**
  * Product-identifying headers and Retry-After. The header must start its line (raw, curl's `< `,
@@ -306,6 +323,9 @@ function extract(doc: TextDoc): SignalSink {
 
   eachMatch(VERB_STATUS, doc, (m) => {
     if (!AFTER_VERB_STATUS.test(m[2] ?? '')) return;
+    // "saw 404 Bad Gateway": a reason phrase that is another code's is no status.
+    const phrase = PHRASE_AFTER_VERB.exec(m[2] ?? '');
+    if (phrase && PHRASE_CODES[phrase[1]!.toLowerCase().replace(/\s+/g, ' ')] !== m[1]) return;
     status(m[1], m.index, m.index + m[0].length - (m[2] ?? '').length);
   });
 

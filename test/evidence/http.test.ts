@@ -50,8 +50,17 @@ describe('http extractor', () => {
     expect(keys('上传大文件时接口返回 413，请求失败')).toEqual(['http.status=413', 'limit.body']);
   });
 
+  it('reads a status reported in chat, in the words on-call engineers use', () => {
+    expect(keys('getting 502s from the ALB since the deploy')).toEqual(['http.status=502']);
+    expect(keys('nginx is throwing 504s on checkout')).toEqual(['http.status=504']);
+    expect(keys('we see 503 from envoy on half the requests')).toEqual(['http.status=503']);
+    expect(keys('seeing intermittent 502 errors behind the ingress')).toContain('http.status=502');
+    expect(keys('the gateway was serving 429s for every request')).toContain('http.status=429');
+  });
+
   it('does not take counts for statuses', () => {
     expect(keys('the query returned 500 rows and got 404 results')).toEqual([]);
+    expect(keys('I saw 500 people at the conference; we are seeing 404 new signups a day')).toEqual([]);
     expect(keys('process exited with exit status 127')).toEqual([]);
   });
 
