@@ -1,7 +1,6 @@
 import type { KnowledgeBase } from '../knowledge/types.js';
 import type { Lexicon } from './lexicon.js';
 import { parseSignalRef, type Signal } from './signal.js';
-import { requiredLiterals } from './literals.js';
 import type { TextDoc } from './text.js';
 
 /** Most signals one pattern contributes from one text; further matches are counted, not kept. */
@@ -29,7 +28,7 @@ export class PatternSet {
       for (const p of entry.patterns) {
         const { name, value } = parseSignalRef(p.emit);
         const capture = value && /^\$(\w+)$/.exec(value)?.[1];
-        const literals = requiredLiterals(p.regex, p.caseSensitive);
+        const literals = p.literals;
         this.compiled.push({
           source: `${entry.id}#${p.id}`,
           re: new RegExp(p.regex, p.caseSensitive ? 'gm' : 'gim'),

@@ -5,6 +5,7 @@ import yaml from 'js-yaml';
 import { TriageError } from '../errors.js';
 import { parseSignalRef } from '../evidence/signal.js';
 import { structuralProblem } from './regex-safety.js';
+import { requiredLiterals } from '../evidence/literals.js';
 import {
   answerSignal,
   FIX_TARGETS,
@@ -356,7 +357,9 @@ function readPattern(r: Reader, v: unknown, field: string, signals: Map<string, 
     compiled.lastIndex = 0;
     if (!compiled.test(sample)) r.problem(`${field}.sample`, 'is not matched by the regex: fix one of them');
   }
-  return { id, regex, emit, caseSensitive, ...(sample !== undefined ? { sample } : {}) };
+  // The literals a match needs, found once here (and kept in the build's snapshot), not at every start.
+  const literals = requiredLiterals(regex, caseSensitive);
+  return { id, regex, emit, caseSensitive, ...(literals ? { literals } : {}), ...(sample !== undefined ? { sample } : {}) };
 }
 
 function readWeighted(r: Reader, v: unknown, field: string, signals: Map<string, SignalDef>): Weighted | undefined {

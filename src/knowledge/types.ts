@@ -55,6 +55,8 @@ export interface PatternDef {
   readonly emit: string;
   readonly caseSensitive: boolean;
   readonly sample?: string;
+  /** Literals every match contains (src/evidence/literals.ts), found at load; absent when none is certain. */
+  readonly literals?: readonly string[];
 }
 
 /** One indicator or contra-indicator: a signal reference, or all of several together. */

@@ -35,15 +35,18 @@ export interface ExplainOptions extends RankOptions {
  * Build one per process ({@link createEngine}) and share it; it holds no per-request state.
  */
 export class Engine {
-  readonly patterns: PatternSet;
+  private compiled: PatternSet | undefined;
   private lexicon: Lexicon | undefined;
   private texts = 0;
 
   constructor(
     readonly kb: KnowledgeBase,
     readonly extractors: readonly Extractor[] = EXTRACTORS,
-  ) {
-    this.patterns = new PatternSet(kb);
+  ) {}
+
+  /** The knowledge patterns, compiled on first use: ranking probe signals never needs them. */
+  get patterns(): PatternSet {
+    return (this.compiled ??= new PatternSet(this.kb));
   }
 
   /**

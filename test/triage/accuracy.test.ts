@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluate, FLOORS, formatReport, TARGETS, type Report } from '../../scripts/lib/evaluate.js';
 import { createEngine } from '../../src/triage/engine.js';
