@@ -13,6 +13,22 @@ import type { TextDoc } from './text.js';
  */
 
 const KEYS = [
+  'httpcode_',
+  'healthyhostcount',
+  'healthy_host_count',
+  'targetconnectionerror',
+  'target_connection_error',
+  'backendconnectionerrors',
+  'backend_connection_errors',
+  'targetresponsetime',
+  'target_response_time',
+  'rejectedconnectioncount',
+  'rejected_connection_count',
+  'surgequeuelength',
+  'surge_queue_length',
+  'spillovercount',
+  'spillover_count',
+  '5xx',
   'elasticloadbalancing',
   'app/',
   'z ',
@@ -211,6 +227,21 @@ function extract(doc: TextDoc): SignalSink {
       sink.once('http.server', 'gcp-lb', m.index, end);
     });
   }
+  // A metric named in a runbook or a dashboard is no failure: the text must be an alert about it.
+  const alerting = hasAny(doc, LB_ALERT_WORDS) || />\s*\d/.test(text);
+  if (alerting && hasAny(doc, LB_METRIC_KEYS))
+    eachMatch(LB_METRIC, doc, (m) => {
+      const key = (m[1] ?? '').toLowerCase().replace(/_/g, '');
+      const value = LB_METRICS.find(([re]) => re.test(key))?.[1];
+      if (!value) return;
+      const end = m.index + m[0].length;
+      sink.add('lb.metric', value, m.index, end);
+      const code = /^elb_(50[234])$/.exec(value)?.[1];
+      if (code) addStatus(sink, code, m.index, end);
+      sink.once('http.server', /aws\.elb\.|backend/i.test(m[0]) ? 'aws-elb' : 'aws-alb', m.index, end);
+    });
+  if (alerting && doc.mayContain('5xx'))
+    eachMatch(LB_5XX_TITLE, doc, (m) => sink.add('lb.metric', 'lb_5xx', m.index, m.index + m[0].length));
   if (doc.mayContain('endpoint request timed out')) {
     eachMatch(APIGW_TIMEOUT, doc, (m) => {
       const end = m.index + m[0].length;
@@ -222,8 +253,39 @@ function extract(doc: TextDoc): SignalSink {
   return sink;
 }
 
+/**
+ * A load balancer's own metrics, as CloudWatch names them (AWS/ApplicationELB, AWS/ELB:
+ * HTTPCode_ELB_5XX_Count, UnHealthyHostCount …) and as Datadog does (aws.applicationelb.*,
+ * aws.elb.*: httpcode_elb_5xx, un_healthy_host_count …). An alert on one says what failed even
+ * when it says nothing else.
+ */
+const LB_METRIC =
+  /\b(?:aws\.(?:applicationelb|elb)\.)?(httpcode_elb_5xx(?:_count)?|httpcode_elb_50[234](?:_count)?|httpcode_(?:target|backend)_5xx(?:_count)?|un_?healthy_?host_?count|target_?connection_?error_?count|backend_?connection_?errors|target_?response_?time|rejected_?connection_?count|surge_?queue_?length|spillover_?count)\b/gi;
+const LB_METRIC_KEYS = KEYS.slice(0, KEYS.indexOf('5xx'));
+/** Words of an alert (CloudWatch, Datadog, Grafana, Alertmanager …), lower case. */
+const LB_ALERT_WORDS = ['alarm', 'triggered', 'firing', 'threshold', 'greater than', 'exceeded', 'above', 'breach', 'critical', 'alert:'];
+/** What each metric (lower case, without underscores) says. */
+const LB_METRICS: readonly [RegExp, string][] = [
+  [/^httpcodeelb5xx/, 'lb_5xx'],
+  [/^httpcodeelb502/, 'elb_502'],
+  [/^httpcodeelb503/, 'elb_503'],
+  [/^httpcodeelb504/, 'elb_504'],
+  [/^httpcode(?:target|backend)5xx/, 'target_5xx'],
+  [/^unhealthyhostcount/, 'unhealthy_hosts'],
+  [/^(?:targetconnectionerrorcount|backendconnectionerrors)/, 'target_connection_errors'],
+  [/^targetresponsetime/, 'target_response_time'],
+  [/^rejectedconnectioncount/, 'rejected_connections'],
+  [/^surgequeuelength/, 'surge_queue'],
+  [/^spillovercount/, 'spillover'],
+];
+/** An alert title that names a load balancer and 5XX: "ALB 5XX above threshold", "ELB 5xx errors > 1%". */
+const LB_5XX_TITLE =
+  /\b(?:ALB|ELB|NLB|load[ -]balancer)s?\b[^\n]{0,40}?\b5xx\b|\b5xx\b[^\n]{0,30}?\b(?:on|from|at) (?:the )?(?:ALB|ELB|load[ -]balancer)\b/gi;
+
 /** The regexes this extractor runs over the whole text (for the conformance suite). */
 export const CLOUD_PATTERNS: readonly RegExp[] = [
+  LB_METRIC,
+  LB_5XX_TITLE,
   ALB_LINE,
   ...CF_CODE,
   CF_STATUS,

@@ -121,6 +121,29 @@ describe('cloud extractor', () => {
     ).toEqual(['http.body.error_page', 'http.server=gcp-lb', 'http.status=502']);
   });
 
+  it("reads a load balancer's own metrics in alerts, as CloudWatch and Datadog name them", () => {
+    // CloudWatch's alarm e-mail/SNS text (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html) with the ALB's metric names.
+    expect(
+      keys(
+        'ALARM: "shop-alb-unhealthy" in US East (N. Virginia)\nThreshold Crossed: 1 out of the last 1 datapoints [2.0 (06/12/26 10:00:00)] was greater than the threshold (0.0)\nMetricName: UnHealthyHostCount\nNamespace: AWS/ApplicationELB',
+      ),
+    ).toEqual(['http.server=aws-alb', 'lb.metric=unhealthy_hosts']);
+    expect(keys('ALARM: "api-504" MetricName: HTTPCode_ELB_504_Count > 10')).toEqual(['http.server=aws-alb', 'http.status=504', 'lb.metric=elb_504']);
+    expect(keys('ALARM: TargetConnectionErrorCount > 0 on app/shop-alb/0a1b2c')).toContain('lb.metric=target_connection_errors');
+    // Datadog's metric names (docs.datadoghq.com/integrations/amazon_elb/).
+    expect(keys('Triggered: sum:aws.applicationelb.httpcode_elb_5xx{loadbalancer:app/shop-alb/0a1b2c} > 50 for the last 5m')).toEqual([
+      'http.server=aws-alb',
+      'lb.metric=lb_5xx',
+    ]);
+    expect(keys('Triggered: avg:aws.elb.surge_queue_length{*} > 100')).toEqual(['http.server=aws-elb', 'lb.metric=surge_queue']);
+    expect(keys('[P2] ALB 5XX above threshold on shop-alb')).toEqual(['lb.metric=lb_5xx']);
+  });
+
+  it('takes a metric named outside an alert (a runbook, a dashboard list) for no failure', () => {
+    expect(keys('We alert on HTTPCode_ELB_5XX_Count and UnHealthyHostCount; see the runbook.')).toEqual([]);
+    expect(keys('Our dashboards show ALB 5XX per target group.')).toEqual([]);
+  });
+
   it('reads API Gateway integration timeouts', () => {
     expect(keys('{"message": "Endpoint request timed out"}')).toEqual([
       'http.server=aws-apigateway',
