@@ -128,7 +128,11 @@ describe('cloud extractor', () => {
         'ALARM: "shop-alb-unhealthy" in US East (N. Virginia)\nThreshold Crossed: 1 out of the last 1 datapoints [2.0 (06/12/26 10:00:00)] was greater than the threshold (0.0)\nMetricName: UnHealthyHostCount\nNamespace: AWS/ApplicationELB',
       ),
     ).toEqual(['http.server=aws-alb', 'lb.metric=unhealthy_hosts']);
-    expect(keys('ALARM: "api-504" MetricName: HTTPCode_ELB_504_Count > 10')).toEqual(['http.server=aws-alb', 'http.status=504', 'lb.metric=elb_504']);
+    expect(keys('ALARM: "api-504" MetricName: HTTPCode_ELB_504_Count > 10')).toEqual([
+      'http.server=aws-alb',
+      'http.status=504',
+      'lb.metric=elb_504',
+    ]);
     expect(keys('ALARM: TargetConnectionErrorCount > 0 on app/shop-alb/0a1b2c')).toContain('lb.metric=target_connection_errors');
     // Datadog's metric names (docs.datadoghq.com/integrations/amazon_elb/).
     expect(keys('Triggered: sum:aws.applicationelb.httpcode_elb_5xx{loadbalancer:app/shop-alb/0a1b2c} > 50 for the last 5m')).toEqual([
