@@ -214,7 +214,12 @@ export function createDnsProbe(options: DnsProbeOptions = {}): Probe {
       details[`${role}.ms`] = ans.ms;
       details[`${role}.source`] = trusted(ans.source);
       if (ans.dnsSaid) details[`${role}.dns`] = trusted(ans.dnsSaid);
-      if (ans.failure) {
+      if (ans.failure && role === 'url' && ctx.target.proxy) {
+        // Through a forward proxy the proxy resolves the URL's host, not this machine (curl -x does
+        // not resolve it locally): what this resolver says is shown, and is no evidence.
+        lines.push(redact(`A/AAAA for ${who} here: ${ans.failureText ?? ans.failure} (not used: the proxy resolves it)`));
+        details[`${role}.resolved_by`] = trusted('proxy');
+      } else if (ans.failure) {
         const excerpt = redact(`A/AAAA for ${who}: ${ans.failureText ?? ans.failure} after ${formatMs(ans.ms)}`);
         signals.push(probeSignal(NAME, 'net.error', ans.failure, excerpt));
         lines.push(excerpt);

@@ -167,6 +167,16 @@ describe('dns probe', () => {
     expect(JSON.stringify(result)).not.toContain('pw@');
   });
 
+  it("through a forward proxy, the URL's host failing here is shown but is no evidence: the proxy resolves it (as curl -x)", async () => {
+    const result = await run({ url: 'https://nowhere.test/', proxy: 'http://proxy.test:3128' });
+    expect(result.status).toBe('ok');
+    expect(result.signals).toEqual([]);
+    expect(result.details['url.resolved_by']).toBe('proxy');
+    expect(result.summary).toMatch(/A\/AAAA for nowhere\.test here: NXDOMAIN.*not used: the proxy resolves it/);
+    // Without the proxy the same failure is the evidence.
+    expect(value(await run({ url: 'https://nowhere.test/' }), 'net.error')).toBe('dns_not_found');
+  });
+
   it('resolves the upstream host when given', async () => {
     const result = await run({ url: 'https://shop.test/', upstream: { host: 'proxy.test', port: 8080 } });
     expect(result.status).toBe('ok');
