@@ -216,6 +216,8 @@ describe('triage diagnose', () => {
     expect(Math.max(...d.probes.map((p) => p.durationMs))).toBeLessThan(300);
     // Under 1 s on an idle machine (node start and the knowledge base load most of it); 4.4 s before the repeat round went.
     expect(r.ms).toBeLessThan(2500);
+    // The text answer says the way the probes went, direct too.
+    expect((await triageAsync(['diagnose', `http://127.0.0.1:${port}/health`])).out).toMatch(/^route: direct$/m);
   });
 
   it('goes through https_proxy as curl would, says so, and never prints its credentials', async () => {

@@ -245,7 +245,8 @@ export function renderProbes(
   const c = colours(opts.color ?? false);
   const out: string[] = [];
   const mark = { ok: '✓', failed: '✗', refused: '⊘', skipped: '·' } as const;
-  if (d.target?.route && d.target.route !== 'direct') out.push(c.dim(`route: ${clip(d.target.route, width - 7)}`));
+  // The way the probes went, direct included (a proxy in the environment may have been bypassed).
+  if (d.target?.route) out.push(c.dim(`route: ${clip(d.target.route, width - 7)}`));
   for (const p of d.probes) {
     const phases = Object.entries(p.phases)
       .filter(([, v]) => typeof v === 'number')
