@@ -428,7 +428,7 @@ function readSymptoms(
 }
 
 const QUESTION_KEYS = { required: ['id', 'ask', 'answers'], optional: [] } as const;
-const ANSWER_KEYS = { required: ['id', 'label', 'weights'], optional: [] } as const;
+const ANSWER_KEYS = { required: ['id', 'label', 'weights'], optional: ['replies'] } as const;
 
 /**
  * Questions: a list per file. Each answer states a weight in [-1, 1] (not 0) for each cause it
@@ -491,8 +491,13 @@ function readAnswer(r: Reader, v: unknown, field: string, entries: ReadonlyMap<s
     }
     if (Object.keys(w).length === 0) r.problem(`${field}.weights`, 'names no cause: give the weight this answer has for each cause it separates');
   }
+  // Typed replies that count as this answer: short words or phrases, matched as whole words.
+  const replies = r
+    .list(o.replies, `${field}.replies`, { optional: true })
+    .map((x, i) => r.str(x, `${field}.replies[${i}]`, { max: 40, pattern: /^[^\n]{1,40}$/ })?.toLowerCase())
+    .filter(isDefined);
   if (r.problems.length > before || !id || !label) return undefined;
-  return { id, label, weights };
+  return { id, label, weights, replies };
 }
 
 /** Each answer's weights become the causes' indicators (positive) and contra-indicators (negative). */

@@ -132,6 +132,8 @@ export interface QuestionAnswer {
   readonly label: I18n;
   /** Cause id → weight in [-1, 1], never 0. */
   readonly weights: Readonly<Record<string, number>>;
+  /** Typed replies (lower case, any language) that count as this answer, besides its labels. */
+  readonly replies: readonly string[];
 }
 
 /** The signal an answer emits: `answer.<question>` with the answer's id as value. */

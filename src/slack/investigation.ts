@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Signal } from '../evidence/signal.js';
-import type { KnowledgeBase, Lang } from '../knowledge/types.js';
+import { answerSignal, type KnowledgeBase, type Lang, type Question, type QuestionAnswer } from '../knowledge/types.js';
 import { redact, type Masked } from '../security/redact.js';
 import type { FeedbackStore } from '../store/feedback.js';
 import type { Investigation, InvestigationMeta, InvestigationStore, ThreadItem } from '../store/investigations.js';
@@ -100,6 +100,20 @@ export function probesItem(d: DiagnoseResult, signals: readonly Signal[], seq: n
       ...(p.route ? { route: redact(p.route).slice(0, 200) } : {}),
       durationMs: Math.round(p.durationMs),
     })),
+  };
+}
+
+/** An answer to a question (a click or a typed reply) as an evidence item: one per question, the latest wins. */
+export function answerItem(question: string, answer: string, label: string, seq: number, by?: string, ts?: string): ThreadItem {
+  return {
+    id: `answer:${question}`,
+    kind: 'answer',
+    at: Date.now(),
+    seq,
+    ...(by ? { by } : {}),
+    ...(ts ? { ts } : {}),
+    label: redact(label).slice(0, 80),
+    signals: [{ n: answerSignal(question), v: answer, e: redact(label).slice(0, 160), s: 'question' }],
   };
 }
 
@@ -307,6 +321,12 @@ export function createThreads(deps: ThreadsDeps) {
       return { meta: { ...meta, top: d.causes[0]?.id ?? 'none' }, items: [item] };
     },
 
+    /** The question the thread's answer offers now (its top two are close), if any. */
+    async offered(inv: Investigation): Promise<Question | undefined> {
+      const id = (await rank(inv)).next?.ask?.id;
+      return id ? engine.kb.questions.get(id) : undefined;
+    },
+
     /** The next sequence number of a thread's items. */
     nextSeq(inv: Investigation): number {
       return inv.items.reduce((n, i) => Math.max(n, i.seq), 0) + 1;
@@ -329,7 +349,11 @@ export function createThreads(deps: ThreadsDeps) {
         if ('put' in change) {
           const earlier = before.items.find((i) => i.id === change.put.id);
           await store.put(channel, thread, earlier ? { ...change.put, seq: earlier.seq } : change.put);
-        } else if (!(await store.remove(channel, thread, [change.remove]))) return undefined;
+        } else {
+          // By item id, or by the message it came from (a typed answer is kept under its question).
+          const ids = before.items.filter((i) => i.id === change.remove || i.ts === change.remove).map((i) => i.id);
+          if (!(await store.remove(channel, thread, ids))) return undefined;
+        }
         const now = await store.get(channel, thread);
         if (!now) return undefined;
         const inv = await bound(now);
@@ -457,6 +481,29 @@ function withCarriedLines(message: SlackMessage, lines: readonly { id: string; t
     elements: [{ type: 'mrkdwn' as const, text: l.text, verbatim: true }],
   }));
   return { text: message.text, blocks: [...blocks.slice(0, at), ...added, ...blocks.slice(at)].slice(0, 50) };
+}
+
+/**
+ * The answer a typed reply gives to a question: one of its labels or replies (knowledge/questions/)
+ * at the start of the reply, as whole words ("Only some of them" → some, "yes, after the 10:00
+ * deploy" → yes); the longest that fits wins. Undefined when the reply starts with none.
+ */
+export function typedAnswer(q: Question, text: string): QuestionAnswer | undefined {
+  const reply = text
+    .toLowerCase()
+    .replace(/^[\s@>*_~`"'“(\[-]+/u, '')
+    .slice(0, 200);
+  let best: { a: QuestionAnswer; len: number } | undefined;
+  for (const a of q.answers) {
+    for (const phrase of [a.label.en.toLowerCase(), a.label.zh, ...a.replies]) {
+      if (!reply.startsWith(phrase)) continue;
+      const next = reply.charAt(phrase.length);
+      // A Latin word must end there ("no" is not "nope"); CJK has no spaces to wait for.
+      if (/[a-z0-9]$/.test(phrase) && /[\p{L}\p{N}]/u.test(next)) continue;
+      if (!best || phrase.length > best.len) best = { a, len: phrase.length };
+    }
+  }
+  return best?.a;
 }
 
 /** Whether a knowledge base has this question and answer (a click's value is checked against it). */

@@ -7,6 +7,7 @@ import { answerSignal } from '../../src/knowledge/types.js';
 import { priorAt, rank, SignalIndex, questionFor } from '../../src/match/score.js';
 import type { Signal } from '../../src/evidence/signal.js';
 import type { Masked } from '../../src/security/redact.js';
+import { typedAnswer } from '../../src/slack/investigation.js';
 
 const sig = (name: string, value?: string): Signal => ({ name, ...(value ? { value } : {}), excerpt: 'x' as Masked, source: 'test' });
 
@@ -114,5 +115,25 @@ describe('questions (knowledge/questions/)', () => {
     expect(r.kb).toBeUndefined();
     expect(r.problems.map(formatProblem).join('\n')).toMatch(expected);
     expect(r.problems.map(formatProblem).join('\n')).toMatch(/questions\/q\.yaml/);
+  });
+});
+
+describe('typed replies to a question', () => {
+  const kb = loadKnowledgeOrThrow();
+  const q = kb.questions.get('every-request')!;
+  const said = (text: string) => typedAnswer(q, text)?.id;
+  it('reads a label or a listed reply at the start, as whole words, in English or Chinese', () => {
+    expect(said('Only some of them, maybe 1 in 20')).toBe('some');
+    expect(said('every request since 10:02')).toBe('every');
+    expect(said('> all of them')).toBe('every');
+    expect(said('偶尔出现，大概二十分之一')).toBe('some');
+    expect(said('每次都失败')).toBe('every');
+  });
+  it('leaves anything else alone', () => {
+    expect(said('looking into it')).toBeUndefined();
+    expect(said('allowed hosts changed?')).toBeUndefined();
+    expect(said('not all of them')).toBeUndefined();
+    expect(typedAnswer(kb.questions.get('after-deploy')!, 'nope, nothing shipped today')?.id).toBe('no');
+    expect(typedAnswer(kb.questions.get('after-deploy')!, 'notably after lunch')).toBeUndefined();
   });
 });

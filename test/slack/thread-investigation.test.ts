@@ -186,6 +186,27 @@ describe('one investigation per thread', () => {
     expect(Object.keys(await h.redis!.hgetall(`${h.prefix}:inv:${CHANNEL}:${encodeURIComponent(root.ts)}`))).not.toContain(`i:${line.ts}`);
   });
 
+  it("a typed reply to the answer's question counts as the click would; deleting the reply takes it back", async () => {
+    const root = await slack.sendMessage(botUrl, { channel: CHANNEL, user: 'U0ONCALL05', text: ALB_502 });
+    const answer = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && c.args.thread_ts === root.ts, 15_000);
+    expect(text(answer)).toContain('Does it fail for every request, or only for some?');
+    const n = updates().length;
+    const reply = await slack.sendMessage(botUrl, {
+      channel: CHANNEL,
+      user: 'U0ONCALL05',
+      text: 'Only some of them, maybe 1 in 20',
+      thread_ts: root.ts,
+    });
+    await slack.waitForCall('chat.update', () => updates().length > n, 15_000);
+    const answered = updates()[updates().length - 1]!;
+    expect(answered.args.ts).toBe(tsOf(answer));
+    expect(causeIdsOf(answered.args)[0]).toBe('idle-timeout-mismatch');
+    expect(text(answered)).toContain('answer.every_request=some');
+    await slack.deleteMessage(botUrl, CHANNEL, reply.ts);
+    await slack.waitForCall('chat.update', () => updates().length > n + 1, 15_000);
+    expect(causeIdsOf(updates()[updates().length - 1]!.args)).toEqual(causeIdsOf(answer.args));
+  });
+
   it('keeps at most THREAD_EVIDENCE_MAX items: the oldest are summarised into one that keeps their signals', async () => {
     const root = await slack.sendMessage(botUrl, { channel: CHANNEL, user: 'U0ONCALL03', text: ALB_502 });
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && c.args.thread_ts === root.ts, 15_000);

@@ -7,8 +7,7 @@ import { errorText, type Asker } from '../answers.js';
 import { ACTIONS, escapeMrkdwn, renderDiagnosisBlocks, renderError, renderProbingMessage, type SlackMessage } from '../blocks.js';
 import { mayProbe, userLang, type BotContext } from '../bot-context.js';
 import { deriveSignals } from '../../probes/derive.js';
-import { answerSignal } from '../../knowledge/types.js';
-import { knownAnswer, probesItem } from '../investigation.js';
+import { answerItem, knownAnswer, probesItem } from '../investigation.js';
 import { diffRuns, expandSignals, recoverTarget, summariseRun, type RequestState } from '../requests.js';
 import type { DiagnoseResult } from '../../triage/diagnose.js';
 import { TEXT } from '../texts.js';
@@ -101,16 +100,7 @@ async function answerQuestion(ctx: BotContext, c: Click): Promise<void> {
   if (!known || !c.question || !c.answer) return void (await c.tell(t.expired));
   const inv = await ctx.threads.find(c.asker.channel, c.thread);
   if (!inv || inv.meta.requestId !== c.requestId) return void (await c.tell(t.expired));
-  const label = known.label(inv.meta.lang);
-  const item = {
-    id: `answer:${c.question}`,
-    kind: 'answer' as const,
-    at: Date.now(),
-    seq: ctx.threads.nextSeq(inv),
-    by: c.user,
-    label,
-    signals: [{ n: answerSignal(c.question), v: c.answer, e: redact(label), s: 'question' }],
-  };
+  const item = answerItem(c.question, c.answer, known.label(inv.meta.lang), ctx.threads.nextSeq(inv), c.user);
   await ctx.threads.change(c.asker.channel, c.thread, { put: item });
 }
 

@@ -3,7 +3,7 @@ import { errorText, type Answer, type Asker } from '../answers.js';
 import { renderError } from '../blocks.js';
 import { firstUrl, userLang, type BotContext } from '../bot-context.js';
 import { readInbound, type InboundMessage, type SlackFile } from '../inbound.js';
-import { textItem } from '../investigation.js';
+import { answerItem, textItem, typedAnswer } from '../investigation.js';
 
 /**
  * Pasted errors: in a DM, in a mention anywhere, or in WATCH_CHANNELS, answered in their thread
@@ -70,11 +70,26 @@ async function followUp(ctx: BotContext, m: InboundMessage, text: string): Promi
   // Only a reply with evidence is worth a look at the thread's history (no investigation kept yet).
   const kept = await ctx.threads.find(channel, thread, { rebuild: evidence && thread !== m.ts });
   if (!kept) return false;
-  const known = kept.items.some((i) => i.id === m.ts);
+  // The item this message gave earlier: its text, or its typed answer to the question.
+  const mine = kept.items.find((i) => i.id === m.ts || i.ts === m.ts);
   if (!evidence) {
-    // An edit that took the evidence out: the item goes.
-    if (known) await ctx.threads.change(channel, thread, { remove: m.ts! });
-    return known || (m.edited && thread === m.ts);
+    // A typed reply to the question the answer asks ("only some of them"): evidence as a click is.
+    // Its edit is read again against the same question.
+    const question =
+      mine?.kind === 'answer'
+        ? ctx.engine.kb.questions.get(mine.id.slice('answer:'.length))
+        : thread !== m.ts && !mine
+          ? await ctx.threads.offered(kept)
+          : undefined;
+    const reply = question ? typedAnswer(question, m.text) : undefined;
+    if (question && reply) {
+      const seq = mine?.seq ?? ctx.threads.nextSeq(kept);
+      await ctx.threads.change(channel, thread, { put: answerItem(question.id, reply.id, reply.label[kept.meta.lang], seq, m.user, m.ts) });
+      return true;
+    }
+    // An edit that took the evidence (or the answer) out: the item goes.
+    if (mine) await ctx.threads.change(channel, thread, { remove: m.ts! });
+    return Boolean(mine) || (m.edited && thread === m.ts);
   }
   const kind = m.files.length > 0 && m.text.trim() === '' ? 'file' : 'text';
   const item = textItem(m.ts!, kind, text, ctx.threads.nextSeq(kept), m.user, m.ts);
