@@ -491,7 +491,7 @@ function withCarriedLines(message: SlackMessage, lines: readonly { id: string; t
 export function typedAnswer(q: Question, text: string): QuestionAnswer | undefined {
   const reply = text
     .toLowerCase()
-    .replace(/^[\s@>*_~`"'“(\[-]+/u, '')
+    .replace(/^[\s@>*_~`"'“([-]+/u, '')
     .slice(0, 200);
   let best: { a: QuestionAnswer; len: number } | undefined;
   for (const a of q.answers) {
