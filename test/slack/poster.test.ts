@@ -61,7 +61,9 @@ describe('createPoster: pacing and order', () => {
     expect(results.every((r) => r.ok)).toBe(true);
     const calls = postsTo('C0ORDER');
     expect(calls.map((c) => c.args.text)).toEqual(['message 1', 'message 2', 'message 3', 'message 4', 'message 5']);
-    for (const gap of gaps(calls)) expect(gap).toBeGreaterThanOrEqual(INTERVAL - SLACK_MS);
+    // Each arrival gap can shrink by one late arrival before it (a busy machine); the whole span cannot
+    // shrink by more than one such delay. Unpaced, the five would arrive within a few milliseconds.
+    for (const gap of gaps(calls)) expect(gap).toBeGreaterThanOrEqual(INTERVAL * 0.4);
     expect((calls[4] as WebApiCall).at - (calls[0] as WebApiCall).at).toBeGreaterThanOrEqual(4 * INTERVAL - SLACK_MS);
     expect(Date.now() - started).toBeLessThan(4 * INTERVAL + 1_000);
     const tss = results.map((r) => (r.ok ? r.ts : ''));
