@@ -5,6 +5,7 @@ import { answerSignal, type KnowledgeBase, type Lang, type Question, type Questi
 import { redact, type Masked } from '../security/redact.js';
 import type { FeedbackStore } from '../store/feedback.js';
 import type { Investigation, InvestigationMeta, InvestigationStore, ThreadItem } from '../store/investigations.js';
+import { boundedMap } from '../store/redis-kit.js';
 import type { DiagnoseResult } from '../triage/diagnose.js';
 import type { Engine, EvidenceItem } from '../triage/engine.js';
 import type { Diagnosis } from '../triage/result.js';
@@ -75,6 +76,9 @@ const LINES = {
   },
 } as const;
 
+/** How long a thread found without an answer of ours is not read again (conversations.replies is rate-limited). */
+const NO_ANSWER_MS = 60_000;
+
 const CONF = { en: { high: 'high', medium: 'medium', low: 'low' }, zh: { high: '高', medium: '中', low: '低' } } as const;
 const USER = /^[UW][A-Z0-9]{2,20}$/;
 
@@ -125,6 +129,7 @@ export function textItem(id: string, kind: 'text' | 'file' | 'alert', text: stri
 export function createThreads(deps: ThreadsDeps) {
   const { engine, store, poster } = deps;
   const locks = new Map<string, Promise<unknown>>();
+  const noAnswer = boundedMap<number>(1000);
 
   /** One change at a time per thread in this process (a paste and a click at once both count). */
   function serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -284,8 +289,15 @@ export function createThreads(deps: ThreadsDeps) {
     async find(channel: string, thread: string, opts: { rebuild?: boolean } = {}): Promise<Investigation | undefined> {
       const kept = await store.get(channel, thread);
       if (kept || opts.rebuild === false) return kept;
+      // A thread already looked through and found without an answer of ours is not read again for a while.
+      const key = `${channel}:${thread}`;
+      const until = noAnswer.get(key);
+      if (until !== undefined && until > Date.now()) return undefined;
       const found = await ourAnswerIn(channel, thread);
-      if (!found) return undefined;
+      if (!found) {
+        noAnswer.set(key, Date.now() + NO_ANSWER_MS);
+        return undefined;
+      }
       const state = await deps.states.load(found.requestId).catch(() => undefined);
       if (!state) return undefined;
       const item: ThreadItem | undefined =
