@@ -389,6 +389,32 @@ function readWeighted(r: Reader, v: unknown, field: string, signals: Map<string,
   return ok ? { all: refs, weight: weight! } : undefined;
 }
 
+/**
+ * A file that is a list of items with kebab-case ids (symptoms, questions): each item is read by
+ * `read` with its field path and id; an id twice in one file is a problem. `read` returns whether
+ * the item is complete; nothing is kept from an item that added a problem.
+ */
+function eachListed(
+  r: Reader,
+  data: unknown,
+  kind: string,
+  keys: { required: readonly string[]; optional: readonly string[] },
+  read: (o: Obj, field: string, id: string | undefined) => (() => void) | undefined,
+): void {
+  const inFile = new Set<string>();
+  r.list(data, '(root)', { min: 1 }).forEach((v, i) => {
+    const field = `[${i}]`;
+    const before = r.problems.length;
+    const o = r.obj(v, field, keys);
+    if (!o) return;
+    const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: `${kind} ids are kebab-case` });
+    if (id && inFile.has(id)) r.problem(`${field}.id`, `duplicate ${kind} id "${id}" in this file`);
+    if (id) inFile.add(id);
+    const keep = read(o, field, id);
+    if (r.problems.length === before && id && keep) keep();
+  });
+}
+
 const SYMPTOM_KEYS = { required: ['id', 'title', 'when', 'causes'], optional: [] } as const;
 
 /**
@@ -403,14 +429,8 @@ function readSymptoms(
   into: Map<string, Symptom>,
   problems: Problem[],
 ): void {
-  const r = new Reader(file, problems);
-  const inFile = new Set<string>();
-  r.list(data, '(root)', { min: 1 }).forEach((v, i) => {
-    const field = `[${i}]`;
-    const before = problems.length;
-    const o = r.obj(v, field, SYMPTOM_KEYS);
-    if (!o) return;
-    const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: 'symptom ids are kebab-case' });
+  eachListed(new Reader(file, problems), data, 'symptom', SYMPTOM_KEYS, (o, field, id) => {
+    const r = new Reader(file, problems);
     const title = r.i18n(o.title, `${field}.title`);
     const when = r.list(o.when, `${field}.when`, { min: 1 }).map((c, j) => readCondition(r, c, `${field}.when[${j}]`, signals));
     const causes = r.list(o.causes, `${field}.causes`, { min: 1 }).map((c, j) => {
@@ -420,10 +440,8 @@ function readSymptoms(
     });
     const dup = causes.find((c, j) => c !== undefined && causes.indexOf(c) !== j);
     if (dup) r.problem(`${field}.causes`, `"${dup}" is listed twice: list each cause once, at its place in the guide's order`);
-    if (id && inFile.has(id)) r.problem(`${field}.id`, `duplicate symptom id "${id}" in this file`);
-    if (id) inFile.add(id);
-    if (problems.length > before || !id || !title) return;
-    into.set(id, { id, title, when: when.filter(isDefined), causes: causes.filter(isDefined), file });
+    if (!id || !title) return undefined;
+    return () => into.set(id, { id, title, when: when.filter(isDefined), causes: causes.filter(isDefined), file });
   });
 }
 
@@ -442,34 +460,28 @@ function readQuestions(
   into: Map<string, Question>,
   problems: Problem[],
 ): void {
-  const r = new Reader(file, problems);
-  const inFile = new Set<string>();
-  r.list(data, '(root)', { min: 1 }).forEach((v, i) => {
-    const field = `[${i}]`;
-    const before = problems.length;
-    const o = r.obj(v, field, QUESTION_KEYS);
-    if (!o) return;
-    const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: 'question ids are kebab-case' });
+  eachListed(new Reader(file, problems), data, 'question', QUESTION_KEYS, (o, field, id) => {
+    const r = new Reader(file, problems);
     const ask = r.i18n(o.ask, `${field}.ask`);
     const answers = r.list(o.answers, `${field}.answers`, { min: 2 }).map((a, j) => readAnswer(r, a, `${field}.answers[${j}]`, entries));
     const ids = answers.map((a) => a?.id);
     const dup = ids.find((a, j) => a !== undefined && ids.indexOf(a) !== j);
     if (dup) r.problem(`${field}.answers`, `answer id "${dup}" is used twice: give each answer its own id`);
-    if (id && inFile.has(id)) r.problem(`${field}.id`, `duplicate question id "${id}" in this file`);
-    if (id) inFile.add(id);
     const signal = id ? signals.get(answerSignal(id)) : undefined;
     if (id && signal && !signal.file.includes('questions'))
       r.problem(`${field}.id`, `its answers' signal "${answerSignal(id)}" is already declared in ${signal.file}: pick another id`);
-    if (problems.length > before || !id || !ask) return;
-    into.set(id, { id, ask, answers: answers.filter(isDefined), file });
-    signals.set(answerSignal(id), {
-      name: answerSignal(id),
-      description: `the answer to "${ask.en}"`,
-      values: answers.filter(isDefined).map((a) => a.id),
-      open: false,
-      ask,
-      file,
-    });
+    if (!id || !ask) return undefined;
+    return () => {
+      into.set(id, { id, ask, answers: answers.filter(isDefined), file });
+      signals.set(answerSignal(id), {
+        name: answerSignal(id),
+        description: `the answer to "${ask.en}"`,
+        values: answers.filter(isDefined).map((a) => a.id),
+        open: false,
+        ask,
+        file,
+      });
+    };
   });
 }
 
