@@ -21,7 +21,7 @@ export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 
  */
 export const FLOORS = {
   heldout: { top1: 0.79, top3: 0.82, negativesAnswered: 0.095 },
-  dev: { top1: 0.95, top3: 0.965, negativesAnswered: 0.04 },
+  dev: { top1: 0.95, top3: 0.965, negativesAnswered: 0.025 },
   shared: { top1: 0.95, top3: 0.95, negativesAnswered: 0 },
 };
 

@@ -90,11 +90,37 @@ const DESCRIPTION = new RegExp(
  * bold, then a colon), headings that name a status code, mapping arrows, table rows.
  */
 const LAYOUT =
-  /^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+  /^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
   /\b(?:please|try again|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)|如果您(?:觉得|认为)|请(?:与[^。\n]{1,20})?联系|请稍后再?试|请重试|場合は[^。\n]{0,40}(?:連絡|お問い合わせ)|してください/i;
+
+/**
+ * Hard-wrapped prose (docs, markdown, e-mail) back into its sentences: a line that does not end a
+ * sentence, followed by one that starts at the margin with a lower-case letter, continues it.
+ * Indented lines (stack frames, quoted output), lines that look like output and `label: message`
+ * lines ("curl: (7) …", "failed: Error …") are never joined.
+ */
+function* unwrapProse(lines: Iterable<string>): Generator<string> {
+  let held: string | undefined;
+  for (const line of lines) {
+    if (
+      held !== undefined &&
+      /^[a-z([`"']/.test(line) &&
+      !/^[\w.-]{1,30}:\s/.test(line) &&
+      !MACHINE.test(line) &&
+      !MACHINE.test(held) &&
+      !/[.!?:;。！？]\s*$/.test(held)
+    ) {
+      held = `${held.trimEnd()} ${line}`;
+      continue;
+    }
+    if (held !== undefined) yield held;
+    held = line;
+  }
+  if (held !== undefined) yield held;
+}
 
 /** Classify one line of text. Prose with neither a report nor a description marker is 'plain'. */
 export function classifyLine(line: string): LineKind {
@@ -117,7 +143,7 @@ export function classifyLine(line: string): LineKind {
 export function describesOnly(lines: Iterable<string>): boolean {
   let describe = 0;
   let machine = 0;
-  for (const line of lines) {
+  for (const line of unwrapProse(lines)) {
     if (line.trim() === '') continue;
     const kind = classifyLine(line);
     if (kind === 'report') return false;

@@ -338,8 +338,14 @@ function notCsrf(value: string): (m: RegExpExecArray) => string | undefined {
 /** A generic "invalid token" says nothing more when the line already names what was wrong. */
 function genericInvalid(m: RegExpExecArray): string | undefined {
   if (MALFORMED.test(m[0])) return 'invalid_token';
+  // A parser's "invalid token" (JSON, YAML, a template, a compiler) is about syntax, not credentials.
+  if (PARSER_TOKEN.test(lineOf(m))) return undefined;
   return SPECIFIC.test(lineOf(m)) ? undefined : 'invalid_token';
 }
+
+/** A syntax error's token: "found invalid token at character 9", "Unexpected token", "invalid token at line 3, column 7". */
+export const PARSER_TOKEN =
+  /\b(?:found|unexpected|unrecognized|unrecognised)(?: an?)? invalid token\b|\binvalid token (?:at|in|near) (?:character|char|position|pos|line|column|col|offset|index)\b|\binvalid token (?:at|in|near) (?:line|column) \d/i;
 
 /** Wording that says the token itself is malformed, whatever else the line says. */
 const MALFORMED = /malformed|segments|decodeexception|unsupportedjwt/i;
