@@ -12,7 +12,8 @@ import type { TextDoc } from './text.js';
  * - API Gateway's "Endpoint request timed out".
  */
 
-const KEYS = [
+/** The load balancer metric names' literals (lower case), CloudWatch's and Datadog's spellings. */
+const LB_METRIC_KEYS = [
   'httpcode_',
   'healthyhostcount',
   'healthy_host_count',
@@ -28,6 +29,10 @@ const KEYS = [
   'surge_queue_length',
   'spillovercount',
   'spillover_count',
+];
+
+const KEYS = [
+  ...LB_METRIC_KEYS,
   '5xx',
   'elasticloadbalancing',
   'app/',
@@ -261,7 +266,6 @@ function extract(doc: TextDoc): SignalSink {
  */
 const LB_METRIC =
   /\b(?:aws\.(?:applicationelb|elb)\.)?(httpcode_elb_5xx(?:_count)?|httpcode_elb_50[234](?:_count)?|httpcode_(?:target|backend)_5xx(?:_count)?|un_?healthy_?host_?count|target_?connection_?error_?count|backend_?connection_?errors|target_?response_?time|rejected_?connection_?count|surge_?queue_?length|spillover_?count)\b/gi;
-const LB_METRIC_KEYS = KEYS.slice(0, KEYS.indexOf('5xx'));
 /** Words of an alert (CloudWatch, Datadog, Grafana, Alertmanager …), lower case. */
 const LB_ALERT_WORDS = ['alarm', 'triggered', 'firing', 'threshold', 'greater than', 'exceeded', 'above', 'breach', 'critical', 'alert:'];
 /** What each metric (lower case, without underscores) says. */

@@ -3,6 +3,7 @@ import { Lexicon } from './lexicon.js';
 import { SignalSink } from './proxy-common.js';
 import type { TextDoc } from './text.js';
 import { PARSER_TOKEN } from './jwt.js';
+import { lineAround } from './rule-kit.js';
 import { LOCALIZED, LOCALIZED_SIGNALS } from './vocab/localized.gen.js';
 
 /**
@@ -14,13 +15,6 @@ import { LOCALIZED, LOCALIZED_SIGNALS } from './vocab/localized.gen.js';
 
 let lexicon: Lexicon | undefined;
 const lexiconOf = () => (lexicon ??= new Lexicon(LOCALIZED.map((r) => r[0])));
-
-/** The line holding `at` (at most 800 characters around it). */
-function lineAround(text: string, at: number): string {
-  const a = text.lastIndexOf('\n', at) + 1;
-  const b = text.indexOf('\n', at);
-  return text.slice(Math.max(a, at - 400), Math.min(b < 0 ? text.length : b, at + 400));
-}
 
 /** Most signals per text from one message. */
 const MAX_PER_TEXT = 5;
@@ -35,7 +29,7 @@ function extract(doc: TextDoc): SignalSink {
     for (const start of at)
       for (const [name, value] of LOCALIZED_SIGNALS[row[2]] ?? []) {
         // A parser's "invalid token" (JSON, YAML, a template) is about syntax, not credentials.
-        if (value === 'invalid_token' && PARSER_TOKEN.test(lineAround(doc.text, start))) continue;
+        if (value === 'invalid_token' && PARSER_TOKEN.test(lineAround(doc.text, start, start + row[0].length))) continue;
         sink.add(name, value, start, start + row[0].length);
       }
   });

@@ -16,13 +16,17 @@ export function keyGate(rules: readonly Rule[]): (doc: TextDoc) => Rule[] {
 
 /** The line around a match, cut to at most 400 characters either side of it. */
 export function lineOf(m: RegExpExecArray): string {
-  const s = m.input;
-  const from = Math.max(0, m.index - 400);
-  const to = Math.min(s.length, m.index + m[0].length + 400);
-  const window = s.slice(from, to);
-  const at = m.index - from;
+  return lineAround(m.input, m.index, m.index + m[0].length);
+}
+
+/** The line holding `text[start, end)`, cut to at most 400 characters either side of it. */
+export function lineAround(text: string, start: number, end: number = start): string {
+  const from = Math.max(0, start - 400);
+  const to = Math.min(text.length, end + 400);
+  const window = text.slice(from, to);
+  const at = start - from;
   const a = window.lastIndexOf('\n', at) + 1;
-  const b = window.indexOf('\n', at + m[0].length);
+  const b = window.indexOf('\n', at + (end - start));
   return window.slice(a, b < 0 ? window.length : b);
 }
 

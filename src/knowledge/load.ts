@@ -399,7 +399,7 @@ function eachListed(
   data: unknown,
   kind: string,
   keys: { required: readonly string[]; optional: readonly string[] },
-  read: (o: Obj, field: string, id: string | undefined) => (() => void) | undefined,
+  read: (o: Obj, field: string, id: string | undefined, r: Reader) => (() => void) | undefined,
 ): void {
   const inFile = new Set<string>();
   r.list(data, '(root)', { min: 1 }).forEach((v, i) => {
@@ -410,7 +410,7 @@ function eachListed(
     const id = r.str(o.id, `${field}.id`, { pattern: KEBAB, hint: `${kind} ids are kebab-case` });
     if (id && inFile.has(id)) r.problem(`${field}.id`, `duplicate ${kind} id "${id}" in this file`);
     if (id) inFile.add(id);
-    const keep = read(o, field, id);
+    const keep = read(o, field, id, r);
     if (r.problems.length === before && id && keep) keep();
   });
 }
@@ -429,8 +429,7 @@ function readSymptoms(
   into: Map<string, Symptom>,
   problems: Problem[],
 ): void {
-  eachListed(new Reader(file, problems), data, 'symptom', SYMPTOM_KEYS, (o, field, id) => {
-    const r = new Reader(file, problems);
+  eachListed(new Reader(file, problems), data, 'symptom', SYMPTOM_KEYS, (o, field, id, r) => {
     const title = r.i18n(o.title, `${field}.title`);
     const when = r.list(o.when, `${field}.when`, { min: 1 }).map((c, j) => readCondition(r, c, `${field}.when[${j}]`, signals));
     const causes = r.list(o.causes, `${field}.causes`, { min: 1 }).map((c, j) => {
@@ -460,8 +459,7 @@ function readQuestions(
   into: Map<string, Question>,
   problems: Problem[],
 ): void {
-  eachListed(new Reader(file, problems), data, 'question', QUESTION_KEYS, (o, field, id) => {
-    const r = new Reader(file, problems);
+  eachListed(new Reader(file, problems), data, 'question', QUESTION_KEYS, (o, field, id, r) => {
     const ask = r.i18n(o.ask, `${field}.ask`);
     const answers = r.list(o.answers, `${field}.answers`, { min: 2 }).map((a, j) => readAnswer(r, a, `${field}.answers[${j}]`, entries));
     const ids = answers.map((a) => a?.id);

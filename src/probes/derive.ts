@@ -13,6 +13,11 @@ import { formatSeconds, TYPICAL_TIMEOUTS } from './timing.js';
  *   proxy's own error log would say, here measured. Direct evidence of a slow upstream, which
  *   outranks guesses from the 504 alone.
  */
+/** Everything a probe run says: each probe's signals, then those derived from them together. */
+export function runSignals(results: readonly ProbeResult[]): Signal[] {
+  return [...results.flatMap((p) => p.signals), ...deriveSignals(results)];
+}
+
 export function deriveSignals(results: readonly ProbeResult[]): Signal[] {
   const out: Signal[] = [];
   const status = (probe: string) => results.find((r) => r.probe === probe)?.signals.find((s) => s.name === 'http.status')?.value;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Lang } from '../knowledge/types.js';
 import { diagnoses, topCauseLabel } from '../metrics.js';
-import { deriveSignals } from '../probes/derive.js';
+import { runSignals } from '../probes/derive.js';
 import type { ProbeRunner } from '../queue/runner.js';
 import type { Sealer } from '../queue/seal.js';
 import { redact, type Masked } from '../security/redact.js';
@@ -158,7 +158,7 @@ export function createAnswerer(deps: AnswererDeps) {
             }
           : {}),
       });
-      const signals = [...d.probes.flatMap((p) => p.signals), ...deriveSignals(d.probes)];
+      const signals = runSignals(d.probes);
       const state = { kind: 'probes', signals: compactSignals(signals), ...keepTarget(target, deps.sealer) } as const;
       return finish(asker, entry, d, state, previous, requestId);
     },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
-import type { Signal } from '../evidence/signal.js';
+import { runSignals } from '../probes/derive.js';
 import { answerSignal, type KnowledgeBase, type Lang, type Question, type QuestionAnswer } from '../knowledge/types.js';
 import { redact, type Masked } from '../security/redact.js';
 import type { FeedbackStore } from '../store/feedback.js';
@@ -88,7 +88,7 @@ export function probesItemId(url: string): string {
 }
 
 /** A probe run as an evidence item: its signals (masked, compact) and each probe's outcome line. */
-export function probesItem(d: DiagnoseResult, signals: readonly Signal[], seq: number, by?: string): ThreadItem {
+export function probesItem(d: DiagnoseResult, seq: number, by?: string): ThreadItem {
   return {
     id: probesItemId(d.target.url),
     kind: 'probes',
@@ -96,7 +96,7 @@ export function probesItem(d: DiagnoseResult, signals: readonly Signal[], seq: n
     seq,
     ...(by ? { by } : {}),
     label: redact(d.target.url).slice(0, 300),
-    signals: compactSignals(signals),
+    signals: compactSignals(runSignals(d.probes)),
     probes: d.probes.slice(0, 20).map((p) => ({
       probe: p.probe,
       status: p.status,
@@ -164,7 +164,7 @@ export function createThreads(deps: ThreadsDeps) {
       target: { url: redact(run.label ?? inv.meta.url ?? '') },
       probes: run.probes.map((p) => ({
         probe: p.probe,
-        status: p.status as 'ok' | 'failed' | 'refused' | 'skipped',
+        status: p.status,
         durationMs: p.durationMs,
         phases: {},
         summary: redact(p.summary),
@@ -249,7 +249,6 @@ export function createThreads(deps: ThreadsDeps) {
     if (inv.items.length <= deps.maxItems) return inv;
     const over = inv.items.length - deps.maxItems + 1;
     const oldest = inv.items.slice(0, over);
-    const signals = engine.investigate(evidenceOf(oldest)).signals;
     const earlier = oldest.reduce((n, i) => n + (i.kind === 'summary' ? Number(i.label ?? 0) || 1 : 1), 0);
     const summary: ThreadItem = {
       id: 'summary',
@@ -257,14 +256,7 @@ export function createThreads(deps: ThreadsDeps) {
       at: oldest[oldest.length - 1]!.at,
       seq: oldest[0]!.seq,
       label: String(earlier),
-      signals: compactSignals(
-        signals.map((s) => ({
-          name: s.signal.split('=')[0]!,
-          ...(s.signal.includes('=') ? { value: s.signal.slice(s.signal.indexOf('=') + 1) } : {}),
-          excerpt: s.excerpt,
-          source: s.source,
-        })),
-      ),
+      signals: compactSignals(engine.gather(evidenceOf(oldest)).signals),
     };
     await store.remove(
       inv.meta.channel,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ProbeResult } from '../probes/probe.js';
 import { boundedMap, call, parseJson, part, soft, toJson, ttl, type StoreError } from './redis-kit.js';
 import { ANSWER_STORE_DEFAULTS } from './answers.js';
 
@@ -30,7 +31,7 @@ export interface ThreadItem {
   /** Short masked label: the probed URL, the answer given, "3 earlier messages". */
   readonly label?: string;
   /** Probe runs: each probe's outcome line, for the answer's probe section. */
-  readonly probes?: readonly { probe: string; status: string; summary: string; route?: string; durationMs: number }[];
+  readonly probes?: readonly { probe: string; status: ProbeResult['status']; summary: string; route?: string; durationMs: number }[];
 }
 
 /** What the thread's answer is and how it was last ranked. */

@@ -1,4 +1,4 @@
-import { deriveSignals } from '../probes/derive.js';
+import { runSignals } from '../probes/derive.js';
 import { proxyLabel } from '../probes/support/route.js';
 import type { ProbeResult, ProbeTarget } from '../probes/probe.js';
 import type { ProbeRunner, RunOutcome, RunRequest } from '../queue/runner.js';
@@ -76,7 +76,7 @@ export async function diagnose(
 
   const probes = ok.flatMap((r) => r.outcome.results.map((p) => (pools.length > 1 ? { ...p, pool: r.pool } : p)));
   /** Each run's signals: its probes' and those derived from them together. */
-  const signalsOf = new Map(ok.map((r) => [r, [...r.outcome.results.flatMap((p) => p.signals), ...deriveSignals(r.outcome.results)]]));
+  const signalsOf = new Map(ok.map((r) => [r, runSignals(r.outcome.results)]));
   const d = engine.rankSignals([...signalsOf.values()].flat(), opts);
   const result: DiagnoseResult = { ...d, target: describeTarget(target), probes };
   if (pools.length <= 1) return result;
@@ -115,7 +115,7 @@ function progressReporter(
     const runs = [...latest.entries()];
     const probes = runs.flatMap(([p, r]) => r.done.map((x) => (several ? { ...x, pool: p } : x)));
     const stillRunning = runs.flatMap(([p, r]) => r.pending.map((n) => (several ? `${p}: ${n}` : n)));
-    const signals = runs.flatMap(([, r]) => [...r.done.flatMap((x) => x.signals), ...deriveSignals(r.done)]);
+    const signals = runs.flatMap(([, r]) => runSignals(r.done));
     try {
       report({ ...engine.rankSignals(signals, opts), target: described, probes, pending: stillRunning }, stillRunning);
     } catch {

@@ -97,6 +97,15 @@ export class Engine {
    */
   investigate(items: readonly EvidenceItem[], opts: ExplainOptions = {}): Diagnosis {
     if (items.length === 0) throw new TriageError('INPUT_EMPTY', 'no evidence: give at least one text');
+    const { signals, notes, summary } = this.gather(items, opts);
+    return { ...this.rankSignals(signals, opts, notes), items: summary };
+  }
+
+  /** The signals of several evidence items, each tagged with its item's id, and notes about the texts. */
+  gather(
+    items: readonly EvidenceItem[],
+    opts: Pick<ExplainOptions, 'now'> = {},
+  ): { signals: Signal[]; notes: string[]; summary: ItemResult[] } {
     const signals: Signal[] = [];
     const notes: string[] = [];
     const summary: ItemResult[] = [];
@@ -115,7 +124,7 @@ export class Engine {
       for (const s of found) signals.push({ ...s, origin: item.id });
       summary.push({ id: item.id, ...(item.kind ? { kind: item.kind } : {}), signals: found.length });
     }
-    return { ...this.rankSignals(signals, opts, notes), items: summary };
+    return { signals, notes, summary };
   }
 
   /** Signals (from text, probes or both) → ranked causes. */

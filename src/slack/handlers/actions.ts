@@ -6,7 +6,6 @@ import { parseTarget } from '../../triage/target.js';
 import { errorText, type Asker } from '../answers.js';
 import { ACTIONS, escapeMrkdwn, renderDiagnosisBlocks, renderError, renderProbingMessage, type SlackMessage } from '../blocks.js';
 import { mayProbe, userLang, type BotContext } from '../bot-context.js';
-import { deriveSignals } from '../../probes/derive.js';
 import { answerItem, knownAnswer, probesItem } from '../investigation.js';
 import { diffRuns, expandSignals, recoverTarget, summariseRun, type RequestState } from '../requests.js';
 import type { DiagnoseResult } from '../../triage/diagnose.js';
@@ -150,10 +149,9 @@ async function probeAgain(ctx: BotContext, action: string, c: Click): Promise<vo
       return void (await c.tell(errorText(err)));
     }
     const d = answer.diagnosis as DiagnoseResult;
-    const signals = [...d.probes.flatMap((p) => p.signals), ...deriveSignals(d.probes)];
     const run = summariseRun(d);
     await ctx.states.saveRun(requestId, run).catch(() => undefined);
-    const item = probesItem(d, signals, ctx.threads.nextSeq(inv), c.user);
+    const item = probesItem(d, ctx.threads.nextSeq(inv), c.user);
     await ctx.threads.change(asker.channel, c.thread, { put: item }, previous ? { changes: diffRuns(previous, run, inv.meta.lang) } : {});
     return;
   }

@@ -10,7 +10,6 @@ import type { KeptTarget } from '../requests.js';
 import { TEXT, USAGE } from '../texts.js';
 import { progressiveMessage } from '../progress.js';
 import { probesItem, textItem } from '../investigation.js';
-import { deriveSignals } from '../../probes/derive.js';
 import type { DiagnoseResult } from '../../triage/diagnose.js';
 
 /**
@@ -81,7 +80,6 @@ export function registerCommand(app: App, ctx: BotContext): void {
     if (done && placeholder.ok) {
       // The answer's thread is its investigation; this probe run is the first evidence.
       const d = done.diagnosis as DiagnoseResult;
-      const signals = [...d.probes.flatMap((p) => p.signals), ...deriveSignals(d.probes)];
       await ctx.threads.open(
         {
           channel: asker.channel,
@@ -94,7 +92,7 @@ export function registerCommand(app: App, ctx: BotContext): void {
           url: redact(target.target.url.href),
         },
         d,
-        [probesItem(d, signals, 1, command.user_id)],
+        [probesItem(d, 1, command.user_id)],
       );
     }
   });

@@ -19,7 +19,7 @@ export function registerMessages(app: App, ctx: BotContext): void {
   app.event('app_mention', async ({ event, context }) => {
     const m = readInbound(event, ctx.self.userId ? { dropUser: ctx.self.userId } : {});
     if (isFromBot(event, m, ctx) || !m.channel || !m.ts) return;
-    const text = [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n');
+    const text = await fullText(ctx, m);
     if (await followUp(ctx, m, text)) return;
     const lang = await userLang(ctx.client, m.user);
     await answer(ctx, { team: context.teamId ?? '', channel: m.channel, lang }, m, text, true);
@@ -34,7 +34,7 @@ export function registerMessages(app: App, ctx: BotContext): void {
     const inThread = m.threadTs !== undefined;
     // Alert channels: alerts are the alert handler's; people's thread replies can follow up an answer.
     if (ctx.config.alertChannels.includes(channel)) {
-      if (inThread && !mentioned) await followUp(ctx, m, [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n'));
+      if (inThread && !mentioned) await followUp(ctx, m, await fullText(ctx, m));
       return;
     }
     const isDm = m.channelType === 'im';
@@ -42,7 +42,7 @@ export function registerMessages(app: App, ctx: BotContext): void {
     // Mentions in channels arrive as app_mention too: answered there, not twice.
     if (mentioned && !isDm) return;
     if (!isDm && !watched && !inThread) return;
-    const text = [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n');
+    const text = await fullText(ctx, m);
     if (inThread && (await followUp(ctx, m, text))) return;
     if (!isDm && !watched) return;
     const lang = await userLang(ctx.client, m.user);
@@ -91,19 +91,24 @@ async function followUp(ctx: BotContext, m: InboundMessage, text: string): Promi
     if (mine) await ctx.threads.change(channel, thread, { remove: m.ts! });
     return Boolean(mine) || (m.edited && thread === m.ts);
   }
-  const kind = m.files.length > 0 && m.text.trim() === '' ? 'file' : 'text';
-  const item = textItem(m.ts!, kind, text, ctx.threads.nextSeq(kept), m.user, m.ts);
+  const item = textItem(m.ts!, kindOf(m), text, ctx.threads.nextSeq(kept), m.user, m.ts);
   await ctx.threads.change(channel, thread, { put: item });
   return true;
 }
 
-/** Whether a text shows anything the engine reads (a chat line does not). */
+/** Whether a text shows anything the engine reads (a chat line does not); no ranking needed for that. */
 function showsEvidence(ctx: BotContext, text: string): boolean {
-  try {
-    return ctx.engine.explain(text).signals.length > 0;
-  } catch {
-    return false;
-  }
+  return ctx.engine.gather([{ id: 'text', text }]).signals.length > 0;
+}
+
+/** What a message says: its text and the text files and snippets attached to it. */
+async function fullText(ctx: BotContext, m: InboundMessage): Promise<string> {
+  return [m.text, ...(await attachedText(ctx.config.botToken, m.files))].join('\n');
+}
+
+/** A message that is only an attachment is a file; anything typed makes it a text. */
+function kindOf(m: InboundMessage): 'file' | 'text' {
+  return m.files.length > 0 && m.text.trim() === '' ? 'file' : 'text';
 }
 
 /** message_deleted: a deleted follow-up's evidence leaves its thread's investigation. */
@@ -140,11 +145,10 @@ async function answer(ctx: BotContext, asker: Asker, m: InboundMessage, text: st
   if (!posted.ok) return;
   await ctx.states.saveReply(asker.channel, m.ts!, posted.ts).catch(() => undefined);
   // The thread is now this answer's investigation; the pasted message is its first evidence.
-  const kind = m.files.length > 0 && m.text.trim() === '' ? 'file' : 'text';
   await ctx.threads.open(
     { channel: asker.channel, thread, answerTs: posted.ts, requestId: a.requestId, team: asker.team, lang: asker.lang, source: 'text' },
     a.diagnosis,
-    [textItem(m.ts!, kind, text, 1, m.user, m.ts)],
+    [textItem(m.ts!, kindOf(m), text, 1, m.user, m.ts)],
   );
 }
 
