@@ -8,13 +8,13 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: install everything, compile TypeScript and the knowledge snapshot, then drop the dev dependencies ----
+# ---- build: install everything, compile TypeScript, the knowledge snapshot and the CLI bundle, then drop the dev dependencies ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/knowledge-snapshot.js ./scripts/
+COPY scripts/knowledge-snapshot.js scripts/bundle-cli.js ./scripts/
 COPY src ./src
 COPY knowledge ./knowledge
 RUN npm run build \

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -285,18 +285,57 @@ describe('start-up: what a process loads', () => {
     return { code: r.status, out: r.stdout.toString(), err: r.stderr.toString(), modules, loaded, yaml };
   }
 
-  it('explains from the knowledge snapshot that npm run build wrote: no YAML parsed, no prom-client, no recheck', () => {
+  it('explains from the knowledge snapshot that npm run build wrote: one bundle, no YAML read or parsed, no prom-client, no recheck', () => {
     const r = traced(['explain', nginxRefused]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/upstream-refused/);
-    expect(r.modules.some((m) => m.endsWith('/dist/knowledge/snapshot.js'))).toBe(true);
-    // The knowledge files are hashed (read as bytes) but not parsed (the full load reads them as text).
-    expect(r.yaml('bytes').length).toBeGreaterThan(40);
+    // The CLI is one bundle (scripts/bundle-cli.js): none of tsc's eighty dist/ modules is resolved.
+    const own = r.modules.filter((m) => m.includes('/dist/'));
+    expect(own.length).toBeGreaterThan(0);
+    for (const m of own) expect(m, 'a module of the CLI bundle').toMatch(/\/dist\/(?:cli\.js|cli-chunks\/[\w-]+\.js)$/);
+    // The knowledge files keep the sizes and times the build saw: they are neither read nor parsed.
+    expect(r.yaml('bytes')).toEqual([]);
     expect(r.yaml('text')).toEqual([]);
+    expect(r.loaded('js-yaml')).toBe(false);
     expect(r.loaded('prom-client')).toBe(false);
     expect(r.loaded('recheck')).toBe(false);
     // The probes load only for diagnose.
-    expect(r.modules.some((m) => m.includes('/dist/probes/'))).toBe(false);
+    expect(r.modules.some((m) => /\/dist\/(?:probes\/|cli-chunks\/probes-)/.test(m))).toBe(false);
+  });
+
+  it('reads the knowledge files again when their times changed, and uses the snapshot when their bytes did not', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'cli-copy-'));
+    for (const f of ['package.json', 'dist', 'knowledge'])
+      cpSync(resolve(root, f), join(copy, f), { recursive: true, preserveTimestamps: true });
+    symlinkSync(resolve(root, 'node_modules'), join(copy, 'node_modules'));
+    const run = () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'trace-')), 'modules.txt');
+      writeFileSync(file, '');
+      const p = spawnSync(process.execPath, ['--import', traceHook, join(copy, 'dist/cli.js'), 'explain', nginxRefused], {
+        cwd: copy,
+        input: '',
+        env: { ...env, MODULE_TRACE_FILE: file },
+      });
+      const lines = readFileSync(file, 'utf8').split('\n');
+      return {
+        code: p.status,
+        out: p.stdout.toString(),
+        yaml: (how: string) => lines.filter((l) => l.startsWith(`read ${how} `) && /\.ya?ml$/.test(l)),
+      };
+    };
+    // Another folder: the stamp (which names the folder) differs, the content digest decides: same bytes, the snapshot stands.
+    const moved = run();
+    expect(moved.code).toBe(0);
+    expect(moved.yaml('bytes').length).toBeGreaterThan(40);
+    expect(moved.yaml('text')).toEqual([]);
+    // A changed knowledge file: the full load, which sees the change.
+    const entry = join(copy, 'knowledge/availability/upstream-refused.yaml');
+    writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^( {2}en: ).*$/m, '$1Refused, as edited after the build'));
+    const edited = run();
+    expect(edited.code).toBe(0);
+    expect(edited.out).toContain('Refused, as edited after the build');
+    expect(edited.yaml('text').length).toBeGreaterThan(40);
+    rmSync(copy, { recursive: true, force: true });
   });
 
   it('validates KNOWLEDGE_DIRS in full, and uses what they override', () => {

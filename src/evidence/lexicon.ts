@@ -18,12 +18,20 @@ export class Lexicon {
   /** Character code → column of the transition table (0: a character no literal holds). */
   private readonly column: Uint16Array;
   private readonly width: number;
-  /** delta[state * width + column] → next state. */
+  /** delta[state * width + column] → next state, for the rows filled so far ({@link row}). */
   private readonly delta: Int32Array;
   /** The key (literal prefix) that ends at a state, or -1. */
   private readonly ends: Int32Array;
   /** The nearest state on the failure chain that ends a key, or -1. */
   private readonly link: Int32Array;
+  /** The failure state of each state. */
+  private readonly fail: Int32Array;
+  /** The trie: each state's first child, each child's next sibling, the column of the edge into a child. */
+  private readonly firstChild: Int32Array;
+  private readonly sibling: Int32Array;
+  private readonly columnInto: Int32Array;
+  /** Whether a state's row of {@link delta} is filled yet. */
+  private readonly filled: Uint8Array;
   /** The keys, and the literals that start with each. */
   private readonly keys: string[] = [];
   private readonly byKey: number[][] = [];
@@ -60,51 +68,80 @@ export class Lexicon {
       }
     this.width = width = shared + LEXICON.sharedColumns;
 
-    // The trie of keys: children per state as maps while building.
-    const children: Map<number, number>[] = [new Map()];
-    const endsList: number[] = [-1];
+    // The trie of keys as typed arrays: each state's first child, each child's next sibling and the
+    // column of the edge into it (a key has at most keyChars characters, so the states are bounded).
+    let bound = 1;
+    for (const key of this.keys) bound += key.length;
+    const firstChild = new Int32Array(bound).fill(-1);
+    const sibling = new Int32Array(bound).fill(-1);
+    const columnInto = new Int32Array(bound);
+    const ends = new Int32Array(bound).fill(-1);
+    let states = 1;
+    const childOf = (s: number, c: number): number => {
+      for (let n = firstChild[s]!; n >= 0; n = sibling[n]!) if (columnInto[n] === c) return n;
+      return -1;
+    };
     this.keys.forEach((key, id) => {
       let s = 0;
       for (let i = 0; i < key.length; i++) {
         const c = this.column[key.charCodeAt(i)]!;
-        let next = children[s]!.get(c);
-        if (next === undefined) {
-          next = children.length;
-          children.push(new Map());
-          endsList.push(-1);
-          children[s]!.set(c, next);
+        let next = childOf(s, c);
+        if (next < 0) {
+          next = states++;
+          columnInto[next] = c;
+          sibling[next] = firstChild[s]!;
+          firstChild[s] = next;
         }
         s = next;
       }
       // Two keys can meet in one state when they differ only in characters sharing a column.
-      if (endsList[s]! >= 0) this.byKey[endsList[s]!]!.push(...this.byKey[id]!);
-      else endsList[s] = id;
+      if (ends[s]! >= 0) this.byKey[ends[s]!]!.push(...this.byKey[id]!);
+      else ends[s] = id;
     });
 
-    const states = children.length;
-    this.delta = new Int32Array(states * width);
-    this.ends = Int32Array.from(endsList);
+    this.ends = ends.slice(0, states);
+    this.firstChild = firstChild.slice(0, states);
+    this.sibling = sibling.slice(0, states);
+    this.columnInto = columnInto.slice(0, states);
     this.link = new Int32Array(states).fill(-1);
-    const fail = new Int32Array(states);
-    // Breadth first: a state's transitions are its children, else its failure state's transitions.
-    const queue: number[] = [];
-    for (const [c, next] of children[0]!) {
-      this.delta[c] = next;
-      queue.push(next);
-    }
-    for (let q = 0; q < queue.length; q++) {
+    this.fail = new Int32Array(states);
+    // Failure states, breadth first (a state's failure state is shallower, so it is known first),
+    // walking trie edges only: the transition table is filled row by row when a scan first enters a
+    // state ({@link row}), so a start pays for the states its texts visit, not for all of them.
+    const queue = new Int32Array(states);
+    let tail = 1;
+    for (let q = 0; q < tail; q++) {
       const s = queue[q]!;
-      const f = fail[s]!;
-      this.link[s] = this.ends[f]! >= 0 ? f : this.link[f]!;
-      const row = s * width;
-      const frow = f * width;
-      for (let c = 0; c < width; c++) this.delta[row + c] = this.delta[frow + c]!;
-      for (const [c, next] of children[s]!) {
-        this.delta[row + c] = next;
-        fail[next] = this.delta[frow + c]!;
-        queue.push(next);
+      const f = this.fail[s]!;
+      if (s !== 0) this.link[s] = this.ends[f]! >= 0 ? f : this.link[f]!;
+      for (let n = firstChild[s]!; n >= 0; n = sibling[n]!) {
+        queue[tail++] = n;
+        if (s === 0) continue;
+        const c = columnInto[n]!;
+        let t = f;
+        let to = childOf(t, c);
+        while (to < 0 && t !== 0) {
+          t = this.fail[t]!;
+          to = childOf(t, c);
+        }
+        this.fail[n] = to < 0 ? 0 : to;
       }
     }
+    this.delta = new Int32Array(states * width);
+    this.filled = new Uint8Array(states);
+  }
+
+  /** Fill state `s`'s row of the transition table: its failure state's row, then its own trie edges. */
+  private row(s: number): void {
+    const { width, delta } = this;
+    const rowAt = s * width;
+    if (s !== 0) {
+      const f = this.fail[s]!;
+      if (this.filled[f] === 0) this.row(f);
+      delta.copyWithin(rowAt, f * width, f * width + width);
+    }
+    for (let n = this.firstChild[s]!; n >= 0; n = this.sibling[n]!) delta[rowAt + this.columnInto[n]!] = n;
+    this.filled[s] = 1;
   }
 
   /** The id of a literal, or undefined when it is not in the set. */
@@ -119,7 +156,7 @@ export class Lexicon {
    */
   scan(lower: string, cap: number): Map<number, number[] | null> {
     const found = new Map<number, number[] | null>();
-    const { column, delta, width, ends, link, literals, keys, byKey } = this;
+    const { column, delta, width, ends, link, literals, keys, byKey, filled } = this;
     const hit = (key: number, end: number) => {
       const start = end - keys[key]!.length + 1;
       for (const id of byKey[key]!) {
@@ -132,8 +169,10 @@ export class Lexicon {
       }
     };
     let s = 0;
+    if (filled[0] === 0) this.row(0);
     for (let i = 0; i < lower.length; i++) {
       s = delta[s * width + column[lower.charCodeAt(i)]!]!;
+      if (filled[s] === 0) this.row(s);
       if (s === 0) continue;
       if (ends[s]! >= 0) hit(ends[s]!, i);
       for (let t = link[s]!; t > 0; t = link[t]!) hit(ends[t]!, i);

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
+import type * as JsYaml from 'js-yaml';
 import { TriageError } from '../errors.js';
 import { parseSignalRef } from '../evidence/signal.js';
 import { structuralProblem } from './regex-safety.js';
@@ -23,8 +24,27 @@ import {
   type Weighted,
 } from './types.js';
 
+/**
+ * The package's root: the nearest folder at or above `from` that holds package.json and knowledge/.
+ * This module runs from src/knowledge/, dist/knowledge/ or wherever the CLI bundle put it
+ * (scripts/bundle-cli.js), so the root is found rather than assumed one or two levels up.
+ */
+export function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'knowledge'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '../..');
+  }
+}
+
+/** The package's root folder (see {@link packageRoot}). */
+export const PACKAGE_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
 /** The knowledge/ folder shipped with the package. */
-export const BUILTIN_KNOWLEDGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../knowledge');
+export const BUILTIN_KNOWLEDGE_DIR = join(PACKAGE_ROOT, 'knowledge');
+
+/** js-yaml, loaded on the first full load only: a start from the snapshot parses no YAML. */
+let yamlModule: typeof JsYaml | undefined;
+const yaml = (): typeof JsYaml => (yamlModule ??= createRequire(import.meta.url)('js-yaml') as typeof JsYaml);
 
 /** Largest knowledge file read, in bytes. */
 const MAX_FILE_BYTES = 256 * 1024;
@@ -68,7 +88,7 @@ export function loadKnowledge(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR])
           problems.push({ file: shown, field: '(file)', message: `is ${size} bytes; the limit is ${MAX_FILE_BYTES}: split it` });
           continue;
         }
-        data = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA, filename: shown });
+        data = yaml().load(readFileSync(file, 'utf8'), { schema: yaml().CORE_SCHEMA, filename: shown });
       } catch (err) {
         const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
         problems.push({ file: shown, field: '(yaml)', message: `does not parse: ${msg}` });

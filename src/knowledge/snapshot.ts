@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILTIN_KNOWLEDGE_DIR, loadKnowledgeOrThrow } from './load.js';
+import { BUILTIN_KNOWLEDGE_DIR, loadKnowledgeOrThrow, PACKAGE_ROOT } from './load.js';
 import type { KnowledgeBase } from './types.js';
 
 /**
@@ -16,19 +16,45 @@ import type { KnowledgeBase } from './types.js';
  * asks for other folders (KNOWLEDGE_DIRS), or whose files or loader differ from the build's,
  * gets a different digest and the full load; so does one without a snapshot (tests run from src/).
  * `triage kb check` always runs the full load.
+ *
+ * A start does not read the knowledge files to know they are the build's: the snapshot also keeps
+ * each file's size and modification time, and when all of them (and the list of files) are as
+ * they were, the snapshot stands. Any difference (an edit, a checkout, a copy without times) sends
+ * the start to the content digest, which decides.
  */
 
-/** Where the build writes the snapshot, and where {@link loadKnowledgeBase} looks for it. */
-export const SNAPSHOT_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../knowledge.snapshot.json');
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** Where the build writes the snapshot, and where {@link loadKnowledgeBase} looks for it: the top folder of the running code (dist/, or src/ where there is none). */
+export const SNAPSHOT_FILE = join(PACKAGE_ROOT, relative(PACKAGE_ROOT, HERE).split(sep)[0] ?? '', 'knowledge.snapshot.json');
 
 /** Bump when the encoding below changes. */
-const FORMAT = 1;
+const FORMAT = 2;
+
+/**
+ * The digest of the loader, written into the CLI bundle by scripts/bundle-cli.js (the bundle has no
+ * loader files of its own to hash: it was made from dist/knowledge/, whose digest this is).
+ * Unreplaced, as in src/ and dist/, the loader's files beside this module are hashed.
+ */
+const BUNDLED_LOADER_DIGEST: string = '@@gateway-triage-loader-digest@@';
+
+let loader: string | undefined;
 
 /** The loader whose validation the snapshot stands for (this folder's modules): a change to it makes every snapshot stale. */
-const LOADER_DIR = dirname(fileURLToPath(import.meta.url));
-const LOADER_FILES = readdirSync(LOADER_DIR)
-  .filter((name) => /\.(js|ts)$/.test(name) && !name.endsWith('.d.ts') && !name.startsWith('snapshot.'))
-  .sort();
+export function loaderDigest(): string {
+  if (!BUNDLED_LOADER_DIGEST.startsWith('@@')) return BUNDLED_LOADER_DIGEST;
+  if (loader !== undefined) return loader;
+  const hash = createHash('sha256');
+  hash.update(`format ${FORMAT}\0`);
+  const names = readdirSync(HERE)
+    .filter((name) => /\.(js|ts)$/.test(name) && !name.endsWith('.d.ts') && !name.startsWith('snapshot.'))
+    .sort();
+  for (const name of names) {
+    hash.update(`\0loader ${name}\0`);
+    hash.update(readFileSync(join(HERE, name)));
+  }
+  return (loader = `sha256:${hash.digest('hex')}`);
+}
 
 /**
  * The knowledge base for these folders: from the snapshot when it was made from the same files by
@@ -39,16 +65,12 @@ export function loadKnowledgeBase(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_D
 }
 
 /**
- * A digest of what a load of `dirs` depends on: the folders in order, every file in them (relative
- * path and bytes; names starting with "." are skipped, as the loader skips them) and the loader.
+ * A digest of what a load of `dirs` depends on: the loader, the folders in order and every file in
+ * them (relative path and bytes; names starting with "." are skipped, as the loader skips them).
  */
 export function knowledgeDigest(dirs: readonly string[]): string {
   const hash = createHash('sha256');
-  hash.update(`format ${FORMAT}\0`);
-  for (const name of LOADER_FILES) {
-    hash.update(`\0loader ${name}\0`);
-    hash.update(readFileSync(join(LOADER_DIR, name)));
-  }
+  hash.update(`format ${FORMAT}\0${loaderDigest()}\0`);
   dirs.forEach((dir, i) => {
     hash.update(`\0dir ${i}\0`);
     for (const rel of filesUnder(dir)) {
@@ -58,6 +80,19 @@ export function knowledgeDigest(dirs: readonly string[]): string {
     }
   });
   return `sha256:${hash.digest('hex')}`;
+}
+
+/** The folders, their files, and each file's size and modification time: what a start compares without reading the files. */
+export function knowledgeStamp(dirs: readonly string[]): string {
+  const parts: string[] = [loaderDigest()];
+  dirs.forEach((dir, i) => {
+    parts.push(`dir ${i} ${dir}`);
+    for (const rel of filesUnder(dir)) {
+      const st = statSync(join(dir, rel), { throwIfNoEntry: false });
+      parts.push(st ? `${rel} ${st.size} ${st.mtimeMs}` : `${rel} -`);
+    }
+  });
+  return parts.join('\n');
 }
 
 /** Files under `dir`, relative, sorted; a folder that cannot be read contributes nothing (the load reports it). */
@@ -81,6 +116,8 @@ function filesUnder(dir: string, prefix = ''): string[] {
 interface SnapshotFile {
   readonly format: number;
   readonly digest: string;
+  /** {@link knowledgeStamp} of the folders at build time. */
+  readonly stamp: string;
   readonly kb: unknown;
 }
 
@@ -92,7 +129,8 @@ export function readSnapshot(dirs: readonly string[], file: string = SNAPSHOT_FI
   } catch {
     return undefined;
   }
-  if (snap.format !== FORMAT || snap.digest !== knowledgeDigest(dirs)) return undefined;
+  if (snap.format !== FORMAT) return undefined;
+  if (snap.stamp !== knowledgeStamp(dirs) && snap.digest !== knowledgeDigest(dirs)) return undefined;
   return decode(snap.kb) as KnowledgeBase;
 }
 
@@ -102,8 +140,9 @@ export function readSnapshot(dirs: readonly string[], file: string = SNAPSHOT_FI
  */
 export function writeSnapshot(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR], file: string = SNAPSHOT_FILE): { digest: string; bytes: number } {
   const digest = knowledgeDigest(dirs);
+  const stamp = knowledgeStamp(dirs);
   const kb = loadKnowledgeOrThrow(dirs);
-  const text = JSON.stringify({ format: FORMAT, digest, kb: encode(kb, 'kb') } satisfies SnapshotFile);
+  const text = JSON.stringify({ format: FORMAT, digest, stamp, kb: encode(kb, 'kb') } satisfies SnapshotFile);
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);

@@ -131,7 +131,7 @@ describe('Dockerfile', () => {
     expect(steps(final, 'ADD')).toEqual([]);
   });
 
-  it('keeps dist/ and knowledge/ side by side, where the knowledge loader looks (dist/knowledge/../../knowledge)', () => {
+  it('keeps package.json, dist/ and knowledge/ side by side, where the knowledge loader looks (the folder above it with package.json and knowledge/)', () => {
     const workdir = steps(final, 'WORKDIR').at(-1)?.args;
     expect(workdir).toBe('/app');
     const dest = (src: string) =>
@@ -140,7 +140,8 @@ describe('Dockerfile', () => {
         .find((c) => c.sources.some((s) => s.replace(/^\/app\//, '').replace(/\/$/, '') === src))?.dest;
     expect(dest('dist')).toMatch(/^(\.\/|\/app\/)dist\/?$/);
     expect(dest('knowledge')).toMatch(/^(\.\/|\/app\/)knowledge\/?$/);
-    expect(readFileSync(resolve(repoRoot, 'src/knowledge/load.ts'), 'utf8')).toContain("'../../knowledge'");
+    expect(dest('package.json')).toMatch(/^(\.\/|\/app\/)(package\.json)?$/);
+    expect(readFileSync(resolve(repoRoot, 'src/knowledge/load.ts'), 'utf8')).toMatch(/existsSync\(join\(dir, 'package\.json'\)\) && existsSync\(join\(dir, 'knowledge'\)\)/);
   });
 
   it('copies from the build context only files that exist and that .dockerignore lets through', () => {

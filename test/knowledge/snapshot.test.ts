@@ -1,10 +1,10 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TriageError } from '../../src/errors.js';
 import { BUILTIN_KNOWLEDGE_DIR, loadKnowledge } from '../../src/knowledge/load.js';
-import { decode, encode, knowledgeDigest, loadKnowledgeBase, readSnapshot, writeSnapshot } from '../../src/knowledge/snapshot.js';
+import { decode, encode, knowledgeDigest, knowledgeStamp, loadKnowledgeBase, readSnapshot, writeSnapshot } from '../../src/knowledge/snapshot.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'kb-snapshot-'));
@@ -39,6 +39,31 @@ describe('the knowledge snapshot', () => {
     writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^( {2}en: ).*$/m, '$1Changed after the build'));
     expect(readSnapshot([dir], file)).toBeUndefined();
     expect(loadKnowledgeBase([dir], file).entries.get('dns-failure')?.title.en).toBe('Changed after the build');
+  });
+
+  it('stands on the files\' sizes and times when they are the build\'s, and on their bytes when they are not', () => {
+    const dir = copyOfBuiltin('stamped');
+    const file = join(tmp, 'stamped.json');
+    writeSnapshot([dir], file);
+    const stamp = knowledgeStamp([dir]);
+    const entry = join(dir, 'availability/dns-failure.yaml');
+    // Touched, bytes unchanged: the stamp differs, the content digest still matches.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(entry, later, later);
+    expect(knowledgeStamp([dir])).not.toBe(stamp);
+    expect(readSnapshot([dir], file)).toBeDefined();
+    // The same size, another byte: the stamp differs (the time moved) and so does the digest.
+    const text = readFileSync(entry, 'utf8');
+    writeFileSync(entry, text.replace('dns-failure', 'dns-failurf'));
+    expect(readSnapshot([dir], file)).toBeUndefined();
+    // What a start does not see: an edit that keeps both the size and the time (set back on purpose).
+    const second = 1_700_000_000;
+    writeFileSync(entry, text);
+    utimesSync(entry, second, second);
+    writeSnapshot([dir], file);
+    writeFileSync(entry, text.replace('dns-failure', 'dns-failurf'));
+    utimesSync(entry, second, second);
+    expect(readSnapshot([dir], file)).toBeDefined();
   });
 
   it('is ignored when a file is added or removed', () => {

@@ -1,0 +1,48 @@
+// Bundles the CLI: dist/cli.js (as tsc wrote it, with the ~80 modules it imports) becomes one module,
+// dist/cli.js again, plus the chunks it loads only on demand (the probes, the API client, the
+// queue) in dist/cli-chunks/. A `triage` start then resolves, reads and compiles one file instead of
+// eighty, which is most of what it spends before the first probe (npm run bench: bench/diagnose.js).
+// Packages under node_modules stay outside. Run by `npm run build` after the knowledge snapshot.
+//
+// The bundle holds the knowledge loader's code, not its files, so the loader digest the snapshot was
+// checked against (src/knowledge/snapshot.ts loaderDigest) is written into it here.
+import { mkdtempSync, readdirSync, renameSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'rolldown';
+import { loaderDigest } from '../dist/knowledge/snapshot.js';
+
+const DIST = 'dist';
+const ENTRY = join(DIST, 'cli.js');
+const CHUNKS = 'cli-chunks';
+const PLACEHOLDER = '@@gateway-triage-loader-digest@@';
+
+const out = mkdtempSync(join(DIST, '.bundle-'));
+try {
+  await build({
+    input: ENTRY,
+    platform: 'node',
+    // Packages (and node: built-ins) stay imports; only the project's own modules are bundled.
+    external: (id) => !id.startsWith('.') && !id.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(id),
+    logLevel: 'silent',
+    output: { dir: out, format: 'esm', entryFileNames: 'cli.js', chunkFileNames: `${CHUNKS}/[name]-[hash].js`, sourcemap: false },
+  });
+  const digest = loaderDigest();
+  let replaced = 0;
+  const files = ['cli.js', ...readdirSync(join(out, CHUNKS)).map((f) => join(CHUNKS, f))];
+  for (const f of files) {
+    const text = readFileSync(join(out, f), 'utf8');
+    const count = text.split(PLACEHOLDER).length - 1;
+    if (count > 0) writeFileSync(join(out, f), text.split(PLACEHOLDER).join(digest));
+    replaced += count;
+  }
+  if (replaced !== 1) throw new Error(`expected the loader-digest placeholder once in the bundle, found it ${replaced} times`);
+  rmSync(join(DIST, CHUNKS), { recursive: true, force: true });
+  mkdirSync(join(DIST, CHUNKS));
+  for (const f of files) renameSync(join(out, f), join(DIST, f));
+  process.stdout.write(`cli bundle: ${ENTRY} + ${files.length - 1} chunks in ${join(DIST, CHUNKS)}/\n`);
+} catch (err) {
+  process.stderr.write(`cli bundle: ${err.message}\n`);
+  process.exitCode = 1;
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
