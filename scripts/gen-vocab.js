@@ -1,5 +1,6 @@
 // npm run gen:vocab: scripts/data/localized.jsonl (localized failure messages from translation catalogues:
-// glibc, Firefox, Chromium, APT, wget, git; provenance in scripts/data/localized.md) → src/evidence/vocab/localized.gen.ts.
+// glibc, Firefox, Chromium, APT, wget, git, and server/framework error pages and messages; provenance in
+// scripts/data/localized.md) → src/evidence/vocab/localized.gen.ts.
 // --check fails when the generated file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -67,6 +68,19 @@ const SIGNALS = {
   auth_missing: [['auth.error', 'missing_credentials']],
   permission_denied: [['auth.forbidden_role']],
   token_invalid: [['auth.error', 'invalid_token']],
+  // A status as an error page or framework message states it; 407, 413 and 429 carry what the status implies
+  // (STATUS_IMPLIES in src/evidence/proxy-common.ts), as http.status from any other extractor does.
+  rate_limited: [['http.status', '429'], ['limit.rate']],
+  status_400: [['http.status', '400']],
+  status_401: [['http.status', '401']],
+  status_403: [['http.status', '403']],
+  status_407: [['http.status', '407'], ['proxy.auth_required']],
+  status_408: [['http.status', '408']],
+  status_413: [['http.status', '413'], ['limit.body']],
+  status_429: [['http.status', '429'], ['limit.rate']],
+  status_502: [['http.status', '502']],
+  status_503: [['http.status', '503']],
+  status_504: [['http.status', '504']],
 };
 
 const rows = readFileSync(SRC, 'utf8')
@@ -76,7 +90,7 @@ const rows = readFileSync(SRC, 'utf8')
 // The English originals are printed too (LANG=C, en-US builds): one row each, cut at placeholders like the translations.
 const english = new Map();
 for (const r of rows) {
-  const parts = r.english.split(/%\d?\$?[sdSu]|\{[^}]*\}|<[A-Z_]+>|\|%s\|/);
+  const parts = r.english.split(/%\d?\$?[sdSu]|%[A-Za-z]|\{[^}]*\}|<[A-Z_]+>|\|%s\|/);
   for (const part of parts) {
     const text = part.replace(/[‘’"'`.:,;!]+$|^[‘’"'`\s:,;]+/g, '').trim();
     // A piece cut out of a longer message must be long enough to say something by itself.
@@ -89,6 +103,7 @@ for (const r of rows) {
 }
 /** English fragments cut from longer strings say less than the whole: what they mean by themselves. */
 const ENGLISH_FRAGMENT = [
+  [/^sorry, you are not currently allowed to request$/, null], // Squid ERR_CACHE_ACCESS_DENIED before its %U: says nothing alone
   [/^could not connect to$/, 'connect_failed'],
   [/^connection timed out$/, 'timeout'],
   [/access-control-allow-origin.? missing/, 'cors_no_allow_origin'],
