@@ -44,7 +44,7 @@ const RESOLVE_HOST = /\bCould(?: not|n't) resolve host\b/gi;
 const RESOLVE_PROXY = /\bCould(?: not|n't) resolve proxy\b/gi;
 const RESOLVE_TIMEOUT = /\bResolving timed out after \d{1,9} milliseconds/gi;
 const CONNECT_TIMEOUT = /\bConnection timed out after (\d{1,9}) milliseconds/gi;
-const OPERATION_TIMEOUT = /\bOperation timed out after (\d{1,9}) milliseconds with (\d{1,15}) (?:out of -?\d{1,15} )?bytes received/gi;
+const OPERATION_TIMEOUT = /\bOperation timed out after (\d{1,9}) milliseconds(?: with (\d{1,15}) (?:out of -?\d{1,15} )?bytes received)?/gi;
 const SSL_TIMEOUT = /\bSSL connection timeout\b/gi;
 const FAILED_CONNECT = /\bFailed (?:to )?connect to [^\s]{1,255}(?: port \d{1,5}|:\d{1,5};)[^\n]{0,300}/g;
 const CONNECT_FAILED_VERBOSE = /\bconnect to [^\s]{1,255} port \d{1,5}[^\n]{0,120}? failed: [^\n]{1,160}/gi;
@@ -107,7 +107,7 @@ const RULES: readonly Rule[] = [
     key: 'operation timed out after',
     re: OPERATION_TIMEOUT,
     name: 'net.phase',
-    value: (m) => (m[2] === '0' ? 'response_header' : 'response_body'),
+    value: (m) => (m[2] === undefined ? undefined : m[2] === '0' ? 'response_header' : 'response_body'),
   },
   { key: 'operation timed out after', re: OPERATION_TIMEOUT, name: 'timing.duration_s', value: (m) => seconds(m[1]) },
   { key: 'ssl connection timeout', re: SSL_TIMEOUT, name: 'net.error', value: 'timeout' },

@@ -52,16 +52,19 @@ const REPORT = new RegExp(
   'i',
 );
 
+/** The voice of documentation, which says "we" without reporting anything: "we recommend that you …". */
+const DOC_VOICE = /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b/gi;
+
 /** Describing rather than reporting: definitions, conditions, generic subjects, change notes. */
 const DESCRIPTION = new RegExp(
   [
     // en
     String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|this error|these errors|the error (?:is|occurs|means)|errors? can)\b`,
     String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
-    String.raw`^\s*(?:[-*•]\s*)?(?:fix|feat|chore|perf|refactor|docs)(?:\([\w./-]{1,40}\))?!?:`, // conventional commits
     String.raw`(?:^|\s)\(#\d{1,6}[,)]|\bby @[\w-]{1,39} in\b`, // changelog references, release notes' "by @user in #123"
     String.raw`^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Change|Fixed|Added|Changed|Removed|Security|Improvement|Enhancement)\s*[:：]`, // changelog bullets
-    String.raw`\b(?:should|must|shall) (?:return|respond|fail|reply)\b|\b(?:can|may|might|will) (?:be )?(?:failed|rejected|refused|denied) with\b`, // specifications
+    String.raw`\b(?:should|must|shall) (?:return|respond|fail|reply)\b|\b(?:can|may|might|could|will|would) (?:be )?(?:fail|failed|rejected|refused|denied) with\b`, // specifications
+    String.raw`\bRFC ?\d{3,4},? (?:section |§ ?)?\d{1,2}(?:\.\d{1,2}){1,3}\b|\bResponse class for\b|\(status code [1-5]\d\d\)`, // references: a spec's section, a library's status classes
     String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
     // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
     String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
@@ -90,7 +93,7 @@ const DESCRIPTION = new RegExp(
  * bold, then a colon), headings that name a status code, mapping arrows, table rows.
  */
 const LAYOUT =
-  /^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+  /^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
@@ -130,10 +133,15 @@ export function classifyLine(line: string): LineKind {
   const cjk = line.match(CJK)?.length ?? 0;
   const prose = words >= 6 || cjk >= 10 || (words >= 3 && cjk >= 4);
   if (!prose) return 'machine';
-  if (REPORT.test(line)) return 'report';
+  const voiced = line.replace(DOC_VOICE, '');
+  if (REPORT.test(voiced)) return 'report';
+  if (voiced !== line) return 'description';
   if (ADVICE.test(line)) return 'plain';
   return DESCRIPTION.test(line) ? 'description' : 'plain';
 }
+
+/** A line of one to three words and nothing else ("References:", "Mozilla.", "Bad Gateway"): a heading or a name, neither output nor prose. */
+const LABEL = /^\s*[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,2}[.:]?\s*$/;
 
 /**
  * Whether a whole text describes failures rather than showing one: some prose describes and none
@@ -144,7 +152,7 @@ export function describesOnly(lines: Iterable<string>): boolean {
   let describe = 0;
   let machine = 0;
   for (const line of unwrapProse(lines)) {
-    if (line.trim() === '') continue;
+    if (line.trim() === '' || LABEL.test(line)) continue;
     const kind = classifyLine(line);
     if (kind === 'report') return false;
     if (kind === 'description') describe++;

@@ -31,7 +31,8 @@ const NET_UNREACHABLE = /\bconnect: network is unreachable\b/g;
 const CONNECT_TIMED_OUT = /\bconnect: connection timed out\b/g;
 const SOCKET_MISSING = /\bdial unix [^\s]{1,255}: connect: no such file or directory\b/g;
 const SOCKET_DENIED = /\bdial unix [^\s]{1,255}: connect: permission denied\b/g;
-const DIAL_TIMEOUT = /\bdial tcp[46]? [0-9A-Za-z.:[\]%_-]{1,100}: i\/o timeout\b/g;
+/** `dial tcp 10.0.0.5:443: i/o timeout`, and with the local address Go prints when it has one: `dial tcp <nil>->10.0.0.5:80`. */
+const DIAL_TIMEOUT = /\bdial tcp[46]? [0-9A-Za-z.:[\]%_<>-]{1,120}: i\/o timeout\b/g;
 const READ_TIMEOUT = /\bread tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const WRITE_TIMEOUT = /\bwrite tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const LOOKUP_NOT_FOUND = /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: no such host\b/g;

@@ -51,6 +51,12 @@ function phased(value: string, m: RegExpExecArray): string {
   return RECEIVING.test(around) ? 'timeout' : value;
 }
 
+/**
+ * A pipe, not a socket: coreutils and shells report a reader gone away as "write error: Broken pipe"
+ * or "standard output: Broken pipe" (`tar … | gzip` on a full disk, `yes | head`).
+ */
+const LOCAL_PIPE = /(?:write error|standard output|stdout|stdin)[ \t]{0,2}:[ \t]{0,2}$/i;
+
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'socket');
   const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
@@ -60,6 +66,7 @@ function extract(doc: TextDoc): SignalSink {
   });
   eachMatch(MESSAGES, doc, (m) => {
     const value = MESSAGE_VALUE.get(m[0].toLowerCase());
+    if (value === 'broken_pipe' && LOCAL_PIPE.test(m.input.slice(Math.max(0, m.index - 40), m.index))) return;
     if (value) sink.add('net.error', phased(value, m), ...at(m));
   });
   eachMatch(NUMBER, doc, (m) => {
