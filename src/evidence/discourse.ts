@@ -64,6 +64,8 @@ const DESCRIPTION = new RegExp(
     String.raw`(?:^|\s)\(#\d{1,6}[,)]|\bby @[\w-]{1,39} in\b`, // changelog references, release notes' "by @user in #123"
     String.raw`^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Change|Fixed|Added|Changed|Removed|Security|Improvement|Enhancement)\s*[:：]`, // changelog bullets
     String.raw`\b(?:should|must|shall) (?:return|respond|fail|reply)\b|\b(?:can|may|might|could|will|would) (?:be )?(?:fail|failed|rejected|refused|denied) with\b`, // specifications
+    String.raw`\bthe (?:following |above |below )?(?:table|list|example|diagram|matrix)s? (?:below |above )?(?:describes?|lists?|shows?|explains?)\b`, // docs pointing at their own tables and examples
+    String.raw`\b(?:a|an|any|each|every) [\w -]{1,40} (?:returns|responds with|results in|yields) (?:an? )?(?:HTTP )?[1-5]\d\d\b`, // generic subjects: "a missing key returns 401"
     String.raw`\bRFC ?\d{3,4},? (?:section |§ ?)?\d{1,2}(?:\.\d{1,2}){1,3}\b|\bResponse class for\b|\(status code [1-5]\d\d\)`, // references: a spec's section, a library's status classes
     String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
     // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
@@ -140,8 +142,8 @@ export function classifyLine(line: string): LineKind {
   return DESCRIPTION.test(line) ? 'description' : 'plain';
 }
 
-/** A line of one to three words and nothing else ("References:", "Mozilla.", "Bad Gateway"): a heading or a name, neither output nor prose. */
-const LABEL = /^\s*[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,2}[.:]?\s*$/;
+/** A line of one to four words and nothing else ("References:", "Mozilla.", "Bad Gateway", "Proxied to upstream service?"): a heading or a name, neither output nor prose. */
+const LABEL = /^\s*[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,3}[.:?]?\s*$/;
 
 /**
  * Whether a whole text describes failures rather than showing one: some prose describes and none

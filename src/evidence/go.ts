@@ -1,5 +1,5 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { keyGate, lineOf, tidy } from './rule-kit.js';
+import { keyGate, lineBefore, lineOf, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
@@ -106,6 +106,23 @@ const STATUS_TEXT: Readonly<Record<string, string>> = {
 /** net.error for a match, unless the line is ReverseProxy reporting its upstream's failure. */
 const client = (value: string) => (m: RegExpExecArray) => (isProxyLine(m) ? undefined : value);
 
+/** Go's socket error names both ends, local first: `write tcp 10.0.0.5:8080->10.0.0.9:51234: write: broken pipe`. */
+const SOCKET_ENDS = /\b(?:read|write|readfrom|writeto) tcp[46]? [0-9A-Fa-f.:[\]%]{1,64}:(\d{1,5})->[0-9A-Fa-f.:[\]%]{1,64}:(\d{1,5}): [^\n]{0,40}$/;
+/** Where operating systems start handing out ephemeral ports (Linux 32768, Windows and BSD 49152). */
+const EPHEMERAL_FROM = 32768;
+
+/**
+ * Whether the process that printed a reset or a broken pipe was the server of that connection: its
+ * own port is a service port and the peer's an ephemeral one, so the peer that went away was its
+ * client (a reset or a broken pipe while answering is the client leaving, not the upstream failing).
+ */
+function servingSide(m: RegExpExecArray): boolean {
+  const ends = SOCKET_ENDS.exec(lineBefore(m));
+  if (!ends) return false;
+  const [local, remote] = [Number(ends[1]), Number(ends[2])];
+  return local < EPHEMERAL_FROM && remote >= EPHEMERAL_FROM;
+}
+
 const RULES: readonly Rule[] = [
   { key: 'connection refused', re: REFUSED, name: 'net.error', value: client('connection_refused') },
   { key: 'connection refused', re: REFUSED, name: 'net.phase', value: client('connect') },
@@ -130,8 +147,10 @@ const RULES: readonly Rule[] = [
   { key: 'tls handshake timeout', re: TLS_HANDSHAKE_TIMEOUT, name: 'net.phase', value: 'tls' },
   { key: 'context deadline exceeded', re: DEADLINE, name: 'net.error', value: 'timeout' },
   { key: 'context canceled', re: CANCELED, name: 'client.closed' },
-  { key: 'connection reset by peer', re: RESET, name: 'net.error', value: client('connection_reset') },
-  { key: 'broken pipe', re: BROKEN_PIPE, name: 'net.error', value: client('broken_pipe') },
+  { key: 'connection reset by peer', re: RESET, name: 'net.error', value: (m) => (servingSide(m) ? undefined : client('connection_reset')(m)) },
+  { key: 'connection reset by peer', re: RESET, name: 'client.closed', value: (m) => (servingSide(m) ? '' : undefined) },
+  { key: 'broken pipe', re: BROKEN_PIPE, name: 'net.error', value: (m) => (servingSide(m) ? undefined : client('broken_pipe')(m)) },
+  { key: 'broken pipe', re: BROKEN_PIPE, name: 'client.closed', value: (m) => (servingSide(m) ? '' : undefined) },
   { key: 'eof', re: EOF, name: 'net.error', value: (m) => (isServerHandshakeLine(m) || isProxyLine(m) ? undefined : 'unexpected_eof') },
   { key: 'server closed idle connection', re: IDLE_CLOSED, name: 'net.error', value: 'unexpected_eof' },
   { key: 'server closed idle connection', re: IDLE_CLOSED, name: 'net.intermittent' },

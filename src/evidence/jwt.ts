@@ -263,9 +263,15 @@ const BAD_AUDIENCE_NAMED = /\bThe audience '[^'\n]{0,100}' is invalid\b/gi;
 const BAD_ISSUER =
   /\bjwt issuer invalid\b|\bInvalidIssuerError\b|\bInvalid (?:token )?issuer\b|\btoken has invalid issuer\b|\bSecurityTokenInvalidIssuerException\b|\bIDX10205\b|\bThe Claim 'iss' value doesn't match\b|\bThe iss claim is not valid\b|"iss" claim check failed|\bIssuer validation failed\b/gi;
 const BAD_TOKEN =
-  /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b/gi;
+  /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b|\binvalid api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|incorrect|malformed)\b/gi;
 const MISSING =
-  /\bNo authorization token was found\b|\bAuthentication credentials were not provided\b|\bMissing Authorization Header\b|\bAuthorization header (?:is )?(?:missing|not (?:found|provided|present))\b|\b(?:Bearer|JWT|auth|access|authorization) token (?:is )?(?:missing|required|not (?:found|provided|present))\b|\bMissing (?:bearer |access |auth |jwt )?token\b|\bNo (?:auth |access |bearer )?token provided\b|\btoken missing\b|\bno basic auth credentials\b|\bFull authentication is required to access this resource\b|\bjwt must be provided\b|\bcredentials_required\b/gi;
+  /\bNo authorization token was found\b|\bAuthentication credentials were not provided\b|\bMissing Authorization Header\b|\bAuthorization header (?:is )?(?:missing|not (?:found|provided|present))\b|\b(?:Bearer|JWT|auth|access|authorization) token (?:is )?(?:missing|required|not (?:found|provided|present))\b|\bMissing (?:bearer |access |auth |jwt )?token\b|\bNo (?:auth |access |bearer )?token provided\b|\btoken missing\b|\bno basic auth credentials\b|\bFull authentication is required to access this resource\b|\bjwt must be provided\b|\bcredentials_required\b|\b(?:api[ _-]?key|apikey|token) (?:is )?(?:missing|not (?:provided|found|present|supplied))\b|\b(?:missing|no) api[ _-]?key\b|\bapi[ _-]?key (?:is )?required\b/gi;
+/** A JSON error field that says only that the caller is not authenticated: Laravel's "Unauthenticated.", "Authentication required". */
+const UNAUTHENTICATED_FIELD =
+  /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Unauthenticated|Not authenticated|Authentication (?:is )?required|Login required|You are not logged in)\.?"/gi;
+/** A JSON error field that says only that the caller may not: "Not authorized", "Access denied", "Permission denied". */
+const NOT_ALLOWED_FIELD =
+  /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Not authori[sz]ed|Access denied|Permission denied|Insufficient permissions?|You do not have (?:the )?permissions?)\.?"/gi;
 const WRONG_SCHEME =
   /\bFormat is Authorization: Bearer \[token\]|\bcredentials_bad_(?:scheme|format)\b|\bAuthorization header must start with "?Bearer\b|\binvalid scheme\b|\bBad Authorization header\b|\bExpected 'Authorization: Bearer\b|\bUnsupported authorization (?:type|scheme)\b/gi;
 const CLOCK_SKEW = /\bclock (?:skew|drift)\b|\bclocks? (?:are |is )?out of sync\b/gi;
@@ -310,6 +316,10 @@ const RULES: readonly Rule[] = [
   { key: 'authorization', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
   { key: 'credentials', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
   { key: 'full authentication is required', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
+  { key: 'api', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
+  { key: 'api', re: BAD_TOKEN, name: 'auth.error', value: 'invalid_token' },
+  { key: '":', re: UNAUTHENTICATED_FIELD, name: 'auth.error', value: 'missing_credentials' },
+  { key: '":', re: NOT_ALLOWED_FIELD, name: 'auth.forbidden_role' },
   { key: 'bearer', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'scheme', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'authorization', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },

@@ -87,7 +87,12 @@ const RATE =
   /请求(?:过于|太)?频繁|(?:过于|太)频繁|(?:访问|操作)(?:过于|太)?频繁|调用频率|频率限制|触发限流|限流|请求次数过多|超出调用限制/g;
 const OVERLOAD = /服务器繁忙|系统繁忙|服务繁忙|服务器过载|熔断/g;
 const REDIRECT = /重定向(?:的)?次数过多|重定向过多|重定向不正确|无限重定向|循环重定向|重定向循环/g;
-const WAF = /(?:WAF|防火墙|安全策略) ?拦截|拦截提示|(?:请求|访问)(?:已)?被拦截|网站防火墙/g;
+/**
+ * WAF pages of Chinese clouds and vendors (Aliyun, Tencent Cloud, Baota, Safedog, SafeLine, Knownsec,
+ * 360): a request "blocked" or "cut off", a "suspected attack", a "threat to the site".
+ */
+const WAF =
+  /(?:WAF|防火墙|安全策略|安全防护|安全狗|云盾|网站卫士|创宇盾|雷池) ?(?:已)?(?:拦截|阻断)|拦截提示|(?:请求|访问)(?:请求)?(?:已)?被(?:[^\n，。,]{0,10}?)(?:拦截|阻断)|网站防火墙|疑似(?:黑客)?攻击|可能对网站造成(?:安全)?威胁|设置为?拦截/g;
 const DENY_RULE = /IP ?(?:地址)?[^\n。]{0,6}?(?:被禁止|被封禁|被拉黑|黑名单)|不在白名单/g;
 const CLIENT_CLOSED = /客户端(?:主动)?(?:断开|关闭)(?:了)?连接|客户端已断开/g;
 const CONNECTIONS = /连接数(?:已满|过多|超过限制|达到上限)|打开的文件过多|文件描述符(?:不足|耗尽)/g;
@@ -150,7 +155,7 @@ const PHRASES: readonly Phrases[] = [
   { keys: ['频繁', '频率', '限流', '次数过多', '调用限制'], re: RATE, name: 'limit.rate' },
   { keys: ['繁忙', '过载', '熔断'], re: OVERLOAD, name: 'limit.overload' },
   { keys: ['重定向'], re: REDIRECT, name: 'http.redirect_loop' },
-  { keys: ['拦截', '网站防火墙'], re: WAF, name: 'access.waf' },
+  { keys: ['拦截', '阻断', '网站防火墙', '疑似', '威胁'], re: WAF, name: 'access.waf' },
   { keys: ['黑名单', '白名单', '被禁止', '被封禁', '被拉黑'], re: DENY_RULE, name: 'access.denied_rule' },
   { keys: ['客户端'], re: CLIENT_CLOSED, name: 'client.closed' },
   { keys: ['连接数', '文件过多', '文件描述符'], re: CONNECTIONS, name: 'limit.connections' },
