@@ -20,8 +20,8 @@ export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 
  * report says which of them are not met yet.
  */
 export const FLOORS = {
-  heldout: { top1: 0.79, top3: 0.82, negativesAnswered: 0.095 },
-  dev: { top1: 0.95, top3: 0.965, negativesAnswered: 0.025 },
+  heldout: { top1: 0.84, top3: 0.87, negativesAnswered: 0.09 },
+  dev: { top1: 0.96, top3: 0.97, negativesAnswered: 0.025 },
   shared: { top1: 0.95, top3: 0.95, negativesAnswered: 0 },
 };
 

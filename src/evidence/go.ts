@@ -107,7 +107,8 @@ const STATUS_TEXT: Readonly<Record<string, string>> = {
 const client = (value: string) => (m: RegExpExecArray) => (isProxyLine(m) ? undefined : value);
 
 /** Go's socket error names both ends, local first: `write tcp 10.0.0.5:8080->10.0.0.9:51234: write: broken pipe`. */
-const SOCKET_ENDS = /\b(?:read|write|readfrom|writeto) tcp[46]? [0-9A-Fa-f.:[\]%]{1,64}:(\d{1,5})->[0-9A-Fa-f.:[\]%]{1,64}:(\d{1,5}): [^\n]{0,40}$/;
+const SOCKET_ENDS =
+  /\b(?:read|write|readfrom|writeto) tcp[46]? [0-9A-Fa-f.:[\]%]{1,64}:(\d{1,5})->[0-9A-Fa-f.:[\]%]{1,64}:(\d{1,5}): [^\n]{0,40}$/;
 /** Where operating systems start handing out ephemeral ports (Linux 32768, Windows and BSD 49152). */
 const EPHEMERAL_FROM = 32768;
 
@@ -147,7 +148,12 @@ const RULES: readonly Rule[] = [
   { key: 'tls handshake timeout', re: TLS_HANDSHAKE_TIMEOUT, name: 'net.phase', value: 'tls' },
   { key: 'context deadline exceeded', re: DEADLINE, name: 'net.error', value: 'timeout' },
   { key: 'context canceled', re: CANCELED, name: 'client.closed' },
-  { key: 'connection reset by peer', re: RESET, name: 'net.error', value: (m) => (servingSide(m) ? undefined : client('connection_reset')(m)) },
+  {
+    key: 'connection reset by peer',
+    re: RESET,
+    name: 'net.error',
+    value: (m) => (servingSide(m) ? undefined : client('connection_reset')(m)),
+  },
   { key: 'connection reset by peer', re: RESET, name: 'client.closed', value: (m) => (servingSide(m) ? '' : undefined) },
   { key: 'broken pipe', re: BROKEN_PIPE, name: 'net.error', value: (m) => (servingSide(m) ? undefined : client('broken_pipe')(m)) },
   { key: 'broken pipe', re: BROKEN_PIPE, name: 'client.closed', value: (m) => (servingSide(m) ? '' : undefined) },

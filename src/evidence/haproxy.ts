@@ -123,6 +123,8 @@ const STATES: Readonly<Record<string, readonly Effect[]>> = {
   CQ: [['client.closed']],
   CH: [['client.closed']],
   CD: [['client.closed']],
+  // The client aborted before sending a whole request (a browser's pre-connect, a scanner, telnet).
+  CR: [['client.closed']],
   cD: [['timing.near_timeout', 'haproxy_timeout_client']],
   cR: [['timing.near_timeout', 'haproxy_timeout_http_request']],
   PH: [['proxy.upstream_error', 'invalid_header']],

@@ -270,6 +270,29 @@ const PAGES: readonly { key: string; re: RegExp; status?: string; server?: strin
   },
 ];
 
+/**
+ * IIS reports a status with its sub-status: "HTTP Error 403.6 - Forbidden" on its error page, and
+ * "… 403 6 5 1669" (sc-status sc-substatus sc-win32-status time-taken) at the end of a W3C log line.
+ * The sub-status names the mechanism (Microsoft's "HTTP status codes in IIS"): what each means here.
+ */
+const IIS_SUBSTATUS: Readonly<Record<string, readonly (readonly [string, string?])[]>> = {
+  '401.1': [['auth.error', 'invalid_token']],
+  '401.2': [['auth.error', 'missing_credentials']],
+  '401.3': [['access.file_permission']],
+  '403.6': [['access.denied_rule']],
+  '403.8': [['access.denied_rule']],
+  '403.503': [['access.denied_rule']],
+  '403.502': [['limit.rate']],
+  '403.14': [['access.file_permission']],
+  '403.16': [['tls.error', 'client_cert_required']],
+  '403.7': [['tls.error', 'client_cert_required']],
+};
+const IIS_PAGE_STATUS = /\bHTTP Error (\d{3})\.(\d{1,3}) - /g;
+/** A W3C extended log line of IIS: date, time, …, status, sub-status, win32 status, time taken. */
+const IIS_LOG_STATUS = / ([1-5]\d\d) (\d{1,3}) (\d{1,10}) \d{1,10}[ \t]*$/gm;
+/** …on a line that starts with the W3C date and time. */
+const W3C_LINE_START = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} /;
+
 /** A field name only Traefik's JSON access log uses. */
 const TRAEFIK_FIELD = /"DownstreamStatus"/g;
 
@@ -388,6 +411,16 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
+  const iis = (m: RegExpExecArray, log: boolean) => {
+    const [code, sub] = [m[1] ?? '', m[2] ?? ''];
+    if (log) status(code, ...at(m));
+    sink.add('http.server', 'iis', ...at(m));
+    for (const [name, value] of IIS_SUBSTATUS[`${code}.${sub}`] ?? []) sink.add(name, value, ...at(m));
+  };
+  if (doc.mayContain('http error ')) eachMatch(IIS_PAGE_STATUS, doc, (m) => iis(m, false));
+  eachMatch(IIS_LOG_STATUS, doc, (m) => {
+    if (W3C_LINE_START.test(text.slice(text.lastIndexOf('\n', m.index) + 1, m.index))) iis(m, true);
+  });
   if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, doc, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
   if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, doc, (m) => sink.add('http.method', m[1], ...at(m)));
   return sink;
@@ -395,6 +428,8 @@ function extract(doc: TextDoc): SignalSink {
 
 /** The regexes this extractor runs over the whole text (for the conformance suite). */
 export const HTTP_PATTERNS: readonly RegExp[] = [
+  IIS_PAGE_STATUS,
+  IIS_LOG_STATUS,
   STATUS_LINE,
   STATUS_PHRASE,
   LONE_PHRASE,

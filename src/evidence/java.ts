@@ -88,7 +88,12 @@ const ALERTS: Readonly<Record<string, string>> = {
 
 const RULES: readonly Rule[] = [
   // PHP's GuzzleHttp\Exception\ConnectException is no JVM class: its cURL message is read by the curl extractor.
-  { key: 'exception', re: CONNECT_EXCEPTION, name: 'net.error', value: (m) => (m.input[m.index - 1] === '\\' ? undefined : connectReason(m[0])) },
+  {
+    key: 'exception',
+    re: CONNECT_EXCEPTION,
+    name: 'net.error',
+    value: (m) => (m.input[m.index - 1] === '\\' ? undefined : connectReason(m[0])),
+  },
   { key: 'timed out', re: CONNECT_TIMED_OUT, name: 'net.error', value: 'connect_timeout' },
   { key: 'failed to connect to', re: CONNECT_TIMED_OUT, name: 'net.error', value: 'connect_timeout' },
   { key: 'connecttimeoutexception', re: CONNECT_TIMED_OUT, name: 'net.error', value: 'connect_timeout' },

@@ -38,6 +38,64 @@ describe('text that describes failures rather than showing one', () => {
   });
 });
 
+describe('the grammar of documentation (written from the sentences of docs, not from one page)', () => {
+  it('takes conventional commits and man-page headings for layout, whatever words they hold', () => {
+    expect(classifyLine('fix(proxy): resolve issue where authorization headers are getting dropped during redirects')).toBe('description');
+    expect(classifyLine('Fix: occasional iat validation error')).toBe('description');
+    expect(classifyLine('DESCRIPTION')).toBe('description');
+    expect(classifyLine('proxy_read_timeout：连接成功后等候后端服务器响应时间')).toBe('description');
+    // A directive with its value is configuration, not a description.
+    expect(classifyLine('proxy_read_timeout: 60s')).not.toBe('description');
+  });
+
+  it('hears the docs\' "we recommend" as their voice, and a person\'s "we" still as a report', () => {
+    expect(
+      classifyLine(
+        'We also recommend that you configure the idle timeout of your application to be larger than the one of the load balancer.',
+      ),
+    ).toBe('description');
+    expect(classifyLine('We are getting 502 errors from the load balancer since the deploy this morning')).toBe('report');
+  });
+
+  it('takes spec citations, status classes, self-referring tables and generic subjects for descriptions', () => {
+    expect(classifyLine('RFC2616, 10.5.3: The server, while acting as a gateway or proxy, received an invalid response.')).toBe(
+      'description',
+    );
+    expect(classifyLine('Response class for Bad Gateway responses (status code 502).')).toBe('description');
+    expect(classifyLine('The following table describes how the gateway behaves in various authentication scenarios:')).toBe('description');
+    expect(classifyLine('Set the key in a header; a request without an API key returns 401 to the caller.')).toBe('description');
+    expect(classifyLine('A long-running request can fail with 504 Gateway Timeout when the proxy waits too long.')).toBe('description');
+  });
+
+  it('gives a short label line no weight either way, so a docs page with headings stays a description', () => {
+    const page = [
+      'Net::HTTPBadGateway',
+      'Response class for Bad Gateway',
+      'responses (status code 502).',
+      'References:',
+      'Mozilla.',
+      'RFC 9110.',
+      'Wikipedia.',
+    ];
+    expect(describesOnly(page)).toBe(true);
+    expect(causes(page.join('\n'))).toEqual([]);
+    // An error page is not a description because it has short lines.
+    expect(
+      causes(
+        '<html><head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>',
+      ),
+    ).not.toEqual([]);
+  });
+
+  it("keeps Chrome's own interstitial sentence from silencing its certificate error", () => {
+    expect(
+      causes(
+        'This server could not prove that it is 192.168.1.123; its security certificate is from 10.0.0.8. This may be caused by a misconfiguration or an attacker intercepting your connection.',
+      )[0],
+    ).toBe('tls-hostname-mismatch');
+  });
+});
+
 describe('a parser\'s "invalid token"', () => {
   it('is syntax, not credentials', () => {
     expect(causes('Expected colon but found invalid token at character 9')).toEqual([]);

@@ -137,4 +137,16 @@ describe('go extractor', () => {
   });
 });
 
+describe('go extractor: which end of a connection printed the error', () => {
+  it('reads it from the two ports Go names', () => {
+    // A service port (8080, 443) talking to an ephemeral one: this process was the server, its client left.
+    expect(keys('write tcp 10.0.0.5:8080->10.0.0.9:51234: write: broken pipe')).toEqual(['client.closed']);
+    expect(keys('read tcp [::1]:443->[::1]:40522: read: connection reset by peer')).toEqual(['client.closed']);
+    // An ephemeral port talking to a service port: this process was the client, its upstream reset.
+    expect(keys('read tcp 10.0.0.9:51234->10.0.0.5:443: read: connection reset by peer')).toEqual(['net.error=connection_reset']);
+    // With the local address Go prints when it has one (or <nil>).
+    expect(keys('dial tcp <nil>->10.20.33.66:80: i/o timeout')).toEqual(['net.error=connect_timeout', 'net.phase=connect']);
+  });
+});
+
 describeConformance(goExtractor, GO_PATTERNS, SAMPLES);

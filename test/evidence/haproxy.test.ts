@@ -15,6 +15,16 @@ const SAMPLES = [
 
 proxyConformance(haproxyExtractor, HAPROXY_PATTERNS, SAMPLES);
 
+describe('haproxy extractor: a client that left before its request was whole', () => {
+  it('reads CR as the client closing', () => {
+    expect(
+      keys(
+        'haproxy[18113]: 127.0.0.1:34548 [15/Oct/2003:15:18:55.798] px-http px-http/<NOSRV> -1/-1/-1/-1/8490 -1 0 - - CR-- 2/2/2/0/0 0/0 ""',
+      ),
+    ).toContain('client.closed');
+  });
+});
+
 describe('haproxy extractor', () => {
   it('reads the HTTP log: status, termination state, timers', () => {
     expect(keys(http('0/0/1/-1/50002', '504', 'sH--'))).toEqual([

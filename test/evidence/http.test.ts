@@ -13,6 +13,22 @@ const SAMPLES = [
 
 proxyConformance(httpExtractor, HTTP_PATTERNS, SAMPLES);
 
+describe('http extractor: IIS sub-status codes', () => {
+  it('reads the mechanism from the sub-status of a W3C log line and of the error page', () => {
+    expect(keys('2011-06-02 17:59:05 192.168.0.211 POST /msdeploy.axd site=default 8172 - 192.168.0.203 - 403 6 5 1669')).toEqual(
+      expect.arrayContaining(['http.status=403', 'http.server=iis', 'access.denied_rule']),
+    );
+    expect(keys('2011-05-12 15:55:38 192.168.0.211 POST /msdeploy.axd site=default 8172 - 192.168.0.203 - 401 2 5 0')).toEqual(
+      expect.arrayContaining(['http.status=401', 'auth.error=missing_credentials']),
+    );
+    expect(keys('HTTP Error 403.14 - Forbidden\nThe Web server is configured to not list the contents of this directory.')).toEqual(
+      expect.arrayContaining(['http.server=iis', 'access.file_permission']),
+    );
+    // Four numbers at the end of a line that is not a W3C log line are nothing.
+    expect(keys('totals: 403 6 5 1669')).toEqual([]);
+  });
+});
+
 describe('http extractor', () => {
   it('reads status lines, raw and from curl -v', () => {
     expect(keys('< HTTP/1.1 504 Gateway Time-out\n< Server: openresty')).toEqual(['http.server=openresty', 'http.status=504']);

@@ -22,6 +22,19 @@ const SAMPLES = [
   '{"detail":"Authentication credentials were not provided."}',
 ];
 
+describe('jwt extractor: API keys and bare JSON auth fields', () => {
+  it('reads a missing or invalid API key, and a JSON error that says only "unauthenticated" or "access denied"', () => {
+    expect(keys('{"error":"API key missing"}')).toContain('auth.error=missing_credentials');
+    expect(keys('{"message":"No API key found in request"}')).toContain('auth.error=missing_credentials');
+    expect(keys('{"error":"Invalid API key"}')).toContain('auth.error=invalid_token');
+    expect(keys('{"error":"Unauthenticated."}')).toContain('auth.error=missing_credentials');
+    expect(keys('{"message":"Authentication required"}')).toContain('auth.error=missing_credentials');
+    expect(keys('{"error":"Access denied"}')).toContain('auth.forbidden_role');
+    // The same words in running text are not a JSON error field.
+    expect(keys('Unauthenticated requests are limited to 60 per hour.')).toEqual([]);
+  });
+});
+
 describe('jwt extractor: tokens', () => {
   it('decodes a token without verifying it and says how long ago it expired', () => {
     expect(keys(`Authorization: Bearer ${EXPIRED}`)).toEqual(['jwt.present', 'jwt.exp_past=3h12m']);

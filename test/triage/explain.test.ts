@@ -78,3 +78,35 @@ describe('knowledge patterns generalise', () => {
     expect(copied).toEqual([]);
   });
 });
+
+describe('explain: mechanisms named by products and tools, whatever the sentence around them', () => {
+  const top = (text: string) => engine.explain(text).causes[0]?.id;
+  it.each([
+    // cURL 28 says which phase timed out; PHP's GuzzleHttp\Exception\ConnectException is no JVM ConnectException.
+    ['GuzzleHttp\\Exception\\ConnectException: cURL error 28: Resolving timed out after 2514 milliseconds', 'dns-failure'],
+    ['GuzzleHttp\\Exception\\ConnectException: cURL error 28: Operation timed out after 67171 milliseconds', 'upstream-slow'],
+    // Laravel's 419 view before and after Laravel 6.
+    ['419\n“Sorry, your session has expired. Please refresh and try again.”', 'csrf-failure'],
+    ['419 | Page Expired', 'csrf-failure'],
+    // URL filters and Chinese cloud WAFs.
+    ['Unable to tunnel through proxy. Proxy returns "HTTP/1.1 403 Request blocked by Privoxy"', 'acl-deny'],
+    ['当前访问疑似黑客攻击，已被网站管理员设置为拦截', 'waf-block'],
+    // A certificate-expiry alert firing.
+    ['[FIRING:1] CertManagerCertExpirySoon (jellyfin/jellyfin-tls warning)', 'tls-cert-expired'],
+    // Winsock 10060 is a connect timeout, not a stale pooled connection.
+    [
+      'dial tcp 112.19.5.225:443: connectex: A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond.',
+      'firewall-drop',
+    ],
+  ])('%s → %s', (text, cause) => {
+    expect(top(text)).toBe(cause);
+  });
+
+  it('gives no cause to a pipe that broke on a full disk, nor to an alert rule being defined', () => {
+    expect(engine.explain('gzip: write error: No space left on device\ntar: write error: Broken pipe').causes).toEqual([]);
+    expect(
+      engine.explain("  alert: 'BlackboxSslCertificateWillExpireSoon',\n  expr: probe_ssl_earliest_cert_expiry - time() < 86400 * 14")
+        .causes,
+    ).toEqual([]);
+  });
+});
