@@ -86,6 +86,13 @@ const CF_CODE = [
 ];
 /** With Cloudflare context, a 52x status line is Cloudflare's. */
 const CF_STATUS = /\bHTTP\/[\d.]{1,3} (52[0-7]|530)\b/g;
+/**
+ * Cloudflare by itself: the plain-text body it sends a client that does not ask for HTML
+ * (`error code: 522`, the whole body), and a 52x code with the title Cloudflare gives it.
+ */
+const CF_PLAIN = /^[ \t]{0,4}error code: (52[0-7]|530|1\d{3})[ \t]*$/gm;
+const CF_TITLED =
+  /\bError[ \t]{0,3}(52[0-7]|530)[ \t:|-]{1,4}(?:Web server is returning an unknown error|Web server is down|Connection timed out|Origin is unreachable|A timeout occurred|SSL handshake failed|Invalid SSL certificate|Origin DNS error)\b/gi;
 /** `alone`: the phrase names Cloudflare by itself (its code is part of it), so no other Cloudflare context is needed. */
 const CF_PHRASES: readonly { key: string; re: RegExp; code: string; alone?: boolean }[] = [
   { key: 'web server is returning an unknown error', re: /\bWeb server is returning an unknown error\b/gi, code: '520' },
@@ -201,6 +208,8 @@ function extract(doc: TextDoc): SignalSink {
   if (cfContext) {
     eachMatch(CF_STATUS, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   }
+  if (doc.mayContain('error code: ')) eachMatch(CF_PLAIN, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
+  if (!cfContext && doc.mayContain('error')) eachMatch(CF_TITLED, doc, (m) => cf(m[1] ?? '', m.index, m.index + m[0].length));
   for (const p of CF_PHRASES) {
     if ((cfContext || p.alone) && doc.mayContain(p.key)) eachMatch(p.re, doc, (m) => cf(p.code, m.index, m.index + m[0].length));
   }
@@ -233,7 +242,8 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
   // A metric named in a runbook or a dashboard is no failure: the text must be an alert about it.
-  const alerting = hasAny(doc, LB_ALERT_WORDS) || />\s*\d/.test(text);
+  // So is the definition of an alert: a Prometheus rule (expr:), a CloudWatch alarm in CloudFormation or Terraform.
+  const alerting = (hasAny(doc, LB_ALERT_WORDS) || />\s*\d/.test(text)) && !ALERT_DEFINITION.test(text);
   if (alerting && hasAny(doc, LB_METRIC_KEYS))
     eachMatch(LB_METRIC, doc, (m) => {
       const key = (m[1] ?? '').toLowerCase().replace(/_/g, '');
@@ -266,6 +276,8 @@ function extract(doc: TextDoc): SignalSink {
  */
 const LB_METRIC =
   /\b(?:aws\.(?:applicationelb|elb)\.)?(httpcode_elb_5xx(?:_count)?|httpcode_elb_50[234](?:_count)?|httpcode_(?:target|backend)_5xx(?:_count)?|un_?healthy_?host_?count|target_?connection_?error_?count|backend_?connection_?errors|target_?response_?time|rejected_?connection_?count|surge_?queue_?length|spillover_?count)\b/gi;
+/** The definition of an alert rather than the alert: a Prometheus rule's `expr:`, an alarm's comparison settings. */
+const ALERT_DEFINITION = /^[ \t]*(?:-[ \t]*)?expr[ \t]*:|\b(?:ComparisonOperator|comparison_operator|EvaluationPeriods|evaluation_periods)\b/m;
 /** Words of an alert (CloudWatch, Datadog, Grafana, Alertmanager …), lower case. */
 const LB_ALERT_WORDS = ['alarm', 'triggered', 'firing', 'threshold', 'greater than', 'exceeded', 'above', 'breach', 'critical', 'alert:'];
 /** What each metric (lower case, without underscores) says. */
@@ -282,9 +294,14 @@ const LB_METRICS: readonly [RegExp, string][] = [
   [/^surgequeuelength/, 'surge_queue'],
   [/^spillovercount/, 'spillover'],
 ];
-/** An alert title that names a load balancer and 5XX: "ALB 5XX above threshold", "ELB 5xx errors > 1%". */
+/**
+ * An alert title that names a load balancer or a proxy and 5XX: "ALB 5XX above threshold", "ELB 5xx
+ * errors > 1%", the proxies' 5xx-rate rules of the common Prometheus rule sets (NginxHighHttp5xxErrorRate,
+ * TraefikServiceHighHttp5xxErrorRate, HaproxyHighHttp5xxErrorRateBackend, IstioHigh5xxErrorRate) and
+ * their summary "Too many HTTP requests with status 5xx".
+ */
 const LB_5XX_TITLE =
-  /\b(?:ALB|ELB|NLB|load[ -]balancer)s?\b[^\n]{0,40}?\b5xx\b|\b5xx\b[^\n]{0,30}?\b(?:on|from|at) (?:the )?(?:ALB|ELB|load[ -]balancer)\b/gi;
+  /\b(?:ALB|ELB|NLB|load[ -]balancer|nginx|ingress|proxy|gateway|haproxy|envoy|traefik|istio|kong)s?\b[^\n]{0,40}?\b5xx\b|\b5xx\b[^\n]{0,30}?\b(?:on|from|at) (?:the )?(?:ALB|ELB|load[ -]balancer|proxy|gateway|ingress)\b|\b[A-Z][A-Za-z]{0,30}(?:Http5xx|High5xx)[A-Za-z]{0,20}\b|\bToo many HTTP requests with status 5xx\b/gi;
 
 /** The regexes this extractor runs over the whole text (for the conformance suite). */
 export const CLOUD_PATTERNS: readonly RegExp[] = [
@@ -293,6 +310,8 @@ export const CLOUD_PATTERNS: readonly RegExp[] = [
   ALB_LINE,
   ...CF_CODE,
   CF_STATUS,
+  CF_PLAIN,
+  CF_TITLED,
   ...CF_PHRASES.map((p) => p.re),
   CF_BLOCK,
   GCP_DETAIL,

@@ -37,6 +37,8 @@ const STATUS_NAME = new RegExp(
   String.raw`(?:\brpc error: code = |\bStatusCode\.|\bStatus\{code=|StatusRuntimeException: |StatusException: |\bgrpc\.StatusCode\.|\bGrpcStatus(?:Code)?\.|"grpc_code":"|\bgrpc_code=)([A-Z][A-Za-z_]{1,24})\b|\bstatus: ([A-Z][A-Za-z]{1,24}), message: `,
   'g',
 );
+/** grpc-js (Node): `Error: 14 UNAVAILABLE: No connection established`, the number and its name together. */
+const NUMBERED_NAME = /\b(\d{1,2}) ([A-Z][A-Z_]{2,24}): /g;
 const STATUS_NUMBER = /\b(?:grpc[_-]status|grpc_status_code)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?(\d{1,2})\b/gi;
 
 const H2_FRAME = /\b(RST_STREAM|Rst Stream|GOAWAY|GoAway|go_away)\b/g;
@@ -53,6 +55,10 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(STATUS_NAME, doc, (m) => {
     const name = normalise(m[1] ?? m[2] ?? '');
     if (name !== 'ok' && NAMES.has(name)) sink.add('grpc.status', name, ...at(m));
+  });
+  eachMatch(NUMBERED_NAME, doc, (m) => {
+    const name = BY_NUMBER[Number(m[1])];
+    if (name && name !== 'ok' && name === normalise(m[2] ?? '')) sink.add('grpc.status', name, ...at(m));
   });
   eachMatch(STATUS_NUMBER, doc, (m) => {
     const name = BY_NUMBER[Number(m[1])];
@@ -85,7 +91,7 @@ const H2_CODES = new Set([
   'http_1_1_required',
 ]);
 
-export const GRPC_PATTERNS: readonly RegExp[] = [STATUS_NAME, STATUS_NUMBER, H2_FRAME, H2_CODE, H2_CANCEL, H2_UNCLEAN];
+export const GRPC_PATTERNS: readonly RegExp[] = [STATUS_NAME, NUMBERED_NAME, STATUS_NUMBER, H2_FRAME, H2_CODE, H2_CANCEL, H2_UNCLEAN];
 
 export const grpcExtractor: Extractor = {
   name: 'grpc',

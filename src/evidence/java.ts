@@ -1,5 +1,5 @@
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { keyGate, tidy } from './rule-kit.js';
+import { keyGate, lineBefore, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
@@ -32,11 +32,15 @@ const CONNECT_TIMED_OUT =
   /\bSocketTimeoutException: (?:[Cc]onnect timed out|failed to connect to )|\bHttpConnectTimeoutException\b|\bio\.netty\.channel\.ConnectTimeoutException\b|\bConnectTimeoutException: connection timed out/g;
 const READ_TIMED_OUT =
   /\bSocketTimeoutException: (?:Read timed out|timeout)\b|\b(?:Exception|Error): Read timed out\b|\bHttpTimeoutException: request timed out\b|\bio\.netty\.handler\.timeout\.ReadTimeoutException\b/g;
-const TIMEOUT = /\bTimeoutException: Did not observe any item or terminal signal within\b/g;
+/** Reactor's timeout operator; Hystrix and resilience4j giving up on a call that took too long. */
+const TIMEOUT =
+  /\bTimeoutException: Did not observe any item or terminal signal within\b|\bHystrixRuntimeException: [^\s]{1,200} timed-out and (?:no )?fallback\b|\bTimeLimiter '[^'\n]{1,100}' recorded a timeout exception\b/g;
 const UNKNOWN_HOST = /\bUnknownHostException\b[^\n]{0,300}/g;
 const NO_ROUTE = /\bNoRouteToHostException\b/g;
 const NET_UNREACHABLE = /\bSocketException: Network is unreachable\b/g;
 const RESET = /\b(?:SocketException|SSLException|IOException|ConnectionResetException)(?:: [A-Za-z.]{0,60}Exception)?: Connection reset\b/g;
+/** The JVM's own message at the end of a wrapper's line: Maven's "transfer failed for https://…: Connection reset". */
+const RESET_TAIL = /: Connection reset[ \t]*$/gm;
 const BROKEN_PIPE = /\b(?:SocketException|IOException)(?:: [A-Za-z.]{0,60}Exception)?: Broken pipe\b/g;
 const CLIENT_ABORT = /\bClientAbortException\b/g;
 const NO_RESPONSE =
@@ -102,6 +106,8 @@ const RULES: readonly Rule[] = [
   { key: 'sockettimeoutexception: timeout', re: READ_TIMED_OUT, name: 'net.error', value: 'read_timeout' },
   { key: 'readtimeoutexception', re: READ_TIMED_OUT, name: 'net.error', value: 'read_timeout' },
   { key: 'did not observe any item', re: TIMEOUT, name: 'net.error', value: 'timeout' },
+  { key: 'timed-out and', re: TIMEOUT, name: 'net.error', value: 'timeout' },
+  { key: 'recorded a timeout exception', re: TIMEOUT, name: 'net.error', value: 'timeout' },
   {
     key: 'unknownhostexception',
     re: UNKNOWN_HOST,
@@ -114,6 +120,12 @@ const RULES: readonly Rule[] = [
   { key: 'connection reset', re: RESET, name: 'net.error', value: 'connection_reset' },
   { key: 'broken pipe', re: BROKEN_PIPE, name: 'net.error', value: 'broken_pipe' },
   { key: 'clientabortexception', re: CLIENT_ABORT, name: 'client.closed' },
+  {
+    key: ': connection reset',
+    re: RESET_TAIL,
+    name: 'net.error',
+    value: (m) => (/\b(?:failed|failure|error)\b/i.test(lineBefore(m)) ? 'connection_reset' : undefined),
+  },
   { key: 'clientabortexception', re: CLIENT_ABORT, name: 'http.server', value: 'tomcat' },
   { key: 'failed to respond', re: NO_RESPONSE, name: 'net.error', value: 'empty_reply' },
   { key: 'before response', re: NO_RESPONSE, name: 'net.error', value: 'empty_reply' },

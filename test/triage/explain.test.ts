@@ -98,11 +98,37 @@ describe('explain: mechanisms named by products and tools, whatever the sentence
       'dial tcp 112.19.5.225:443: connectex: A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond.',
       'firewall-drop',
     ],
+    // Fly.io's proxy, in its own words.
+    ['proxy[e784] fra [error] instance refused connection. is your app listening on 0.0.0.0:8080?', 'upstream-refused'],
+    [
+      '[error] could not find a good candidate within 90 attempts at load balancing. last error: no known healthy instances found for route tcp/443.',
+      'upstream-unhealthy',
+    ],
+    // Cloudflare's plain-text body, and a 52x with Cloudflare's own title.
+    ['error code: 522', 'upstream-connect-timeout'],
+    ['Error 525 SSL handshake failed', 'upstream-tls-failure'],
+    // grpc-js prints the number and the name; git prints curl's exit code its own way.
+    ['Error: 14 UNAVAILABLE: No connection established', 'upstream-refused'],
+    ['error: RPC failed; curl 56 GnuTLS recv error (-9): A TLS packet with unexpected length was received.', 'network-unstable'],
+    // Hystrix giving up; Maven quoting the JVM's "Connection reset"; nginx's 414.
+    ['com.netflix.hystrix.exception.HystrixRuntimeException: OrderClient#get() timed-out and no fallback available.', 'upstream-slow'],
+    [
+      '[ERROR] Could not transfer artifact org:x:pom:1.0 from/to central (https://repo.maven.apache.org/maven2): transfer failed for https://repo.maven.apache.org/maven2/org/x.pom: Connection reset',
+      'upstream-closed-early',
+    ],
+    ['414 Request-URI Too Large', 'header-too-large'],
+    // A proxy's 5xx-rate alert firing.
+    ['[FIRING:1] NginxHighHttp5xxErrorRate (nginx-ingress warning) Too many HTTP requests with status 5xx (> 5%)', 'upstream-unhealthy'],
   ])('%s → %s', (text, cause) => {
     expect(top(text)).toBe(cause);
   });
 
   it('gives no cause to a pipe that broke on a full disk, nor to an alert rule being defined', () => {
+    expect(
+      engine.explain(
+        '- alert: NginxHighHttp5xxErrorRate\n  expr: sum(rate(nginx_http_requests_total{status=~"^5.."}[1m])) > 5\n  labels:\n    severity: critical',
+      ).causes,
+    ).toEqual([]);
     expect(engine.explain('gzip: write error: No space left on device\ntar: write error: Broken pipe').causes).toEqual([]);
     expect(
       engine.explain("  alert: 'BlackboxSslCertificateWillExpireSoon',\n  expr: probe_ssl_earliest_cert_expiry - time() < 86400 * 14")
