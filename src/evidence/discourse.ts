@@ -52,6 +52,10 @@ const REPORT = new RegExp(
   'i',
 );
 
+/** A question about an error rather than a report of one: "How do I fix …?", "What does ECONNREFUSED mean?". */
+const HOW_TO =
+  /^\s*(?:#{1,6}\s*)?(?:How (?:do|can|should|would) (?:I|we|you|one) (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|How to (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|What (?:does|do|is|are|causes?)|Why (?:does|do|is|are|would))\b[^\n]{0,200}\?\s*$/i;
+
 /** The voice of documentation, which says "we" without reporting anything: "we recommend that you …". */
 const DOC_VOICE = /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b/gi;
 
@@ -64,6 +68,8 @@ const DESCRIPTION = new RegExp(
     String.raw`(?:^|\s)\(#\d{1,6}[,)]|\bby @[\w-]{1,39} in\b`, // changelog references, release notes' "by @user in #123"
     String.raw`^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Change|Fixed|Added|Changed|Removed|Security|Improvement|Enhancement)\s*[:：]`, // changelog bullets
     String.raw`\b(?:should|must|shall) (?:return|respond|fail|reply)\b|\b(?:can|may|might|could|will|would) (?:be )?(?:fail|failed|rejected|refused|denied) with\b`, // specifications
+    String.raw`^\s*To (?:fix|resolve|solve|avoid|prevent|troubleshoot|debug|diagnose|work around)\b|\bThis (?:guide|article|page|post|tutorial|document|section|chapter) (?:explains|shows|describes|covers|walks|helps)\b|\b(?:you|users?|clients?) (?:may|might|will|could|can) (?:see|get|encounter|receive|notice|run into)\b`, // how-to and conditions
+    String.raw`\b(?:returns|responds with|replies with|answers with|sends) (?:an? |the )?(?:HTTP )?(?:status )?(?:code )?[1-5]\d\d\b[^.\n]{0,80}\b(?:when|if|whenever|unless)\b`, // "returns 503 when no backend is healthy"
     String.raw`\bthe (?:following |above |below )?(?:table|list|example|diagram|matrix)s? (?:below |above )?(?:describes?|lists?|shows?|explains?)\b`, // docs pointing at their own tables and examples
     String.raw`\b(?:a|an|any|each|every) [\w -]{1,40} (?:returns|responds with|results in|yields) (?:an? )?(?:HTTP )?[1-5]\d\d\b`, // generic subjects: "a missing key returns 401"
     String.raw`\bRFC ?\d{3,4},? (?:section |§ ?)?\d{1,2}(?:\.\d{1,2}){1,3}\b|\bResponse class for\b|\(status code [1-5]\d\d\)`, // references: a spec's section, a library's status classes
@@ -95,7 +101,7 @@ const DESCRIPTION = new RegExp(
  * bold, then a colon), headings that name a status code, mapping arrows, table rows.
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
@@ -135,6 +141,7 @@ export function classifyLine(line: string): LineKind {
   const cjk = line.match(CJK)?.length ?? 0;
   const prose = words >= 6 || cjk >= 10 || (words >= 3 && cjk >= 4);
   if (!prose) return 'machine';
+  if (HOW_TO.test(line)) return 'description';
   const voiced = line.replace(DOC_VOICE, '');
   if (REPORT.test(voiced)) return 'report';
   if (voiced !== line) return 'description';

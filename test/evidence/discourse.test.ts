@@ -87,6 +87,25 @@ describe('the grammar of documentation (written from the sentences of docs, not 
     ).not.toEqual([]);
   });
 
+  it('reads how-to questions, changelog verbs, conditional behaviour and guides as descriptions', () => {
+    for (const line of [
+      'How do I fix "connection reset by peer" errors in Go?',
+      'What does ECONNREFUSED mean in Node.js?',
+      '* Fix 504 Gateway Timeout when streaming large responses (#1234)',
+      'v2.3.1: fixed ECONNRESET on keep-alive connections',
+      'HAProxy returns a 503 error when no server is available to handle the request.',
+      'To fix the 502 Bad Gateway error, restart PHP-FPM and check the socket path.',
+      'This guide explains how to resolve SSL certificate problem: unable to get local issuer certificate.',
+      'You may see "upstream timed out (110: Connection timed out)" in the error log if the backend is slow.',
+    ]) {
+      expect(classifyLine(line), line).toBe('description');
+      expect(causes(line), line).toEqual([]);
+    }
+    // A person asking about what happens to them is still a report, and so is a curl info line.
+    expect(classifyLine('Why am I getting a 502 Bad Gateway error from my Application Load Balancer?')).toBe('report');
+    expect(classifyLine('* Connection #0 to host example.com left intact')).not.toBe('description');
+  });
+
   it("keeps Chrome's own interstitial sentence from silencing its certificate error", () => {
     expect(
       causes(
