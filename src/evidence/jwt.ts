@@ -256,19 +256,19 @@ const EXPIRED =
 const NOT_YET_VALID =
   /\bNotBeforeError\b|\bjwt not active\b|\bImmatureSignatureError\b|\bThe token is not yet valid\b|\bPrematureJwtException\b|\bJWT must not be accepted before\b|\bThe Token can't be used before\b|\bJwt used before\b|\btoken used before issued\b|\btoken is not valid yet\b|\btoken not valid yet\b|\btoken issued in the future\b|\bclaim is in the future\b|\bSecurityTokenNotYetValidException\b|\bIDX10222\b|"nbf" claim timestamp check failed/gi;
 const BAD_SIGNATURE =
-  /\binvalid signature\b|\bInvalidSignatureError\b|\bsignature verification failed\b|\bSignatureException\b|\bSignatureVerificationException\b|\bSignatureInvalidException\b|\bsignature is invalid\b|\bJWSSignatureVerificationFailed\b|\bERR_JWS_SIGNATURE_VERIFICATION_FAILED\b|\bSecurityTokenInvalidSignatureException\b|\bSecurityTokenSignatureKeyNotFoundException\b|\bIDX105(?:01|03|11)\b|\bInvalid token signature\b|\bThe Token's Signature resulted invalid\b|\bJWT signature does not match\b/gi;
+  /\binvalid signature\b|\bInvalidSignatureError\b|\bsignature verification failed\b|\bSignatureException\b|\bSignatureVerificationException\b|\bSignatureInvalidException\b|\bsignature is invalid\b|\bJWSSignatureVerificationFailed\b|\bERR_JWS_SIGNATURE_VERIFICATION_FAILED\b|\bSecurityTokenInvalidSignatureException\b|\bSecurityTokenSignatureKeyNotFoundException\b|\bIDX105(?:01|03|11)\b|\bInvalid token signature\b|\bThe Token's Signature resulted invalid\b|\bJWT signature does not match\b|\bServer failed to authenticate the request\. Make sure the value of Authorization header is formed correctly including the signature\b/gi;
 const BAD_AUDIENCE =
   /\bjwt audience invalid\b|\bInvalidAudienceError\b|\bInvalid audience\b|\bAudience doesn't match\b|\bThe audience is invalid\b|\bSecurityTokenInvalidAudienceException\b|\bIDX10214\b|\btoken has invalid audience\b|\bThe Claim 'aud' value doesn't contain the required audience\b|"aud" claim check failed|\bThe required audience is missing\b|\bAudience validation failed\b/gi;
 const BAD_AUDIENCE_NAMED = /\bThe audience '[^'\n]{0,100}' is invalid\b/gi;
 const BAD_ISSUER =
-  /\bjwt issuer invalid\b|\bInvalidIssuerError\b|\bInvalid (?:token )?issuer\b|\btoken has invalid issuer\b|\bSecurityTokenInvalidIssuerException\b|\bIDX10205\b|\bThe Claim 'iss' value doesn't match\b|\bThe iss claim is not valid\b|"iss" claim check failed|\bIssuer validation failed\b/gi;
+  /\bjwt issuer invalid\b|\bInvalidIssuerError\b|\bInvalid (?:token )?issuer\b|\btoken has invalid issuer\b|\bSecurityTokenInvalidIssuerException\b|\bIDX10205\b|\bThe Claim 'iss' value doesn't match\b|\bThe iss claim is not valid\b|"iss" claim check failed|\bIssuer validation failed\b|\b(?:access )?token is from the wrong issuer\b|\bInvalidAuthenticationTokenTenant\b/gi;
 const BAD_TOKEN =
-  /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b|\binvalid api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|incorrect|malformed)\b/gi;
+  /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b|\b(?:invalid|incorrect|wrong|bad) api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|incorrect|malformed)\b|"code"[ \t]{0,2}:[ \t]{0,2}"invalid_api_key"|\bInvalidAuthenticationToken\b/gi;
 const MISSING =
   /\bNo authorization token was found\b|\bAuthentication credentials were not provided\b|\bMissing Authorization Header\b|\bAuthorization header (?:is )?(?:missing|not (?:found|provided|present))\b|\b(?:Bearer|JWT|auth|access|authorization) token (?:is )?(?:missing|required|not (?:found|provided|present))\b|\bMissing (?:bearer |access |auth |jwt )?token\b|\bNo (?:auth |access |bearer )?token provided\b|\btoken missing\b|\bno basic auth credentials\b|\bFull authentication is required to access this resource\b|\bjwt must be provided\b|\bcredentials_required\b|\b(?:api[ _-]?key|apikey|token) (?:is )?(?:missing|not (?:provided|found|present|supplied))\b|\b(?:missing|no) api[ _-]?key\b|\bapi[ _-]?key (?:is )?required\b/gi;
 /** A JSON error field that says only that the caller is not authenticated: Laravel's "Unauthenticated.", "Authentication required". */
 const UNAUTHENTICATED_FIELD =
-  /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Unauthenticated|Not authenticated|Authentication (?:is )?required|Login required|You are not logged in)\.?"/gi;
+  /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Unauthenticated|Not authenticated|Authentication (?:is )?required|Requires authentication|Login required|You are not logged in)\.?"/gi;
 /** A JSON error field that says only that the caller may not: "Not authorized", "Access denied", "Permission denied". */
 const NOT_ALLOWED_FIELD =
   /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Not authori[sz]ed|Access denied|Permission denied|Insufficient permissions?|You do not have (?:the )?permissions?)\.?"/gi;
@@ -318,6 +318,10 @@ const RULES: readonly Rule[] = [
   { key: 'full authentication is required', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
   { key: 'api', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
   { key: 'api', re: BAD_TOKEN, name: 'auth.error', value: 'invalid_token' },
+  { key: 'invalidauthenticationtoken', re: BAD_TOKEN, name: 'auth.error', value: 'invalid_token' },
+  { key: 'server failed to authenticate the request', re: BAD_SIGNATURE, name: 'auth.error', value: 'invalid_signature' },
+  { key: 'wrong issuer', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
+  { key: 'invalidauthenticationtokentenant', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
   { key: '":', re: UNAUTHENTICATED_FIELD, name: 'auth.error', value: 'missing_credentials' },
   { key: '":', re: NOT_ALLOWED_FIELD, name: 'auth.forbidden_role' },
   { key: 'bearer', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },

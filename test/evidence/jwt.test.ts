@@ -30,8 +30,18 @@ describe('jwt extractor: API keys and bare JSON auth fields', () => {
     expect(keys('{"error":"Unauthenticated."}')).toContain('auth.error=missing_credentials');
     expect(keys('{"message":"Authentication required"}')).toContain('auth.error=missing_credentials');
     expect(keys('{"error":"Access denied"}')).toContain('auth.forbidden_role');
+    expect(keys('{"message":"Requires authentication","documentation_url":"https://docs.github.com/rest"}')).toContain(
+      'auth.error=missing_credentials',
+    );
+    expect(keys('{"error":{"message":"Incorrect API key provided: sk-abc***.","code":"invalid_api_key"}}')).toContain(
+      'auth.error=invalid_token',
+    );
+    expect(keys('{"error":{"code":"InvalidAuthenticationTokenTenant","message":"The access token is from the wrong issuer"}}')).toContain(
+      'auth.error=invalid_issuer',
+    );
     // The same words in running text are not a JSON error field.
     expect(keys('Unauthenticated requests are limited to 60 per hour.')).toEqual([]);
+    expect(keys('This endpoint requires authentication.')).toEqual([]);
   });
 });
 
