@@ -262,6 +262,27 @@ const PAGES: readonly { key: string; re: RegExp; status?: string; server?: strin
   // Caddy's JSON logs: {"level":"error","logger":"http.log.error",…} / "http.handlers.reverse_proxy"
   { key: 'http.log.error', re: /"logger":[ \t]{0,2}"http\.log\.error/g, server: 'caddy', log: true },
   { key: 'http.handlers.reverse_proxy', re: /"logger":[ \t]{0,2}"http\.handlers\.reverse_proxy"/g, server: 'caddy', log: true },
+  // Apache's 401 page (HTTP_UNAUTHORIZED.html.var, the English of the localized rows in src/evidence/vocab).
+  {
+    key: 'this server could not verify that you',
+    re: /\bThis server could not verify that you\s{1,4}are authorized to access the document\s{1,4}requested\b/gi,
+    status: '401',
+    server: 'apache',
+  },
+  // Heroku's router page when the dyno crashed, did not boot or did not answer (H10, H12, H13, H20 …).
+  {
+    key: 'an error occurred in the application and your page could not be served',
+    re: /\bAn error occurred in the application and your page could not be served\b/gi,
+    status: '503',
+    server: 'heroku',
+  },
+  // Google Front End's 403 page.
+  {
+    key: 'your client does not have permission to get url',
+    re: /\bYour client does not have permission to get URL\b/gi,
+    status: '403',
+    server: 'gcp-lb',
+  },
   {
     key: 'web server received an invalid response while acting as a gateway',
     re: /\b502 - Web server received an invalid response while acting as a gateway or proxy server\b/gi,

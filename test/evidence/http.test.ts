@@ -13,6 +13,20 @@ const SAMPLES = [
 
 proxyConformance(httpExtractor, HTTP_PATTERNS, SAMPLES);
 
+describe('http extractor: error pages that name their status only in words', () => {
+  it("reads Apache's 401 page, Heroku's application-error page and Google's 403 page", () => {
+    expect(keys('Unauthorized\nThis server could not verify that you are authorized to access the document requested.')).toEqual(
+      expect.arrayContaining(['http.status=401', 'http.server=apache']),
+    );
+    expect(keys('Application Error\nAn error occurred in the application and your page could not be served.')).toEqual(
+      expect.arrayContaining(['http.status=503', 'http.server=heroku']),
+    );
+    expect(keys('Error: Forbidden\nYour client does not have permission to get URL /admin from this server.')).toEqual(
+      expect.arrayContaining(['http.status=403', 'http.server=gcp-lb']),
+    );
+  });
+});
+
 describe('http extractor: IIS sub-status codes', () => {
   it('reads the mechanism from the sub-status of a W3C log line and of the error page', () => {
     expect(keys('2011-06-02 17:59:05 192.168.0.211 POST /msdeploy.axd site=default 8172 - 192.168.0.203 - 403 6 5 1669')).toEqual(
