@@ -169,6 +169,12 @@ const ANY_MESSAGE = new RegExp(
 const REMOTE_STATUS =
   /(?:the remote server returned an error|der remoteserver hat einen fehler zurückgegeben|error en el servidor remoto|le serveur distant a retourné une erreur|o servidor remoto retornou um erro|удаленный сервер возвратил ошибку|远程服务器返回错误|遠端伺服器傳回一個錯誤|リモート サーバーがエラーを返しました|errore del server remoto|원격 서버에서)[ \t]{0,2}[:：]?[ \t]{0,2}[(（](\d{3})[)）]/gi;
 
+/**
+ * The same in any language .NET is localized to: after `WebException: ` the message, a colon, then
+ * the status in parentheses (`El servidor remoto devolvió un error: (502) Puerta de enlace no válida.`).
+ */
+const WEB_EXCEPTION_STATUS = /\bWebException: [^\n(（:：]{4,160}[:：][ \t]{0,2}[(（](\d{3})[)）]/g;
+
 /** The client-side timeout words only count in a .NET HTTP context. */
 const HTTP_CONTEXT = /httpclient|system\.net|webexception|httprequestexception|webclient|httpwebrequest/i;
 
@@ -182,10 +188,11 @@ function extract(doc: TextDoc): SignalSink {
     sink.add(msg.name, msg.value, ...at(m));
   });
   eachMatch(REMOTE_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
+  if (doc.mayContain('webexception: ')) eachMatch(WEB_EXCEPTION_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
   return sink;
 }
 
-export const DOTNET_PATTERNS: readonly RegExp[] = [ANY_MESSAGE, REMOTE_STATUS];
+export const DOTNET_PATTERNS: readonly RegExp[] = [ANY_MESSAGE, REMOTE_STATUS, WEB_EXCEPTION_STATUS];
 
 export const dotnetExtractor: Extractor = {
   name: 'dotnet',

@@ -12,9 +12,9 @@ import type { TextDoc } from './text.js';
 /** `4 packets transmitted, 0 received, 100% packet loss` (Linux, BSD). */
 const UNIX_SUMMARY =
   /\b\d{1,9} packets transmitted, \d{1,9} (?:packets )?received,(?: \+\d{1,9} (?:errors|duplicates),)* (\d{1,3}(?:\.\d{1,4})?)% packet loss/g;
-/** Windows: `Lost = 4 (100% loss)` and its translations. */
+/** Windows: `Lost = 4 (100% loss)` and its translations (some of which wrap the percentage to the next line). */
 const WINDOWS_SUMMARY =
-  /(?:\bLost|丢失|遺失|\bVerloren|\bperdidos|\bPerdus|\bPerdidos|потеряно|損失|손실|\bpersi)[ \t]{0,2}=[ \t]{0,2}\d{1,9}[ \t]{0,2}\((?:perte |perdita )?(\d{1,3})[ \t]?%/gi;
+  /(?:\bLost|丢失|遺失|\bVerloren|\bperdidos|\bPerdus|\bPerdidos|потеряно|損失|손실|\bpersi)[ \t]{0,2}=[ \t]{0,2}\d{1,9},?[ \t]{0,2}(?:\r?\n[ \t]{0,8})?\((?:perte |perdita )?(\d{1,3})[ \t]?%/gi;
 /** One unanswered probe. */
 const NO_REPLY =
   /^(?:Request timed out\.|请求超时。|要求已逾時。|Zeitüberschreitung der Anforderung\.|Tiempo de espera agotado para esta solicitud\.|Délai d[’']attente de la demande dépassé\.|Esgotado o tempo limite do pedido\.|Превышен интервал ожидания для запроса\.|要求がタイムアウトしました。|요청 시간이 만료되었습니다\.)|\bno answer yet for icmp_seq=\d{1,6}|\bRequest timeout for icmp_seq \d{1,6}|\[\d{1,6} pings missing\b/gim;

@@ -136,3 +136,17 @@ describe('explain: mechanisms named by products and tools, whatever the sentence
     ).toEqual([]);
   });
 });
+
+describe('explain: statuses and losses whatever language the tool printed them in', () => {
+  it("reads .NET's WebException status in any language, and Windows ping's loss wrapped to the next line", () => {
+    expect(
+      engine
+        .explain('System.Net.WebException: El servidor remoto devolvió un error: (502) Puerta de enlace no válida.')
+        .signals.map((s) => s.signal),
+    ).toContain('http.status=502');
+    const ping = engine.explain(
+      'Estadísticas de ping para 8.8.8.8:\n    Paquetes: enviados = 4, recibidos = 2, perdidos = 2\n    (50% perdidos),',
+    );
+    expect(ping.causes[0]?.id).toBe('network-unstable');
+  });
+});
