@@ -20,7 +20,7 @@ export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 
  * report says which of them are not met yet.
  */
 export const FLOORS = {
-  heldout: { top1: 0.84, top3: 0.87, negativesAnswered: 0.09 },
+  heldout: { top1: 0.845, top3: 0.875, negativesAnswered: 0.085 },
   dev: { top1: 0.96, top3: 0.97, negativesAnswered: 0.025 },
   shared: { top1: 0.95, top3: 0.95, negativesAnswered: 0 },
 };
