@@ -64,18 +64,33 @@ export function loadKnowledgeBase(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_D
   return readSnapshot(dirs, file) ?? loadKnowledgeOrThrow(dirs);
 }
 
+/** A file of a knowledge folder as a start sees it; `missing` for a folder that cannot be listed or a file gone since (the load reports it). */
+interface Listed {
+  readonly rel: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly missing?: true;
+}
+
+/** Every folder's files, listed once for both the stamp and the digest. */
+const listAll = (dirs: readonly string[]): Listed[][] => dirs.map((dir) => filesUnder(dir));
+
 /**
  * A digest of what a load of `dirs` depends on: the loader, the folders in order and every file in
  * them (relative path and bytes; names starting with "." are skipped, as the loader skips them).
  */
-export function knowledgeDigest(dirs: readonly string[]): string {
+export function knowledgeDigest(dirs: readonly string[], listed: Listed[][] = listAll(dirs)): string {
   const hash = createHash('sha256');
   hash.update(`format ${FORMAT}\0${loaderDigest()}\0`);
   dirs.forEach((dir, i) => {
     hash.update(`\0dir ${i}\0`);
-    for (const rel of filesUnder(dir)) {
-      const bytes = readFileSync(join(dir, rel));
-      hash.update(`\0${rel}\0${bytes.length}\0`);
+    for (const f of listed[i] ?? []) {
+      if (f.missing) {
+        hash.update(`\0${f.rel}\0missing\0`);
+        continue;
+      }
+      const bytes = readFileSync(join(dir, f.rel));
+      hash.update(`\0${f.rel}\0${bytes.length}\0`);
       hash.update(bytes);
     }
   });
@@ -83,32 +98,32 @@ export function knowledgeDigest(dirs: readonly string[]): string {
 }
 
 /** The folders, their files, and each file's size and modification time: what a start compares without reading the files. */
-export function knowledgeStamp(dirs: readonly string[]): string {
+export function knowledgeStamp(dirs: readonly string[], listed: Listed[][] = listAll(dirs)): string {
   const parts: string[] = [loaderDigest()];
   dirs.forEach((dir, i) => {
     parts.push(`dir ${i} ${dir}`);
-    for (const rel of filesUnder(dir)) {
-      const st = statSync(join(dir, rel), { throwIfNoEntry: false });
-      parts.push(st ? `${rel} ${st.size} ${st.mtimeMs}` : `${rel} -`);
-    }
+    for (const f of listed[i] ?? []) parts.push(f.missing ? `${f.rel} -` : `${f.rel} ${f.size} ${f.mtimeMs}`);
   });
   return parts.join('\n');
 }
 
-/** Files under `dir`, relative, sorted; a folder that cannot be read contributes nothing (the load reports it). */
-function filesUnder(dir: string, prefix = ''): string[] {
+/** Files under `dir` with their sizes and times (one stat each), relative, sorted. */
+function filesUnder(dir: string, prefix = ''): Listed[] {
+  const missing = (rel: string): Listed => ({ rel, size: -1, mtimeMs: -1, missing: true });
   let names: string[];
   try {
     names = readdirSync(join(dir, prefix)).sort();
   } catch {
-    return [`(unreadable ${prefix || '.'})`];
+    return [missing(`(unreadable ${prefix || '.'})`)];
   }
-  const out: string[] = [];
+  const out: Listed[] = [];
   for (const name of names) {
     if (name.startsWith('.')) continue;
     const rel = prefix ? `${prefix}/${name}` : name;
-    if (statSync(join(dir, rel)).isDirectory()) out.push(...filesUnder(dir, rel));
-    else out.push(rel);
+    const st = statSync(join(dir, rel), { throwIfNoEntry: false });
+    if (!st) out.push(missing(rel));
+    else if (st.isDirectory()) out.push(...filesUnder(dir, rel));
+    else out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
   }
   return out;
 }
@@ -130,7 +145,8 @@ export function readSnapshot(dirs: readonly string[], file: string = SNAPSHOT_FI
     return undefined;
   }
   if (snap.format !== FORMAT) return undefined;
-  if (snap.stamp !== knowledgeStamp(dirs) && snap.digest !== knowledgeDigest(dirs)) return undefined;
+  const listed = listAll(dirs);
+  if (snap.stamp !== knowledgeStamp(dirs, listed) && snap.digest !== knowledgeDigest(dirs, listed)) return undefined;
   return decode(snap.kb) as KnowledgeBase;
 }
 
@@ -139,8 +155,9 @@ export function readSnapshot(dirs: readonly string[], file: string = SNAPSHOT_FI
  * TriageError, listing every problem, when the knowledge base is invalid.
  */
 export function writeSnapshot(dirs: readonly string[] = [BUILTIN_KNOWLEDGE_DIR], file: string = SNAPSHOT_FILE): { digest: string; bytes: number } {
-  const digest = knowledgeDigest(dirs);
-  const stamp = knowledgeStamp(dirs);
+  const listed = listAll(dirs);
+  const digest = knowledgeDigest(dirs, listed);
+  const stamp = knowledgeStamp(dirs, listed);
   const kb = loadKnowledgeOrThrow(dirs);
   const text = JSON.stringify({ format: FORMAT, digest, stamp, kb: encode(kb, 'kb') } satisfies SnapshotFile);
   const tmp = `${file}.${process.pid}.tmp`;

@@ -95,6 +95,22 @@ describe('the knowledge snapshot', () => {
     expect((thrown as TriageError).details.join('\n')).toContain('broken.yaml');
   });
 
+  it('names a folder that cannot be read as the load does, instead of failing to hash it', () => {
+    const file = join(tmp, 'with-missing.json');
+    writeSnapshot([BUILTIN_KNOWLEDGE_DIR], file);
+    const gone = join(tmp, 'no-such-folder');
+    expect(readSnapshot([BUILTIN_KNOWLEDGE_DIR, gone], file)).toBeUndefined();
+    expect(knowledgeDigest([gone])).toMatch(/^sha256:/);
+    let thrown: unknown;
+    try {
+      loadKnowledgeBase([BUILTIN_KNOWLEDGE_DIR, gone], file);
+    } catch (err) {
+      thrown = err;
+    }
+    expect((thrown as TriageError).code).toBe('KNOWLEDGE_INVALID');
+    expect((thrown as TriageError).details.join('\n')).toContain('no-such-folder');
+  });
+
   it('falls back to the full load when the snapshot is missing or unreadable', () => {
     expect(loadKnowledgeBase([BUILTIN_KNOWLEDGE_DIR], join(tmp, 'missing.json')).entries.size).toBeGreaterThan(40);
     const garbage = join(tmp, 'garbage.json');
