@@ -124,6 +124,12 @@ function servingSide(m: RegExpExecArray): boolean {
   return local < EPHEMERAL_FROM && remote >= EPHEMERAL_FROM;
 }
 
+/** A reset or a broken pipe: the upstream failing (net.error) seen by a client, the client leaving seen by the server. */
+const bySide = (key: string, re: RegExp, value: string): Rule[] => [
+  { key, re, name: 'net.error', value: (m) => (servingSide(m) ? undefined : client(value)(m)) },
+  { key, re, name: 'client.closed', value: (m) => (servingSide(m) ? '' : undefined) },
+];
+
 const RULES: readonly Rule[] = [
   { key: 'connection refused', re: REFUSED, name: 'net.error', value: client('connection_refused') },
   { key: 'connection refused', re: REFUSED, name: 'net.phase', value: client('connect') },
@@ -148,15 +154,8 @@ const RULES: readonly Rule[] = [
   { key: 'tls handshake timeout', re: TLS_HANDSHAKE_TIMEOUT, name: 'net.phase', value: 'tls' },
   { key: 'context deadline exceeded', re: DEADLINE, name: 'net.error', value: 'timeout' },
   { key: 'context canceled', re: CANCELED, name: 'client.closed' },
-  {
-    key: 'connection reset by peer',
-    re: RESET,
-    name: 'net.error',
-    value: (m) => (servingSide(m) ? undefined : client('connection_reset')(m)),
-  },
-  { key: 'connection reset by peer', re: RESET, name: 'client.closed', value: (m) => (servingSide(m) ? '' : undefined) },
-  { key: 'broken pipe', re: BROKEN_PIPE, name: 'net.error', value: (m) => (servingSide(m) ? undefined : client('broken_pipe')(m)) },
-  { key: 'broken pipe', re: BROKEN_PIPE, name: 'client.closed', value: (m) => (servingSide(m) ? '' : undefined) },
+  ...bySide('connection reset by peer', RESET, 'connection_reset'),
+  ...bySide('broken pipe', BROKEN_PIPE, 'broken_pipe'),
   { key: 'eof', re: EOF, name: 'net.error', value: (m) => (isServerHandshakeLine(m) || isProxyLine(m) ? undefined : 'unexpected_eof') },
   { key: 'server closed idle connection', re: IDLE_CLOSED, name: 'net.error', value: 'unexpected_eof' },
   { key: 'server closed idle connection', re: IDLE_CLOSED, name: 'net.intermittent' },

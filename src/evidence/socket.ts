@@ -1,5 +1,6 @@
 import type { Extractor } from './extractor.js';
 import { eachMatch, SignalSink } from './proxy-common.js';
+import { lineBefore } from './rule-kit.js';
 import type { TextDoc } from './text.js';
 import { SOCKET_ERRORS } from './vocab/socket-errors.js';
 
@@ -66,7 +67,7 @@ function extract(doc: TextDoc): SignalSink {
   });
   eachMatch(MESSAGES, doc, (m) => {
     const value = MESSAGE_VALUE.get(m[0].toLowerCase());
-    if (value === 'broken_pipe' && LOCAL_PIPE.test(m.input.slice(Math.max(0, m.index - 40), m.index))) return;
+    if (value === 'broken_pipe' && LOCAL_PIPE.test(lineBefore(m))) return;
     if (value) sink.add('net.error', phased(value, m), ...at(m));
   });
   eachMatch(NUMBER, doc, (m) => {
