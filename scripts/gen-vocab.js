@@ -68,16 +68,16 @@ const SIGNALS = {
   auth_missing: [['auth.error', 'missing_credentials']],
   permission_denied: [['auth.forbidden_role']],
   token_invalid: [['auth.error', 'invalid_token']],
-  // A status as an error page or framework message states it; 407, 413 and 429 carry what the status implies
-  // (STATUS_IMPLIES in src/evidence/proxy-common.ts), as http.status from any other extractor does.
-  rate_limited: [['http.status', '429'], ['limit.rate']],
+  // A status as an error page or framework message states it (src/evidence/localized.ts emits it with
+  // addStatus, so what a status implies, STATUS_IMPLIES in src/evidence/proxy-common.ts, comes with it).
+  rate_limited: [['http.status', '429']],
   status_400: [['http.status', '400']],
   status_401: [['http.status', '401']],
   status_403: [['http.status', '403']],
-  status_407: [['http.status', '407'], ['proxy.auth_required']],
+  status_407: [['http.status', '407']],
   status_408: [['http.status', '408']],
-  status_413: [['http.status', '413'], ['limit.body']],
-  status_429: [['http.status', '429'], ['limit.rate']],
+  status_413: [['http.status', '413']],
+  status_429: [['http.status', '429']],
   status_502: [['http.status', '502']],
   status_503: [['http.status', '503']],
   status_504: [['http.status', '504']],

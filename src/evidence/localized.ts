@@ -1,6 +1,6 @@
 import type { Extractor } from './extractor.js';
 import { Lexicon } from './lexicon.js';
-import { SignalSink } from './proxy-common.js';
+import { addStatus, SignalSink } from './proxy-common.js';
 import type { TextDoc } from './text.js';
 import { PARSER_TOKEN } from './jwt.js';
 import { lineAround } from './rule-kit.js';
@@ -30,7 +30,9 @@ function extract(doc: TextDoc): SignalSink {
       for (const [name, value] of LOCALIZED_SIGNALS[row[2]] ?? []) {
         // A parser's "invalid token" (JSON, YAML, a template) is about syntax, not credentials.
         if (value === 'invalid_token' && PARSER_TOKEN.test(lineAround(doc.text, start, start + row[0].length))) continue;
-        sink.add(name, value, start, start + row[0].length);
+        // A status comes with what it implies (a 429 is a rate limit), as from every other extractor.
+        if (name === 'http.status') addStatus(sink, value, start, start + row[0].length);
+        else sink.add(name, value, start, start + row[0].length);
       }
   });
   return sink;

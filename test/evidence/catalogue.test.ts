@@ -54,3 +54,14 @@ describe('every extractor', () => {
     }
   });
 });
+
+describe('the localized extractor', () => {
+  const localized = EXTRACTORS.find((x) => x.name === 'localized')!;
+  const keys = (text: string) =>
+    localized.extract(TextDoc.from(text)).map((s) => (s.value === undefined ? s.name : `${s.name}=${s.value}`));
+  it('emits a status with what the status implies, as every other extractor does', () => {
+    // Django REST framework's "Request was throttled." in German, Squid's proxy-auth page in Dutch.
+    expect(keys('Die Anfrage wurde gedrosselt.')).toEqual(['http.status=429', 'limit.rate']);
+    expect(keys('FOUT: toegang tot kasgeheue geweier')).toEqual(['http.status=407', 'proxy.auth_required']);
+  });
+});
