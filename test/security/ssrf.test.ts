@@ -6,6 +6,7 @@ import { TriageError } from '../../src/errors.js';
 import {
   METADATA_HOSTS,
   SSRF_DEFAULTS,
+  builtInRangeProblems,
   createSsrfPolicy,
   parseProbeAllow,
   type Resolve,
@@ -66,6 +67,12 @@ function allowed(r: SsrfResult): SsrfTarget {
   if (!r.ok) throw new Error(`expected a target, got ${r.code}: ${r.reason}`);
   return r;
 }
+
+describe('built-in ranges', () => {
+  it('are read at start-up without the strict parser, and the strict parser reads each of them the same way', () => {
+    expect(builtInRangeProblems()).toEqual([]);
+  });
+});
 
 describe('schemes', () => {
   const { policy } = restrictive();
