@@ -149,8 +149,8 @@ export function classifyLine(line: string): LineKind {
   return DESCRIPTION.test(line) ? 'description' : 'plain';
 }
 
-/** A line of one to four words and nothing else ("References:", "Mozilla.", "Bad Gateway", "Proxied to upstream service?"): a heading or a name, neither output nor prose. */
-const LABEL = /^\s*[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,3}[.:?]?\s*$/;
+/** A line of one to four words and nothing else, bulleted or not ("References:", "Mozilla.", "- HTTP", "Proxied to upstream service?"): a heading or a name, neither output nor prose. */
+const LABEL = /^\s*(?:[-*•]\s{1,3})?[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,3}[.:?]?\s*$/;
 
 /**
  * Whether a whole text describes failures rather than showing one: some prose describes and none

@@ -139,6 +139,7 @@ const MESSAGES: readonly Message[] = [
     value: 'unexpected_eof',
     text: [
       'the connection was closed unexpectedly',
+      '连接被意外关闭',
       'unable to read data from the transport connection',
       'von der übertragungsverbindung können keine daten gelesen werden',
       'no se pueden leer los datos de la conexión de transporte',
@@ -148,6 +149,8 @@ const MESSAGES: readonly Message[] = [
       '无法从传输连接中读取数据',
       '転送接続からデータを読み取れません',
       'the response ended prematurely',
+      // CurlHandler (.NET Core 2 on Linux and macOS) passing on cURL's error 18
+      'transferred a partial file',
     ],
   },
   { name: 'net.error', value: 'dns_not_found', text: ['nameresolutionfailure', 'proxynameresolutionfailure'] },

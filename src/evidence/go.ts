@@ -53,11 +53,15 @@ const CONNECT_REPLY =
   /\b(?:Get|Post|Put|Patch|Delete|Head|Options) "https:\/\/[^"\n]{1,2000}": (Proxy Authentication Required|Forbidden|Method Not Allowed|Bad Request|Not Implemented|Bad Gateway|Service Unavailable|Gateway Timeout)$/gm;
 const CONNECT_STATUS = /\bconnect status: (\d{3})\b/gi;
 const TOO_MANY_REQUESTS = /\btoomanyrequests: /g;
+/** A registry's DENIED error (OCI distribution spec) as docker, containerd and helm print it. */
+const REGISTRY_DENIED = /\bdenied: (?:requested access to the resource is denied|permission_denied\b)/g;
 /** gorilla/websocket and x/net/websocket refusing a handshake that lost its Upgrade / Connection headers. */
 const WS_UPGRADE =
   /\bwebsocket: the client is not using the websocket protocol\b|'upgrade' token not found in 'Connection' header|\bhandshake error: bad \\?"Upgrade\\?" header/g;
 
 const X509_EXPIRED = /\bx509: certificate has expired or is not yet valid\b[^\n]{0,160}/g;
+/** A certificate the client could not even parse (Go 1.23+ refuses negative serial numbers, bad ASN.1): it does not verify. */
+const X509_UNPARSABLE = /\btls: failed to parse certificate from server: x509: [^\n]{1,120}/g;
 const X509_UNKNOWN = /\bx509: certificate[ \t]{1,8}signed[ \t]{1,8}by[ \t]{1,8}unknown[ \t]{1,8}authority\b/g;
 const X509_NAME =
   /\bx509: certificate is valid for |\bx509: certificate is not valid for any names\b|\bx509: cannot validate certificate for [^\s]{1,255} because it doesn't contain any IP SANs\b|\bx509: certificate relies on legacy Common Name field\b/g;
@@ -184,6 +188,7 @@ const RULES: readonly Rule[] = [
   { key: 'connect status', re: CONNECT_STATUS, name: 'connect.status', value: (m) => m[1] },
   { key: 'connect status', re: CONNECT_STATUS, name: 'connect.sent' },
   { key: 'toomanyrequests', re: TOO_MANY_REQUESTS, name: 'limit.rate' },
+  { key: 'denied: ', re: REGISTRY_DENIED, name: 'auth.forbidden_role' },
   { key: 'websocket', re: WS_UPGRADE, name: 'ws.upgrade_failed' },
   { key: 'upgrade', re: WS_UPGRADE, name: 'ws.upgrade_failed' },
 
@@ -194,6 +199,7 @@ const RULES: readonly Rule[] = [
     value: (m) => (isProxyLine(m) ? undefined : / is before /.test(m[0]) ? 'cert_not_yet_valid' : 'cert_expired'),
   },
   { key: 'unknown authority', re: X509_UNKNOWN, name: 'tls.error', value: client('unknown_issuer') },
+  { key: 'failed to parse certificate', re: X509_UNPARSABLE, name: 'tls.error', value: client('cert_invalid') },
   { key: 'x509:', re: X509_NAME, name: 'tls.error', value: client('hostname_mismatch') },
   { key: 'remote error: tls', re: TLS_REMOTE, name: 'tls.error', value: (m) => (isProxyLine(m) ? undefined : remoteAlert(m[1] ?? '')) },
   { key: 'tls:', re: TLS_VERSION, name: 'tls.error', value: 'protocol_version' },

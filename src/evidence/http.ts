@@ -78,6 +78,8 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   },
   // HTTP 503, HTTP Error 403: Forbidden, http error 400, HTTP code 403 from proxy, HTTP status 502
   { key: 'http', re: /\bHTTP[ _]?(?:error|status|code|response)?[ \t]{0,2}:?[ \t]{0,2}([1-5]\d\d)\b/gi },
+  // Maven/Wagon: "Return code is: 502 , ReasonPhrase:Bad Gateway."
+  { key: 'return code', re: /\bReturn code is:?[ \t]{0,2}([1-5]\d\d)\b/gi },
   // requests: 403 Client Error: Forbidden for url
   { key: ' error', re: /\b([45]\d\d) (?:Client|Server) Error\b/g },
   // OkHttp: Response{protocol=http/1.1, code=413, message=…}
@@ -103,6 +105,9 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
 /** A reason phrase that is a whole JSON string of an error field: `{"message":"Too Many Requests"}`. */
 const JSON_PHRASE =
   /"(?:message|error|title|detail|reason|status|statusText|error_description|msg|errorMessage)"[ \t]{0,2}:[ \t]{0,2}"(Too Many Requests|Service (?:Temporarily )?Unavailable|Bad Gateway|Gateway Time-?out|Unauthorized|Forbidden|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Request Time-?out|Request Header Fields Too Large)\.?"/gi;
+/** A reason phrase followed by its own code: `Service Unavailable - 503` (pnpm), `Forbidden (403)`, `Bad Gateway: 502`. */
+const PHRASE_THEN_CODE =
+  /\b(Too Many Requests|Service (?:Temporarily )?Unavailable|Bad Gateway|Gateway Time-?out|Unauthorized|Forbidden|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Request Time-?out|Request Header Fields Too Large)[ \t]{0,2}(?:[-:][ \t]{0,2}|\([ \t]{0,2})([45]\d\d)\b/gi;
 /** Status names as enums print them: Spring's HttpStatus, Vercel, gRPC-gateway, registries (`"code":"UNAUTHORIZED"`). */
 const ENUM_STATUS =
   /\b(BAD_GATEWAY|SERVICE_UNAVAILABLE|GATEWAY_TIMEOUT|TOO_MANY_REQUESTS|UNAUTHORIZED|FORBIDDEN|PROXY_AUTHENTICATION_REQUIRED|PAYLOAD_TOO_LARGE|REQUEST_ENTITY_TOO_LARGE|REQUEST_HEADER_FIELDS_TOO_LARGE|REQUEST_TIMEOUT)\b/g;
@@ -362,6 +367,14 @@ function extract(doc: TextDoc): SignalSink {
     eachMatch(q.re, doc, (m) => status(m[1], ...at(m)));
   }
 
+  if (
+    hasAny(doc, ['unavailable', 'gateway', 'too many', 'unauthorized', 'forbidden', 'too large', 'authentication required', 'request time'])
+  )
+    eachMatch(PHRASE_THEN_CODE, doc, (m) => {
+      const code = NAMED_STATUS[(m[1] ?? '').toLowerCase()];
+      if (code === m[2]) status(code, ...at(m));
+    });
+
   for (const re of [JSON_PHRASE, ENUM_STATUS, K8S_REASON])
     eachMatch(re, doc, (m) => status(NAMED_STATUS[(m[1] ?? '').toLowerCase()], ...at(m)));
 
@@ -456,6 +469,7 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   LONE_PHRASE,
   ...QUOTED_STATUS.map((q) => q.re),
   VERB_STATUS,
+  PHRASE_THEN_CODE,
   JSON_PHRASE,
   ENUM_STATUS,
   K8S_REASON,

@@ -274,6 +274,13 @@ const NOT_ALLOWED_FIELD =
   /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Not authori[sz]ed|Access denied|Permission denied|Insufficient permissions?|You do not have (?:the )?permissions?)\.?"/gi;
 const WRONG_SCHEME =
   /\bFormat is Authorization: Bearer \[token\]|\bcredentials_bad_(?:scheme|format)\b|\bAuthorization header must start with "?Bearer\b|\binvalid scheme\b|\bBad Authorization header\b|\bExpected 'Authorization: Bearer\b|\bUnsupported authorization (?:type|scheme)\b/gi;
+/**
+ * A machine error code in a field of a JSON body, a Python dict or a struct dump:
+ * `"code":"expired_access_token"`, `'error': 'missing_scope'`, `Code: "SIGN_ERROR"`. The code is read
+ * by its words (codeClass), so a new product's code for a known mechanism lands without a new pattern.
+ */
+const ERROR_CODE_FIELD =
+  /["']?\b(?:code|error|error_?code|err|err_?code|type|reason|detail|status|error_?type|sub_?code|kind|error_?name)["']?[ \t]{0,2}[:=][ \t]{0,2}["']([A-Za-z][A-Za-z0-9]{0,40}(?:[_.-][A-Za-z0-9]{1,40}){0,6})["']/gi;
 const CLOCK_SKEW = /\bclock (?:skew|drift)\b|\bclocks? (?:are |is )?out of sync\b/gi;
 const SCOPE = /\binsufficient[_ ]scope\b/gi;
 const JJWT_EXPIRED = /\bJWT expired at [^\s]{10,40}\. Current time: [^\s]{10,40}, a difference of (\d{1,15}) milliseconds/gi;
@@ -327,6 +334,10 @@ const RULES: readonly Rule[] = [
   { key: 'bearer', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'scheme', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'authorization', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
+  ...['code', 'error', 'type', 'reason', 'detail', 'status', 'kind'].flatMap((key): Rule[] => [
+    { key, re: ERROR_CODE_FIELD, name: 'auth.error', value: (m) => AUTH_CODE[fieldCode(m) ?? ''] },
+    { key, re: ERROR_CODE_FIELD, name: 'auth.forbidden_role', value: (m) => (fieldCode(m) === 'forbidden' ? '' : undefined) },
+  ]),
   { key: 'clock', re: CLOCK_SKEW, name: 'auth.error', value: (m) => (isAllowedSkewNote(m) ? undefined : 'clock_skew') },
   { key: 'scope', re: SCOPE, name: 'auth.forbidden_role' },
   { key: 'jwt expired at', re: JJWT_EXPIRED, name: 'jwt.exp_past', value: (m) => duration(Number(m[1])) },
@@ -343,6 +354,71 @@ const active = keyGate(RULES);
 
 /** Regexes of this extractor, for the linear-time tests. */
 export const JWT_PATTERNS: readonly RegExp[] = [...new Set([WWW_AUTHENTICATE, BARE_BEARER_ERROR, NEED_SCHEME, ...RULES.map((r) => r.re)])];
+
+/** What an error code's words say, for the auth codes this extractor reads. */
+const AUTH_CODE: Readonly<Record<string, string>> = {
+  expired: 'token_expired',
+  invalid: 'invalid_token',
+  signature: 'invalid_signature',
+  missing: 'missing_credentials',
+};
+
+const CREDENTIAL = new Set([
+  'token',
+  'jwt',
+  'credential',
+  'credentials',
+  'apikey',
+  'key',
+  'authorization',
+  'auth',
+  'authentication',
+  'bearer',
+  'session',
+  'login',
+  'password',
+  'secret',
+  'accesstoken',
+]);
+const SIGNATURE = new Set(['signature', 'sign', 'signed']);
+
+/**
+ * The mechanism an error code names, from its words (`expired_access_token` → expired,
+ * `SIGN_ERROR` → signature, `missing_scope` → forbidden, `InvalidApiKey` → invalid): a credential
+ * word with a state word. A code that names neither (`not_found`, `E1234`) says nothing.
+ */
+export function codeClass(code: string): 'expired' | 'invalid' | 'signature' | 'missing' | 'forbidden' | undefined {
+  const words = code
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[\s_.-]+/)
+    .flatMap((w) => (w === 'apikey' ? ['api', 'key'] : [w]));
+  if (words.length < 2 && words[0] !== 'unauthenticated') return undefined;
+  const has = (...ws: string[]) => ws.some((w) => words.includes(w));
+  const credential = words.some((w) => CREDENTIAL.has(w));
+  if (has('csrf', 'xsrf')) return undefined;
+  if (
+    has('scope', 'scopes', 'permission', 'permissions', 'privilege', 'privileges', 'role', 'roles') &&
+    has('missing', 'insufficient', 'invalid', 'denied', 'no', 'lacks', 'not')
+  )
+    return 'forbidden';
+  if (has('forbidden') || (has('access') && has('denied'))) return 'forbidden';
+  if (has('expired', 'expire', 'expiry', 'expires') && (credential || has('access', 'signature', 'cookie', 'refresh', 'id')))
+    return 'expired';
+  if (words.some((w) => SIGNATURE.has(w)) && has('error', 'invalid', 'mismatch', 'bad', 'wrong', 'failed', 'failure', 'incorrect', 'not'))
+    return 'signature';
+  if (credential && has('invalid', 'bad', 'wrong', 'malformed', 'incorrect', 'mismatch', 'unknown', 'revoked', 'unverified'))
+    return 'invalid';
+  if (credential && has('missing', 'no', 'required', 'absent', 'empty', 'not')) return 'missing';
+  if (has('unauthenticated')) return 'missing';
+  return undefined;
+}
+
+/** The class of an error-code field; none inside an RFC 6750 challenge, which the challenge reader reads with its description. */
+function fieldCode(m: RegExpExecArray): ReturnType<typeof codeClass> {
+  const c = codeClass(m[1] ?? '');
+  return c && !/www-authenticate|error_description/i.test(lineOf(m)) ? c : undefined;
+}
 
 /** CSRF tokens are not credentials. */
 function notCsrf(value: string): (m: RegExpExecArray) => string | undefined {

@@ -47,6 +47,8 @@ const UPSTREAM_TIMED_OUT = /\bupstream timed out \((\d{1,5}): ([^)]{1,80})\)/g;
 const UPSTREAM_MESSAGES: readonly { key: string; re: RegExp; value: string; needsUpstreamPhase?: boolean }[] = [
   { key: 'prematurely closed', re: /\bupstream prematurely closed\b/gi, value: 'prematurely_closed' },
   { key: 'no live upstreams', re: /\bno live upstreams\b/gi, value: 'no_live_upstreams' },
+  // max_fails reached: nginx stops using that server for fail_timeout (passive health check).
+  { key: 'temporarily disabled', re: /\bupstream server temporarily disabled\b/gi, value: 'no_live_upstreams' },
   { key: 'too big header', re: /\bupstream sent too big header\b/gi, value: 'too_big_header' },
   {
     key: 'upstream sent',

@@ -39,6 +39,10 @@ const TIER_WORDS: Readonly<Record<'winsock' | 'linux' | 'bsd', RegExp>> = {
   bsd: /^(?:errno|os error)$/i,
 };
 
+/** Elixir's Mint (under Finch, Req, Tesla): `%Mint.TransportError{reason: :closed}`, `** (Mint.TransportError) timeout`. */
+const MINT = /\bMint\.TransportError(?:\{reason: :|\) )(closed|timeout)\b/g;
+const MINT_VALUE: Readonly<Record<string, string>> = { closed: 'unexpected_eof', timeout: 'timeout' };
+
 /** Receiving, not connecting: Winsock's WSAETIMEDOUT (10060) covers an established connection too. */
 const RECEIVING = /\b(?:Receive(?:Async|From)?|Recv|wsarecv|read(?:Async)?|ReadTimeout)\b/i;
 
@@ -74,10 +78,11 @@ function extract(doc: TextDoc): SignalSink {
     const known = NUMBER_VALUE.get(Number(m[2]));
     if (known && TIER_WORDS[known.tier].test(m[1] ?? '')) sink.add('net.error', phased(known.value, m), ...at(m));
   });
+  if (doc.mayContain('mint.transporterror')) eachMatch(MINT, doc, (m) => sink.add('net.error', MINT_VALUE[m[1] ?? ''], ...at(m)));
   return sink;
 }
 
-export const SOCKET_PATTERNS: readonly RegExp[] = [NAMES, MESSAGES, NUMBER];
+export const SOCKET_PATTERNS: readonly RegExp[] = [NAMES, MESSAGES, NUMBER, MINT];
 
 export const socketExtractor: Extractor = {
   name: 'socket',

@@ -79,6 +79,15 @@ describe('the grammar of documentation (written from the sentences of docs, not 
     ];
     expect(describesOnly(page)).toBe(true);
     expect(causes(page.join('\n'))).toEqual([]);
+    // Bulleted labels too: a field reference whose entries are one word each.
+    const fields = [
+      '- %RESPONSE_CODE%',
+      '- HTTP',
+      '- HTTP response code. Note that a response code of ‘0’ means that the server never sent the beginning of a response. This generally means that the (downstream) client disconnected.',
+      '- TCP',
+      '- Not implemented (“-“).',
+    ];
+    expect(describesOnly(fields)).toBe(true);
     // An error page is not a description because it has short lines.
     expect(
       causes(

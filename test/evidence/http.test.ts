@@ -55,6 +55,10 @@ describe('http extractor', () => {
     expect(keys('<h1>504 Gateway Timeout</h1>')).toContain('http.status=504');
     expect(keys('Error: 413: Request Entity Too Large')).toEqual(['http.status=413', 'limit.body']);
     expect(keys('we saw 404 Bad Gateway in the notes')).toEqual([]);
+    // The phrase first, then its own code: pnpm, .NET, many CLIs.
+    expect(keys(' ERR_PNPM_META_FETCH_FAIL  GET https://registry.npmjs.org/react: Service Unavailable - 503')).toContain('http.status=503');
+    expect(keys('request failed: Forbidden (403)')).toContain('http.status=403');
+    expect(keys('Bad Gateway: 504')).toEqual([]);
     expect(keys('the build took 300 seconds')).toEqual([]);
   });
 

@@ -79,6 +79,9 @@ describe('nginx extractor', () => {
       'proxy.upstream_error=prematurely_closed',
     );
     expect(keys(line('no live upstreams while connecting to upstream'))).toContain('proxy.upstream_error=no_live_upstreams');
+    expect(keys(line('upstream server temporarily disabled while connecting to upstream'))).toContain(
+      'proxy.upstream_error=no_live_upstreams',
+    );
     expect(keys(line('upstream sent too big header while reading response header from upstream'))).toContain(
       'proxy.upstream_error=too_big_header',
     );

@@ -104,7 +104,7 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   },
   {
     value: 'connect_timeout',
-    names: ['WSAETIMEDOUT'],
+    names: ['WSAETIMEDOUT', 'ERROR_SEM_TIMEOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT'],
     linux: 110,
     bsd: 60,
     winsock: 10060,
@@ -134,6 +134,11 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       '연결된 구성원으로부터 응답이 없어',
       // it
       'la parte connessa non ha risposto correttamente',
+      // Windows ERROR_SEM_TIMEOUT (121), which connects over SMB, serial links and some socket stacks
+      // report instead of 10060: en, ru, zh-CN
+      'the semaphore timeout period has expired',
+      'превышен таймаут семафора',
+      '信号灯超时时间已到',
     ],
   },
   {

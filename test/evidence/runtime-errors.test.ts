@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { codeClass } from '../../src/evidence/jwt.js';
+import { dotnetExtractor } from '../../src/evidence/dotnet.js';
+import { goExtractor } from '../../src/evidence/go.js';
+import { httpExtractor } from '../../src/evidence/http.js';
+import { jwtExtractor } from '../../src/evidence/jwt.js';
+import { socketExtractor } from '../../src/evidence/socket.js';
+import { keysOf } from './conformance-kit.js';
+
+describe('socket extractor: runtimes that name their own transport errors', () => {
+  it("reads Elixir Mint's transport errors", () => {
+    expect(keysOf(socketExtractor, '%Mint.TransportError{reason: :closed}')).toEqual(['net.error=unexpected_eof']);
+    expect(keysOf(socketExtractor, '[error] ** (Mint.TransportError) timeout')).toEqual(['net.error=timeout']);
+    expect(keysOf(socketExtractor, 'Mint.TransportError is the struct Mint returns')).toEqual([]);
+  });
+
+  it("reads Windows' semaphore timeout and Node's socket connection timeout as a connect timeout", () => {
+    expect(
+      keysOf(socketExtractor, 'SocketException: Превышен таймаут семафора.\n (OS Error: Превышен таймаут семафора., errno = 121)'),
+    ).toContain('net.error=connect_timeout');
+    expect(keysOf(socketExtractor, 'cause: Error [ERR_SOCKET_CONNECTION_TIMEOUT]: Socket connection timeout')).toContain(
+      'net.error=connect_timeout',
+    );
+  });
+});
+
+describe('dotnet extractor: WebException and CurlHandler messages', () => {
+  it('reads the connection closed unexpectedly in Chinese, and CurlHandler passing on a partial transfer', () => {
+    expect(keysOf(dotnetExtractor, 'System.Net.WebException: 基础连接已经关闭: 连接被意外关闭。')).toContain('net.error=unexpected_eof');
+    expect(keysOf(dotnetExtractor, 'System.Net.Http.CurlException: Transferred a partial file')).toContain('net.error=unexpected_eof');
+  });
+});
+
+describe('go extractor: certificates the client cannot parse', () => {
+  it('reads a certificate that does not parse as one that does not verify', () => {
+    expect(
+      keysOf(
+        goExtractor,
+        'Get "https://charts.example.com/index.yaml": tls: failed to parse certificate from server: x509: negative serial number',
+      ),
+    ).toContain('tls.error=cert_invalid');
+  });
+});
+
+describe('http extractor: statuses in build tools', () => {
+  it("reads Maven's return code", () => {
+    expect(
+      keysOf(httpExtractor, 'Failed to transfer file: http://nexus.example.com/a.pom. Return code is: 502 , ReasonPhrase:Bad Gateway.'),
+    ).toContain('http.status=502');
+  });
+});
+
+describe('jwt extractor: machine error codes read by their words', () => {
+  it('classifies codes by a credential word and a state word', () => {
+    expect(codeClass('expired_access_token')).toBe('expired');
+    expect(codeClass('token_expired')).toBe('expired');
+    expect(codeClass('ExpiredToken')).toBe('expired');
+    expect(codeClass('SIGN_ERROR')).toBe('signature');
+    expect(codeClass('invalid_api_key')).toBe('invalid');
+    expect(codeClass('InvalidAuthenticationToken')).toBe('invalid');
+    expect(codeClass('missing_token')).toBe('missing');
+    expect(codeClass('UNAUTHENTICATED')).toBe('missing');
+    expect(codeClass('missing_scope')).toBe('forbidden');
+    expect(codeClass('PERMISSION_DENIED')).toBe('forbidden');
+    expect(codeClass('AccessDenied')).toBe('forbidden');
+  });
+
+  it('says nothing of codes that name no auth mechanism, or a CSRF token', () => {
+    for (const code of [
+      'not_found',
+      'user_created',
+      'E1234',
+      'ok',
+      'invalid_request',
+      'csrf_token_missing',
+      'Unauthorized',
+      'rate_limited',
+    ])
+      expect(codeClass(code), code).toBeUndefined();
+  });
+
+  it('reads them in JSON bodies, Python dicts and struct dumps', () => {
+    expect(keysOf(jwtExtractor, '401 {"message":"アクセスする権限がありません","code":"expired_access_token"}')).toContain(
+      'auth.error=token_expired',
+    );
+    expect(keysOf(jwtExtractor, "{'ok': False, 'error': 'missing_scope', 'needed': 'groups:history'}")).toContain('auth.forbidden_role');
+    expect(keysOf(jwtExtractor, 'error http response:[StatusCode: 401 Code: "SIGN_ERROR"')).toContain('auth.error=invalid_signature');
+    expect(keysOf(jwtExtractor, '{"type":"user_created","status":"ok"}')).toEqual([]);
+  });
+});
