@@ -57,7 +57,8 @@ const HOW_TO =
   /^\s*(?:#{1,6}\s*)?(?:How (?:do|can|should|would) (?:I|we|you|one) (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|How to (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|What (?:does|do|is|are|causes?)|Why (?:does|do|is|are|would))\b[^\n]{0,200}\?\s*$/i;
 
 /** The voice of documentation, which says "we" without reporting anything: "we recommend that you …". */
-const DOC_VOICE = /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b/gi;
+const DOC_VOICE =
+  /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b|\blet me (?:explain|show|break|walk|describe|demonstrate|cover)\b|\blet['’]s (?:look|take a look|see|break|walk|dive|explore|start|go through|examine|review)\b|\bwe['’]ll (?:look|see|cover|explore|walk|go through|discuss|examine)\b|\bin this (?:article|post|guide|tutorial|blog post)\b/gi;
 
 /** Describing rather than reporting: definitions, conditions, generic subjects, change notes. */
 const DESCRIPTION = new RegExp(
@@ -73,6 +74,10 @@ const DESCRIPTION = new RegExp(
     String.raw`\bthe (?:following |above |below )?(?:table|list|example|diagram|matrix)s? (?:below |above )?(?:describes?|lists?|shows?|explains?)\b`, // docs pointing at their own tables and examples
     String.raw`\b(?:a|an|any|each|every) [\w -]{1,40} (?:returns|responds with|results in|yields) (?:an? )?(?:HTTP )?[1-5]\d\d\b`, // generic subjects: "a missing key returns 401"
     String.raw`\bRFC ?\d{3,4},? (?:section |§ ?)?\d{1,2}(?:\.\d{1,2}){1,3}\b|\bResponse class for\b|\(status code [1-5]\d\d\)`, // references: a spec's section, a library's status classes
+    // a status code defined: "The 407 (Proxy Authentication Required) status code is similar to …", "状态码 407 … 代表"
+    String.raw`\b[1-5]\d\d \([A-Za-z -]{3,40}\) status code\b|\bstatus code (?:is|indicates|means|signals|tells)\b|(?:状态码|狀態碼)[^\n]{0,60}(?:代表|表示|是指|意味)|(?:código de (?:resposta|estado|status)|code de (?:réponse|statut)|Statuscode)[^\n]{0,60}\b(?:indica|significa|indique|signifie|bedeutet|gibt an)\b`,
+    // a change described: "This pull request introduces …", "Adds support for …"
+    String.raw`\bThis (?:pull request|PR|commit|change|patch|release|version|update) (?:introduces|adds|fixes|changes|removes|improves|makes|allows|updates)\b|^\s*(?:[-*•]\s*)?(?:Adds|Adding|Introduces|Implements|Supports) (?:support|a|an|the|new|handling)\b`,
     String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
     // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
     String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
@@ -107,6 +112,12 @@ const LAYOUT =
 const ADVICE =
   /\b(?:please|try again|may be caused by a misconfiguration or an attacker|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)|如果您(?:觉得|认为)|请(?:与[^。\n]{1,20})?联系|请稍后再?试|请重试|場合は[^。\n]{0,40}(?:連絡|お問い合わせ)|してください/i;
 
+/** More output lines than any docs page quotes: a text past it is not a page, whatever follows. */
+const EXAMPLE_LINES_MAX = 64;
+
+/** Code fences and lines of brackets alone (```json, `{`, `},`): the frame of an example, not its content. */
+const PUNCTUATION_ONLY = /^\s*(?:(?:```|~~~)[\w+-]{0,20}|[{}[\]()<>,;]{1,4})\s*$/;
+
 /**
  * Hard-wrapped prose (docs, markdown, e-mail) back into its sentences: a line that does not end a
  * sentence, followed by one that starts at the margin with a lower-case letter, continues it.
@@ -122,6 +133,8 @@ function* unwrapProse(lines: Iterable<string>): Generator<string> {
       !/^[\w.-]{1,30}:\s/.test(line) &&
       !MACHINE.test(line) &&
       !MACHINE.test(held) &&
+      !PUNCTUATION_ONLY.test(line) &&
+      !PUNCTUATION_ONLY.test(held) &&
       !/[.!?:;。！？]\s*$/.test(held)
     ) {
       held = `${held.trimEnd()} ${line}`;
@@ -149,6 +162,14 @@ export function classifyLine(line: string): LineKind {
   return DESCRIPTION.test(line) ? 'description' : 'plain';
 }
 
+/**
+ * The headings of a troubleshooting guide, a docs page or a changelog, alone on their line ("## Symptom",
+ * "Possible Causes", "Fehlermeldungen", "解决方法", "## [0.6.1] - 2017-07-15", "### Fixed"): the page
+ * describes, whatever its examples show.
+ */
+const GUIDE_HEADING =
+  /^\s*#{1,6}\s*(?:\[?v?\d{1,4}\.\d{1,4}(?:\.\d{1,4})?[\w.+-]{0,20}\]?(?:\s*[-–(]\s*\d{4}-\d{2}-\d{2}\)?)?|Added|Changed|Deprecated|Removed|Fixed|Security|Bug ?fixes|Features|Improvements|Breaking changes)\s*$|^\s*(?:#{1,6}\s*)?(?:Symptoms?|Error messages?|Possible causes?|Common causes?|Causes?|Root cause|Resolution|Diagnosis|Diagnose|Troubleshooting(?: [^\n]{1,60})?|Overview|Solutions?|Workarounds?|How to fix(?: [^\n]{1,60})?|NAME|SYNOPSIS|DESCRIPTION|SEE ALSO|Fehlermeldungen?|Ursachen?|Lösung|Symptôme|Causes? possibles?|Síntomas?|Causas? posibles?|Solución|Sintomas?|Causas? possíveis|Solução|Симптомы?|Причины?|Решение|症状|现象|原因|可能的原因|解决方案|解决方法|排查(?:步骤|方法)?|原因と対処法?|対処法|解決方法)\s*[:：]?\s*$/i;
+
 /** A line of one to four words and nothing else, bulleted or not ("References:", "Mozilla.", "- HTTP", "Proxied to upstream service?"): a heading or a name, neither output nor prose. */
 const LABEL = /^\s*(?:[-*•]\s{1,3})?[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,3}[.:?]?\s*$/;
 
@@ -161,11 +182,18 @@ export function describesOnly(lines: Iterable<string>): boolean {
   let describe = 0;
   let machine = 0;
   for (const line of unwrapProse(lines)) {
-    if (line.trim() === '' || LABEL.test(line)) continue;
+    if (line.trim() === '') continue;
+    if (GUIDE_HEADING.test(line)) {
+      describe++;
+      continue;
+    }
+    if (LABEL.test(line) || PUNCTUATION_ONLY.test(line)) continue;
     const kind = classifyLine(line);
     if (kind === 'report') return false;
     if (kind === 'description') describe++;
-    else if (++machine > Math.max(3, describe * 2)) return false;
+    // A page's headings may come after its examples, so the ratio is judged at the end; a long log
+    // stops the count early.
+    else if (++machine > EXAMPLE_LINES_MAX && machine > describe * 2) return false;
   }
-  return describe > 0;
+  return describe > 0 && machine <= Math.max(3, describe * 2);
 }

@@ -115,6 +115,52 @@ describe('the grammar of documentation (written from the sentences of docs, not 
     expect(classifyLine('* Connection #0 to host example.com left intact')).not.toBe('description');
   });
 
+  it("hears a blog's own voice, a definition of a status code and a pull request's summary as descriptions", () => {
+    expect(
+      classifyLine(
+        'This is a frustrating error because the problem could be anywhere in the chain. Let me break down how to find the actual cause and fix it.',
+      ),
+    ).not.toBe('report');
+    for (const line of [
+      'The 407 (Proxy Authentication Required) status code is similar to 401 (Unauthorized), but it indicates that the client needs to authenticate itself.',
+      '状态码 407 Proxy Authentication Required 代表客户端错误',
+      'This pull request introduces a new header for 401 responses, giving a better indication of why the request has failed.',
+      'Adds support for AADSTS70043 and AADSTS50173 error codes, to prompt user to add account again:',
+    ])
+      expect(classifyLine(line), line).toBe('description');
+  });
+
+  it("counts a guide's and a changelog's headings as descriptions, and an example's fences and braces as nothing", () => {
+    const guide = [
+      '## Symptom',
+      'The client application gets an HTTP response status `503` with the message `Service Unavailable` following an API proxy call.',
+      '## Error message',
+      '```',
+      'HTTP/1.1 503 Service Unavailable',
+      '```',
+      '```',
+      '{',
+      '   "fault": {',
+      '      "faultstring": "The Service is temporarily unavailable",',
+      '      "detail": { "errorcode": "messaging.adaptors.http.flow.ServiceUnavailable" }',
+      '    }',
+      '}',
+      '```',
+      '## Possible Causes',
+    ];
+    expect(describesOnly(guide)).toBe(true);
+    expect(causes(guide.join('\n'))).toEqual([]);
+    const changelog = [
+      '## 0.6.1 - 2017-07-15',
+      '### Changed',
+      '- When the server sends the HTTP status code 101 (Switching Protocols),',
+      '  the status code 502 (Bad Gateway) is instead sent to the client.',
+    ];
+    expect(causes(changelog.join('\n'))).toEqual([]);
+    // The same output pasted alone is still a failure.
+    expect(causes('HTTP/1.1 503 Service Unavailable\n{"fault":{"faultstring":"The Service is temporarily unavailable"}}')).not.toEqual([]);
+  });
+
   it("keeps Chrome's own interstitial sentence from silencing its certificate error", () => {
     expect(
       causes(

@@ -129,6 +129,12 @@ describe('explain: mechanisms named by products and tools, whatever the sentence
         '- alert: NginxHighHttp5xxErrorRate\n  expr: sum(rate(nginx_http_requests_total{status=~"^5.."}[1m])) > 5\n  labels:\n    severity: critical',
       ).causes,
     ).toEqual([]);
+    // The same definition as lines of a diff.
+    expect(
+      engine.explain(
+        '+      - alert: HAProxyHighRoute5xxResp\n+        expr: sum by (route) (irate(haproxy_server_http_responses_total{code="5xx"}[5m])) > 5\n+        for: 5m',
+      ).causes,
+    ).toEqual([]);
     expect(engine.explain('gzip: write error: No space left on device\ntar: write error: Broken pipe').causes).toEqual([]);
     expect(
       engine.explain("  alert: 'BlackboxSslCertificateWillExpireSoon',\n  expr: probe_ssl_earliest_cert_expiry - time() < 86400 * 14")
