@@ -102,6 +102,15 @@ const FIREFOX: Readonly<Record<string, Emit>> = {
   SSL_ERROR_HANDSHAKE_FAILURE_ALERT: tls('handshake_failure'),
   SSL_ERROR_BAD_CERT_ALERT: tls('client_cert_required'),
   SSL_ERROR_UNRECOGNIZED_NAME_ALERT: tls('sni_required'),
+  // NSPR's socket errors, which Firefox's error pages print under "Error code:"
+  PR_CONNECT_RESET_ERROR: ne('connection_reset'),
+  PR_CONNECT_REFUSED_ERROR: ne('connection_refused', 'connect'),
+  PR_CONNECT_TIMEOUT_ERROR: ne('connect_timeout', 'connect'),
+  PR_IO_TIMEOUT_ERROR: ne('timeout'),
+  PR_CONNECT_ABORTED_ERROR: ne('connection_aborted'),
+  PR_NETWORK_UNREACHABLE_ERROR: ne('network_unreachable'),
+  PR_HOST_UNREACHABLE_ERROR: ne('host_unreachable', 'connect'),
+  PR_END_OF_FILE_ERROR: tls('reset_during_handshake'),
 };
 
 /** Chrome's DNS probe results. */
@@ -112,7 +121,7 @@ const DNS_PROBE: Readonly<Record<string, Emit>> = {
 };
 
 const CHROME_CODE = /\bERR_([A-Z0-9_]{3,60})\b/g;
-const FIREFOX_CODE = /\b((?:NS_ERROR|SEC_ERROR|SSL_ERROR|MOZILLA_PKIX_ERROR)_[A-Z0-9_]{3,60})\b/g;
+const FIREFOX_CODE = /\b((?:NS_ERROR|SEC_ERROR|SSL_ERROR|MOZILLA_PKIX_ERROR|PR)_[A-Z0-9_]{3,60})\b/g;
 const DNS_PROBE_CODE = /\bDNS_PROBE_FINISHED_([A-Z_]{3,30})\b/g;
 
 function codes(doc: TextDoc): Signal[] {
@@ -129,7 +138,7 @@ function codes(doc: TextDoc): Signal[] {
     }
   };
   if (doc.mayContain('err_')) scan(CHROME_CODE, CHROME);
-  if (/ns_error|sec_error|ssl_error|mozilla_pkix/.test(lower)) scan(FIREFOX_CODE, FIREFOX);
+  if (/ns_error|sec_error|ssl_error|mozilla_pkix|pr_[a-z_]{3,40}_error/.test(lower)) scan(FIREFOX_CODE, FIREFOX);
   if (doc.mayContain('dns_probe_finished')) scan(DNS_PROBE_CODE, DNS_PROBE);
   return out;
 }

@@ -275,7 +275,7 @@ function extract(doc: TextDoc): SignalSink {
  * when it says nothing else.
  */
 const LB_METRIC =
-  /\b(?:aws\.(?:applicationelb|elb)\.)?(httpcode_elb_5xx(?:_count)?|httpcode_elb_50[234](?:_count)?|httpcode_(?:target|backend)_5xx(?:_count)?|un_?healthy_?host_?count|target_?connection_?error_?count|backend_?connection_?errors|target_?response_?time|rejected_?connection_?count|surge_?queue_?length|spillover_?count)\b/gi;
+  /\b(?:aws\.(?:applicationelb|elb)\.)?(httpcode_elb_5xx(?:_count)?|httpcode_elb_50[234](?:_count)?|httpcode_(?:target|backend)_5xx(?:_count)?|un_?healthy_?host_?count|target_?connection_?error_?count|backend_?connection_?errors|target_?response_?time|rejected_?connection_?count|surge_?queue_?length|spillover_?count)(?![A-Za-z0-9])/gi;
 /** The definition of an alert rather than the alert: a Prometheus rule's `expr:` (also as a line of a diff), an alarm's comparison settings. */
 const ALERT_DEFINITION =
   /^[+-]?[ \t]*(?:-[ \t]*)?expr[ \t]*:|\b(?:ComparisonOperator|comparison_operator|EvaluationPeriods|evaluation_periods)\b/m;

@@ -29,6 +29,7 @@ const MACHINE = new RegExp(
     String.raw`^\s*[A-Z][A-Z_]{1,12}\d{3,8}:\s`, // error codes: AADSTS50126: …, E0000004: …
     String.raw`\bHTTP/\d(?:\.\d)?\b`, // protocol
     String.raw`^\s*(?:curl|wget|ping|mtr|traceroute|nc|openssl|kubectl|docker|npm|pip|git): `, // tool prefixes
+    String.raw`^\s*(?:Failed to|Could not|Couldn't|Unable to|Cannot) [^\n]{1,300}[:,]\s*$|^\s*Return code is\b`, // a cause chain's links ("Failed to transfer file: …:"), Maven's "Return code is"
   ].join('|'),
 );
 
@@ -106,11 +107,11 @@ const DESCRIPTION = new RegExp(
  * bold, then a colon), headings that name a status code, mapping arrows, table rows.
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
-  /\b(?:please|try again|may be caused by a misconfiguration or an attacker|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)|如果您(?:觉得|认为)|请(?:与[^。\n]{1,20})?联系|请稍后再?试|请重试|場合は[^。\n]{0,40}(?:連絡|お問い合わせ)|してください/i;
+  /攻击者|攻撃者|攻擊者|\battackers? (?:might|may|could) be\b|\bAngreifer\b|\batacantes\b|\battaquants\b|злоумышленник|\b(?:please|try again|may be caused by a misconfiguration or an attacker|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)|如果您(?:觉得|认为)|请(?:与[^。\n]{1,20})?联系|请稍后再?试|请重试|場合は[^。\n]{0,40}(?:連絡|お問い合わせ)|してください/i;
 
 /** More output lines than any docs page quotes: a text past it is not a page, whatever follows. */
 const EXAMPLE_LINES_MAX = 64;
@@ -178,9 +179,10 @@ const LABEL = /^\s*(?:[-*•]\s{1,3})?[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,3}[
  * reports, and the rest is only a few lines of quoted output (a docs page or a tutorial with its
  * example). Such a text gives no symptom at all.
  */
-export function describesOnly(lines: Iterable<string>): boolean {
+export function describesOnly(lines: Iterable<string>, errorPage = false): boolean {
   let describe = 0;
   let machine = 0;
+  let plain = 0;
   for (const line of unwrapProse(lines)) {
     if (line.trim() === '') continue;
     if (GUIDE_HEADING.test(line)) {
@@ -194,6 +196,11 @@ export function describesOnly(lines: Iterable<string>): boolean {
     // A page's headings may come after its examples, so the ratio is judged at the end; a long log
     // stops the count early.
     else if (++machine > EXAMPLE_LINES_MAX && machine > describe * 2) return false;
+    if (kind === 'plain') plain++;
   }
-  return describe > 0 && machine <= Math.max(3, describe * 2);
+  if (describe === 0) return false;
+  // Few lines of output beside the descriptions, or an explainer: prose lines (that describe or
+  // say nothing either way) at least as many as its lines of output. A server's error page explains
+  // itself in prose too ("Possible causes of this error include: …"), so it must pass the first test.
+  return machine <= Math.max(3, describe * 2) || (!errorPage && plain >= 2 && machine - plain <= plain + describe);
 }

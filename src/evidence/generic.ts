@@ -14,7 +14,13 @@ import type { TextDoc } from './text.js';
 /** `SocketTimeoutException`, `ReadTimeoutError`, `ConnectTimeoutException`, `TimeoutError`, `HttpTimeoutException`. */
 const TIMEOUT_CLASS = /\b(Connect|Connection|Read|Socket|Request|Response|Http|Gateway|Idle|Write)?Time[Oo]ut(?:Error|Exception)\b/g;
 const TIMED_OUT =
-  /\b(?:timed out|time[d ]?-?out (?:error|exception|exceeded|expired|occurred)|deadline exceeded|timeout (?:of \d{1,9} ?m?s )?(?:exceeded|expired|reached|elapsed))\b/gi;
+  /\b(?:timed out|time[d ]?-?out (?:error|exception|exceeded|expired|occurred)|deadline exceeded|timeout (?:of \d{1,9} ?m?s )?(?:was |has been )?(?:exceeded|expired|reached|elapsed))\b/gi;
+/** A monitor's reason for a down alert: `Reason: Connection Timeout`, `Cause: Timeout (no headers received)`. */
+const REASON_TIMEOUT =
+  /\b(?:Reason|Cause|Error|Result)[ \t]{0,2}[:=-][ \t]{0,2}(Connection |Connect |Read |Request |Socket )?Time-?out\b/gi;
+/** A certificate said to be expired in plain words: `SSL certificate has expired`, `Reason: SSL Expired`, `expired certificate`. */
+const CERT_EXPIRED =
+  /\b(?:certificate|cert)s? (?:has |have |is |was )?expired\b|\b(?:SSL|TLS) (?:cert(?:ificate)? )?(?:has )?expired\b|\bexpired (?:SSL |TLS |server )?(?:certificate|cert)\b/gi;
 const CONNECT_TIMED_OUT =
   /\b(?:connect(?:ion)? (?:attempt )?(?:timed out|timeout (?:error|exceeded|expired|occurred))|timed out (?:while )?(?:connecting|trying to connect|waiting for (?:a )?connection))\b/gi;
 const READ_TIMED_OUT =
@@ -44,6 +50,8 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(CONNECT_TIMED_OUT, doc, (m) => sink.add('net.error', 'connect_timeout', ...at(m)));
   eachMatch(READ_TIMED_OUT, doc, (m) => sink.add('net.error', 'read_timeout', ...at(m)));
   eachMatch(TIMED_OUT, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
+  eachMatch(REASON_TIMEOUT, doc, (m) => sink.add('net.error', /^conn/i.test(m[1] ?? '') ? 'connect_timeout' : 'timeout', ...at(m)));
+  eachMatch(CERT_EXPIRED, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
   eachMatch(CLOSED, doc, (m) => sink.add('net.error', 'unexpected_eof', ...at(m)));
   eachMatch(CANNOT_CONNECT, doc, (m) => sink.add('net.error', 'connect_failed', ...at(m)));
   eachMatch(CERT_FAILED, doc, (m) => sink.add('tls.error', 'cert_invalid', ...at(m)));
@@ -54,6 +62,8 @@ function extract(doc: TextDoc): SignalSink {
 export const GENERIC_PATTERNS: readonly RegExp[] = [
   TIMEOUT_CLASS,
   TIMED_OUT,
+  REASON_TIMEOUT,
+  CERT_EXPIRED,
   CONNECT_TIMED_OUT,
   READ_TIMED_OUT,
   CLOSED,

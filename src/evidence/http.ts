@@ -198,6 +198,8 @@ const VIA_PRODUCTS: readonly [string, string | undefined][] = [
 /** Error-page footers: `<center>nginx/1.18.0</center>`, a bare `nginx/1.18.0` line, Apache's `<address>`. */
 const CENTER_FOOTER = /<center>[ \t]{0,4}((?:nginx|openresty|tengine|cloudflare|awselb)(?:\/[\w.-]{1,24})?)[ \t]{0,4}<\/center>/gi;
 const BARE_FOOTER = /\b(nginx|openresty|tengine)(?:\/[\d.]{1,20})?(?:[ \t]{1,2}\([^)\n]{1,40}\))?/g;
+/** An error page's heading just above a bare footer, as the page reads once rendered (tested on the 120 characters before the footer only). */
+const RENDERED_HEADING = /(?:^|\n)[ \t]{0,4}[1-5]\d\d [A-Z][A-Za-z -]{2,40}[ \t]{0,4}\n(?:[ \t]{0,4}\n){0,3}[ \t]{0,4}$/;
 const APACHE_FOOTER = /\bApache(?:\/[\d.]{1,12})?(?: \([^)\n]{1,40}\))? Server at [^\s<]{1,253} Port \d{1,5}/g;
 
 /** Default error pages of Apache, IIS and Go, and log wording that names Traefik or Caddy, with what they say. */
@@ -280,6 +282,13 @@ const PAGES: readonly { key: string; re: RegExp; status?: string; server?: strin
     re: /\bAn error occurred in the application and your page could not be served\b/gi,
     status: '503',
     server: 'heroku',
+  },
+  // Apache's 403 page (HTTP_FORBIDDEN.html.var): the server refused by itself (a Require rule, file permissions).
+  {
+    key: 'have permission to access',
+    re: /\bYou don['’]t have permission to access (?:this resource|[^\s]{1,300} on this server)/gi,
+    status: '403',
+    server: 'apache',
   },
   // Google Front End's 403 page.
   {
@@ -429,8 +438,10 @@ function extract(doc: TextDoc): SignalSink {
   if (doc.mayContain('<center>')) eachMatch(CENTER_FOOTER, doc, (m) => footer(footerProduct(m[1] ?? ''), m));
   if (hasAny(doc, ['nginx', 'openresty', 'tengine'])) {
     eachMatch(BARE_FOOTER, doc, (m) => {
-      if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t', 4))
-        sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
+      if (!atLineStart(text, m.index) || !atLineEnd(text, m.index + m[0].length, ' \t', 4)) return;
+      // The page as a browser renders it: "403 Forbidden", a blank line, "nginx/1.18.0".
+      if (RENDERED_HEADING.test(text.slice(Math.max(0, m.index - 120), m.index))) footer(footerProduct(m[1] ?? ''), m);
+      else sink.add('http.server', footerProduct(m[1] ?? ''), ...at(m));
     });
   }
   if (doc.mayContain(' server at ')) eachMatch(APACHE_FOOTER, doc, (m) => footer('apache', m));

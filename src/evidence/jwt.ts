@@ -252,7 +252,7 @@ function bearerError(line: string, emit: (name: string, value?: string) => void)
 }
 
 const EXPIRED =
-  /\bTokenExpiredError\b|\bjwt expired\b|\bExpiredSignatureError\b|\bSignature has expired\b|\bExpiredJwtException\b|\bTokenExpiredException\b|\bThe Token has expired\b|\bSecurityTokenExpiredException\b|\bIDX10223\b|\bERR_JWT_EXPIRED\b|\bJWTExpired\b|"exp" claim timestamp check failed|\b(?:access |id |refresh |jwt |the )?token (?:is |has )?(?:been |already )?expired\b|\bexpired (?:access |jwt |bearer )?token\b|\bToken is not active\b/gi;
+  /\bExpired at \d{10}\b[^\n]{0,40}\bleeway\b|\bTokenExpiredError\b|\bjwt expired\b|\bExpiredSignatureError\b|\bSignature has expired\b|\bExpiredJwtException\b|\bTokenExpiredException\b|\bThe Token has expired\b|\bSecurityTokenExpiredException\b|\bIDX10223\b|\bERR_JWT_EXPIRED\b|\bJWTExpired\b|"exp" claim timestamp check failed|\b(?:access |id |refresh |jwt |the )?token (?:is |has )?(?:been |already )?expired\b|\bexpired (?:access |jwt |bearer )?token\b|\bToken is not active\b/gi;
 const NOT_YET_VALID =
   /\bNotBeforeError\b|\bjwt not active\b|\bImmatureSignatureError\b|\bThe token is not yet valid\b|\bPrematureJwtException\b|\bJWT must not be accepted before\b|\bThe Token can't be used before\b|\bJwt used before\b|\btoken used before issued\b|\btoken is not valid yet\b|\btoken not valid yet\b|\btoken issued in the future\b|\bclaim is in the future\b|\bSecurityTokenNotYetValidException\b|\bIDX10222\b|"nbf" claim timestamp check failed/gi;
 const BAD_SIGNATURE =

@@ -15,11 +15,13 @@ const UNIX_SUMMARY =
 /** Windows: `Lost = 4 (100% loss)` and its translations (some of which wrap the percentage to the next line). */
 const WINDOWS_SUMMARY =
   /(?:\bLost|丢失|遺失|\bVerloren|\bperdidos|\bPerdus|\bPerdidos|потеряно|損失|손실|\bpersi)[ \t]{0,2}=[ \t]{0,2}\d{1,9},?[ \t]{0,2}(?:\r?\n[ \t]{0,8})?\((?:perte |perdita )?(\d{1,3})[ \t]?%/gi;
+/** Monitoring checks' summaries: Nagios/Icinga check_ping `PING CRITICAL - Packet loss = 100%`, fping `xmt/rcv/%loss = 5/0/100%`. */
+const CHECK_SUMMARY = /\bPacket loss = (\d{1,3})%|\bxmt\/rcv\/%loss = \d{1,9}\/\d{1,9}\/(\d{1,3})%/gi;
 /** One unanswered probe. */
 const NO_REPLY =
   /^(?:Request timed out\.|请求超时。|要求已逾時。|Zeitüberschreitung der Anforderung\.|Tiempo de espera agotado para esta solicitud\.|Délai d[’']attente de la demande dépassé\.|Esgotado o tempo limite do pedido\.|Превышен интервал ожидания для запроса\.|要求がタイムアウトしました。|요청 시간이 만료되었습니다\.)|\bno answer yet for icmp_seq=\d{1,6}|\bRequest timeout for icmp_seq \d{1,6}|\[\d{1,6} pings missing\b/gim;
 const UNREACHABLE =
-  /\b(?:Destination host unreachable|Destination net unreachable)|无法访问目标主机|無法連線到目的地主機|Zielhost nicht erreichbar|Host de destino inaccesible|Impossible de joindre l[’']hôte de destination|Host de destino inacessível|Заданный узел недоступен|宛先ホストに到達できません|대상 호스트에 연결할 수 없습니다/gi;
+  /\b(?:Destination host unreachable|Destination net unreachable)|\b(?:CRITICAL|DOWN) - Host Unreachable\b|无法访问目标主机|無法連線到目的地主機|Zielhost nicht erreichbar|Host de destino inaccesible|Impossible de joindre l[’']hôte de destination|Host de destino inacessível|Заданный узел недоступен|宛先ホストに到達できません|대상 호스트에 연결할 수 없습니다/gi;
 const UNKNOWN_HOST =
   /\bPing request could not find host\b|Ping 请求找不到主机|Ping 要求找不到主機|Ping-Anforderung konnte Host|La solicitud de ping no pudo encontrar el host|La requête Ping n[’']a pas pu trouver l[’']hôte|A solicitação ping não pôde encontrar o host|При проверке связи не удалось обнаружить узел|ping 要求ではホスト|Ping 요청에서 호스트|\bping: (?:unknown host|cannot resolve)\b/gi;
 /** An mtr report line: ` 12.|-- 203.0.113.7   25.0%    20 …`. */
@@ -37,6 +39,7 @@ function extract(doc: TextDoc): SignalSink {
   const at = (m: RegExpExecArray): [number, number] => [m.index, m.index + m[0].length];
   eachMatch(UNIX_SUMMARY, doc, (m) => loss(sink, Number(m[1]), ...at(m)));
   eachMatch(WINDOWS_SUMMARY, doc, (m) => loss(sink, Number(m[1]), ...at(m)));
+  eachMatch(CHECK_SUMMARY, doc, (m) => loss(sink, Number(m[1] ?? m[2]), ...at(m)));
   eachMatch(NO_REPLY, doc, (m) => sink.add('net.loss_seen', undefined, ...at(m)));
   eachMatch(UNREACHABLE, doc, (m) => sink.add('net.error', 'host_unreachable', ...at(m)));
   eachMatch(UNKNOWN_HOST, doc, (m) => sink.add('net.error', 'dns_not_found', ...at(m)));
@@ -51,7 +54,15 @@ function extract(doc: TextDoc): SignalSink {
   return sink;
 }
 
-export const PING_PATTERNS: readonly RegExp[] = [UNIX_SUMMARY, WINDOWS_SUMMARY, NO_REPLY, UNREACHABLE, UNKNOWN_HOST, MTR_HOP];
+export const PING_PATTERNS: readonly RegExp[] = [
+  UNIX_SUMMARY,
+  WINDOWS_SUMMARY,
+  CHECK_SUMMARY,
+  NO_REPLY,
+  UNREACHABLE,
+  UNKNOWN_HOST,
+  MTR_HOP,
+];
 
 export const pingExtractor: Extractor = {
   name: 'ping',

@@ -65,7 +65,9 @@ export class Engine {
     out.push(...this.patterns.run(doc));
     const read = new Set(out.map((s) => s.line));
     for (const s of fallback) if (!read.has(s.line)) out.push(s);
-    return out.length === 0 || describesOnly(doc.lines()) ? [] : out;
+    if (out.length === 0) return out;
+    const errorPage = out.some((sig) => sig.name === 'http.body.error_page');
+    return describesOnly(doc.lines(), errorPage) ? [] : out;
   }
 
   /**

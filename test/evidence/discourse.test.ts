@@ -161,6 +161,42 @@ describe('the grammar of documentation (written from the sentences of docs, not 
     expect(causes('HTTP/1.1 503 Service Unavailable\n{"fault":{"faultstring":"The Service is temporarily unavailable"}}')).not.toEqual([]);
   });
 
+  it('takes an explainer (prose at least as long as its quoted output, with a description) for a description', () => {
+    const explainer = [
+      '502 Bad Gateway — nginx',
+      'A 502 means Nginx received an invalid response from the upstream server it’s proxying to. In practice, this almost always means one of:',
+      '- Your backend application (Node.js, Python, PHP-FPM, etc.) has crashed or isn’t running',
+      '- Nginx is pointing to the wrong port or socket',
+      '- The backend is too slow and Nginx timed out waiting for a response',
+      'connect() failed (111: Connection refused) while connecting to upstream',
+    ];
+    expect(describesOnly(explainer)).toBe(true);
+    // A server's error page explains itself in prose as well: it is still the page.
+    const page = [
+      'Forbidden',
+      "You don't have permission to access / on this server.",
+      'Possible causes of this error include:',
+      'The request was forbidden by rules in the .htaccess file.',
+      'The directory you requested does not have an index.html or index.php file.',
+      'The permissions on the file or directory are incorrect.',
+    ];
+    expect(describesOnly(page, true)).toBe(false);
+    expect(describesOnly(page)).toBe(true);
+    expect(causes(page.join('\n'))).not.toEqual([]);
+    // The links of a cause chain are output, however much they read like sentences.
+    const maven = [
+      '[ERROR] Failed to execute goal on project shop: Could not resolve dependencies for project com.example:shop:jar:1.0: ',
+      'Failed to collect dependencies at com.example:api:jar:2.2.0: ',
+      'Failed to read artifact descriptor for com.example:api:jar:2.2.0: ',
+      'Could not transfer artifact com.example:api:pom:2.2.0 from/to releases (http://nexus.example.com/repository/releases): ',
+      'Failed to transfer file: http://nexus.example.com/repository/releases/com/example/api/2.2.0/api-2.2.0.pom. ',
+      'Return code is: 502 , ',
+      'ReasonPhrase:Bad Gateway.',
+    ];
+    expect(describesOnly(maven)).toBe(false);
+    expect(causes(maven.join('\n'))).not.toEqual([]);
+  });
+
   it("keeps Chrome's own interstitial sentence from silencing its certificate error", () => {
     expect(
       causes(

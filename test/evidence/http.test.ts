@@ -111,7 +111,7 @@ describe('http extractor', () => {
     expect(keys('X-Squid-Error: ERR_ACCESS_DENIED 0')).toEqual(['http.server=squid']);
     expect(keys('X-Kong-Upstream-Latency: 3')).toEqual(['http.server=kong']);
     expect(keys('<hr><center>nginx/1.25.4</center>')).toEqual(['http.body.error_page', 'http.server=nginx']);
-    expect(keys('404 Not Found\nopenresty/1.21.4.1')).toEqual(['http.server=openresty', 'http.status=404']);
+    expect(keys('404 Not Found\nopenresty/1.21.4.1')).toEqual(['http.body.error_page', 'http.server=openresty', 'http.status=404']);
     expect(keys('we run nginx behind the firewall')).toEqual([]);
   });
 

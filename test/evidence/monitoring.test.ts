@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { browserExtractor } from '../../src/evidence/browser.js';
+import { genericExtractor } from '../../src/evidence/generic.js';
+import { httpExtractor } from '../../src/evidence/http.js';
+import { pingExtractor } from '../../src/evidence/ping.js';
+import { createEngine } from '../../src/triage/engine.js';
+import { keysOf } from './conformance-kit.js';
+
+const engine = createEngine();
+const top = (text: string) => engine.explain(text).causes[0]?.id;
+
+describe('what monitors post when a check fails', () => {
+  it("reads a down alert's reason and a certificate said to be expired in plain words", () => {
+    expect(keysOf(genericExtractor, 'Website Down: Example (https://example.com) Status Code: 0 Reason: Connection timeout')).toContain(
+      'net.error=connect_timeout',
+    );
+    expect(keysOf(genericExtractor, 'Incident started: https://example.com is down. Cause: Timeout (no headers received)')).toContain(
+      'net.error=timeout',
+    );
+    expect(keysOf(genericExtractor, 'Monitor is DOWN: Blog ( https://blog.example.com ) - Reason: SSL Expired')).toContain(
+      'tls.error=cert_expired',
+    );
+    expect(keysOf(genericExtractor, '[FIRING:1] BlackboxSslCertificateExpired\nSSL certificate has expired already')).toContain(
+      'tls.error=cert_expired',
+    );
+    expect(keysOf(genericExtractor, 'Problem: Web scenario "Homepage" failed: Timeout was reached')).toContain('net.error=timeout');
+    // A setting is not a reason.
+    expect(keysOf(genericExtractor, 'connection timeout: 30s')).toEqual([]);
+  });
+
+  it("reads Nagios' ping and host checks", () => {
+    expect(keysOf(pingExtractor, 'PING CRITICAL - Packet loss = 100%')).toEqual(['net.loss_seen', 'net.packet_loss=100', 'net.all_lost']);
+    expect(keysOf(pingExtractor, 'PING WARNING - Packet loss = 30%, RTA = 250.32 ms')).toContain('net.packet_loss=30');
+    expect(keysOf(pingExtractor, 'PING OK - Packet loss = 0%, RTA = 0.32 ms')).toEqual([]);
+    expect(keysOf(pingExtractor, 'CRITICAL - Host Unreachable (10.0.0.5)')).toEqual(['net.error=host_unreachable']);
+  });
+
+  it("ranks a load balancer's latency alarm and a Cloudflare-only status without more words", () => {
+    expect(
+      top(
+        'ALARM: "TargetResponseTime-high" in US East (N. Virginia)\nThreshold Crossed: 1 datapoint [12.5 (01/01/23 10:00:00)] was greater than the threshold (10.0).',
+      ),
+    ).toBe('upstream-slow');
+    expect(keysOf(httpExtractor, 'Could not contact entitlement service. Status code: 522, error message: 0/')).toEqual([
+      'http.status=522',
+      'cloudflare.error=522',
+    ]);
+  });
+});
+
+describe("browsers' own error texts", () => {
+  it("reads NSPR's error codes from Firefox's error page", () => {
+    expect(keysOf(browserExtractor, 'An error occurred during a connection to freebee.fun. PR_CONNECT_RESET_ERROR')).toContain(
+      'net.error=connection_reset',
+    );
+    expect(keysOf(browserExtractor, 'Error code: PR_END_OF_FILE_ERROR')).toContain('tls.error=reset_during_handshake');
+    expect(keysOf(browserExtractor, 'pr_number_error is a field')).toEqual([]);
+  });
+
+  it("keeps Chrome's interstitial in Chinese from silencing its certificate error", () => {
+    expect(top('攻击者可能会试图从www.google.com窃取您的信息（例如：密码、通讯内容或信用卡信息）。 NET::ERR_CERT_AUTHORITY_INVALID')).toBe(
+      'tls-cert-untrusted',
+    );
+  });
+});
