@@ -49,7 +49,7 @@ const UNEXPECTED_EOF =
   /\bunexpected end of stream on\b|\bEOFException: \\n not found\b|\bPrematureCloseException: Connection prematurely closed DURING response\b/g;
 
 const PKIX =
-  /\bPKIX path building failed\b|\bunable to find valid certification path to requested target\b|\bSunCertPathBuilderException\b/g;
+  /\bTrust anchor for certification path not found\b|\bPKIX path building failed\b|\bunable to find valid certification path to requested target\b|\bSunCertPathBuilderException\b/g;
 const EXPIRED =
   /\bCertificateExpiredException\b|\bPKIX path validation failed: [^\n]{0,120}?(?:timestamp check failed|validity check failed)/g;
 const NOT_YET_VALID = /\bCertificateNotYetValidException\b/g;

@@ -88,3 +88,26 @@ describe('jwt extractor: machine error codes read by their words', () => {
     expect(keysOf(jwtExtractor, '{"type":"user_created","status":"ok"}')).toEqual([]);
   });
 });
+
+describe('more runtimes that name the mechanism', () => {
+  it("reads nimbus's and Envoy jwt_authn's token verdicts, but not a sentence about expired tokens", () => {
+    expect(keysOf(jwtExtractor, 'com.nimbusds.jwt.proc.BadJWTException: Expired JWT')).toContain('auth.error=token_expired');
+    expect(keysOf(jwtExtractor, 'jwt_authenticator.cc:243] Jwt authentication completed with: Unknown issuer')).toContain(
+      'auth.error=invalid_issuer',
+    );
+    expect(keysOf(jwtExtractor, 'An expired JWT should return a 401 so the client knows to re-authenticate.')).toEqual([]);
+  });
+
+  it("reads Android's missing trust anchor and Windows' unknown host in Dutch", async () => {
+    const { javaExtractor } = await import('../../src/evidence/java.js');
+    expect(
+      keysOf(
+        javaExtractor,
+        'javax.net.ssl.SSLHandshakeException: java.security.cert.CertPathValidatorException: Trust anchor for certification path not found.',
+      ),
+    ).toContain('tls.error=unknown_issuer');
+    expect(keysOf(socketExtractor, 'System.Net.Sockets.SocketException (0x80004005): Host is onbekend')).toContain(
+      'net.error=dns_not_found',
+    );
+  });
+});

@@ -232,6 +232,8 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
     names: ['ENOTFOUND', 'EAI_NONAME', 'WSAHOST_NOT_FOUND', 'UnknownHostException', 'NameResolutionFailure'],
     winsock: 11001,
     messages: [
+      // nl (Windows WSAHOST_NOT_FOUND)
+      'host is onbekend',
       'name or service not known',
       'nodename nor servname provided',
       'no such host is known',
