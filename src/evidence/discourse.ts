@@ -54,9 +54,9 @@ const REPORT = new RegExp(
   'i',
 );
 
-/** A question about an error rather than a report of one: "How do I fix …?", "What does ECONNREFUSED mean?". */
+/** A question about an error rather than a report of one: "How do I fix …?", "What does ECONNREFUSED mean?", "Should the API return 401 or 403 here?". */
 const HOW_TO =
-  /^\s*(?:#{1,6}\s*)?(?:How (?:do|can|should|would) (?:I|we|you|one) (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|How to (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|What (?:does|do|is|are|causes?)|Why (?:does|do|is|are|would))\b[^\n]{0,200}\?\s*$/i;
+  /^\s*(?:#{1,6}\s*)?(?:How (?:do|can|should|would) (?:I|we|you|one) (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|How to (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|What (?:does|do|is|are|causes?)|Why (?:does|do|is|are|would)|(?:Should|Does|Is|Are|Can|Will) (?:the|a|an|it|this|that|there|nginx|envoy|haproxy|squid|traefik|kong|curl)\b|Which (?:status|error|code|timeout|header|setting|one))\b[^\n]{0,200}\?\s*$/i;
 
 /** The voice of documentation, which says "we" without reporting anything: "we recommend that you …". */
 const DOC_VOICE =
@@ -70,7 +70,7 @@ const DESCRIPTION = new RegExp(
     String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
     String.raw`(?:^|\s)\(#\d{1,6}[,)]|\bby @[\w-]{1,39} in\b`, // changelog references, release notes' "by @user in #123"
     String.raw`^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Change|Fixed|Added|Changed|Removed|Security|Improvement|Enhancement)\s*[:：]`, // changelog bullets
-    String.raw`\b(?:should|must|shall) (?:return|respond|fail|reply)\b|\b(?:can|may|might|could|will|would) (?:be )?(?:fail|failed|rejected|refused|denied) with\b`, // specifications
+    String.raw`\b(?:should|must|shall) (?:return|respond|fail|reply|raise|throw|send|give)\b|\b(?:can|may|might|could|will|would) (?:be )?(?:fail|failed|rejected|refused|denied) with\b`, // specifications
     String.raw`^\s*To (?:fix|resolve|solve|avoid|prevent|troubleshoot|debug|diagnose|work around)\b|\bThis (?:guide|article|page|post|tutorial|document|section|chapter) (?:explains|shows|describes|covers|walks|helps)\b|\b(?:you|users?|clients?) (?:may|might|will|could|can) (?:see|get|encounter|receive|notice|run into)\b`, // how-to and conditions
     String.raw`\b(?:returns|responds with|replies with|answers with|sends) (?:an? |the )?(?:HTTP )?(?:status )?(?:code )?[1-5]\d\d\b[^.\n]{0,80}\b(?:when|if|whenever|unless)\b`, // "returns 503 when no backend is healthy"
     String.raw`\bthe (?:following |above |below )?(?:table|list|example|diagram|matrix)s? (?:below |above )?(?:describes?|lists?|shows?|explains?)\b`, // docs pointing at their own tables and examples
@@ -79,14 +79,16 @@ const DESCRIPTION = new RegExp(
     // a status code defined: "The 407 (Proxy Authentication Required) status code is similar to …", "状态码 407 … 代表"
     String.raw`\b[1-5]\d\d \([A-Za-z -]{3,40}\) status code\b|\bstatus code (?:is|indicates|means|signals|tells)\b|(?:状态码|狀態碼)[^\n]{0,60}(?:代表|表示|是指|意味)|(?:código de (?:resposta|estado|status)|code de (?:réponse|statut)|Statuscode)[^\n]{0,60}\b(?:indica|significa|indique|signifie|bedeutet|gibt an)\b`,
     // a change described: "This pull request introduces …", "Adds support for …"
-    String.raw`\bThis (?:pull request|PR|commit|change|patch|release|version|update) (?:introduces|adds|fixes|changes|removes|improves|makes|allows|updates)\b|^\s*(?:[-*•]\s*)?(?:Adds|Adding|Introduces|Implements|Supports) (?:support|a|an|the|new|handling)\b`,
+    String.raw`\bThis (?:pull request|PR|commit|change|patch|release|version|update) (?:introduces|adds|fixes|changes|removes|improves|makes|allows|updates)\b|^\s*(?:[-*•]\s*)?(?:Adds|Introduces|Implements) \S`,
+    // what a setting or a tool does, and lists that follow: "It specifies the timeout …", "This workflow executes …", "Below is the list of …"
+    String.raw`\b(?:It|This (?:option|setting|parameter|field|directive|flag|property|value|workflow|tool|script|plugin|module|function|method|command|middleware|filter|policy)) (?:specifies|defines|determines|controls|configures|sets|executes|allows|lets|enables|provides|describes|explains|audits|monitors)\b|\b(?:below|the following) (?:is|are) (?:a |the )?(?:list|table|reasons|causes)\b|\bthe following (?:list|table|reasons|causes)\b`,
     String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
     // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
     String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
     // defining a status code in other languages
     String.raw`ist ein (?:HTTP-)?Statuscode|est un code (?:d['’]état|de statut|HTTP)|es un código de (?:estado|error)|é um código de (?:status|estado)|является кодом|상태 코드입니다|ステータスコード(?:です|で)|状态码[，,]?(?:表示|是)`,
     // zh
-    String.raw`表示|意味着|是指|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是|而非|而不是`,
+    String.raw`表示|意味着|是指|指的是|代表(?:客户端|服务器|服务端|请求|错误|着)|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是|而非|而不是`,
     // de
     String.raw`\b(?:bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist)\b`,
     // fr
@@ -108,7 +110,7 @@ const DESCRIPTION = new RegExp(
  * bold, then a colon), headings that name a status code, mapping arrows, table rows.
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement)s?\s*[:：]|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes with [\w.-]{2,40} \d{1,3}\.\d{1,3}|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =

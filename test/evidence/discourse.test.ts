@@ -197,6 +197,24 @@ describe('the grammar of documentation (written from the sentences of docs, not 
     expect(causes(maven.join('\n'))).not.toEqual([]);
   });
 
+  it("reads what a setting or a tool does, nginx's CHANGES, a change's summary and questions about behaviour as descriptions", () => {
+    for (const line of [
+      'It specifies the timeout duration for waiting for a response from a backend server.',
+      'This workflow executes az network application-gateway show-backend-health via an Azure CLI container.',
+      'Below are the list of reasons the HttpConnectionManager or Router filter may send responses or reset streams.',
+      '    *) Feature: the "http_403" parameter of the "proxy_next_upstream" directive.',
+      'Changes with nginx 1.5.1                                         04 Jun 2013',
+      'Adds "incomplete certificate chain" as a named cause of error 526.',
+      'Proxies that fail authentication should raise a forbidden error, not unauthorized.',
+      'Should the API return 401 or 403 when the token lacks a scope?',
+      '代表客户端错误,指的是由于缺乏代理服务器要求的身份验证凭证,发送的请求尚未得到满足。',
+    ])
+      expect(classifyLine(line), line).toBe('description');
+    // A tool's progress line is not a change summary, and a question about one's own service is still a report.
+    expect(classifyLine('Adding stable repo with URL: https://kubernetes-charts.storage.googleapis.com')).not.toBe('description');
+    expect(classifyLine('Is our ALB returning 502 because of keep-alive?')).toBe('report');
+  });
+
   it("keeps Chrome's own interstitial sentence from silencing its certificate error", () => {
     expect(
       causes(

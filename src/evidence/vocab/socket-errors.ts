@@ -251,7 +251,9 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       // de
       'der angegebene host ist unbekannt',
       'name oder dienst nicht bekannt',
-      // fr
+      // fr, it (Windows WSAHOST_NOT_FOUND)
+      'hôte inconnu',
+      'host sconosciuto',
       // pt
       'este host não é conhecido',
       'host desconhecido',
