@@ -20,7 +20,7 @@ export const curlExtractor: Extractor = {
     return RULES.map((r) => r.key);
   },
   extract(doc: TextDoc): Signal[] {
-    return tidy([...runRules(doc, active(doc), 'curl'), ...scanExchange(doc)]);
+    return tidy([...runRules(doc, active(doc), 'curl'), ...scanExchange(doc), ...selfRedirect(doc)]);
   },
 };
 
@@ -181,6 +181,35 @@ export const CURL_PATTERNS: readonly RegExp[] = [...new Set([...RULES.map((r) =>
  * Walks the request / response / info lines in order, to tell the proxy's reply to CONNECT
  * (connect.status) from the origin's status (http.status), and to see a reset right after CONNECT.
  */
+/** The URL a URL is compared as: scheme and host in lower case, without a trailing slash. */
+function sameUrl(u: string): string {
+  const m = /^(https?:\/\/[^/?#\s]+)(.*)$/i.exec(u.trim());
+  return m ? `${(m[1] ?? '').toLowerCase()}${(m[2] ?? '').replace(/\/+$/, '')}` : u;
+}
+
+/**
+ * A redirect back to the URL that was asked for: `curl -I https://example.com/` answered with a 30x
+ * whose Location is https://example.com/ again. Following it can only loop.
+ */
+function selfRedirect(doc: TextDoc): Signal[] {
+  if (!doc.mayContain('location:') || !doc.mayContain('curl')) return [];
+  let asked: string | undefined;
+  let redirected = false;
+  let at = 0;
+  for (const line of doc.lines()) {
+    const start = at;
+    at += line.length + 1;
+    const t = line.trim();
+    if (asked === undefined && /^(?:\$ )?curl\b/.test(t)) asked = /\bhttps?:\/\/[^\s'"]{1,2000}/i.exec(t)?.[0];
+    else if (/^(?:< )?HTTP\/[\d.]{1,3} 30[1278]\b/i.test(t)) redirected = true;
+    else if (asked && redirected && /^(?:< )?location:/i.test(t)) {
+      const target = t.replace(/^(?:< )?location:\s*/i, '');
+      if (sameUrl(target) === sameUrl(asked)) return [doc.signal('http.redirect_loop', undefined, start, start + line.length, 'curl')];
+    }
+  }
+  return [];
+}
+
 function scanExchange(doc: TextDoc): Signal[] {
   const out: Signal[] = [];
   if (!doc.mayContain('< http/') && !doc.mayContain('> connect ')) return out;

@@ -188,3 +188,14 @@ curl: (56) Recv failure: Connection reset by peer`;
 });
 
 describeConformance(curlExtractor, CURL_PATTERNS, SAMPLES);
+
+describe('curl extractor: a redirect back to the same URL', () => {
+  it('reads a 30x whose Location is the URL that was asked for as a loop, and a redirect elsewhere as nothing', async () => {
+    const { curlExtractor } = await import('../../src/evidence/curl.js');
+    const { keysOf } = await import('./conformance-kit.js');
+    const transcript = (location: string) =>
+      `$ curl -I https://claycss.com/\nHTTP/2 302\ncontent-length: 0\nlocation: ${location}\nserver: cloudflare`;
+    expect(keysOf(curlExtractor, transcript('https://claycss.com/'))).toContain('http.redirect_loop');
+    expect(keysOf(curlExtractor, transcript('https://claycss.com/login'))).not.toContain('http.redirect_loop');
+  });
+});
