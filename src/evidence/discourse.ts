@@ -41,7 +41,7 @@ const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/g;
 /** The speaker's own experience: first person, and what people say when something happens to them. */
 const REPORT = new RegExp(
   [
-    String.raw`\b(?:I|I'm|I’m|I've|I’ve|I'd|we|we're|we’re|we've|my|our|me|us|getting|keeps? getting|suddenly|since (?:yesterday|today|this morning|the (?:upgrade|update|deploy))|after (?:upgrading|updating|deploying|restarting|migrating|installing))\b`,
+    String.raw`\b(?:I(?!\.e\.)|I'm|I’m|I've|I’ve|I'd|we|we're|we’re|we've|my|our|me|us|getting|keeps? getting|suddenly|since (?:yesterday|today|this morning|the (?:upgrade|update|deploy))|after (?:upgrading|updating|deploying|restarting|migrating|installing))\b`,
     String.raw`我|我们|报错|突然|一直|已尝试|尝试了|遇到|出现了|不成功|怎么办|求助`,
     String.raw`\b(?:ich|wir|mein|meine|unser|bei mir)\b`,
     String.raw`\b(?:je|j['’]ai|nous|mon|ma|mes|notre)\b`,
@@ -74,14 +74,14 @@ const DESCRIPTION = new RegExp(
     String.raw`^\s*To (?:fix|resolve|solve|avoid|prevent|troubleshoot|debug|diagnose|work around)\b|\bThis (?:guide|article|page|post|tutorial|document|section|chapter) (?:explains|shows|describes|covers|walks|helps)\b|\b(?:you|users?|clients?) (?:may|might|will|could|can) (?:see|get|encounter|receive|notice|run into)\b`, // how-to and conditions
     String.raw`\b(?:returns|responds with|replies with|answers with|sends) (?:an? |the )?(?:HTTP )?(?:status )?(?:code )?[1-5]\d\d\b[^.\n]{0,80}\b(?:when|if|whenever|unless)\b`, // "returns 503 when no backend is healthy"
     String.raw`\bthe (?:following |above |below )?(?:table|list|example|diagram|matrix)s? (?:below |above )?(?:describes?|lists?|shows?|explains?)\b`, // docs pointing at their own tables and examples
-    String.raw`\b(?:a|an|any|each|every) [\w -]{1,40} (?:returns|responds with|results in|yields) (?:an? )?(?:HTTP )?[1-5]\d\d\b`, // generic subjects: "a missing key returns 401"
+    String.raw`\b(?:a|an|any|each|every) [\w -]{1,40} (?:returns|responds with|results in|yields|generates|gets|receives) (?:an? )?(?:HTTP )?[1-5]\d\d\b`, // generic subjects: "a missing key returns 401", "a request that exceeds this limit generates a 413"
     String.raw`\bRFC ?\d{3,4},? (?:section |§ ?)?\d{1,2}(?:\.\d{1,2}){1,3}\b|\bResponse class for\b|\(status code [1-5]\d\d\)`, // references: a spec's section, a library's status classes
     // a status code defined: "The 407 (Proxy Authentication Required) status code is similar to …", "状态码 407 … 代表"
     String.raw`\b[1-5]\d\d \([A-Za-z -]{3,40}\) status code\b|\bstatus code (?:is|indicates|means|signals|tells)\b|(?:状态码|狀態碼)[^\n]{0,60}(?:代表|表示|是指|意味)|(?:código de (?:resposta|estado|status)|code de (?:réponse|statut)|Statuscode)[^\n]{0,60}\b(?:indica|significa|indique|signifie|bedeutet|gibt an)\b`,
     // a change described: "This pull request introduces …", "Adds support for …"
     String.raw`\bThis (?:pull request|PR|commit|change|patch|release|version|update) (?:introduces|adds|fixes|changes|removes|improves|makes|allows|updates)\b|^\s*(?:[-*•]\s*)?(?:Adds|Introduces|Implements) \S`,
     // what a setting or a tool does, and lists that follow: "It specifies the timeout …", "This workflow executes …", "Below is the list of …"
-    String.raw`\b(?:It|This (?:option|setting|parameter|field|directive|flag|property|value|workflow|tool|script|plugin|module|function|method|command|middleware|filter|policy)) (?:specifies|defines|determines|controls|configures|sets|executes|allows|lets|enables|provides|describes|explains|audits|monitors)\b|\b(?:below|the following) (?:is|are) (?:a |the )?(?:list|table|reasons|causes)\b|\bthe following (?:list|table|reasons|causes)\b`,
+    String.raw`\b(?:It|(?:This|The [\w.-]{2,40}) (?:option|setting|parameter|field|directive|flag|property|value|workflow|tool|script|plugin|module|function|method|command|middleware|filter|policy)) (?:specifies|defines|determines|controls|configures|sets|limits|applies|executes|allows|lets|enables|provides|describes|explains|audits|monitors)\b|\b(?:below|the following) (?:is|are) (?:a |the )?(?:list|table|reasons|causes)\b|\bthe following (?:list|table|reasons|causes)\b`,
     String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
     // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
     String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
@@ -100,7 +100,7 @@ const DESCRIPTION = new RegExp(
     // ru
     String.raw`(?:означает|указывает|когда|например|обычно|вместо)`,
     // ja, ko
-    String.raw`とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤`,
+    String.raw`を示します|を表します|を意味します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤`,
   ].join('|'),
   'i',
 );
@@ -110,7 +110,7 @@ const DESCRIPTION = new RegExp(
  * bold, then a colon), headings that name a status code, mapping arrows, table rows.
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes with [\w.-]{2,40} \d{1,3}\.\d{1,3}|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes with [\w.-]{2,40} \d{1,3}\.\d{1,3}|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w\[\], .]{1,60})?:)\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =

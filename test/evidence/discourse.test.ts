@@ -210,6 +210,21 @@ describe('the grammar of documentation (written from the sentences of docs, not 
       '代表客户端错误,指的是由于缺乏代理服务器要求的身份验证凭证,发送的请求尚未得到满足。',
     ])
       expect(classifyLine(line), line).toBe('description');
+    for (const line of [
+      'This directive applies to PUT and POST requests. A request that exceeds this limit generates a 413 (Request Entity Too Large) error response.',
+      'The client_max_body_size directive defines the maximum permissible size for a client request body.',
+      'サーバーエラーレスポンスコードは、上流のサーバーからのレスポンスが時間内に得られなかったことを示します。',
+      '  • ERR_CERT_AUTHORITY_INVALID: certificate signed by an untrusted authority',
+      'class ProxyError(ConnectionError):',
+      '[Fundamentals] Update Proxy Read Timeout default to 125 seconds',
+    ])
+      expect(classifyLine(line), line).toBe('description');
+    // "i.e." is not a person speaking.
+    expect(
+      classifyLine(
+        '504 GATEWAY TIMEOUT If the API producer times out waiting for an upstream server (i.e. a server it calls), it returns 504.',
+      ),
+    ).not.toBe('report');
     // A tool's progress line is not a change summary, and a question about one's own service is still a report.
     expect(classifyLine('Adding stable repo with URL: https://kubernetes-charts.storage.googleapis.com')).not.toBe('description');
     expect(classifyLine('Is our ALB returning 502 because of keep-alive?')).toBe('report');
