@@ -97,6 +97,12 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   // Error-page titles and headings that start with the code: <title>504 GAEProxy Proxy Time out</title>
   { key: '<title>', re: /<title>[ \t]{0,4}([1-5]\d\d)\b/gi },
   { key: '<h1>', re: /<h1>[ \t]{0,4}([1-5]\d\d)\b/gi },
+  // Other languages: Statuscode 502, código de estado 503, code d'état 504, код ответа 403,
+  // ステータスコード 401, 상태 코드 429, HTTP-Fehler 503 (IIS), Erreur HTTP 404, Ошибка HTTP 502
+  {
+    key: '',
+    re: /(?:\bStatus-?(?:code|kode)|\bcódigo de (?:estado|status|resposta|error)|\bcode (?:d['’]état|de statut|de réponse|d['’]erreur)|\bcodice (?:di stato|di risposta|HTTP)|\bkod (?:stanu|statusu|odpowiedzi|HTTP)|код(?:ом|а|у)? (?:состояния|ответа|ошибки)|ステータス ?コード|상태 ?코드|\bHTTP-?(?:Fehler|Fehlercode)|\bErreur HTTP|\bError HTTP|\bErro HTTP|\bErrore HTTP|\bBłąd HTTP|\bОшибка HTTP|HTTP ?エラー|HTTP ?오류|HTTP ?錯誤)[ \t]{0,2}[:：=]?[ \t]{0,2}([1-5]\d\d)\b/gi,
+  },
   // Chinese: 状态码 431, 返回 502, 报 504, 431请求失败, 502 错误
   { key: '', re: /(?:状态码|返回码|响应码|返回|报错?|出现)[:：]?[ \t]{0,2}([1-5]\d\d)\b/g },
   { key: '', re: /\b([45]\d\d)[ \t]{0,2}(?:错误|请求失败|异常|报错)/g },
