@@ -169,14 +169,14 @@ describe('http extractor', () => {
 
 describe('http extractor: a status quoted in other languages', () => {
   it('reads "status code N" and IIS\'s "HTTP error N" as programs print them in other languages', () => {
-    for (const [text, code] of [
+    const cases: readonly [string, string][] = [
       ['HTTP-Fehler 503. Der Dienst ist nicht verfügbar.', '503'],
       ['Falha na requisição com código de status 502', '502'],
       ["La requête a échoué avec le code d'état 504", '504'],
       ['Запрос завершился с кодом ответа 403', '403'],
       ['リクエストがステータスコード 401 で失敗しました', '401'],
       ['요청이 상태 코드 429로 실패했습니다', '429'],
-    ])
-      expect(keys(text), text).toContain(`http.status=${code}`);
+    ];
+    for (const [text, code] of cases) expect(keys(text), text).toContain(`http.status=${code}`);
   });
 });
