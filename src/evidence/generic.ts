@@ -15,6 +15,16 @@ import type { TextDoc } from './text.js';
 const TIMEOUT_CLASS = /\b(Connect|Connection|Read|Socket|Request|Response|Http|Gateway|Idle|Write)?Time[Oo]ut(?:Error|Exception)\b/g;
 const TIMED_OUT =
   /\b(?:timed out|time[d ]?-?out (?:error|exception|exceeded|expired|occurred)|deadline exceeded|timeout (?:of \d{1,9} ?m?s )?(?:was |has been )?(?:exceeded|expired|reached|elapsed))\b/gi;
+/** A name that would not resolve, in plain words: "DNS lookup failed", "unable to resolve host" (not webpack's "Can't resolve './x'"). */
+const DNS_FAILED =
+  /\bDNS (?:lookup|resolution|query|resolve) (?:failed|failure|error|timed out)\b|\b(?:failed|unable|could not|couldn['’]t|cannot|can['’]t) (?:to )?resolve (?:the )?(?:host(?:name)?|domain(?: name)?|DNS name|server name|address for)\b/gi;
+/** A caller without the rights, in plain words: "insufficient permissions", "does not have sufficient permission", "not authorized to perform". */
+const NO_PERMISSION =
+  /\b(?:insufficient|not enough) (?:permissions?|privileges?|access rights|scopes?)\b|\bdoes(?: not|n['’]t) have (?:sufficient |the required |enough |the necessary )?(?:permissions?|privileges?)\b|\bnot (?:permitted|authori[sz]ed) to (?:perform|access|call|invoke|use)\b/gi;
+/** A response that could not be used, in plain words: "malformed response", "invalid HTTP response". */
+const BAD_RESPONSE = /\b(?:malformed|garbled|corrupt(?:ed)?|unparseable|unparsable) (?:HTTP )?response\b|\binvalid HTTP response\b/gi;
+/** Something that took longer than its caller waited, in plain words. */
+const TOOK_TOO_LONG = /\btook too long(?: to (?:respond|complete|answer|load|reply))?\b/gi;
 /** A monitor's reason for a down alert: `Reason: Connection Timeout`, `Cause: Timeout (no headers received)`. */
 const REASON_TIMEOUT =
   /\b(?:Reason|Cause|Error|Result)[ \t]{0,2}[:=-][ \t]{0,2}(Connection |Connect |Read |Request |Socket )?Time-?out\b/gi;
@@ -52,6 +62,10 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(TIMED_OUT, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
   eachMatch(REASON_TIMEOUT, doc, (m) => sink.add('net.error', /^conn/i.test(m[1] ?? '') ? 'connect_timeout' : 'timeout', ...at(m)));
   eachMatch(CERT_EXPIRED, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
+  eachMatch(DNS_FAILED, doc, (m) => sink.add('net.error', 'dns_not_found', ...at(m)));
+  eachMatch(NO_PERMISSION, doc, (m) => sink.add('auth.forbidden_role', undefined, ...at(m)));
+  eachMatch(BAD_RESPONSE, doc, (m) => sink.add('net.error', 'proto_error', ...at(m)));
+  eachMatch(TOOK_TOO_LONG, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
   eachMatch(CLOSED, doc, (m) => sink.add('net.error', 'unexpected_eof', ...at(m)));
   eachMatch(CANNOT_CONNECT, doc, (m) => sink.add('net.error', 'connect_failed', ...at(m)));
   eachMatch(CERT_FAILED, doc, (m) => sink.add('tls.error', 'cert_invalid', ...at(m)));
@@ -64,6 +78,10 @@ export const GENERIC_PATTERNS: readonly RegExp[] = [
   TIMED_OUT,
   REASON_TIMEOUT,
   CERT_EXPIRED,
+  DNS_FAILED,
+  NO_PERMISSION,
+  BAD_RESPONSE,
+  TOOK_TOO_LONG,
   CONNECT_TIMED_OUT,
   READ_TIMED_OUT,
   CLOSED,

@@ -56,6 +56,7 @@ const STATUS_PHRASE =
 
 /** A lone reason phrase on its own line (Traefik's and Go's plain-text error bodies); the line is checked in code. */
 const LONE_PHRASE = /\b(Bad Gateway|Gateway Time-?out|Service Unavailable|Too Many Requests)\b/g;
+const GATEWAY_TIMEOUT_WORDS = /\bgateway time-? ?out\b/gi;
 const LONE_STATUS: Readonly<Record<string, string>> = {
   'bad gateway': '502',
   'gateway timeout': '504',
@@ -370,6 +371,8 @@ function extract(doc: TextDoc): SignalSink {
     status(code, ...at(m));
   });
 
+  // "Gateway timeout" names its status wherever it stands: no other sense of the words.
+  if (doc.mayContain('gateway time')) eachMatch(GATEWAY_TIMEOUT_WORDS, doc, (m) => status('504', ...at(m)));
   if (hasAny(doc, ['bad gateway', 'gateway time', 'service unavailable', 'too many requests'])) {
     eachMatch(LONE_PHRASE, doc, (m) => {
       if (atLineStart(text, m.index) && atLineEnd(text, m.index + m[0].length, ' \t.', 4))
@@ -484,6 +487,7 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   STATUS_LINE,
   STATUS_PHRASE,
   LONE_PHRASE,
+  GATEWAY_TIMEOUT_WORDS,
   ...QUOTED_STATUS.map((q) => q.re),
   VERB_STATUS,
   PHRASE_THEN_CODE,

@@ -63,3 +63,24 @@ describe("browsers' own error texts", () => {
     );
   });
 });
+
+describe('mechanisms in plain words, whatever program wrote them', () => {
+  it('reads names that would not resolve, callers without rights, unusable responses and answers that took too long', () => {
+    expect(keysOf(genericExtractor, 'DNS lookup failed for api.example.com')).toContain('net.error=dns_not_found');
+    expect(keysOf(genericExtractor, 'Error: failed to resolve host api.internal')).toContain('net.error=dns_not_found');
+    expect(keysOf(genericExtractor, "Module not found: Error: Can't resolve './Button'")).toEqual([]);
+    expect(keysOf(genericExtractor, 'The client does not have sufficient permission')).toContain('auth.forbidden_role');
+    expect(keysOf(genericExtractor, 'Error: insufficient permissions to perform this action')).toContain('auth.forbidden_role');
+    expect(keysOf(genericExtractor, 'server returned a malformed response')).toContain('net.error=proto_error');
+    expect(keysOf(genericExtractor, 'The request took too long to complete')).toContain('net.error=timeout');
+    expect(keysOf(httpExtractor, 'Gateway timeout from upstream')).toContain('http.status=504');
+  });
+
+  it('ranks overload, down backends, bad credentials and oversized headers said in plain words', () => {
+    expect(top('fatal: remote error: Server is busy, please try again later')).toBe('upstream-overloaded');
+    expect(top('All backends are down')).toBe('upstream-unhealthy');
+    expect(top('Error: Invalid credentials')).toBe('token-invalid');
+    expect(top('Cookie too large')).toBe('header-too-large');
+    expect(top('too many redirects')).toBe('redirect-loop');
+  });
+});
