@@ -1,5 +1,6 @@
 import type { Extractor } from './extractor.js';
 import { eachMatch, SignalSink } from './proxy-common.js';
+import { lineBefore } from './rule-kit.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -25,6 +26,14 @@ const NO_PERMISSION =
 const BAD_RESPONSE = /\b(?:malformed|garbled|corrupt(?:ed)?|unparseable|unparsable) (?:HTTP )?response\b|\binvalid HTTP response\b/gi;
 /** Something that took longer than its caller waited, in plain words. */
 const TOOK_TOO_LONG = /\btook too long(?: to (?:respond|complete|answer|load|reply))?\b/gi;
+/**
+ * A kind of timeout named as the failure: "ERROR connection timeout after 30000 ms", "RuntimeException:
+ * connection timeout", msg="request timeout". The line must say it failed (an error level, an
+ * exception, "failed") or the words must be the whole message; "connection timeout: 30s" is a setting.
+ */
+const NAMED_TIMEOUT = /\b(connect|connection|read|socket|request|response|gateway|upstream|proxy)[ _-]time-?out\b/gi;
+const FAILED_BEFORE = /(?:error|err|failed|failure|fatal|exception|crit(?:ical)?)\b[\]:=\s"'|-]{0,6}(?:[^\n]{0,40}[\s:"'=])?$/i;
+const MESSAGE_AFTER = /^(?:[ \t]{0,2}(?:after|exceeded|expired|occurred|reached|error)\b|[ \t]*["'.]?[ \t]*$)/i;
 /** A monitor's reason for a down alert: `Reason: Connection Timeout`, `Cause: Timeout (no headers received)`. */
 const REASON_TIMEOUT =
   /\b(?:Reason|Cause|Error|Result)[ \t]{0,2}[:=-][ \t]{0,2}(Connection |Connect |Read |Request |Socket )?Time-?out\b/gi;
@@ -62,6 +71,21 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(TIMED_OUT, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
   eachMatch(REASON_TIMEOUT, doc, (m) => sink.add('net.error', /^conn/i.test(m[1] ?? '') ? 'connect_timeout' : 'timeout', ...at(m)));
   eachMatch(CERT_EXPIRED, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
+  eachMatch(NAMED_TIMEOUT, doc, (m) => {
+    const before = lineBefore(m);
+    const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 40).split('\n', 1)[0] ?? '';
+    if (
+      !FAILED_BEFORE.test(before) &&
+      !(MESSAGE_AFTER.test(after) && /^\W{0,12}$|(?:msg|message|error|reason)=?["']?$/i.test(before.trimEnd()))
+    )
+      return;
+    const kind = (m[1] ?? '').toLowerCase();
+    sink.add(
+      'net.error',
+      kind === 'connect' || kind === 'connection' ? 'connect_timeout' : kind === 'read' || kind === 'socket' ? 'read_timeout' : 'timeout',
+      ...at(m),
+    );
+  });
   eachMatch(DNS_FAILED, doc, (m) => sink.add('net.error', 'dns_not_found', ...at(m)));
   eachMatch(NO_PERMISSION, doc, (m) => sink.add('auth.forbidden_role', undefined, ...at(m)));
   eachMatch(BAD_RESPONSE, doc, (m) => sink.add('net.error', 'proto_error', ...at(m)));
@@ -77,6 +101,7 @@ export const GENERIC_PATTERNS: readonly RegExp[] = [
   TIMEOUT_CLASS,
   TIMED_OUT,
   REASON_TIMEOUT,
+  NAMED_TIMEOUT,
   CERT_EXPIRED,
   DNS_FAILED,
   NO_PERMISSION,

@@ -74,6 +74,12 @@ describe('mechanisms in plain words, whatever program wrote them', () => {
     expect(keysOf(genericExtractor, 'server returned a malformed response')).toContain('net.error=proto_error');
     expect(keysOf(genericExtractor, 'The request took too long to complete')).toContain('net.error=timeout');
     expect(keysOf(httpExtractor, 'Gateway timeout from upstream')).toContain('http.status=504');
+    // A kind of timeout named as the failure, and the same words as a setting.
+    expect(keysOf(genericExtractor, 'ERROR connection timeout after 30000 ms')).toContain('net.error=connect_timeout');
+    expect(keysOf(genericExtractor, 'java.lang.RuntimeException: connection timeout')).toContain('net.error=connect_timeout');
+    expect(keysOf(genericExtractor, 'level=error msg="request timeout"')).toContain('net.error=timeout');
+    expect(keysOf(genericExtractor, 'connection timeout: 30s')).toEqual([]);
+    expect(keysOf(genericExtractor, 'Set the connection timeout to 30 seconds.')).toEqual([]);
   });
 
   it('ranks overload, down backends, bad credentials and oversized headers said in plain words', () => {
