@@ -38,20 +38,29 @@ const MACHINE = new RegExp(
 const WORD = /[A-Za-zÀ-ÿĀ-žА-яЁё]{2,}/g;
 const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/g;
 
+/**
+ * Whole words of any script: `\b` knows only ASCII, so "ma" would match in "Maßnahmen" and "me" in
+ * "discord.me". A word here has no letter, digit or dot before it and no letter or digit after it.
+ */
+const words = (list: string) => String.raw`(?<![\p{L}\p{N}_.])(?:${list})(?![\p{L}\p{N}_])`;
+
 /** The speaker's own experience: first person, and what people say when something happens to them. */
 const REPORT = new RegExp(
   [
-    String.raw`\b(?:I(?!\.e\.)|I'm|I’m|I've|I’ve|I'd|we|we're|we’re|we've|my|our|me|us|getting|keeps? getting|suddenly|since (?:yesterday|today|this morning|the (?:upgrade|update|deploy))|after (?:upgrading|updating|deploying|restarting|migrating|installing))\b`,
+    words(
+      String.raw`I(?!\.e\.)|I'm|I’m|I've|I’ve|I'd|we|we're|we’re|we've|my|our|me|us|getting|keeps? getting|suddenly|since (?:yesterday|today|this morning|the (?:upgrade|update|deploy))|after (?:upgrading|updating|deploying|restarting|migrating|installing)`,
+    ),
     String.raw`我|我们|报错|突然|一直|已尝试|尝试了|遇到|出现了|不成功|怎么办|求助`,
-    String.raw`\b(?:ich|wir|mein|meine|unser|bei mir)\b`,
-    String.raw`\b(?:je|j['’]ai|nous|mon|ma|mes|notre)\b`,
-    String.raw`\b(?:yo|tengo|me sale|mi|nuestro|nosotros)\b`,
-    String.raw`\b(?:eu|meu|minha|nós|nosso|estou)\b`,
-    String.raw`(?:^|[^А-яЁё])(?:я|мы|мой|моя|наш|у меня)(?:[^А-яЁё]|$)`,
+    words(String.raw`ich|wir|mein|meine|unser|bei mir`),
+    words(String.raw`je|j['’]ai|nous|mon|ma|mes|notre`),
+    words(String.raw`yo|tengo|me sale|mi|nuestro|nosotros`),
+    words(String.raw`eu|meu|minha|nós|nosso|estou`),
+    words(String.raw`я|мы|мой|моя|наш|у меня`),
     String.raw`私|僕`,
-    String.raw`저는|제가|우리`,
+    // Korean pronouns start a word ("문제가" is "the problem", not "제가").
+    String.raw`(?<![\p{L}])(?:저는|제가|우리)`,
   ].join('|'),
-  'i',
+  'iu',
 );
 
 /** A question about an error rather than a report of one: "How do I fix …?", "What does ECONNREFUSED mean?", "Should the API return 401 or 403 here?". */

@@ -219,6 +219,15 @@ describe('the grammar of documentation (written from the sentences of docs, not 
       '[Fundamentals] Update Proxy Read Timeout default to 125 seconds',
     ])
       expect(classifyLine(line), line).toBe('description');
+    // Words of other scripts are whole words: "ma" is not in "Maßnahmen", "me" not in "discord.me", "제가" not in "문제가".
+    expect(
+      classifyLine('HTTP 429 zu viele Anfragen beheben gelingt schnell mit fünf Maßnahmen: Tempo drosseln, Backoff, Caching.'),
+    ).not.toBe('report');
+    expect(
+      classifyLine('Unauthorized; missing authentication key | Additional information and support: http://discord.me/cr_api'),
+    ).not.toBe('report');
+    expect(classifyLine('502 오류는 애플리케이션 서버에서 문제가 발생했음을 의미합니다.')).not.toBe('report');
+    expect(classifyLine('Depuis ce matin ma passerelle renvoie des erreurs 502.')).toBe('report');
     // "i.e." is not a person speaking.
     expect(
       classifyLine(
