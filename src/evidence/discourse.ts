@@ -99,19 +99,19 @@ const DESCRIPTION = new RegExp(
     // zh
     String.raw`表示|意味着|是指|指的是|代表(?:客户端|服务器|服务端|请求|错误|着)|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是|而非|而不是`,
     // de
-    String.raw`\b(?:bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist)\b`,
+    words(String.raw`bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist`),
     // fr
-    String.raw`\b(?:signifie|indique|lorsque|lorsqu|si vous|par exemple|généralement|différent)\b`,
+    words(String.raw`signifie|indique|lorsque|lorsqu|si vous|par exemple|généralement|différent`),
     // es
-    String.raw`\b(?:significa|indica|cuando|por ejemplo|normalmente|en lugar de|obtienes|se produce)\b`,
+    words(String.raw`significa|indica|cuando|por ejemplo|normalmente|en lugar de|obtienes|se produce`),
     // pt
-    String.raw`\b(?:significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário)\b`,
+    words(String.raw`significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário`),
     // ru
     String.raw`(?:означает|указывает|когда|например|обычно|вместо)`,
     // ja, ko
     String.raw`を示します|を表します|を意味します|とも呼ばれ|と呼ばれ(?:ます|る)|のことです|を指します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤`,
   ].join('|'),
-  'i',
+  'iu',
 );
 
 /**
