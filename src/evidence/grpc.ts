@@ -43,9 +43,25 @@ const STATUS_NUMBER = /\b(?:grpc[_-]status|grpc_status_code)["']?[ \t]{0,2}[:=][
 
 const H2_FRAME = /\b(RST_STREAM|Rst Stream|GOAWAY|GoAway|go_away)\b/g;
 const H2_CODE =
-  /\b(PROTOCOL_ERROR|INTERNAL_ERROR|FLOW_CONTROL_ERROR|SETTINGS_TIMEOUT|STREAM_CLOSED|FRAME_SIZE_ERROR|REFUSED_STREAM|COMPRESSION_ERROR|CONNECT_ERROR|ENHANCE_YOUR_CALM|INADEQUATE_SECURITY|HTTP_1_1_REQUIRED|too_many_pings)\b/g;
+  /\b(?:NGHTTP2_)?(PROTOCOL_ERROR|INTERNAL_ERROR|FLOW_CONTROL_ERROR|SETTINGS_TIMEOUT|STREAM_CLOSED|FRAME_SIZE_ERROR|REFUSED_STREAM|COMPRESSION_ERROR|CONNECT_ERROR|ENHANCE_YOUR_CALM|INADEQUATE_SECURITY|HTTP_1_1_REQUIRED|too_many_pings)\b/g;
 /** curl / git: `HTTP/2 stream 5 was not closed cleanly: CANCEL (err 8)` (curl error 92). */
 const H2_UNCLEAN = /\bstream \d{1,10} was not closed cleanly(?: before end of the underlying stream)?:? ?([A-Z_]{4,25})?/g;
+/** The Rust h2 crate's (hyper, reqwest, tonic) words for each error code, as its Reason prints them. */
+const H2_REASON_TEXT: Readonly<Record<string, string>> = {
+  'unspecific protocol error detected': 'protocol_error',
+  'unexpected internal error encountered': 'internal_error',
+  'flow-control protocol violated': 'flow_control_error',
+  'refused stream before processing any application logic': 'refused_stream',
+  'stream no longer needed': 'cancel',
+  'detected excessive load generating behavior': 'enhance_your_calm',
+  'endpoint requires http/1.1': 'http_1_1_required',
+};
+const H2_REASON = new RegExp(
+  `\\b(${Object.keys(H2_REASON_TEXT)
+    .map((t) => t.replace(/[./]/g, '\\$&'))
+    .join('|')})\\b`,
+  'gi',
+);
 /** CANCEL alone is too common a word: only as an HTTP/2 code. */
 const H2_CANCEL = /\b(?:RST_STREAM|error code:?|http2 error code)[ \t]{0,2}[:=]?[ \t]{0,2}CANCEL\b/gi;
 
@@ -67,6 +83,8 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(H2_FRAME, doc, (m) => sink.add('h2.error', /^r/i.test(m[1] ?? '') ? 'rst_stream' : 'goaway', ...at(m)));
   eachMatch(H2_CODE, doc, (m) => sink.add('h2.error', (m[1] ?? '').toLowerCase(), ...at(m)));
   eachMatch(H2_CANCEL, doc, (m) => sink.add('h2.error', 'cancel', ...at(m)));
+  if (doc.mayContain('stream error') || doc.mayContain('h2 protocol error'))
+    eachMatch(H2_REASON, doc, (m) => sink.add('h2.error', H2_REASON_TEXT[(m[1] ?? '').toLowerCase()], ...at(m)));
   eachMatch(H2_UNCLEAN, doc, (m) => {
     sink.add('h2.error', 'rst_stream', ...at(m));
     const code = (m[1] ?? '').toLowerCase();
@@ -91,7 +109,16 @@ const H2_CODES = new Set([
   'http_1_1_required',
 ]);
 
-export const GRPC_PATTERNS: readonly RegExp[] = [STATUS_NAME, NUMBERED_NAME, STATUS_NUMBER, H2_FRAME, H2_CODE, H2_CANCEL, H2_UNCLEAN];
+export const GRPC_PATTERNS: readonly RegExp[] = [
+  STATUS_NAME,
+  NUMBERED_NAME,
+  STATUS_NUMBER,
+  H2_FRAME,
+  H2_CODE,
+  H2_CANCEL,
+  H2_REASON,
+  H2_UNCLEAN,
+];
 
 export const grpcExtractor: Extractor = {
   name: 'grpc',

@@ -111,3 +111,19 @@ describe('more runtimes that name the mechanism', () => {
     );
   });
 });
+
+describe('HTTP/2 errors by their names and their words', () => {
+  it("reads nghttp2's prefixed codes and the Rust h2 crate's reason words", async () => {
+    const { grpcExtractor } = await import('../../src/evidence/grpc.js');
+    expect(keysOf(grpcExtractor, 'Error [ERR_HTTP2_STREAM_ERROR]: Stream closed with error code NGHTTP2_REFUSED_STREAM')).toContain(
+      'h2.error=refused_stream',
+    );
+    expect(
+      keysOf(
+        grpcExtractor,
+        'h2 protocol error: error reading a body from connection: stream error received: unexpected internal error encountered',
+      ),
+    ).toContain('h2.error=internal_error');
+    expect(keysOf(socketExtractor, 'Error: connect ENETDOWN 10.0.0.5:443')).toContain('net.error=network_unreachable');
+  });
+});

@@ -184,7 +184,7 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   },
   {
     value: 'network_unreachable',
-    names: ['ENETUNREACH', 'WSAENETUNREACH'],
+    names: ['ENETUNREACH', 'WSAENETUNREACH', 'ENETDOWN', 'WSAENETDOWN'],
     linux: 101,
     bsd: 51,
     winsock: 10051,
