@@ -178,5 +178,9 @@ describe('http extractor: a status quoted in other languages', () => {
       ['요청이 상태 코드 429로 실패했습니다', '429'],
     ];
     for (const [text, code] of cases) expect(keys(text), text).toContain(`http.status=${code}`);
+    // Spring's RestTemplate: a logged request that resulted in a status (but "this results in a 502" describes).
+    expect(keys('GET request for "http://auth/validate" resulted in 401 (Unauthorized); invoking error handler')).toContain(
+      'http.status=401',
+    );
   });
 });
