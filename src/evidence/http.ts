@@ -79,6 +79,8 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   },
   // HTTP 503, HTTP Error 403: Forbidden, http error 400, HTTP code 403 from proxy, HTTP status 502
   { key: 'http', re: /\bHTTP[ _]?(?:error|status|code|response)?[ \t]{0,2}:?[ \t]{0,2}([1-5]\d\d)\b/gi },
+  // A client printing the status before the body it got: `401 {"code":4001007,…}`, `403: [{"message":…}]`
+  { key: '', re: /(?:^|\n)[ \t]{0,4}([45]\d\d)[ \t]{0,2}[:-]?[ \t]{0,2}[{[]["{ \t\n]/g },
   // Maven/Wagon: "Return code is: 502 , ReasonPhrase:Bad Gateway."
   { key: 'return code', re: /\bReturn code is:?[ \t]{0,2}([1-5]\d\d)\b/gi },
   // requests: 403 Client Error: Forbidden for url

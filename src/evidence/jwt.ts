@@ -272,6 +272,31 @@ const UNAUTHENTICATED_FIELD =
 /** A JSON error field that says only that the caller may not: "Not authorized", "Access denied", "Permission denied". */
 const NOT_ALLOWED_FIELD =
   /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Not authori[sz]ed|Access denied|Permission denied|Insufficient permissions?|You do not have (?:the )?permissions?)\.?"/gi;
+/**
+ * An auth verdict as the whole message of an error field, in the languages APIs answer in:
+ * "Authentication failed", "ログインしてください", "인증 실패", "Не авторизован", "Acceso denegado".
+ */
+const AUTH_FIELD_WORDS: readonly [RegExp, string][] = [
+  [
+    /^(?:authentication (?:error|failed|failure)|認証エラー|認証に失敗しました|ログイン認証エラー|인증 ?(?:실패|오류)|ошибка (?:авторизации|аутентификации)|autenticación fallida|error de autenticación|falha (?:na|de) autenticação|authentifizierung fehlgeschlagen|échec de l['’]authentification|autenticazione fallita)/i,
+    'invalid_token',
+  ],
+  [
+    /^(?:ログインしてください|ログインが必要です|로그인이 필요합니다|로그인 ?후 ?이용|не авторизован|требуется авторизация|no autorizado|não autorizado|nicht autorisiert|non autorisé|non autorizzato|anmeldung erforderlich|inicia sesión)/i,
+    'missing_credentials',
+  ],
+  [
+    /^(?:アクセスする権限がありません|権限がありません|アクセスが拒否されました|권한이 없습니다|접근 ?권한이 없습니다|доступ запрещ[её]н|нет доступа|acceso denegado|no tiene permiso|acesso negado|sem permissão|zugriff verweigert|keine berechtigung|accès refusé|accesso negato)/i,
+    'forbidden',
+  ],
+];
+const AUTH_FIELD =
+  /["'](?:message|messages|msg|error|error_msg|errmsg|error_description|detail|description|reason|title)["'][ \t]{0,2}:[ \t]{0,2}\[?[ \t]{0,2}["']([^"'\n]{2,80})["']/gi;
+const authFieldClass = (m: RegExpExecArray): string | undefined => {
+  const text = (m[1] ?? '').trim();
+  return AUTH_FIELD_WORDS.find(([re]) => re.test(text))?.[1];
+};
+
 const WRONG_SCHEME =
   /\bFormat is Authorization: Bearer \[token\]|\bcredentials_bad_(?:scheme|format)\b|\bAuthorization header must start with "?Bearer\b|\binvalid scheme\b|\bBad Authorization header\b|\bExpected 'Authorization: Bearer\b|\bUnsupported authorization (?:type|scheme)\b/gi;
 /**
@@ -331,6 +356,16 @@ const RULES: readonly Rule[] = [
   { key: 'invalidauthenticationtokentenant', re: BAD_ISSUER, name: 'auth.error', value: 'invalid_issuer' },
   { key: '":', re: UNAUTHENTICATED_FIELD, name: 'auth.error', value: 'missing_credentials' },
   { key: '":', re: NOT_ALLOWED_FIELD, name: 'auth.forbidden_role' },
+  {
+    key: ':',
+    re: AUTH_FIELD,
+    name: 'auth.error',
+    value: (m) => {
+      const c = authFieldClass(m);
+      return c === 'forbidden' ? undefined : c;
+    },
+  },
+  { key: ':', re: AUTH_FIELD, name: 'auth.forbidden_role', value: (m) => (authFieldClass(m) === 'forbidden' ? '' : undefined) },
   { key: 'bearer', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'scheme', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'authorization', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },

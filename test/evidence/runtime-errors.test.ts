@@ -127,3 +127,15 @@ describe('HTTP/2 errors by their names and their words', () => {
     expect(keysOf(socketExtractor, 'Error: connect ENETDOWN 10.0.0.5:443')).toContain('net.error=network_unreachable');
   });
 });
+
+describe('auth verdicts as the whole message of an error field, in other languages', () => {
+  it('reads failed, missing and refused authentication from JSON error fields, and not from running text', () => {
+    expect(keysOf(jwtExtractor, '{"message":"Authentication failed"}')).toContain('auth.error=invalid_token');
+    expect(keysOf(jwtExtractor, '{"messages":["ログインしてください"]}')).toContain('auth.error=missing_credentials');
+    expect(keysOf(jwtExtractor, '401 {"Code":4001007,"Message":"ログイン認証エラー"}')).toContain('auth.error=invalid_token');
+    expect(keysOf(jwtExtractor, '{"error":"Acceso denegado"}')).toContain('auth.forbidden_role');
+    expect(keysOf(jwtExtractor, 'Authentication failed is logged when a user mistypes the password.')).toEqual([]);
+    expect(keysOf(httpExtractor, '401 {"Code":4001007,"Message":"ログイン認証エラー"}')).toContain('http.status=401');
+    expect(keysOf(httpExtractor, 'took 401 {ms}')).toEqual([]);
+  });
+});
