@@ -29,8 +29,10 @@ const MACHINE = new RegExp(
     String.raw`^\s*[A-Z][A-Z_]{1,12}\d{3,8}:\s`, // error codes: AADSTS50126: …, E0000004: …
     String.raw`\bHTTP/\d(?:\.\d)?\b`, // protocol
     String.raw`^\s*(?:curl|wget|ping|mtr|traceroute|nc|openssl|kubectl|docker|npm|pip|git): `, // tool prefixes
+    // a cause chain's links ("Failed to transfer file: …:"), Maven's "Return code is"
     String.raw`^\s*(?:Failed to|Could not|Couldn't|Unable to|Cannot) [^\n]{1,300}[:,]\s*$|^\s*Return code is\b`,
-    String.raw`\b(?:[a-z][\w$]{0,30}\.){2,8}[A-Z][\w$]{0,60}(?:Exception|Error):`, // a qualified exception class and its message // a cause chain's links ("Failed to transfer file: …:"), Maven's "Return code is"
+    // a qualified exception class and its message (java.net.…, Microsoft.IdentityModel.…)
+    String.raw`\b(?:[A-Za-z][\w$]{0,30}\.){2,8}[A-Z][\w$]{0,60}(?:Exception|Error):`,
   ].join('|'),
 );
 

@@ -228,6 +228,12 @@ describe('the grammar of documentation (written from the sentences of docs, not 
     ).not.toBe('report');
     expect(classifyLine('502 오류는 애플리케이션 서버에서 문제가 발생했음을 의미합니다.')).not.toBe('report');
     expect(classifyLine('Depuis ce matin ma passerelle renvoie des erreurs 502.')).toBe('report');
+    // A .NET exception is output, whatever its message says ("by default").
+    expect(
+      classifyLine(
+        "Error validating identity token: Microsoft.IdentityModel.Tokens.SecurityTokenNotYetValidException: IDX10222: Lifetime validation failed. The token is not yet valid. ValidFrom: '[PII is hidden by default.]'",
+      ),
+    ).toBe('machine');
     // "i.e." is not a person speaking.
     expect(
       classifyLine(
