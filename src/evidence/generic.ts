@@ -1,6 +1,6 @@
 import type { Extractor } from './extractor.js';
 import { eachMatch, SignalSink } from './proxy-common.js';
-import { lineBefore } from './rule-kit.js';
+import { lineBefore, lineOf } from './rule-kit.js';
 import type { TextDoc } from './text.js';
 
 /**
@@ -34,6 +34,8 @@ const TOOK_TOO_LONG = /\btook too long(?: to (?:respond|complete|answer|load|rep
 const NAMED_TIMEOUT = /\b(connect|connection|read|socket|request|response|gateway|upstream|proxy)[ _-]time-?out\b/gi;
 const FAILED_BEFORE = /(?:error|err|failed|failure|fatal|exception|crit(?:ical)?)\b[\]:=\s"'|-]{0,6}(?:[^\n]{0,40}[\s:"'=])?$/i;
 const MESSAGE_AFTER = /^(?:[ \t]{0,2}(?:after|exceeded|expired|occurred|reached|error)\b|[ \t]*["'.]?[ \t]*$)/i;
+/** A line of sshd's log, which reports SSH sessions, not HTTP. */
+const SSHD_LINE = /\bsshd\[\d{1,7}\]:|\[preauth\]/;
 /** A monitor's reason for a down alert: `Reason: Connection Timeout`, `Cause: Timeout (no headers received)`. */
 const REASON_TIMEOUT =
   /\b(?:Reason|Cause|Error|Result)[ \t]{0,2}[:=-][ \t]{0,2}(Connection |Connect |Read |Request |Socket )?Time-?out\b/gi;
@@ -90,7 +92,10 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(NO_PERMISSION, doc, (m) => sink.add('auth.forbidden_role', undefined, ...at(m)));
   eachMatch(BAD_RESPONSE, doc, (m) => sink.add('net.error', 'proto_error', ...at(m)));
   eachMatch(TOOK_TOO_LONG, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
-  eachMatch(CLOSED, doc, (m) => sink.add('net.error', 'unexpected_eof', ...at(m)));
+  eachMatch(CLOSED, doc, (m) => {
+    // sshd's pre-authentication noise (scanners knocking on port 22) is not an HTTP failure.
+    if (!SSHD_LINE.test(lineOf(m))) sink.add('net.error', 'unexpected_eof', ...at(m));
+  });
   eachMatch(CANNOT_CONNECT, doc, (m) => sink.add('net.error', 'connect_failed', ...at(m)));
   eachMatch(CERT_FAILED, doc, (m) => sink.add('tls.error', 'cert_invalid', ...at(m)));
   eachMatch(TLS_FAILED, doc, (m) => sink.add('tls.error', 'handshake_failure', ...at(m)));

@@ -80,6 +80,9 @@ describe('mechanisms in plain words, whatever program wrote them', () => {
     expect(keysOf(genericExtractor, 'level=error msg="request timeout"')).toContain('net.error=timeout');
     expect(keysOf(genericExtractor, 'connection timeout: 30s')).toEqual([]);
     expect(keysOf(genericExtractor, 'Set the connection timeout to 30 seconds.')).toEqual([]);
+    // sshd's pre-authentication noise is about SSH sessions, not HTTP.
+    expect(keysOf(genericExtractor, 'Jan 10 10:00:00 host sshd[1234]: Connection closed by 203.0.113.5 port 51234 [preauth]')).toEqual([]);
+    expect(keysOf(genericExtractor, 'upstream: connection closed unexpectedly')).toContain('net.error=unexpected_eof');
   });
 
   it('ranks overload, down backends, bad credentials and oversized headers said in plain words', () => {
