@@ -204,6 +204,8 @@ describe('the grammar of documentation (written from the sentences of docs, not 
       'Below are the list of reasons the HttpConnectionManager or Router filter may send responses or reset streams.',
       '    *) Feature: the "http_403" parameter of the "proxy_next_upstream" directive.',
       'Changes with nginx 1.5.1                                         04 Jun 2013',
+      'Changes to squid-6.2 (17 Jul 2023):',
+      '\t- Bug 5274: Successful tunnels logged as TCP_TUNNEL/500',
       'Adds "incomplete certificate chain" as a named cause of error 526.',
       'Proxies that fail authentication should raise a forbidden error, not unauthorized.',
       'Should the API return 401 or 403 when the token lacks a scope?',
