@@ -93,3 +93,16 @@ describe('mechanisms in plain words, whatever program wrote them', () => {
     expect(top('too many redirects')).toBe('redirect-loop');
   });
 });
+
+describe('bot-protection block pages', () => {
+  it('reads HUMAN, DataDome, Vercel, Radware and FortiWeb pages as a WAF block', () => {
+    for (const page of [
+      'Access to this page has been denied because we believe you are using automation tools to browse the website.',
+      'Please enable JS and disable any ad blocker',
+      "Vercel Security Checkpoint\nWe're verifying your browser",
+      'Unauthorized Activity Has Been Detected\nCase Number: 123456',
+      'Web Page Blocked!\nAttack ID: 20000051\nMessage ID: 000012345',
+    ])
+      expect(top(page), page).toBe('waf-block');
+  });
+});
