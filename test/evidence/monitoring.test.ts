@@ -106,3 +106,14 @@ describe('bot-protection block pages', () => {
       expect(top(page), page).toBe('waf-block');
   });
 });
+
+describe("Akamai's error pages", () => {
+  it('reads its reference as the product: a block when it denies access, not when the origin failed', () => {
+    expect(
+      top(
+        '<HTML><HEAD>\n<TITLE>Access Denied</TITLE>\n</HEAD><BODY>\n<H1>Access Denied</H1>\nYou don\'t have permission to access "http&#58;&#47;&#47;example&#46;com&#47;" on this server.<P>\nReference&#32;&#35;18&#46;44db1cb8&#46;1564180069&#46;52c1fda\n</BODY>\n</HTML>',
+      ),
+    ).toBe('waf-block');
+    expect(top('An error occurred while processing your request.\nReference #97.a1b2c3d4.1700000000.12345678')).not.toBe('waf-block');
+  });
+});
