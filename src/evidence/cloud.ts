@@ -130,7 +130,11 @@ const CF_EFFECTS: Readonly<Record<string, readonly Effect[]>> = {
 
 /** Google Cloud load balancer statusDetails → effects. */
 const GCP_DETAILS: Readonly<Record<string, readonly Effect[]>> = {
-  failed_to_connect_to_backend: [['proxy.upstream_phase', 'connecting']],
+  // The load balancer answers these with a 502 (Cloud Load Balancing's statusDetails reference).
+  failed_to_connect_to_backend: [
+    ['proxy.upstream_phase', 'connecting'],
+    ['http.status', '502'],
+  ],
   backend_timeout: [['proxy.upstream_error', 'read_timeout']],
   backend_connection_closed_before_data_sent_to_client: [['proxy.upstream_error', 'prematurely_closed']],
   backend_connection_closed_after_partial_response_sent: [

@@ -299,6 +299,8 @@ const PAGES: readonly { key: string; re: RegExp; status?: string; server?: strin
     status: '403',
     server: 'apache',
   },
+  // IIS (http.sys) when the application pool is stopped or failing: "HTTP Error 503. The service is unavailable."
+  { key: 'the service is unavailable', re: /\bThe service is unavailable\.(?=[ \t]*$|[ \t]*\n)/gi, status: '503', server: 'iis' },
   // Google Front End's 403 page.
   {
     key: 'your client does not have permission to get url',

@@ -117,3 +117,10 @@ describe("Akamai's error pages", () => {
     expect(top('An error occurred while processing your request.\nReference #97.a1b2c3d4.1700000000.12345678')).not.toBe('waf-block');
   });
 });
+
+describe('cloud load balancers and IIS in their own words', () => {
+  it("reads GCP's failed_to_connect_to_backend as its 502 and IIS's bare 503 sentence", () => {
+    expect(keysOf(httpExtractor, 'HTTP Error 503. The service is unavailable.')).toContain('http.status=503');
+    expect(engine.explain('"statusDetails": "failed_to_connect_to_backend"').symptoms.map((s) => s.id)).toContain('bad-gateway');
+  });
+});
