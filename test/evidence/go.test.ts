@@ -132,6 +132,7 @@ describe('go extractor', () => {
   it('reads registry rate limits and WebSocket handshakes without Upgrade', () => {
     expect(keys('toomanyrequests: You have reached your pull rate limit.')).toEqual(['limit.rate']);
     expect(keys('denied: requested access to the resource is denied')).toEqual(['auth.forbidden_role']);
+    expect(keys('http2: timeout awaiting response headers')).toContain('net.error=read_timeout');
     expect(keys('open /etc/app.conf: permission denied: requested by user')).toEqual([]);
     expect(keys("websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header")).toEqual([
       'ws.upgrade_failed',
