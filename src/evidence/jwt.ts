@@ -369,10 +369,9 @@ const RULES: readonly Rule[] = [
   { key: 'bearer', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'scheme', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'authorization', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
-  ...['code', 'error', 'type', 'reason', 'detail', 'status', 'kind'].flatMap((key): Rule[] => [
-    { key, re: ERROR_CODE_FIELD, name: 'auth.error', value: (m) => AUTH_CODE[fieldCode(m) ?? ''] },
-    { key, re: ERROR_CODE_FIELD, name: 'auth.forbidden_role', value: (m) => (fieldCode(m) === 'forbidden' ? '' : undefined) },
-  ]),
+  // No key: the field names are the regex's own alternatives, and one key per name ran it once per name.
+  { key: '', re: ERROR_CODE_FIELD, name: 'auth.error', value: (m) => AUTH_CODE[fieldCode(m) ?? ''] },
+  { key: '', re: ERROR_CODE_FIELD, name: 'auth.forbidden_role', value: (m) => (fieldCode(m) === 'forbidden' ? '' : undefined) },
   { key: 'clock', re: CLOCK_SKEW, name: 'auth.error', value: (m) => (isAllowedSkewNote(m) ? undefined : 'clock_skew') },
   { key: 'scope', re: SCOPE, name: 'auth.forbidden_role' },
   { key: 'jwt expired at', re: JJWT_EXPIRED, name: 'jwt.exp_past', value: (m) => duration(Number(m[1])) },
