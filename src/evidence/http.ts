@@ -111,12 +111,15 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: '', re: /\b([45]\d\d)[ \t]{0,2}(?:错误|请求失败|异常|报错)/g },
 ];
 
+/** The reason phrases that are read without their code in front (NAMED_STATUS gives the code). */
+const REASON_PHRASES = String.raw`Too Many Requests|Service (?:Temporarily )?Unavailable|Bad Gateway|Gateway Time-?out|Unauthorized|Forbidden|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Request Time-?out|Request Header Fields Too Large`;
 /** A reason phrase that is a whole JSON string of an error field: `{"message":"Too Many Requests"}`. */
-const JSON_PHRASE =
-  /"(?:message|error|title|detail|reason|status|statusText|error_description|msg|errorMessage)"[ \t]{0,2}:[ \t]{0,2}"(Too Many Requests|Service (?:Temporarily )?Unavailable|Bad Gateway|Gateway Time-?out|Unauthorized|Forbidden|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Request Time-?out|Request Header Fields Too Large)\.?"/gi;
+const JSON_PHRASE = new RegExp(
+  String.raw`"(?:message|error|title|detail|reason|status|statusText|error_description|msg|errorMessage)"[ \t]{0,2}:[ \t]{0,2}"(${REASON_PHRASES})\.?"`,
+  'gi',
+);
 /** A reason phrase followed by its own code: `Service Unavailable - 503` (pnpm), `Forbidden (403)`, `Bad Gateway: 502`. */
-const PHRASE_THEN_CODE =
-  /\b(Too Many Requests|Service (?:Temporarily )?Unavailable|Bad Gateway|Gateway Time-?out|Unauthorized|Forbidden|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Request Time-?out|Request Header Fields Too Large)[ \t]{0,2}(?:[-:][ \t]{0,2}|\([ \t]{0,2})([45]\d\d)\b/gi;
+const PHRASE_THEN_CODE = new RegExp(String.raw`\b(${REASON_PHRASES})[ \t]{0,2}(?:[-:][ \t]{0,2}|\([ \t]{0,2})([45]\d\d)\b`, 'gi');
 /** Status names as enums print them: Spring's HttpStatus, Vercel, gRPC-gateway, registries (`"code":"UNAUTHORIZED"`). */
 const ENUM_STATUS =
   /\b(BAD_GATEWAY|SERVICE_UNAVAILABLE|GATEWAY_TIMEOUT|TOO_MANY_REQUESTS|UNAUTHORIZED|FORBIDDEN|PROXY_AUTHENTICATION_REQUIRED|PAYLOAD_TOO_LARGE|REQUEST_ENTITY_TOO_LARGE|REQUEST_HEADER_FIELDS_TOO_LARGE|REQUEST_TIMEOUT)\b/g;
