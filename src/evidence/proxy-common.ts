@@ -210,22 +210,22 @@ export function formatSeconds(seconds: number): string {
   return String(Math.round(seconds * 1000) / 1000);
 }
 
-/** What a status implies beyond itself (see the catalogue's descriptions of these signals). */
-export const STATUS_IMPLIES: Readonly<Record<string, string>> = {
-  '407': 'proxy.auth_required',
-  '413': 'limit.body',
-  '429': 'limit.rate',
-  '431': 'limit.header',
-  '494': 'limit.header',
-  '499': 'client.closed',
+/** What a status implies beyond itself, as [signal, value?] (see the catalogue's descriptions of these signals). */
+export const STATUS_IMPLIES: Readonly<Record<string, readonly [string, string?]>> = {
+  '407': ['proxy.auth_required'],
+  '413': ['limit.body'],
+  '429': ['limit.rate'],
+  '431': ['limit.header'],
+  '494': ['limit.header'],
+  '499': ['client.closed'],
   // Only Cloudflare sends 520-526: the status is its error code.
-  '520': 'cloudflare.error=520',
-  '521': 'cloudflare.error=521',
-  '522': 'cloudflare.error=522',
-  '523': 'cloudflare.error=523',
-  '524': 'cloudflare.error=524',
-  '525': 'cloudflare.error=525',
-  '526': 'cloudflare.error=526',
+  '520': ['cloudflare.error', '520'],
+  '521': ['cloudflare.error', '521'],
+  '522': ['cloudflare.error', '522'],
+  '523': ['cloudflare.error', '523'],
+  '524': ['cloudflare.error', '524'],
+  '525': ['cloudflare.error', '525'],
+  '526': ['cloudflare.error', '526'],
 };
 
 /** Emit http.status for a known status code, and what it implies ({@link STATUS_IMPLIES}). */
@@ -233,10 +233,7 @@ export function addStatus(sink: SignalSink, code: string | undefined, start: num
   if (code === undefined || !/^\d{3}$/.test(code) || !isKnownStatus(Number(code))) return;
   sink.add('http.status', code, start, end);
   const implied = STATUS_IMPLIES[code];
-  if (!implied) return;
-  const eq = implied.indexOf('=');
-  if (eq < 0) sink.add(implied, undefined, start, end);
-  else sink.add(implied.slice(0, eq), implied.slice(eq + 1), start, end);
+  if (implied) sink.add(implied[0], implied[1], start, end);
 }
 
 /** HTTP status codes that real servers and proxies send (standard plus nginx/ALB/Cloudflare specials). */
