@@ -44,20 +44,20 @@ const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/g;
  * Whole words of any script: `\b` knows only ASCII, so "ma" would match in "Maßnahmen" and "me" in
  * "discord.me". A word here has no letter, digit or dot before it and no letter or digit after it.
  */
-const words = (list: string) => String.raw`(?<![\p{L}\p{N}_.])(?:${list})(?![\p{L}\p{N}_])`;
+const wholeWords = (list: string) => String.raw`(?<![\p{L}\p{N}_.])(?:${list})(?![\p{L}\p{N}_])`;
 
 /** The speaker's own experience: first person, and what people say when something happens to them. */
 const REPORT = new RegExp(
   [
-    words(
+    wholeWords(
       String.raw`I(?!\.e\.)|I'm|I’m|I've|I’ve|I'd|we|we're|we’re|we've|my|our|me|us|getting|keeps? getting|suddenly|since (?:yesterday|today|this morning|the (?:upgrade|update|deploy))|after (?:upgrading|updating|deploying|restarting|migrating|installing)`,
     ),
     String.raw`我|我们|报错|突然|一直|已尝试|尝试了|遇到|出现了|不成功|怎么办|求助`,
-    words(String.raw`ich|wir|mein|meine|unser|bei mir`),
-    words(String.raw`je|j['’]ai|nous|mon|ma|mes|notre`),
-    words(String.raw`yo|tengo|me sale|mi|nuestro|nosotros`),
-    words(String.raw`eu|meu|minha|nós|nosso|estou`),
-    words(String.raw`я|мы|мой|моя|наш|у меня`),
+    wholeWords(String.raw`ich|wir|mein|meine|unser|bei mir`),
+    wholeWords(String.raw`je|j['’]ai|nous|mon|ma|mes|notre`),
+    wholeWords(String.raw`yo|tengo|me sale|mi|nuestro|nosotros`),
+    wholeWords(String.raw`eu|meu|minha|nós|nosso|estou`),
+    wholeWords(String.raw`я|мы|мой|моя|наш|у меня`),
     String.raw`私|僕`,
     // Korean pronouns start a word ("문제가" is "the problem", not "제가").
     String.raw`(?<![\p{L}])(?:저는|제가|우리)`,
@@ -101,13 +101,13 @@ const DESCRIPTION = new RegExp(
     // zh
     String.raw`表示|意味着|是指|指的是|代表(?:客户端|服务器|服务端|请求|错误|着)|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是|而非|而不是`,
     // de
-    words(String.raw`bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist`),
+    wholeWords(String.raw`bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist`),
     // fr
-    words(String.raw`signifie|indique|lorsque|lorsqu|si vous|par exemple|généralement|différent`),
+    wholeWords(String.raw`signifie|indique|lorsque|lorsqu|si vous|par exemple|généralement|différent`),
     // es
-    words(String.raw`significa|indica|cuando|por ejemplo|normalmente|en lugar de|obtienes|se produce`),
+    wholeWords(String.raw`significa|indica|cuando|por ejemplo|normalmente|en lugar de|obtienes|se produce`),
     // pt
-    words(String.raw`significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário`),
+    wholeWords(String.raw`significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário`),
     // ru
     String.raw`(?:означает|указывает|когда|например|обычно|вместо)`,
     // ja, ko
@@ -121,7 +121,7 @@ const DESCRIPTION = new RegExp(
  * bold, then a colon), headings that name a status code, mapping arrows, table rows.
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^(?:NAME|SYNOPSIS|DESCRIPTION|SEE ALSO)\s*$|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
@@ -163,7 +163,7 @@ function* unwrapProse(lines: Iterable<string>): Generator<string> {
 
 /** Classify one line of text. Prose with neither a report nor a description marker is 'plain'. */
 export function classifyLine(line: string): LineKind {
-  if (LAYOUT.test(line)) return 'description';
+  if (LAYOUT.test(line) || GUIDE_HEADING.test(line)) return 'description';
   if (MACHINE.test(line)) return 'machine';
   const words = line.match(WORD)?.length ?? 0;
   const cjk = line.match(CJK)?.length ?? 0;
