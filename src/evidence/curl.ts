@@ -177,10 +177,6 @@ const active = keyGate(RULES);
 /** Regexes of this extractor, for the linear-time tests. */
 export const CURL_PATTERNS: readonly RegExp[] = [...new Set([...RULES.map((r) => r.re), EXCHANGE_LINE])];
 
-/**
- * Walks the request / response / info lines in order, to tell the proxy's reply to CONNECT
- * (connect.status) from the origin's status (http.status), and to see a reset right after CONNECT.
- */
 /** The URL a URL is compared as: scheme and host in lower case, without a trailing slash. */
 function sameUrl(u: string): string {
   const m = /^(https?:\/\/[^/?#\s]+)(.*)$/i.exec(u.trim());
@@ -210,6 +206,10 @@ function selfRedirect(doc: TextDoc): Signal[] {
   return [];
 }
 
+/**
+ * Walks the request / response / info lines in order, to tell the proxy's reply to CONNECT
+ * (connect.status) from the origin's status (http.status), and to see a reset right after CONNECT.
+ */
 function scanExchange(doc: TextDoc): Signal[] {
   const out: Signal[] = [];
   if (!doc.mayContain('< http/') && !doc.mayContain('> connect ')) return out;

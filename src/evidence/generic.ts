@@ -33,6 +33,8 @@ const TOOK_TOO_LONG = /\btook too long(?: to (?:respond|complete|answer|load|rep
  */
 const NAMED_TIMEOUT = /\b(connect|connection|read|socket|request|response|gateway|upstream|proxy)[ _-]time-?out\b/gi;
 const FAILED_BEFORE = /(?:error|err|failed|failure|fatal|exception|crit(?:ical)?)\b[\]:=\s"'|-]{0,6}(?:[^\n]{0,40}[\s:"'=])?$/i;
+/** Nothing but punctuation, or a message field, before the words: they are the whole message. */
+const MESSAGE_BEFORE = /^\W{0,12}$|(?:msg|message|error|reason)=?["']?$/i;
 const MESSAGE_AFTER = /^(?:[ \t]{0,2}(?:after|exceeded|expired|occurred|reached|error)\b|[ \t]*["'.]?[ \t]*$)/i;
 /** A line of sshd's log, which reports SSH sessions, not HTTP. */
 const SSHD_LINE = /\bsshd\[\d{1,7}\]:|\[preauth\]/;
@@ -76,11 +78,7 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(NAMED_TIMEOUT, doc, (m) => {
     const before = lineBefore(m);
     const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 40).split('\n', 1)[0] ?? '';
-    if (
-      !FAILED_BEFORE.test(before) &&
-      !(MESSAGE_AFTER.test(after) && /^\W{0,12}$|(?:msg|message|error|reason)=?["']?$/i.test(before.trimEnd()))
-    )
-      return;
+    if (!FAILED_BEFORE.test(before) && !(MESSAGE_AFTER.test(after) && MESSAGE_BEFORE.test(before.trimEnd()))) return;
     const kind = (m[1] ?? '').toLowerCase();
     sink.add(
       'net.error',
