@@ -2,6 +2,7 @@ import { runRules, type Extractor, type Rule } from './extractor.js';
 import { keyGate, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
+import { lineBounds } from './proxy-common.js';
 
 /**
  * Browser console, devtools and error pages: Chrome `net::ERR_*` codes and interstitial wording,
@@ -124,6 +125,15 @@ const CHROME_CODE = /\bERR_([A-Z0-9_]{3,60})\b/g;
 const FIREFOX_CODE = /\b((?:NS_ERROR|SEC_ERROR|SSL_ERROR|MOZILLA_PKIX_ERROR|PR)_[A-Z0-9_]{3,60})\b/g;
 const DNS_PROBE_CODE = /\bDNS_PROBE_FINISHED_([A-Z_]{3,30})\b/g;
 
+/**
+ * A browser's own error page prints its code alone on a line, or after a label ("NET::ERR_CERT_DATE_INVALID",
+ * "Error code: SEC_ERROR_UNKNOWN_ISSUER", "错误代码：PR_CONNECT_RESET_ERROR"); prose that talks about a code names it
+ * inside a sentence.
+ */
+const ALONE_BEFORE =
+  /^[ \t>*`-]{0,8}(?:[^\n:：]{0,20}(?:code|código|codice|kod|код|代码|代碼|コード|코드)[^\n:：]{0,10}[:：][ \t]{0,2})?(?:NET::|net::)?$/i;
+const ALONE_AFTER = /^[ \t`.)]{0,4}$/;
+
 function codes(doc: TextDoc): Signal[] {
   const out: Signal[] = [];
   const lower = doc.lower;
@@ -134,7 +144,11 @@ function codes(doc: TextDoc): Signal[] {
       const emit = table[m[1] ?? ''];
       if (!emit) continue;
       n++;
-      for (const [name, value] of emit) out.push(doc.signal(name, value, m.index, m.index + m[0].length, 'browser'));
+      const end = m.index + m[0].length;
+      for (const [name, value] of emit) out.push(doc.signal(name, value, m.index, end, 'browser'));
+      const [from, to] = lineBounds(doc.text, m.index);
+      if (ALONE_BEFORE.test(doc.text.slice(from, m.index)) && ALONE_AFTER.test(doc.text.slice(end, to)))
+        out.push(doc.signal('browser.error_page', undefined, from, to, 'browser'));
     }
   };
   if (doc.mayContain('err_')) scan(CHROME_CODE, CHROME);

@@ -3,6 +3,7 @@ import { keyGate, lineBefore, lineOf, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 import { serverProduct } from './vocab/products.js';
+import { tlsReason } from './vocab/tls-reasons.js';
 
 /**
  * curl: `curl -v` transcripts (`* ` info lines, `> ` request, `< ` response), `curl: (N) …` exit
@@ -283,37 +284,6 @@ function transferReason(text: string): string | undefined {
   const l = text.toLowerCase();
   if (/reset|重设|重置/.test(l)) return 'connection_reset';
   if (/broken pipe|断开的管道/.test(l)) return 'broken_pipe';
-  return undefined;
-}
-
-/** OpenSSL / Schannel / GnuTLS / NSS wording → tls.error. */
-const TLS_REASONS: readonly (readonly [RegExp, string])[] = [
-  [/wrong version number|packet length too long|unexpected tls packet|record too long/, 'wrong_version_number'],
-  [/certificate has expired|cert_expired|peer's certificate has expired|sec_error_expired/, 'cert_expired'],
-  [/not yet valid/, 'cert_not_yet_valid'],
-  [/self[- ]signed certificate/, 'self_signed'],
-  [
-    /unable to get local issuer|unable to get issuer|untrusted_root|unknown_issuer|issuer has been marked as not trusted|issuer is not recognized/,
-    'unknown_issuer',
-  ],
-  [/unable to verify the first certificate|unable to verify leaf signature/, 'missing_intermediate'],
-  [/does not match target host|no alternative certificate subject name|wrong_principal|hostname mismatch/, 'hostname_mismatch'],
-  [/revoked/, 'revoked'],
-  [
-    /alert certificate required|alert bad certificate|alert unknown ca|peer did not return a certificate|certificate_required/,
-    'client_cert_required',
-  ],
-  [/unrecognized name|unrecognized_name/, 'sni_required'],
-  [/no shared cipher|no cipher match|no ciphers available|cipher_overlap|no_cipher/, 'no_shared_cipher'],
-  [/alert protocol version|unsupported protocol|no protocols available|protocol_version|sec_e_unsupported_function/, 'protocol_version'],
-  [/handshake failure|illegal_message|handshake failed|unknown ssl protocol error/, 'handshake_failure'],
-  [/ssl_error_syscall|reset by peer|non-properly terminated|unexpected eof|connection was reset/, 'reset_during_handshake'],
-];
-
-function tlsReason(text: string): string | undefined {
-  const l = text.toLowerCase();
-  if (/verify result: ok\b/.test(l)) return undefined;
-  for (const [re, value] of TLS_REASONS) if (re.test(l)) return value;
   return undefined;
 }
 

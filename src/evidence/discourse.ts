@@ -53,11 +53,13 @@ const REPORT = new RegExp(
       String.raw`I(?!\.e\.)|I'm|I’m|I've|I’ve|I'd|we|we're|we’re|we've|my|our|me|us|getting|keeps? getting|suddenly|since (?:yesterday|today|this morning|the (?:upgrade|update|deploy))|after (?:upgrading|updating|deploying|restarting|migrating|installing)`,
     ),
     String.raw`我|我们|报错|突然|一直|已尝试|尝试了|遇到|出现了|不成功|怎么办|求助`,
-    wholeWords(String.raw`ich|wir|mein|meine|unser|bei mir`),
-    wholeWords(String.raw`je|j['’]ai|nous|mon|ma|mes|notre`),
-    wholeWords(String.raw`yo|tengo|me sale|mi|nuestro|nosotros`),
-    wholeWords(String.raw`eu|meu|minha|nós|nosso|estou`),
-    wholeWords(String.raw`я|мы|мой|моя|наш|у меня`),
+    wholeWords(String.raw`ich|wir|mein|meine|unser|bei mir|bekomme|erhalte|kriege`),
+    wholeWords(String.raw`je|j['’]ai|j['’]obtiens|nous|mon|ma|mes|notre`),
+    wholeWords(String.raw`yo|tengo|tenemos|estamos|me sale|me aparece|nos aparece|recibo|recibí|mi|nuestro|nosotros`),
+    wholeWords(String.raw`eu|meu|minha|nós|nosso|estou|estamos|tenho|recebi|recebemos`),
+    wholeWords(String.raw`я|мы|мой|моя|наш|у меня|получаю`),
+    // an error that happened, introducing the output pasted after it ("When saving, this error appeared:")
+    String.raw`\b(?:error|message|exception|problem|warning)s? (?:appeared|occurred|popped up|showed up|came up|was (?:thrown|returned|shown|displayed))(?: again)?\b[^\n]{0,40}[:：]\s*$`,
     String.raw`私|僕`,
     // Korean pronouns start a word ("문제가" is "the problem", not "제가").
     String.raw`(?<![\p{L}])(?:저는|제가|우리)`,
@@ -118,10 +120,12 @@ const DESCRIPTION = new RegExp(
 
 /**
  * Lines that describe by their layout, however short: glossary bullets (also an error name in backticks or
- * bold, then a colon), headings that name a status code, mapping arrows, table rows.
+ * bold, then a colon), headings that name a status code, mapping arrows, table rows, and the declarations of an
+ * API reference (`export const ERR_TIMED_OUT = -7;`, `public const int Status407ProxyAuthenticationRequired = 407;`,
+ * `static var connectionRefused: Errno { get }`, `class Status407 {}`).
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:(?:export|public|pub|static|final|readonly|private|protected|internal|const|let|var|val)\s+){1,5}(?:[\w.<>[\]]{1,60}\s+)?[A-Za-z_]\w{0,80}(?:\s*:\s*[\w.<>[\]]{1,40})?(?:\s*=\s*-?\d{1,9}\s*;?|\s*\{\s*get\s*\}|\s*;)\s*$|^\s*(?:export\s+)?class \w{1,60}\s*\{\s*\}\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =

@@ -2,6 +2,7 @@ import type { Extractor } from './extractor.js';
 import { eachMatch, SignalSink } from './proxy-common.js';
 import { lineBefore, lineOf } from './rule-kit.js';
 import type { TextDoc } from './text.js';
+import { tlsReason } from './vocab/tls-reasons.js';
 
 /**
  * The words every English error message uses for a few mechanisms, whatever program printed it:
@@ -43,7 +44,17 @@ const REASON_TIMEOUT =
   /\b(?:Reason|Cause|Error|Result)[ \t]{0,2}[:=-][ \t]{0,2}(Connection |Connect |Read |Request |Socket )?Time-?out\b/gi;
 /** A certificate said to be expired in plain words: `SSL certificate has expired`, `Reason: SSL Expired`, `expired certificate`. */
 const CERT_EXPIRED =
-  /\b(?:certificate|cert)s? (?:has |have |is |was )?expired\b|\b(?:SSL|TLS) (?:cert(?:ificate)? )?(?:has )?expired\b|\bexpired (?:SSL |TLS |server )?(?:certificate|cert)\b/gi;
+  /\b(?:certificate|cert)s? (?:has |have |is |was )?expired\b|\b(?:SSL|TLS) (?:cert(?:ificate)? )?(?:has )?expired\b|\bexpired (?:SSL |TLS |server )?(?:certificate|cert)\b|\b(?:certificate|cert)\b[^\n.;]{1,80}? (?:is|has|was) expired \((?:was valid until|expired on|since)\b/gi;
+/**
+ * The same said in the other languages people paste, as a statement (a verb, not a title's noun phrase): "Das
+ * SSL-Zertifikat … ist abgelaufen", "le certificat a expiré", "el certificado ha caducado", "сертификат истёк",
+ * "证书已过期", "証明書の有効期限が切れ", "인증서가 만료되었습니다".
+ */
+const CERT_EXPIRED_WORDS =
+  /zertifikat(?:[^\n.;]|\.(?=\S)){0,60}?(?:ist|war|sind|waren) (?:heute |gestern |bereits |schon )?abgelaufen|certificat[^\n.;]{0,40}?(?:a|est) expiré|certificado[^\n.;]{0,40}?(?:ha expirado|ha caducado|ha vencido|está (?:vencido|caducado|expirado)|expiró|caducó|venció|expirou|venceu)|certificato[^\n.;]{0,40}?è scaduto|сертификат[^\n.;]{0,40}?(?:истёк|истек|просрочен)|(?:истёк|истек) срок действия[^\n.;]{0,20}?сертификата|срок действия[^\n.;]{0,20}?сертификата (?:истёк|истек)|(?:证书|證書|憑證)(?:已经|已經|已)(?:过期|過期)|证书过期了|証明書の有効期限が切れ|인증서(?:가|의 유효 기간이) 만료되/gi;
+/** OpenSSL's certificate verify strings, which every runtime that wraps it passes on word for word. */
+const VERIFY_STRING =
+  /\bunable to get (?:local )?issuer certificate\b|\bself[- ]signed certificate in certificate chain\b|\bunable to verify the first certificate\b|\bcertificate is not yet valid\b/gi;
 const CONNECT_TIMED_OUT =
   /\b(?:connect(?:ion)? (?:attempt )?(?:timed out|timeout (?:error|exceeded|expired|occurred))|timed out (?:while )?(?:connecting|trying to connect|waiting for (?:a )?connection))\b/gi;
 const READ_TIMED_OUT =
@@ -75,6 +86,8 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(TIMED_OUT, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
   eachMatch(REASON_TIMEOUT, doc, (m) => sink.add('net.error', /^conn/i.test(m[1] ?? '') ? 'connect_timeout' : 'timeout', ...at(m)));
   eachMatch(CERT_EXPIRED, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
+  eachMatch(CERT_EXPIRED_WORDS, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
+  eachMatch(VERIFY_STRING, doc, (m) => sink.add('tls.error', tlsReason(m[0]) ?? 'cert_invalid', ...at(m)));
   eachMatch(NAMED_TIMEOUT, doc, (m) => {
     const before = lineBefore(m);
     const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 40).split('\n', 1)[0] ?? '';
@@ -106,6 +119,8 @@ export const GENERIC_PATTERNS: readonly RegExp[] = [
   REASON_TIMEOUT,
   NAMED_TIMEOUT,
   CERT_EXPIRED,
+  CERT_EXPIRED_WORDS,
+  VERIFY_STRING,
   DNS_FAILED,
   NO_PERMISSION,
   BAD_RESPONSE,

@@ -2,6 +2,7 @@ import { runRules, type Extractor, type Rule } from './extractor.js';
 import { keyGate, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
+import { tlsReason } from './vocab/tls-reasons.js';
 
 /**
  * Python HTTP clients: requests / urllib3 (`Max retries exceeded … Caused by NewConnectionError(…
@@ -155,7 +156,8 @@ export const PYTHON_PATTERNS: readonly RegExp[] = [...new Set(RULES.map((r) => r
 
 /** The `ssl` module's `[SSL: REASON] message` → tls.error. */
 function sslReason(code: string, message: string): string | undefined {
-  if (code === 'CERTIFICATE_VERIFY_FAILED') return verifyReason(message);
+  // The verify string says why (OpenSSL's wording); without one, all that is known is that verification failed.
+  if (code === 'CERTIFICATE_VERIFY_FAILED') return tlsReason(message) ?? 'cert_invalid';
   return SSL_CODES[code];
 }
 
@@ -178,18 +180,6 @@ const SSL_CODES: Readonly<Record<string, string>> = {
   UNEXPECTED_EOF_WHILE_READING: 'reset_during_handshake',
   HTTP_REQUEST: 'http_to_https_port',
 };
-
-function verifyReason(message: string): string | undefined {
-  const l = message.toLowerCase();
-  if (l.includes('certificate has expired')) return 'cert_expired';
-  if (l.includes('not yet valid')) return 'cert_not_yet_valid';
-  if (/self[- ]signed certificate/.test(l)) return 'self_signed';
-  if (/unable to get (?:local )?issuer certificate/.test(l)) return 'unknown_issuer';
-  if (l.includes('unable to verify the first certificate')) return 'missing_intermediate';
-  if (/hostname mismatch|ip address mismatch/.test(l)) return 'hostname_mismatch';
-  if (l.includes('revoked')) return 'revoked';
-  return undefined;
-}
 
 /** aiohttp's bracketed OS message (`[Connection refused]`, `[Name or service not known]`). */
 function socketReason(text: string): string | undefined {

@@ -66,6 +66,8 @@ export class Engine {
     const read = new Set(out.map((s) => s.line));
     for (const s of fallback) if (!read.has(s.line)) out.push(s);
     if (out.length === 0) return out;
+    // A browser's own error page (its code alone on a line) is a failure shown, however much it explains.
+    if (out.some((sig) => sig.name === 'browser.error_page')) return out;
     const errorPage = out.some((sig) => sig.name === 'http.body.error_page');
     return describesOnly(doc.lines(), errorPage) ? [] : out;
   }

@@ -26,15 +26,15 @@ describe('browser extractor', () => {
     ]);
     expect(keys('Failed to load resource: net::ERR_CONNECTION_RESET')).toEqual(['net.error=connection_reset']);
     expect(keys('Failed to load resource: net::ERR_CONNECTION_TIMED_OUT')).toEqual(['net.error=connect_timeout', 'net.phase=connect']);
-    expect(keys('net::ERR_NAME_NOT_RESOLVED')).toEqual(['net.error=dns_not_found', 'net.phase=dns']);
-    expect(keys('DNS_PROBE_FINISHED_NXDOMAIN')).toEqual(['net.error=dns_not_found', 'net.phase=dns']);
+    expect(keys('net::ERR_NAME_NOT_RESOLVED')).toEqual(['net.error=dns_not_found', 'net.phase=dns', 'browser.error_page']);
+    expect(keys('DNS_PROBE_FINISHED_NXDOMAIN')).toEqual(['net.error=dns_not_found', 'net.phase=dns', 'browser.error_page']);
     expect(keys('net::ERR_EMPTY_RESPONSE')).toContain('net.error=empty_reply');
-    expect(keys('ERR_TOO_MANY_REDIRECTS')).toEqual(['http.redirect_loop']);
+    expect(keys('ERR_TOO_MANY_REDIRECTS')).toEqual(['http.redirect_loop', 'browser.error_page']);
     expect(keys('net::ERR_HTTP2_PROTOCOL_ERROR 200 (OK)')).toContain('h2.error=protocol_error');
   });
 
   it('reads certificate and TLS codes from Chrome and Firefox', () => {
-    expect(keys('NET::ERR_CERT_DATE_INVALID')).toEqual(['tls.error=cert_expired', 'net.phase=tls']);
+    expect(keys('NET::ERR_CERT_DATE_INVALID')).toEqual(['tls.error=cert_expired', 'net.phase=tls', 'browser.error_page']);
     expect(keys('NET::ERR_CERT_AUTHORITY_INVALID')).toContain('tls.error=unknown_issuer');
     expect(keys('NET::ERR_CERT_COMMON_NAME_INVALID')).toContain('tls.error=hostname_mismatch');
     expect(keys('ERR_SSL_VERSION_OR_CIPHER_MISMATCH')).toContain('tls.error=protocol_version');
@@ -46,6 +46,17 @@ describe('browser extractor', () => {
     expect(keys('Error code: MOZILLA_PKIX_ERROR_MITM_DETECTED')).toContain('tls.intercepted');
   });
 
+  it("knows a browser's own error page by its code alone on a line, not by a code named in a sentence", () => {
+    // Edge's certificate interstitial (zh-CN), which explains itself in prose around the code
+    const page =
+      '你的连接不是专用连接\n攻击者可能试图从 auth0.example.com 窃取你的信息(例如，密码、消息或信用卡)。\nNET::ERR_CERT_DATE_INVALID\n';
+    expect(keys(page)).toContain('browser.error_page');
+    expect(keys('Fehlercode: SEC_ERROR_UNKNOWN_ISSUER')).toContain('browser.error_page');
+    expect(keys('`ERR_CONNECTION_REFUSED`')).toContain('browser.error_page');
+    expect(keys('ERR_CONNECTION_REFUSED means that the server refused the connection.')).not.toContain('browser.error_page');
+    expect(keys('GET https://api.example.com/v1/items net::ERR_CONNECTION_REFUSED')).not.toContain('browser.error_page');
+  });
+
   it("leaves other products' ERR_ codes alone", () => {
     expect(keys("code: 'ERR_TLS_CERT_ALTNAME_INVALID'")).toEqual([]);
     expect(keys('X-Squid-Error: ERR_ACCESS_DENIED 0')).toEqual([]);
@@ -54,7 +65,7 @@ describe('browser extractor', () => {
 
   it('reads forward proxy errors', () => {
     expect(keys('Failed to load resource: net::ERR_TUNNEL_CONNECTION_FAILED')).toEqual(['proxy.forward', 'connect.sent', 'connect.failed']);
-    expect(keys('net::ERR_PROXY_CONNECTION_FAILED')).toEqual(['proxy.forward', 'net.error=connection_refused']);
+    expect(keys('net::ERR_PROXY_CONNECTION_FAILED')).toEqual(['proxy.forward', 'net.error=connection_refused', 'browser.error_page']);
     expect(keys('Failed to load resource: the server responded with a status of 407 (Proxy Authentication Required)')).toEqual([
       'http.status=407',
       'proxy.auth_required',

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { classifyLine } from '../../src/evidence/discourse.js';
+import { genericExtractor } from '../../src/evidence/generic.js';
+import { pythonExtractor } from '../../src/evidence/python.js';
+import { createEngine } from '../../src/triage/engine.js';
+import { keysOf } from './conformance-kit.js';
+
+const engine = createEngine();
+const top = (text: string) => engine.explain(text).causes[0]?.id;
+
+describe('reports introduced in any language, API references as descriptions', () => {
+  it('hears "this error appeared:" and first-person verbs of other languages as a report', () => {
+    expect(classifyLine('When creating a new account this error appeared:')).toBe('report');
+    expect(classifyLine('Boa tarde, ao tentar enviar os dados, estamos tendo a seguinte mensagem, com recorrência.')).toBe('report');
+    expect(classifyLine('Seit dem Update bekomme ich beim Abruf diese Meldung zurück.')).toBe('report');
+    // the same words in the present tense, as docs write them, still describe
+    expect(classifyLine('This error occurs when the upstream closes the connection early.')).toBe('description');
+    expect(
+      top('When creating a new account this error appeared:\nError en el servidor remoto: (407) Se requiere autenticación del proxy.'),
+    ).toBe('proxy-auth-required');
+  });
+
+  it('takes the declarations of an API reference for descriptions, so a reference entry gets no cause', () => {
+    for (const line of [
+      'export const ERR_TIMED_OUT = -7;',
+      'public const int Status407ProxyAuthenticationRequired = 407;',
+      'public static final int SC_GATEWAY_TIMEOUT = 504;',
+      'static var connectionRefused: Errno { get }',
+      'pub const BAD_GATEWAY: Code;',
+      'class Status407 {}',
+    ])
+      expect(classifyLine(line), line).toBe('description');
+    expect(classifyLine('let me explain this')).not.toBe('description');
+    expect(classifyLine('const res = await fetch(url);')).not.toBe('description');
+    expect(top('// An operation timed out.\nexport const ERR_TIMED_OUT = -7;')).toBeUndefined();
+    expect(top('connectionRefused\nConnection refused.\nstatic var connectionRefused: Errno { get }')).toBeUndefined();
+  });
+
+  it("keeps a browser's interstitial, which explains itself in prose, a failure", () => {
+    const edge = [
+      '你的连接不是专用连接',
+      '攻击者可能试图从 auth0.example.com 窃取你的信息(例如，密码、消息或信用卡)。',
+      'NET::ERR_CERT_DATE_INVALID',
+      '你现在无法访问 auth0.example.com，因为网站使用的是 HSTS。网络错误和攻击通常是暂时的，因此该页面以后可能会恢复正常。',
+    ].join('\n');
+    expect(top(edge)).toBe('tls-cert-expired');
+  });
+});
+
+describe("OpenSSL's verify strings, whatever wraps them", () => {
+  it('reads a verify string alone, quoted in any prose', () => {
+    expect(keysOf(genericExtractor, '出现了一个错误“unable to get local issuer certificate”。')).toContain('tls.error=unknown_issuer');
+    expect(keysOf(genericExtractor, 'error: self signed certificate in certificate chain')).toContain('tls.error=self_signed');
+    expect(keysOf(genericExtractor, 'certificate is not yet valid')).toContain('tls.error=cert_not_yet_valid');
+  });
+
+  it("takes Python's CERTIFICATE_VERIFY_FAILED without a reason for a failed verification", () => {
+    const line = 'ERROR: gcloud crashed (SSLHandshakeError): [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:727)';
+    expect(keysOf(pythonExtractor, line)).toContain('tls.error=cert_invalid');
+    expect(top(line)).toBe('tls-cert-untrusted');
+  });
+
+  it('reads a certificate said to be expired, in other languages, as a statement and not as a title', () => {
+    expect(keysOf(genericExtractor, 'Das SSL-Zertifikat für https://example.de/ ist abgelaufen.')).toContain('tls.error=cert_expired');
+    expect(keysOf(genericExtractor, 'Das SSL Zertifikat von https://www.example.de ist heute abgelaufen :(')).toContain(
+      'tls.error=cert_expired',
+    );
+    expect(keysOf(genericExtractor, 'le certificat a expiré hier soir')).toContain('tls.error=cert_expired');
+    expect(keysOf(genericExtractor, 'el certificado ha caducado')).toContain('tls.error=cert_expired');
+    expect(keysOf(genericExtractor, 'сертификат истёк вчера')).toContain('tls.error=cert_expired');
+    expect(keysOf(genericExtractor, '访问时提示证书已过期')).toContain('tls.error=cert_expired');
+    expect(keysOf(genericExtractor, 'サーバー証明書の有効期限が切れています')).toContain('tls.error=cert_expired');
+    expect(keysOf(genericExtractor, 'SSL-Zertifikat abgelaufen: was tun?')).not.toContain('tls.error=cert_expired');
+    expect(
+      keysOf(
+        genericExtractor,
+        'SSL_CERT CRITICAL "site": x509 certificate element 2 (AddTrust External CA Root) is expired (was valid until May 30 2020',
+      ),
+    ).toContain('tls.error=cert_expired');
+  });
+});
