@@ -66,7 +66,7 @@ const CANNOT_CONNECT =
 const CERT_FAILED =
   /\b(?:certificate|cert)(?: chain)? (?:verify failed|verification failed|validation failed|is (?:not valid|invalid|not trusted|untrusted)|error)\b|\b(?:invalid|untrusted|bad) (?:SSL |TLS |server )?certificate\b/gi;
 const TLS_FAILED =
-  /\b(?:SSL|TLS)(?:\/TLS)?(?: connection| handshake| negotiation)? (?:error|failed|failure)\b|\bhandshake (?:failed|failure|error)\b/gi;
+  /\b(?:SSL|TLS)(?:\/TLS)?(?: connection| handshake| negotiation)? (?:error|failed|failure)\b|\bhandshake (?:failed|failure|error)\b|\b(?:cannot|could not|couldn['’]t|unable to|failed to) (?:make|establish|create|open|negotiate) (?:an? |the )?(?:SSL|TLS|SSL\/TLS|secure) (?:connection|channel|session)\b/gi;
 
 function extract(doc: TextDoc): SignalSink {
   const sink = new SignalSink(doc, 'generic');

@@ -81,6 +81,10 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: 'http', re: /\bHTTP[ _]?(?:error|status|code|response)?[ \t]{0,2}:?[ \t]{0,2}([1-5]\d\d)\b/gi },
   // A client printing the status before the body it got: `401 {"code":4001007,…}`, `403: [{"message":…}]`
   { key: '', re: /(?:^|\n)[ \t]{0,4}([45]\d\d)[ \t]{0,2}[:-]?[ \t]{0,2}[{[]["{ \t\n]/g },
+  // npm's registry errors: "npm ERR! code E401", "npm error code E403"
+  { key: 'code e', re: /\bcode E([45]\d\d)\b/g },
+  // Node's util.inspect of an error object, one property a line: `  code: 403,`
+  { key: 'code: ', re: /^[ \t]{0,12}(?:code|status|statusCode):[ \t]{1,2}([45]\d\d),?[ \t]*$/gm },
   // Maven/Wagon: "Return code is: 502 , ReasonPhrase:Bad Gateway."
   { key: 'return code', re: /\bReturn code is:?[ \t]{0,2}([1-5]\d\d)\b/gi },
   // requests: 403 Client Error: Forbidden for url

@@ -17,6 +17,14 @@ const WINDOWS_SUMMARY =
   /(?:\bLost|丢失|遺失|\bVerloren|\bperdidos|\bPerdus|\bPerdidos|потеряно|損失|손실|\bpersi)[ \t]{0,2}=[ \t]{0,2}\d{1,9},?[ \t]{0,2}(?:\r?\n[ \t]{0,8})?\((?:perte |perdita )?(\d{1,3})[ \t]?%/gi;
 /** Monitoring checks' summaries: Nagios/Icinga check_ping `PING CRITICAL - Packet loss = 100%`, fping `xmt/rcv/%loss = 5/0/100%`. */
 const CHECK_SUMMARY = /\bPacket loss = (\d{1,3})%|\bxmt\/rcv\/%loss = \d{1,9}\/\d{1,9}\/(\d{1,3})%/gi;
+/**
+ * Loss stated by a monitor or a person, with its percentage: Zabbix's `High ICMP ping loss 33.33 %`, a
+ * retyped `0 received, 100% packet loss`, `ping 超时，100% 丢包`.
+ */
+const PERCENT_LOSS =
+  /\b(\d{1,3}(?:\.\d{1,4})?) ?% (?:packet loss|loss\b|丢包)|\b(?:ICMP ping|ping|packet) loss(?: is| of| =|:)? ?(\d{1,3}(?:\.\d{1,4})?) ?%|丢包率?[:：为是 ]{0,3}(\d{1,3}(?:\.\d{1,4})?) ?%/gi;
+/** Loss in the words of other languages, without a figure: 丢包 (zh), パケットロス and ping の無応答 (ja). */
+const LOSS_WORDS = /丢包|掉包|パケットロス|ping ?(?:で|に)?(?:の)?応答がありません|ping ?超时|ping 超時/gi;
 /** One unanswered probe. */
 const NO_REPLY =
   /^(?:Request timed out\.|请求超时。|要求已逾時。|Zeitüberschreitung der Anforderung\.|Tiempo de espera agotado para esta solicitud\.|Délai d[’']attente de la demande dépassé\.|Esgotado o tempo limite do pedido\.|Превышен интервал ожидания для запроса\.|要求がタイムアウトしました。|요청 시간이 만료되었습니다\.)|\bno answer yet for icmp_seq=\d{1,6}|\bRequest timeout for icmp_seq \d{1,6}|\[\d{1,6} pings missing\b/gim;
@@ -40,6 +48,8 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(UNIX_SUMMARY, doc, (m) => loss(sink, Number(m[1]), ...at(m)));
   eachMatch(WINDOWS_SUMMARY, doc, (m) => loss(sink, Number(m[1]), ...at(m)));
   eachMatch(CHECK_SUMMARY, doc, (m) => loss(sink, Number(m[1] ?? m[2]), ...at(m)));
+  eachMatch(PERCENT_LOSS, doc, (m) => loss(sink, Number(m[1] ?? m[2] ?? m[3]), ...at(m)));
+  eachMatch(LOSS_WORDS, doc, (m) => sink.add('net.loss_seen', undefined, ...at(m)));
   eachMatch(NO_REPLY, doc, (m) => sink.add('net.loss_seen', undefined, ...at(m)));
   eachMatch(UNREACHABLE, doc, (m) => sink.add('net.error', 'host_unreachable', ...at(m)));
   eachMatch(UNKNOWN_HOST, doc, (m) => sink.add('net.error', 'dns_not_found', ...at(m)));
@@ -58,6 +68,8 @@ export const PING_PATTERNS: readonly RegExp[] = [
   UNIX_SUMMARY,
   WINDOWS_SUMMARY,
   CHECK_SUMMARY,
+  PERCENT_LOSS,
+  LOSS_WORDS,
   NO_REPLY,
   UNREACHABLE,
   UNKNOWN_HOST,

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { classifyLine } from '../../src/evidence/discourse.js';
 import { genericExtractor } from '../../src/evidence/generic.js';
+import { httpExtractor } from '../../src/evidence/http.js';
+import { pingExtractor } from '../../src/evidence/ping.js';
 import { pythonExtractor } from '../../src/evidence/python.js';
+import { socketExtractor } from '../../src/evidence/socket.js';
 import { createEngine } from '../../src/triage/engine.js';
 import { keysOf } from './conformance-kit.js';
 
@@ -77,5 +80,73 @@ describe("OpenSSL's verify strings, whatever wraps them", () => {
         'SSL_CERT CRITICAL "site": x509 certificate element 2 (AddTrust External CA Root) is expired (was valid until May 30 2020',
       ),
     ).toContain('tls.error=cert_expired');
+  });
+});
+
+describe('mechanisms in the words of monitors, gateways and tools', () => {
+  it('reads loss stated with a figure or in other languages', () => {
+    expect(keysOf(pingExtractor, 'Just **"High ICMP ping loss 33.33 %"**')).toContain('net.packet_loss=33.33');
+    expect(keysOf(pingExtractor, '1 packets transmited, 0 received, 100% packet loss, time 0ms')).toContain('net.all_lost');
+    expect(keysOf(pingExtractor, 'ping 超时，100% 丢包')).toContain('net.all_lost');
+    expect(keysOf(pingExtractor, '存在严重的高ping和丢包情况')).toContain('net.loss_seen');
+    expect(keysOf(pingExtractor, 'zabbixでのアラート：ping error\n詳細：\nping で応答がありませんよ')).toContain('net.loss_seen');
+  });
+
+  it("reads APR's and WinHTTP's messages as the socket errors they are", () => {
+    expect(
+      keysOf(
+        socketExtractor,
+        "[proxy_ajp:error] (70007)The timeout specified has expired: AH01030: ajp_ilink_receive() can't receive header",
+      ),
+    ).toContain('net.error=timeout');
+    expect(keysOf(socketExtractor, 'svn: E070014: Error running context: End of file found')).toContain('net.error=unexpected_eof');
+    expect(keysOf(socketExtractor, 'failed to send request: The server name or address could not be resolved')).toContain(
+      'net.error=dns_not_found',
+    );
+    expect(keysOf(socketExtractor, 'ERROR_WINHTTP_CANNOT_CONNECT')).toContain('net.error=connect_failed');
+  });
+
+  it('ranks Apache AJP timeouts as a slow backend and short AJP reads as a backend that closed', () => {
+    const timeout =
+      "[proxy_ajp:error] [pid 313979] (70007)The timeout specified has expired: AH01030: ajp_ilink_receive() can't receive header\n[proxy_ajp:error] [pid 313979] AH00992: ajp_read_header: ajp_ilink_receive failed";
+    expect(top(timeout)).toBe('upstream-slow');
+    expect(
+      top(
+        '[proxy_ajp:error] [pid 25957] (120006)APR does not understand this error code: [client 10.0.0.4:56452] AH00878: read response failed from 127.0.0.1:8009 (localhost)',
+      ),
+    ).toBe('upstream-closed-early');
+  });
+
+  it('reads a TLS connection that could not be made, npm and inspected-object statuses, limits still exceeded', () => {
+    expect(keysOf(genericExtractor, 'CRITICAL - Cannot make SSL connection')).toContain('tls.error=handshake_failure');
+    expect(keysOf(httpExtractor, 'npm ERR! code E401\nnpm ERR! Unable to authenticate')).toContain('http.status=401');
+    expect(keysOf(httpExtractor, "  errors: [ { message: 'Permission denied on resource project my-project.',\n  code: 403,")).toContain(
+      'http.status=403',
+    );
+    expect(keysOf(httpExtractor, 'the unicode E401 glyph')).toEqual([]);
+    expect(
+      top(
+        'ERROR GET https://api.github.com/repos/o/r/contents/x: 403 API rate limit of 60 still exceeded until 2017-12-02 16:15:19 -0800 PST',
+      ),
+    ).toBe('rate-limited');
+  });
+
+  it('reads backends down in HAProxy, F5 and Spring Cloud Gateway words, and c-ares failing', () => {
+    expect(
+      top(
+        'May  5 21:09:30 lb2 haproxy[59014]: Health check for server be_web/web2 failed, reason: Health analyze, info: "Detected 10 consecutive errors", status: 0/2 DOWN.',
+      ),
+    ).toBe('upstream-unhealthy');
+    expect(top("CRITICAL: Pool '/Common/app_pool' status: red [state: enabled] [reason: The children pool member(s) are down]")).toBe(
+      'upstream-unhealthy',
+    );
+    expect(top('org.springframework.cloud.gateway.support.NotFoundException: Unable to find instance for tourism-prod')).toBe(
+      'upstream-unhealthy',
+    );
+    expect(
+      top(
+        '[debug][dns] [source/extensions/network/dns_resolver/cares/dns_impl.cc:152] dns resolution for svc.ns failed with c-ares status 12',
+      ),
+    ).toBe('dns-failure');
   });
 });

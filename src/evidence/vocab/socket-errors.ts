@@ -143,8 +143,10 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   },
   {
     value: 'timeout',
-    names: ['ETIMEDOUT'],
+    names: ['ETIMEDOUT', 'APR_TIMEUP', 'ERROR_WINHTTP_TIMEOUT', 'ERROR_INTERNET_TIMEOUT'],
     messages: [
+      // APR_TIMEUP (70007): Apache httpd's proxy modules, Subversion
+      'the timeout specified has expired',
       // glibc strerror(ETIMEDOUT) per locale; en "Connection timed out" is read by the runtime extractors
       'délai d’attente de la connexion dépassé',
       "délai d'attente de la connexion dépassé",
@@ -229,9 +231,20 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   },
   {
     value: 'dns_not_found',
-    names: ['ENOTFOUND', 'EAI_NONAME', 'WSAHOST_NOT_FOUND', 'UnknownHostException', 'NameResolutionFailure'],
+    names: [
+      'ENOTFOUND',
+      'EAI_NONAME',
+      'WSAHOST_NOT_FOUND',
+      'UnknownHostException',
+      'NameResolutionFailure',
+      // WinHTTP / WinINet 12007 (git for Windows, cargo, PowerShell, .NET Framework's WinHttpHandler)
+      'ERROR_WINHTTP_NAME_NOT_RESOLVED',
+      'ERROR_INTERNET_NAME_NOT_RESOLVED',
+    ],
     winsock: 11001,
     messages: [
+      // WinHTTP / WinINet 12007
+      'the server name or address could not be resolved',
       // nl (Windows WSAHOST_NOT_FOUND)
       'host is onbekend',
       'name or service not known',
@@ -265,6 +278,18 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       // ko
       '알려진 호스트가 없습니다',
     ],
+  },
+  {
+    // APR_EOF (70014): Apache httpd and Subversion reading from a peer that closed
+    value: 'unexpected_eof',
+    names: ['APR_EOF'],
+    messages: ['end of file found'],
+  },
+  {
+    // WinHTTP / WinINet 12029 (ERROR_*_CANNOT_CONNECT)
+    value: 'connect_failed',
+    names: ['ERROR_WINHTTP_CANNOT_CONNECT', 'ERROR_INTERNET_CANNOT_CONNECT'],
+    messages: ['a connection with the server could not be established'],
   },
   {
     value: 'dns_temporary',
