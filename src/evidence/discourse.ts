@@ -18,14 +18,14 @@ const MACHINE = new RegExp(
     String.raw`^\s*[\[(]?\d{4}[-/.]\d{1,2}[-/.]\d{1,2}`, // 2024-03-01, [2024/03/01
     String.raw`^\s*[\[(]?\d{1,2}:\d{2}:\d{2}`, // 10:00:01
     String.raw`^[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}`, // syslog
-    String.raw`^\s*[<>*] `, // curl -v
+    String.raw`^\s*\* |^\s*[<>] (?:[A-Za-z0-9-]{1,60}:|[A-Z]{3,10} \S|HTTP\/|\{|\[|\s*$)|^\s*[<>]\s*$`, // curl -v (a markdown quote, "> prose", is read as its prose)
     String.raw`^\s*(?:at |File "|from /|Caused by:|---> |\.\.\. \d+ more)`, // stack frames
     String.raw`^\s*[{[]`, // JSON, log brackets
     String.raw`^\s*"?[\w.-]{1,40}"?\s*[:=]\s*["{[\d]`, // key: "value", key=1
     String.raw`\b(?:ERROR|WARN(?:ING)?|INFO|DEBUG|TRACE|FATAL|CRIT(?:ICAL)?)\b[\]:]`, // levels
     String.raw`\[(?:error|warn|crit|alert|emerg|notice|info|debug)\]`, // nginx levels
     String.raw`^\s*[\w$.]*(?:Error|Exception|Failure|Fault)(?: \[[\w-]+\])?:\s`, // Error: …, java.io.IOException: …
-    String.raw`^\s*(?:[$#>] |PS [A-Z]:\\|C:\\)`, // prompts
+    String.raw`^\s*(?:[$#] |> (?=[a-z./~])|PS [A-Z]:\\|C:\\)`, // prompts ("> npm i"; "> The …" is a quote)
     String.raw`^\s*[A-Z][A-Z_]{1,12}\d{3,8}:\s`, // error codes: AADSTS50126: …, E0000004: …
     String.raw`\bHTTP/\d(?:\.\d)?\b`, // protocol
     String.raw`^\s*(?:curl|wget|ping|mtr|traceroute|nc|openssl|kubectl|docker|npm|pip|git): `, // tool prefixes
@@ -69,17 +69,17 @@ const REPORT = new RegExp(
 
 /** A question about an error rather than a report of one: "How do I fix …?", "What does ECONNREFUSED mean?", "Should the API return 401 or 403 here?". */
 const HOW_TO =
-  /^\s*(?:#{1,6}\s*)?(?:How (?:do|can|should|would) (?:I|we|you|one) (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|How to (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|What (?:does|do|is|are|causes?)|Why (?:does|do|is|are|would)|(?:Should|Does|Is|Are|Can|Will) (?:the|a|an|it|this|that|there|nginx|envoy|haproxy|squid|traefik|kong|curl)\b|Which (?:status|error|code|timeout|header|setting|one))\b[^\n]{0,200}\?\s*$/i;
+  /^\s*(?:#{1,6}\s*)?(?:How (?:do|can|should|would) (?:I|we|you|one) (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|How to (?:fix|resolve|solve|avoid|prevent|handle|debug|troubleshoot)|What (?:does|do|is|are|causes?)|Why (?:does|do|is|are|would)|(?:Should|Does|Is|Are|Can|Will) (?:the|a|an|it|this|that|there|nginx|envoy|haproxy|squid|traefik|kong|curl)\b|Which (?:status|error|code|timeout|header|setting|one)|Was (?:ist|sind|bedeutet|bedeuten|löst|verursacht)|Wie (?:behebe|löse|vermeide|kann man)|Warum (?:gibt|kommt|tritt)|Qu['’]est-ce qu|Comment (?:corriger|résoudre|éviter)|Pourquoi|¿?Qué (?:es|son|significa)|¿?Cómo (?:solucionar|arreglar|resolver|evitar)|O que (?:é|são|significa)|Como (?:corrigir|resolver|evitar))\b[^\n]{0,200}\?\s*$/i;
 
 /** The voice of documentation, which says "we" without reporting anything: "we recommend that you …". */
 const DOC_VOICE =
-  /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b|\blet me (?:explain|show|break|walk|describe|demonstrate|cover)\b|\blet['’]s (?:look|take a look|see|break|walk|dive|explore|start|go through|examine|review)\b|\bwe['’]ll (?:look|see|cover|explore|walk|go through|discuss|examine)\b|\bin this (?:article|post|guide|tutorial|blog post)\b/gi;
+  /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b|\blet me (?:explain|show|break|walk|describe|demonstrate|cover)\b|\blet['’]s (?:look|take a look|see|break|walk|dive|explore|start|go through|examine|review)\b|\bwe['’]ll (?:look|see|cover|explore|walk|go through|discuss|examine)\b|\bin this (?:article|post|guide|tutorial|blog post)\b|本記事では|この記事では|本文(?:将|介绍|主要)|在本文中|如上所示|如下所示|이 글에서는|이번 글에서는/giu;
 
 /** Describing rather than reporting: definitions, conditions, generic subjects, change notes. */
 const DESCRIPTION = new RegExp(
   [
     // en
-    String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|this error|these errors|the error (?:is|occurs|means)|errors? can)\b`,
+    String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|this error|these errors|the error (?:is|occurs|means)|errors? can|thrown (?:when|if)|raised (?:when|if)|in addition to (?:an? |the )?[1-5]\d\d (?:response )?(?:code|status)|[1-5]\d\d vs\.? [1-5]\d\d)\b`,
     String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
     String.raw`(?:^|\s)\(#\d{1,6}[,)]|\bby @[\w-]{1,39} in\b`, // changelog references, release notes' "by @user in #123"
     String.raw`^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Change|Fixed|Added|Changed|Removed|Security|Improvement|Enhancement)\s*[:：]`, // changelog bullets
@@ -101,9 +101,11 @@ const DESCRIPTION = new RegExp(
     // defining a status code in other languages
     String.raw`ist ein (?:HTTP-)?Statuscode|est un code (?:d['’]état|de statut|HTTP)|es un código de (?:estado|error)|é um código de (?:status|estado)|является кодом|상태 코드입니다|ステータスコード(?:です|で)|状态码[，,]?(?:表示|是)`,
     // zh
-    String.raw`表示|意味着|是指|指的是|代表(?:客户端|服务器|服务端|请求|错误|着)|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是|而非|而不是`,
+    String.raw`是一个常见的(?:错误|问题)|直译为|表示|意味着|是指|指的是|代表(?:客户端|服务器|服务端|请求|错误|着)|的意思|含义|通常(?:是|会|表示)|例如|比如|如果|可能是|可能会|解决方法|原因是|而非|而不是`,
     // de
-    wholeWords(String.raw`bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist`),
+    wholeWords(
+      String.raw`bedeutet|bezeichnet|zeigt an|wenn|zum Beispiel|normalerweise|tritt auf|weist darauf hin|hinweist|erhalten Sie|sehen Sie|bekommen Sie`,
+    ),
     // fr
     wholeWords(String.raw`signifie|indique|lorsque|lorsqu|si vous|par exemple|généralement|différent`),
     // es
@@ -111,9 +113,9 @@ const DESCRIPTION = new RegExp(
     // pt
     wholeWords(String.raw`significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário`),
     // ru
-    String.raw`(?:означает|указывает|когда|например|обычно|вместо)`,
+    String.raw`(?:означа(?:ет|ют|ющий|ющая)|указыва(?:ет|ют|ющий|ющая|ющее)|когда|например|обычно|вместо|приводит к|приводят к|может привести)`,
     // ja, ko
-    String.raw`を示します|を表します|を意味します|とも呼ばれ|と呼ばれ(?:ます|る)|のことです|を指します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤`,
+    String.raw`を示します|を表します|を意味します|とも呼ばれ|と呼ばれ(?:ます|る)|を返します|が返されます|が発生します|のことです|を指します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤`,
   ].join('|'),
   'iu',
 );
@@ -125,7 +127,7 @@ const DESCRIPTION = new RegExp(
  * `static var connectionRefused: Errno { get }`, `class Status407 {}`).
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:(?:export|public|pub|static|final|readonly|private|protected|internal|const|let|var|val)\s+){1,5}(?:[\w.<>[\]]{1,60}\s+)?[A-Za-z_]\w{0,80}(?:\s*:\s*[\w.<>[\]]{1,40})?(?:\s*=\s*-?\d{1,9}\s*;?|\s*\{\s*get\s*\}|\s*;)\s*$|^\s*(?:export\s+)?class \w{1,60}\s*\{\s*\}\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^[^|\n]{1,200}\s\|\s*$|^\s*\/\/ |^#{1,6}\s+\x60[A-Za-z][\w.:-]{2,60}\x60\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:(?:export|public|pub|static|final|readonly|private|protected|internal|const|let|var|val)\s+){1,5}(?:[\w.<>[\]]{1,60}\s+)?[A-Za-z_]\w{0,80}(?:\s*:\s*[\w.<>[\]]{1,40})?(?:\s*=\s*-?\d{1,9}\s*;?|\s*\{\s*get\s*\}|\s*;)\s*$|^\s*(?:export\s+)?class \w{1,60}\s*\{\s*\}\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
@@ -187,7 +189,7 @@ export function classifyLine(line: string): LineKind {
  * describes, whatever its examples show.
  */
 const GUIDE_HEADING =
-  /^\s*#{1,6}\s*(?:\[?v?\d{1,4}\.\d{1,4}(?:\.\d{1,4})?[\w.+-]{0,20}\]?(?:\s*[-–(]\s*\d{4}-\d{2}-\d{2}\)?)?|Added|Changed|Deprecated|Removed|Fixed|Security|Bug ?fixes|Features|Improvements|Breaking changes)\s*$|^\s*(?:#{1,6}\s*)?(?:Symptoms?|Error messages?|Possible causes?|Common causes?|Causes?|Root cause|Resolution|Diagnosis|Diagnose|Troubleshooting(?: [^\n]{1,60})?|Overview|Solutions?|Workarounds?|How to fix(?: [^\n]{1,60})?|NAME|SYNOPSIS|DESCRIPTION|SEE ALSO|Fehlermeldungen?|Ursachen?|Lösung|Symptôme|Causes? possibles?|Síntomas?|Causas? posibles?|Solución|Sintomas?|Causas? possíveis|Solução|Симптомы?|Причины?|Решение|症状|现象|原因|可能的原因|解决方案|解决方法|排查(?:步骤|方法)?|原因と対処法?|対処法|解決方法)\s*[:：]?\s*$/i;
+  /^\s*#{1,6}\s*(?:\[?v?\d{1,4}\.\d{1,4}(?:\.\d{1,4})?[\w.+-]{0,20}\]?(?:\s*[-–(]\s*\d{4}-\d{2}-\d{2}\)?)?|Added|Changed|Deprecated|Removed|Fixed|Security|Bug ?fixes|Features|Improvements|Breaking changes)\s*$|^\s*(?:#{1,6}\s*)?(?:Symptoms?|Error messages?|Possible causes?|Common causes?|Causes?|Root cause|Resolution|Diagnosis|Diagnose|Troubleshooting(?: [^\n]{1,60})?|Overview|Solutions?|Workarounds?|How to fix(?: [^\n]{1,60})?|NAME|SYNOPSIS|DESCRIPTION|SEE ALSO|Inheritance Relationships|Class Documentation|Defined in (?:File|Header) \S{1,80}|Base Types?|Public (?:Functions|Members|Methods|Types)|Constructors?|Properties|Parameters|Returns|Remarks|Syntax|Exceptions|Fehlermeldungen?|Ursachen?|Lösung|Symptôme|Causes? possibles?|Síntomas?|Causas? posibles?|Solución|Sintomas?|Causas? possíveis|Solução|Симптомы?|Причины?|Решение|症状|现象|原因|可能的原因|解决方案|解决方法|排查(?:步骤|方法)?|原因と対処法?|対処法|解決方法)\s*[:：]?\s*$/i;
 
 /** A line of one to four words and nothing else, bulleted or not ("References:", "Mozilla.", "- HTTP", "Proxied to upstream service?"): a heading or a name, neither output nor prose. */
 const LABEL = /^\s*(?:[-*•]\s{1,3})?[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,3}[.:?]?\s*$/;

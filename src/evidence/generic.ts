@@ -52,6 +52,9 @@ const CERT_EXPIRED =
  */
 const CERT_EXPIRED_WORDS =
   /zertifikat(?:[^\n.;]|\.(?=\S)){0,60}?(?:ist|war|sind|waren) (?:heute |gestern |bereits |schon )?abgelaufen|certificat[^\n.;]{0,40}?(?:a|est) expiré|certificado[^\n.;]{0,40}?(?:ha expirado|ha caducado|ha vencido|está (?:vencido|caducado|expirado)|expiró|caducó|venció|expirou|venceu)|certificato[^\n.;]{0,40}?è scaduto|сертификат[^\n.;]{0,40}?(?:истёк|истек|просрочен)|(?:истёк|истек) срок действия[^\n.;]{0,20}?сертификата|срок действия[^\n.;]{0,20}?сертификата (?:истёк|истек)|(?:证书|證書|憑證)(?:已经|已經|已)(?:过期|過期)|证书过期了|証明書の有効期限が切れ|인증서(?:가|의 유효 기간이) 만료되/gi;
+/** A certificate said not to match the name asked for: urllib3's "Certificate did not match expected hostname". */
+const NAME_MISMATCH =
+  /\b(?:certificate|cert)\b[^\n]{0,60}?\b(?:does not|doesn['’]t|did not|didn['’]t) match (?:the )?(?:expected |requested |target )?(?:host ?name|host|domain(?: name)?|server name)\b/gi;
 /** OpenSSL's certificate verify strings, which every runtime that wraps it passes on word for word. */
 const VERIFY_STRING =
   /\bunable to get (?:local )?issuer certificate\b|\bself[- ]signed certificate in certificate chain\b|\bunable to verify the first certificate\b|\bcertificate is not yet valid\b/gi;
@@ -64,7 +67,7 @@ const CLOSED =
 const CANNOT_CONNECT =
   /\b(?:could not|couldn['’]t|unable to|failed to|cannot|can['’]t|can not) (?:connect(?: to)?|establish (?:a |the )?connection|open (?:a )?connection|reach) /gi;
 const CERT_FAILED =
-  /\b(?:certificate|cert)(?: chain)? (?:verify failed|verification failed|validation failed|is (?:not valid|invalid|not trusted|untrusted)|error)\b|\b(?:invalid|untrusted|bad) (?:SSL |TLS |server )?certificate\b/gi;
+  /\bCERTIFICATE_VERIFY_FAILED\b|\b(?:certificate|cert)(?: chain)? (?:verify failed|verification failed|validation failed|is (?:not valid|invalid|not trusted|untrusted)|error)\b|\b(?:invalid|untrusted|bad) (?:SSL |TLS |server )?certificate\b/gi;
 const TLS_FAILED =
   /\b(?:SSL|TLS)(?:\/TLS)?(?: connection| handshake| negotiation)? (?:error|failed|failure)\b|\bhandshake (?:failed|failure|error)\b|\b(?:cannot|could not|couldn['’]t|unable to|failed to) (?:make|establish|create|open|negotiate) (?:an? |the )?(?:SSL|TLS|SSL\/TLS|secure) (?:connection|channel|session)\b/gi;
 
@@ -87,11 +90,14 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(REASON_TIMEOUT, doc, (m) => sink.add('net.error', /^conn/i.test(m[1] ?? '') ? 'connect_timeout' : 'timeout', ...at(m)));
   eachMatch(CERT_EXPIRED, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
   eachMatch(CERT_EXPIRED_WORDS, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
+  eachMatch(NAME_MISMATCH, doc, (m) => sink.add('tls.error', 'hostname_mismatch', ...at(m)));
   eachMatch(VERIFY_STRING, doc, (m) => sink.add('tls.error', tlsReason(m[0]) ?? 'cert_invalid', ...at(m)));
   eachMatch(NAMED_TIMEOUT, doc, (m) => {
     const before = lineBefore(m);
     const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 40).split('\n', 1)[0] ?? '';
-    if (!FAILED_BEFORE.test(before) && !(MESSAGE_AFTER.test(after) && MESSAGE_BEFORE.test(before.trimEnd()))) return;
+    // As the whole message the words are prose ("request timeout"), not a setting's name alone on its line (`proxy_timeout`).
+    const whole = !m[0].includes('_') && MESSAGE_AFTER.test(after) && MESSAGE_BEFORE.test(before.trimEnd());
+    if (!FAILED_BEFORE.test(before) && !whole) return;
     const kind = (m[1] ?? '').toLowerCase();
     sink.add(
       'net.error',
@@ -121,6 +127,7 @@ export const GENERIC_PATTERNS: readonly RegExp[] = [
   CERT_EXPIRED,
   CERT_EXPIRED_WORDS,
   VERIFY_STRING,
+  NAME_MISMATCH,
   DNS_FAILED,
   NO_PERMISSION,
   BAD_RESPONSE,

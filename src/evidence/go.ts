@@ -37,7 +37,7 @@ const READ_TIMEOUT = /\bread tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const WRITE_TIMEOUT = /\bwrite tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const LOOKUP_NOT_FOUND = /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: no such host\b/g;
 const LOOKUP_TEMPORARY =
-  /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: (?:server misbehaving|Temporary failure in name resolution|(?:read udp [^\s]{1,120}: )?i\/o timeout)/g;
+  /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: (?:server misbehaving|Temporary failure in name resolution|(?:read udp [^\s]{1,120}: )?i\/o timeout|(?:read|write|dial) udp [^\s]{1,120}: (?:(?:read|write|connect): )?connection refused)/g;
 const AWAITING_HEADERS =
   /\(Client\.Timeout exceeded while awaiting headers\)|\bnet\/http: timeout awaiting response headers\b|\bhttp2: timeout awaiting response headers\b/g;
 const READING_BODY = /\(Client\.Timeout (?:exceeded )?(?:while reading body|or context cancellation while reading body)\)/g;

@@ -150,3 +150,52 @@ describe('mechanisms in the words of monitors, gateways and tools', () => {
     ).toBe('dns-failure');
   });
 });
+
+describe('descriptions in the grammar of reference pages and explainers', () => {
+  it('reads a markdown quote as its prose, and curl -v lines still as output', () => {
+    expect(classifyLine('> The request requires higher privileges than provided by the access token.')).not.toBe('machine');
+    expect(classifyLine('> GET /v1/me HTTP/1.1')).toBe('machine');
+    expect(classifyLine('> Authorization: Bearer x')).toBe('machine');
+    expect(classifyLine('< HTTP/1.1 401 Unauthorized')).toBe('machine');
+    expect(classifyLine('>')).toBe('machine');
+  });
+
+  it('takes reference-page headings, code comments, pipe-ended table rows and "N vs M" titles for descriptions', () => {
+    for (const line of [
+      'Inheritance Relationships',
+      'Defined in File exceptions.hpp',
+      '// UfCode upstream connection failed error code',
+      'HTTP Error 401 |',
+      '### `ERR_TLS_CERT_ALTNAME_INVALID`',
+      'HTTP 502 vs 504 — Bad Gateway vs Gateway Timeout Comparison',
+      'An error subclass thrown when a JWT is expired.',
+      'UH: No healthy upstream hosts in upstream cluster in addition to 503 response code.',
+    ])
+      expect(classifyLine(line), line).toBe('description');
+  });
+
+  it('hears the explainers of other languages', () => {
+    expect(
+      classifyLine('HTTP 503 Service Unavailable код состояния сервера, указывающий на то, что сервер не готов обработать данный запрос.'),
+    ).toBe('description');
+    expect(classifyLine('Неправильная конфигурация таймаутов приводит к ошибкам 504 Gateway Timeout и потерям данных.')).toBe(
+      'description',
+    );
+    expect(classifyLine('バックエンドサーバーがタイムアウトすると、Nginxはクライアントに504 Gateway Timeoutエラーを返します。')).toBe(
+      'description',
+    );
+    expect(classifyLine('本記事では、ERR_CONNECTION_REFUSEDを5つの観点で整理し、順に切り分ける手順を解説いたします。')).toBe('description');
+    expect(classifyLine('Was sind Rate Limits und was löst sie aus?')).toBe('description');
+    // a person's habitual "会" still reports: "istio occasionally reports this error"
+    expect(top('istio 偶尔会报这个错误\nupstream connect error or disconnect/reset before headers. reset reason: overflow.')).toBe(
+      'upstream-overloaded',
+    );
+  });
+
+  it("takes a setting's name alone on its line for a name, not for a timeout", () => {
+    expect(keysOf(genericExtractor, 'proxy_timeout\nTimeout for upstream requests to the origin.\nproxy_timeout = 45')).not.toContain(
+      'net.error=timeout',
+    );
+    expect(keysOf(genericExtractor, 'msg="request timeout"')).toContain('net.error=timeout');
+  });
+});

@@ -147,6 +147,10 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
     messages: [
       // APR_TIMEUP (70007): Apache httpd's proxy modules, Subversion
       'the timeout specified has expired',
+      // ru: "the waiting time has expired", as .NET and Windows say it without naming the operation
+      'время ожидания истекло',
+      'истекло время ожидания',
+      'превышено время ожидания',
       // glibc strerror(ETIMEDOUT) per locale; en "Connection timed out" is read by the runtime extractors
       'délai d’attente de la connexion dépassé',
       "délai d'attente de la connexion dépassé",
