@@ -59,6 +59,16 @@ const SIGNALS = {
   tls_cert_expired: [['tls.error', 'cert_expired']],
   tls_hostname_mismatch: [['tls.error', 'hostname_mismatch']],
   tls_handshake_failure: [['tls.error', 'handshake_failure']],
+  // NSS/PSM's messages (Firefox's nsserrors.properties) and Firefox's certificate-error page, one mechanism per error code
+  tls_self_signed: [['tls.error', 'self_signed']],
+  tls_not_yet_valid: [['tls.error', 'cert_not_yet_valid']],
+  tls_revoked: [['tls.error', 'revoked']],
+  tls_wrong_version: [['tls.error', 'wrong_version_number']],
+  tls_no_shared_cipher: [['tls.error', 'no_shared_cipher']],
+  tls_protocol_version: [['tls.error', 'protocol_version']],
+  tls_client_cert_required: [['tls.error', 'client_cert_required']],
+  tls_sni_required: [['tls.error', 'sni_required']],
+  tls_intercepted: [['tls.intercepted']],
   bad_gateway: [
     ['http.status', '502'],
     ['proxy.upstream_error', 'invalid_header'],
