@@ -20,7 +20,7 @@ export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 
  * report says which of them are not met yet.
  */
 export const FLOORS = {
-  heldout: { top1: 0.85, top3: 0.88, negativesAnswered: 0.08 },
+  heldout: { top1: 0.855, top3: 0.885, negativesAnswered: 0.08 },
   // 2026-12-07: the dev split grew by 315 failures and 292 negatives collected to find what the engine
   // misses (explainers and doc fragments among them), so its floors were set again from its new figures.
   dev: { top1: 0.94, top3: 0.96, negativesAnswered: 0.06 },
