@@ -199,3 +199,34 @@ describe('descriptions in the grammar of reference pages and explainers', () => 
     expect(keysOf(genericExtractor, 'msg="request timeout"')).toContain('net.error=timeout');
   });
 });
+
+describe('CLI credentials, IIS sub-statuses, expiry notices', () => {
+  it("reads OAuth's invalid_grant, gcloud without an account and npm's log lines", () => {
+    expect(
+      top(
+        'ERROR: (gcloud.auth.activate-service-account) There was a problem refreshing your current auth tokens: invalid_grant: Invalid JWT Signature.',
+      ),
+    ).toBe('token-invalid');
+    expect(top('ERROR: (gcloud.config.config-helper) You do not currently have an active account selected.')).toBe('auth-missing');
+    expect(classifyLine('npm ERR! If you were trying to login, change your password, create an')).toBe('machine');
+  });
+
+  it("reads WinHTTP's timeout HRESULT and ANCM's 502.3 as a slow backend", () => {
+    expect(keysOf(socketExtractor, 'HttpStatus="502", HttpReason="Bad Gateway", HttpSubStatus="3", ErrorCode="2147954402"')).toContain(
+      'net.error=timeout',
+    );
+    expect(keysOf(socketExtractor, 'Error Code 0x80072efd')).toContain('net.error=connect_failed');
+    expect(
+      top('HTTP Error 502.3 - Bad Gateway\nThe specified CGI application encountered an error and the server terminated the process.'),
+    ).toBe('upstream-slow');
+  });
+
+  it("reads an .htaccess that Apache cannot read, even hard-wrapped, and a certificate's expiry notice", () => {
+    expect(top('(13)Permission denied: /home/app/.htaccess pcfg_openfile: unable to check\nhtaccess file, ensure it is readable')).toBe(
+      'file-permission',
+    );
+    expect(top('Your certificate (or certificates) for the names listed below will expire in 9 days (on 24 Nov 21 07:27 +0000).')).toBe(
+      'tls-cert-expired',
+    );
+  });
+});

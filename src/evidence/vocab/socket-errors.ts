@@ -143,7 +143,8 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   },
   {
     value: 'timeout',
-    names: ['ETIMEDOUT', 'APR_TIMEUP', 'ERROR_WINHTTP_TIMEOUT', 'ERROR_INTERNET_TIMEOUT'],
+    // WinHTTP's HRESULT as IIS ARR and ANCM log it: 0x80072ee2, in decimal 2147954402
+    names: ['ETIMEDOUT', 'APR_TIMEUP', 'ERROR_WINHTTP_TIMEOUT', 'ERROR_INTERNET_TIMEOUT', '0x80072ee2', '2147954402'],
     messages: [
       // APR_TIMEUP (70007): Apache httpd's proxy modules, Subversion
       'the timeout specified has expired',
@@ -292,7 +293,7 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   {
     // WinHTTP / WinINet 12029 (ERROR_*_CANNOT_CONNECT)
     value: 'connect_failed',
-    names: ['ERROR_WINHTTP_CANNOT_CONNECT', 'ERROR_INTERNET_CANNOT_CONNECT'],
+    names: ['ERROR_WINHTTP_CANNOT_CONNECT', 'ERROR_INTERNET_CANNOT_CONNECT', '0x80072efd', '2147954429'],
     messages: ['a connection with the server could not be established'],
   },
   {
