@@ -230,3 +230,18 @@ describe('CLI credentials, IIS sub-statuses, expiry notices', () => {
     );
   });
 });
+
+describe("a 403 for the caller's address", () => {
+  it('ranks an address named as not authorized, and network rules said to block, as an address rule', () => {
+    expect(
+      top(
+        'keyvault.BaseClient#GetSecret: Failure responding to request: StatusCode=403 -- Original Error: Status=403 Code="Forbidden" Message="Client address is not authorized and caller is not a trusted service."',
+      ),
+    ).toBe('acl-deny');
+    expect(
+      top(
+        "This request is not authorized to perform this operation.\nThis storage account's 'Firewalls & virtual networks' settings may be blocking access to storage services.",
+      ),
+    ).toBe('acl-deny');
+  });
+});
