@@ -139,8 +139,8 @@ function resetEffects(reason: string, transport: string): Effect[] {
   switch (reason) {
     case 'connection_failure': {
       const t = transport.toLowerCase();
-      // No transport detail: Envoy's own name for it is UF (upstream connection failure).
-      if (t.trim() === '') return [['envoy.flag', 'UF']];
+      // No transport detail (at most the quote or stop that ends a pasted message): Envoy's own name for it is UF.
+      if (/^[\s"'`.,;:)\]]*$/.test(t)) return [['envoy.flag', 'UF']];
       if (t.includes('tls error') || t.includes('ssl')) {
         return [['proxy.upstream_error', /certificate_verify_failed|certificate verify failed/.test(t) ? 'tls_verify' : 'tls_handshake']];
       }
@@ -283,6 +283,8 @@ function extract(doc: TextDoc): SignalSink {
       const reason = (m[1] ?? '').trim().toLowerCase().replace(/ /g, '_');
       const base = 'upstream_reset_before_response_started';
       sink.add('envoy.details', `${base}{${reason}}`, start, end);
+      // Envoy sends this local reply with 503: the body alone says which status the client got.
+      addStatus(sink, '503', start, end);
       // The transport reason, or whatever the local reply appended (e.g. a gRPC-web "connect: connection refused").
       const transport = m[2] ?? text.slice(end, lineBounds(text, end)[1]);
       apply(resetEffects(reason, transport), start, end);

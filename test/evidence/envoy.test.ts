@@ -70,6 +70,7 @@ describe('envoy extractor', () => {
     expect(keys('upstream connect error or disconnect/reset before headers. reset reason: connection termination')).toEqual([
       'envoy.details=upstream_reset_before_response_started{connection_termination}',
       'http.server=envoy',
+      'http.status=503',
       'proxy.upstream_error=prematurely_closed',
     ]);
     expect(

@@ -245,3 +245,22 @@ describe("a 403 for the caller's address", () => {
     ).toBe('acl-deny');
   });
 });
+
+describe("Envoy's local reply and a pasted error message's label", () => {
+  it("takes Envoy's reset body for the 503 it is sent with", () => {
+    expect(
+      top(
+        'some or all requests respond with "upstream connect error or disconnect/reset before headers. reset reason: connection failure".',
+      ),
+    ).toBe('upstream-refused');
+  });
+
+  it('reads "Error Message:" before a log line as a label, and "Error messages" as a guide\'s heading', () => {
+    expect(
+      top(
+        'The following error is occurring in App engine logs and causing a 502 when certain requests are made.\n\nError Message:\n07:11:15.000 [error] 32#32: *84209 upstream prematurely closed connection while reading response header from upstream, client: 130.211.1.151',
+      ),
+    ).toBe('upstream-closed-early');
+    expect(classifyLine('Error messages')).toBe('description');
+  });
+});
