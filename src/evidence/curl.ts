@@ -60,6 +60,8 @@ const TRANSFER_CLOSED = /\btransfer closed with (?:\d{1,15} bytes remaining to r
 const BYTES_MISSING = /\bend of response with \d{1,15} bytes missing/gi;
 const REDIRECTS = /\bMaximum \(\d{1,5}\) redirects followed/gi;
 const URL_ERROR = /\bThe requested URL returned error: (\d{3})/gi;
+/** libcurl's TLS connect failure: `OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to host:443`. */
+const SSL_CONNECT = /\bOpenSSL SSL_connect: [^\n]{1,200}/g;
 const CERT_PROBLEM = /\bSSL certificate problem: [^\n]{1,200}/gi;
 const VERIFY_RESULT = /\bSSL certificate verify result: [^\n]{1,200}/gi;
 const NAME_MISMATCH =
@@ -135,6 +137,9 @@ const RULES: readonly Rule[] = [
   { key: 'returned error', re: URL_ERROR, name: 'http.status', value: num },
 
   { key: 'ssl certificate problem', re: CERT_PROBLEM, name: 'tls.error', value: (m) => tlsReason(m[0]) },
+  // libcurl's own wording, whatever program passes it on (PHP, git, R): "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to …"
+  { key: 'openssl ssl_connect: ', re: SSL_CONNECT, name: 'tls.error', value: (m) => tlsReason(m[0]) ?? 'handshake_failure' },
+  { key: 'openssl ssl_connect: ', re: SSL_CONNECT, name: 'net.phase', value: 'tls' },
   { key: 'ssl certificate problem', re: CERT_PROBLEM, name: 'net.phase', value: 'tls' },
   { key: 'verify result', re: VERIFY_RESULT, name: 'tls.error', value: (m) => tlsReason(m[0]) },
   { key: 'target host', re: NAME_MISMATCH, name: 'tls.error', value: 'hostname_mismatch' },

@@ -20,6 +20,8 @@ const MACHINE = new RegExp(
     String.raw`^[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}`, // syslog
     String.raw`^\s*\* |^\s*[<>] (?:[A-Za-z0-9-]{1,60}:|[A-Z]{3,10} \S|HTTP\/|\{|\[|\s*$)|^\s*[<>]\s*$`, // curl -v (a markdown quote, "> prose", is read as its prose)
     String.raw`^\s*(?:at |File "|from /|Caused by:|---> |\.\.\. \d+ more)`, // stack frames
+    // .NET's stack frames in the languages Windows prints them ("   在 System.Net.Http…(", "   bei …", "   à …", "   場所 …")
+    String.raw`^\s+(?:在|bei|à|en|em|в|場所|위치:?)\s+[\w$.\x60<>\[\],+]{3,200}\(`,
     String.raw`^\s*[{[]`, // JSON, log brackets
     String.raw`^\s*"?[\w.-]{1,40}"?\s*[:=]\s*["{[\d]`, // key: "value", key=1
     String.raw`\b(?:ERROR|WARN(?:ING)?|INFO|DEBUG|TRACE|FATAL|CRIT(?:ICAL)?)\b[\]:]`, // levels

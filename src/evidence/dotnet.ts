@@ -178,6 +178,9 @@ const REMOTE_STATUS =
  */
 const WEB_EXCEPTION_STATUS = /\bWebException: [^\n(（:：]{4,160}[:：][ \t]{0,2}[(（](\d{3})[)）]/g;
 
+/** Frames of SocketsHttpHandler's connection setup. */
+const CONNECTING = /\bConnectHelper\b|\bConnectAsync\b|\bConnectToTcpHostAsync\b|\bEstablishProxyTunnelAsync\b/;
+
 /** The client-side timeout words only count in a .NET HTTP context. */
 const HTTP_CONTEXT = /httpclient|system\.net|webexception|httprequestexception|webclient|httpwebrequest/i;
 
@@ -187,8 +190,11 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(ANY_MESSAGE, doc, (m) => {
     const msg = MESSAGE_OF.get(m[0].toLowerCase());
     if (!msg) return;
-    if (msg.name === 'client.timeout' && !HTTP_CONTEXT.test(doc.text.slice(Math.max(0, m.index - 2000), m.index + 2000))) return;
-    sink.add(msg.name, msg.value, ...at(m));
+    const around = doc.text.slice(Math.max(0, m.index - 2000), m.index + 2000);
+    if (msg.name === 'client.timeout' && !HTTP_CONTEXT.test(around)) return;
+    // HttpClient's timeout thrown while still connecting (the stack names ConnectHelper / ConnectAsync): a connect timeout.
+    const value = msg.value === 'read_timeout' && CONNECTING.test(around) ? 'connect_timeout' : msg.value;
+    sink.add(msg.name, value, ...at(m));
   });
   eachMatch(REMOTE_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
   if (doc.mayContain('webexception: ')) eachMatch(WEB_EXCEPTION_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));

@@ -55,6 +55,12 @@ const CERT_EXPIRED_WORDS =
 /** A certificate said not to match the name asked for: urllib3's "Certificate did not match expected hostname". */
 const NAME_MISMATCH =
   /\b(?:certificate|cert)\b[^\n]{0,60}?\b(?:does not|doesn['’]t|did not|didn['’]t) match (?:the )?(?:expected |requested |target )?(?:host ?name|host|domain(?: name)?|server name)\b/gi;
+/**
+ * OpenSSL's reason codes and their texts, which BoringSSL, gRPC, Python, Ruby and redsocks print as they are:
+ * `OPENSSL_internal:WRONG_VERSION_NUMBER`, `ssl3_get_record: wrong version number`, `SSLV3_ALERT_HANDSHAKE_FAILURE`.
+ */
+const OPENSSL_REASON =
+  /\b(?:WRONG[_ ]VERSION[_ ]NUMBER|SSLV3[_ ]ALERT[_ ][A-Z]{2,12}(?:[_ ][A-Z]{2,12}){0,2}|TLSV1[0-9]?[_ ]ALERT[_ ][A-Z]{2,12}(?:[_ ][A-Z]{2,12}){0,2}|TLSV1[_ ]UNRECOGNIZED[_ ]NAME|NO[_ ]SHARED[_ ]CIPHER|NO_CIPHERS_AVAILABLE|NO_PROTOCOLS_AVAILABLE|UNEXPECTED_EOF_WHILE_READING|PACKET_LENGTH_TOO_LONG)\b/gi;
 /** OpenSSL's certificate verify strings, which every runtime that wraps it passes on word for word. */
 const VERIFY_STRING =
   /\bunable to get (?:local )?issuer certificate\b|\bself[- ]signed certificate in certificate chain\b|\bunable to verify the first certificate\b|\bcertificate is not yet valid\b/gi;
@@ -90,6 +96,10 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(REASON_TIMEOUT, doc, (m) => sink.add('net.error', /^conn/i.test(m[1] ?? '') ? 'connect_timeout' : 'timeout', ...at(m)));
   eachMatch(CERT_EXPIRED, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
   eachMatch(CERT_EXPIRED_WORDS, doc, (m) => sink.add('tls.error', 'cert_expired', ...at(m)));
+  eachMatch(OPENSSL_REASON, doc, (m) => {
+    const value = tlsReason(m[0].replace(/_/g, ' '));
+    if (value) sink.add('tls.error', value, ...at(m));
+  });
   eachMatch(NAME_MISMATCH, doc, (m) => sink.add('tls.error', 'hostname_mismatch', ...at(m)));
   eachMatch(VERIFY_STRING, doc, (m) => sink.add('tls.error', tlsReason(m[0]) ?? 'cert_invalid', ...at(m)));
   eachMatch(NAMED_TIMEOUT, doc, (m) => {
@@ -128,6 +138,7 @@ export const GENERIC_PATTERNS: readonly RegExp[] = [
   CERT_EXPIRED_WORDS,
   VERIFY_STRING,
   NAME_MISMATCH,
+  OPENSSL_REASON,
   DNS_FAILED,
   NO_PERMISSION,
   BAD_RESPONSE,

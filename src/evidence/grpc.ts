@@ -34,7 +34,7 @@ const NAMES = new Set<string>(BY_NUMBER);
 const normalise = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 
 const STATUS_NAME = new RegExp(
-  String.raw`(?:\brpc error: code = |\bStatusCode\.|\bStatus\{code=|StatusRuntimeException: |StatusException: |\bgrpc\.StatusCode\.|\bGrpcStatus(?:Code)?\.|"grpc_code":"|\bgrpc_code=)([A-Z][A-Za-z_]{1,24})\b|\bstatus: ([A-Z][A-Za-z]{1,24}), message: `,
+  String.raw`(?:\brpc error: code = |\bStatusCode\.|\bStatus\{code=|StatusRuntimeException: |StatusException: |\bStatus\(StatusCode="?|\bgrpc\.StatusCode\.|\bGrpcStatus(?:Code)?\.|"grpc_code":"|\bgrpc_code=)([A-Z][A-Za-z_]{1,24})\b|\bstatus: ([A-Z][A-Za-z]{1,24}), message: `,
   'g',
 );
 /** grpc-js (Node): `Error: 14 UNAVAILABLE: No connection established`, the number and its name together. */

@@ -81,6 +81,8 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: 'http', re: /\bHTTP[ _]?(?:error|status|code|response)?[ \t]{0,2}:?[ \t]{0,2}([1-5]\d\d)\b/gi },
   // A client printing the status before the body it got: `401 {"code":4001007,…}`, `403: [{"message":…}]`
   { key: '', re: /(?:^|\n)[ \t]{0,4}([45]\d\d)[ \t]{0,2}[:-]?[ \t]{0,2}[{[]["{ \t\n]/g },
+  // Cloudflare's error pages: "Error reference number: 502"
+  { key: 'error reference number', re: /\bError reference number:[ \t]{0,2}([45]\d\d)\b/g },
   // npm's registry errors: "npm ERR! code E401", "npm error code E403"
   { key: 'code e', re: /\bcode E([45]\d\d)\b/g },
   // Node's util.inspect of an error object, one property a line: `  code: 403,`

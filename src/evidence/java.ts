@@ -71,7 +71,7 @@ const HEADER_TOO_LARGE = /\bRequest header is too large\b/g;
 const BODY_TOO_LARGE =
   /\b(?:MaxUploadSizeExceededException|SizeLimitExceededException|FileSizeLimitExceededException)\b|\bMaximum upload size exceeded\b/g;
 const CIRCUIT_OPEN =
-  /\bshort-circuited and (?:no )?fallback\b|\bHystrix circuit short-circuited and is OPEN\b|\bRejectedExecutionException\b|\bBulkheadFullException\b/g;
+  /\bshort-circuited and (?:no )?fallback\b|\bcould not be queued for execution\b|\bcould not acquire a semaphore for execution\b|\bHystrix circuit short-circuited and is OPEN\b|\bRejectedExecutionException\b|\bBulkheadFullException\b/g;
 const BREAKER_OPEN = /\bCallNotPermittedException: CircuitBreaker '[^'\n]{1,60}' is (?:OPEN|FORCED_OPEN)\b/g;
 const WS_UPGRADE = /\bHandshake failed due to invalid Upgrade header\b|\bInvalid 'Upgrade' header\b|\bCan "Upgrade" only to "WebSocket"/g;
 const CSRF =
@@ -162,6 +162,7 @@ const RULES: readonly Rule[] = [
   { key: 'request header is too large', re: HEADER_TOO_LARGE, name: 'limit.header' },
   { key: 'exceeded', re: BODY_TOO_LARGE, name: 'limit.body' },
   { key: 'short-circuited', re: CIRCUIT_OPEN, name: 'limit.overload' },
+  { key: 'for execution', re: CIRCUIT_OPEN, name: 'limit.overload' },
   { key: 'circuitbreaker', re: BREAKER_OPEN, name: 'limit.overload' },
   { key: 'rejectedexecutionexception', re: CIRCUIT_OPEN, name: 'limit.overload' },
   { key: 'bulkheadfullexception', re: CIRCUIT_OPEN, name: 'limit.overload' },
@@ -180,7 +181,8 @@ function connectReason(text: string): string | undefined {
   if (/refused|拒绝/.test(l)) return 'connection_refused';
   if (/no route to host|没有到主机的路由/.test(l)) return 'host_unreachable';
   if (/network is unreachable|网络不可达/.test(l)) return 'network_unreachable';
-  if (l.includes('read timed out')) return 'read_timeout';
+  // a read that waited too long (Reactor's "Timeout on blocking read for 5000000000 NANOSECONDS"), not a connect
+  if (/read timed out|timeout on blocking read|read timeout/.test(l)) return 'read_timeout';
   if (/timed out|timeout/.test(l)) return 'connect_timeout';
   if (l.includes('connection reset')) return 'connection_reset';
   if (/unknownhostexception|name or service not known|nodename nor servname/.test(l)) return 'dns_not_found';
