@@ -312,7 +312,9 @@ describe('TLS, gRPC, CORS and timeouts as libraries and other languages word the
       ),
     ).toBe('upstream-overloaded');
     expect(
-      top('I get a 403 because my company proxy blocks it with a message of\nYour request attempted a CONNECT to a port "30832" that is not permitted by default.'),
+      top(
+        'I get a 403 because my company proxy blocks it with a message of\nYour request attempted a CONNECT to a port "30832" that is not permitted by default.',
+      ),
     ).toBe('connect-port-denied');
   });
 
