@@ -65,6 +65,25 @@ const LONE_STATUS: Readonly<Record<string, string>> = {
   'too many requests': '429',
 };
 
+/**
+ * Exception classes named after the status they stand for, in any language's HTTP client: `Octokit::Unauthorized`,
+ * `HttpClientErrorException$Forbidden`, `UnauthorizedError`, `TooManyRequestsException`, `ServiceUnavailableException`.
+ * Case-sensitive, and only as a class (a suffix, or `::`/`$`/`.` before it), never the word in prose.
+ */
+const CLASS_STATUS =
+  /(?:::|\$|\.)(Unauthorized|Forbidden|TooManyRequests|BadGateway|ServiceUnavailable|GatewayTimeout|ProxyAuthenticationRequired|PayloadTooLarge|RequestEntityTooLarge)\b(?![.(])|\b(Unauthorized|Forbidden|TooManyRequests|BadGateway|ServiceUnavailable|GatewayTimeout|ProxyAuthenticationRequired|PayloadTooLarge|RequestEntityTooLarge)(?:Error|Exception)\b/g;
+const CLASS_CODE: Readonly<Record<string, string>> = {
+  Unauthorized: '401',
+  Forbidden: '403',
+  ProxyAuthenticationRequired: '407',
+  PayloadTooLarge: '413',
+  RequestEntityTooLarge: '413',
+  TooManyRequests: '429',
+  BadGateway: '502',
+  ServiceUnavailable: '503',
+  GatewayTimeout: '504',
+};
+
 /** Status codes quoted in logs, JSON and client errors. Each needs a word in front of the number. */
 const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   // "status": 503, status=403, statusCode: 401, StatusCode: 401, Status code: 403, status code 502
@@ -397,6 +416,7 @@ function extract(doc: TextDoc): SignalSink {
     if (!doc.mayContain(q.key)) continue;
     eachMatch(q.re, doc, (m) => status(m[1], ...at(m)));
   }
+  eachMatch(CLASS_STATUS, doc, (m) => status(CLASS_CODE[m[1] ?? m[2] ?? ''], ...at(m)));
 
   if (
     hasAny(doc, ['unavailable', 'gateway', 'too many', 'unauthorized', 'forbidden', 'too large', 'authentication required', 'request time'])
@@ -502,6 +522,7 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   LONE_PHRASE,
   GATEWAY_TIMEOUT_WORDS,
   ...QUOTED_STATUS.map((q) => q.re),
+  CLASS_STATUS,
   VERB_STATUS,
   PHRASE_THEN_CODE,
   JSON_PHRASE,

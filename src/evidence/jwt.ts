@@ -263,9 +263,9 @@ const BAD_AUDIENCE_NAMED = /\bThe audience '[^'\n]{0,100}' is invalid\b/gi;
 const BAD_ISSUER =
   /\bJwt authentication completed with: (?:Unknown issuer|Jwt issuer is not configured)\b|\bjwt issuer invalid\b|\bInvalidIssuerError\b|\bInvalid (?:token )?issuer\b|\btoken has invalid issuer\b|\bSecurityTokenInvalidIssuerException\b|\bIDX10205\b|\bThe Claim 'iss' value doesn't match\b|\bThe iss claim is not valid\b|"iss" claim check failed|\bIssuer validation failed\b|\b(?:access )?token is from the wrong issuer\b|\bInvalidAuthenticationTokenTenant\b/gi;
 const BAD_TOKEN =
-  /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\binvalid_grant\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b|\b(?:invalid|incorrect|wrong|bad) api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|incorrect|malformed)\b|"code"[ \t]{0,2}:[ \t]{0,2}"invalid_api_key"|\bInvalidAuthenticationToken\b/gi;
+  /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\binvalid_grant\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b|\b(?:invalid|incorrect|wrong|bad) (?:x-)?api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|incorrect|malformed)\b|"code"[ \t]{0,2}:[ \t]{0,2}"invalid_api_key"|\bInvalidAuthenticationToken\b/gi;
 const MISSING =
-  /\bNo authorization token was found\b|\bAuthentication credentials were not provided\b|\bMissing Authorization Header\b|\bAuthorization header (?:is )?(?:missing|not (?:found|provided|present))\b|\b(?:Bearer|JWT|auth|access|authorization) token (?:is )?(?:missing|required|not (?:found|provided|present))\b|\bMissing (?:bearer |access |auth |jwt )?token\b|\bNo (?:auth |access |bearer )?token provided\b|\btoken missing\b|\bno basic auth credentials\b|\bFull authentication is required to access this resource\b|\bjwt must be provided\b|\bcredentials_required\b|\b(?:api[ _-]?key|apikey|token) (?:is )?(?:missing|not (?:provided|found|present|supplied))\b|\b(?:missing|no) api[ _-]?key\b|\bapi[ _-]?key (?:is )?required\b/gi;
+  /\bNo authorization token was found\b|\bAuthentication credentials were not provided\b|\bMissing Authorization Header\b|\bAuthorization header (?:is )?(?:missing|not (?:found|provided|present))\b|\b(?:Bearer|JWT|auth|access|authorization) token (?:is )?(?:missing|required|not (?:found|provided|present))\b|\bMissing (?:bearer |access |auth |jwt )?token\b|\bNo (?:auth |access |bearer )?token provided\b|\btoken missing\b|\bno basic auth credentials\b|\bFull authentication is required to access this resource\b|\bjwt must be provided\b|\bcredentials_required\b|\b(?:api[ _-]?key|apikey|token) (?:is )?(?:missing|not (?:provided|found|present|supplied))\b|\b(?:missing|no) api[ _-]?key\b|\bdid not provide an API key\b|\bapi[ _-]?key (?:is )?required\b/gi;
 /** A JSON error field that says only that the caller is not authenticated: Laravel's "Unauthenticated.", "Authentication required". */
 const UNAUTHENTICATED_FIELD =
   /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Unauthenticated|Not authenticated|Authentication (?:is )?required|Requires authentication|Login required|You are not logged in)\.?"/gi;
@@ -306,6 +306,11 @@ const WRONG_SCHEME =
  */
 const ERROR_CODE_FIELD =
   /["']?\b(?:code|error|error_?code|err|err_?code|type|reason|detail|status|error_?type|sub_?code|kind|error_?name)["']?[ \t]{0,2}[:=][ \t]{0,2}["']([A-Za-z][A-Za-z0-9]{0,40}(?:[_.-][A-Za-z0-9]{1,40}){0,6})["']/gi;
+/**
+ * The same codes unquoted in a message: Slack's SDKs ("An API error occurred: not_authed"), Go structs printed with %+v
+ * ("Error:invalid_auth"), `error=token_revoked`. Only snake_case codes: their words are read like a field's.
+ */
+const ERROR_CODE_TEXT = /\b(?:An API error occurred|error|err)[ \t]{0,2}[:=][ \t]{0,2}([a-z][a-z0-9]{1,30}(?:_[a-z0-9]{1,30}){1,5})\b/gi;
 const CLOCK_SKEW = /\bclock (?:skew|drift)\b|\bclocks? (?:are |is )?out of sync\b/gi;
 const SCOPE = /\binsufficient[_ ]scope\b/gi;
 const JJWT_EXPIRED = /\bJWT expired at [^\s]{10,40}\. Current time: [^\s]{10,40}, a difference of (\d{1,15}) milliseconds/gi;
@@ -372,6 +377,8 @@ const RULES: readonly Rule[] = [
   // No key: the field names are the regex's own alternatives, and one key per name ran it once per name.
   { key: '', re: ERROR_CODE_FIELD, name: 'auth.error', value: (m) => AUTH_CODE[fieldCode(m) ?? ''] },
   { key: '', re: ERROR_CODE_FIELD, name: 'auth.forbidden_role', value: (m) => (fieldCode(m) === 'forbidden' ? '' : undefined) },
+  { key: 'err', re: ERROR_CODE_TEXT, name: 'auth.error', value: (m) => AUTH_CODE[fieldCode(m) ?? ''] },
+  { key: 'err', re: ERROR_CODE_TEXT, name: 'auth.forbidden_role', value: (m) => (fieldCode(m) === 'forbidden' ? '' : undefined) },
   { key: 'clock', re: CLOCK_SKEW, name: 'auth.error', value: (m) => (isAllowedSkewNote(m) ? undefined : 'clock_skew') },
   { key: 'scope', re: SCOPE, name: 'auth.forbidden_role' },
   { key: 'jwt expired at', re: JJWT_EXPIRED, name: 'jwt.exp_past', value: (m) => duration(Number(m[1])) },
@@ -399,6 +406,7 @@ const AUTH_CODE: Readonly<Record<string, string>> = {
 
 const CREDENTIAL = new Set([
   'token',
+  'authed',
   'jwt',
   'credential',
   'credentials',
