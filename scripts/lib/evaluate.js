@@ -21,9 +21,9 @@ export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 
  */
 export const FLOORS = {
   heldout: { top1: 0.855, top3: 0.885, negativesAnswered: 0.08 },
-  // 2026-12-07: the dev split grew by 315 failures and 292 negatives collected to find what the engine
-  // misses (explainers and doc fragments among them), so its floors were set again from its new figures.
-  dev: { top1: 0.94, top3: 0.96, negativesAnswered: 0.06 },
+  // The dev split grows with data collected to find what the engine misses (2026-12-07: +315 failures and
+  // +292 negatives; session 20: +740 failures and +401 negatives), so its floors follow its new figures.
+  dev: { top1: 0.93, top3: 0.95, negativesAnswered: 0.06 },
   shared: { top1: 0.95, top3: 0.95, negativesAnswered: 0 },
 };
 
