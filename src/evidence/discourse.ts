@@ -60,6 +60,8 @@ const REPORT = new RegExp(
     wholeWords(String.raw`yo|tengo|tenemos|estamos|me sale|me aparece|nos aparece|recibo|recibí|mi|nuestro|nosotros`),
     wholeWords(String.raw`eu|meu|minha|nós|nosso|estou|estamos|tenho|recebi|recebemos`),
     wholeWords(String.raw`я|мы|мой|моя|наш|у меня|получаю`),
+    // a bug report's "what happened" heading ("Actual: …", "**Current behavior**:", "Observed result:")
+    String.raw`^\s*(?:[-*#>]{1,6}\s*)?(?:\*\*)?(?:Actual(?: behaviou?r| result| outcome| output)?|Current behaviou?r|What happened|Observed(?: behaviou?r| result)?)(?:\*\*)?\s*[:：]`,
     // an error that happened, introducing the output pasted after it ("When saving, this error appeared:")
     String.raw`\b(?:error|message|exception|problem|warning)s? (?:appeared|occurred|popped up|showed up|came up|was (?:thrown|returned|shown|displayed))(?: again)?\b[^\n]{0,40}[:：]\s*$`,
     String.raw`私|僕`,

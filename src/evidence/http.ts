@@ -84,6 +84,9 @@ const CLASS_CODE: Readonly<Record<string, string>> = {
   GatewayTimeout: '504',
 };
 
+/** A WebSocket upgrade request header: `> Upgrade: websocket`, `-H "Upgrade: websocket"`. */
+const WS_REQUEST = /(?:^[ \t>]{0,4}|-H ["']?)Upgrade: ?websocket\b/gim;
+
 /** Status codes quoted in logs, JSON and client errors. Each needs a word in front of the number. */
 const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   // "status": 503, status=403, statusCode: 401, StatusCode: 401, Status code: 403, status code 502
@@ -510,6 +513,12 @@ function extract(doc: TextDoc): SignalSink {
   });
   if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, doc, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
   if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, doc, (m) => sink.add('http.method', m[1], ...at(m)));
+  // A WebSocket handshake sent (curl -H "Upgrade: websocket", a request's headers) and answered with an error status
+  // instead of 101 Switching Protocols: the upgrade did not go through.
+  if (doc.mayContain('upgrade: websocket') && !doc.mayContain('101 switching protocols')) {
+    const failed = sink.signals.find((s) => s.name === 'http.status' && /^(?:400|403|404|426|500|502|503)$/.test(s.value ?? ''));
+    if (failed) eachMatch(WS_REQUEST, doc, (m) => sink.add('ws.upgrade_failed', undefined, ...at(m)));
+  }
   return sink;
 }
 
@@ -523,6 +532,7 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   GATEWAY_TIMEOUT_WORDS,
   ...QUOTED_STATUS.map((q) => q.re),
   CLASS_STATUS,
+  WS_REQUEST,
   VERB_STATUS,
   PHRASE_THEN_CODE,
   JSON_PHRASE,

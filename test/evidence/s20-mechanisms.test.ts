@@ -374,3 +374,32 @@ describe('SaaS and platform vocabularies', () => {
     expect(top('调用接口返回：请求超时，请稍后重试')).toBeDefined();
   });
 });
+
+describe('bug-report headings, WebSocket handshakes answered with errors, CONNECT targets without a port', () => {
+  it('hears a bug report\'s "Actual:" as what happened', () => {
+    expect(classifyLine('Actual: the action is executed and it throws `BadHttpRequestException: Request body too large`')).toBe('report');
+    expect(classifyLine('**Current behavior**: the OPTIONS request gets a 401')).toBe('report');
+    expect(
+      top(
+        "Expected: the action isn't executed, and a 413 response is returned\nActual: the call throws `BadHttpRequestException: Request body too large`",
+      ),
+    ).toBe('body-too-large');
+  });
+
+  it('reads a WebSocket upgrade request answered with 400 as a failed upgrade, and one answered 101 as none', () => {
+    const failed =
+      'curl -i -N -H "Connection: Upgrade" -H "Upgrade: websocket" http://10.10.10.10/ws\n\nHTTP/1.1 400 Bad Request\nServer: nginx';
+    expect(keysOf(httpExtractor, failed)).toContain('ws.upgrade_failed');
+    expect(top(failed)).toBe('websocket-upgrade-missing');
+    expect(keysOf(httpExtractor, '> Upgrade: websocket\n< HTTP/1.1 101 Switching Protocols')).not.toContain('ws.upgrade_failed');
+  });
+
+  it('reads a CONNECT target without a port said in words', () => {
+    expect(top("CONNECT request didn't include a port\nproxies = {'all://': httpx.Proxy('http://127.0.0.1:24000')}")).toBe(
+      'connect-malformed',
+    );
+    expect(top('[proxy] [ERROR] failed to CONNECT: dial tcp: address wss-backup.example.com: missing port in address')).toBe(
+      'connect-malformed',
+    );
+  });
+});
