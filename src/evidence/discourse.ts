@@ -30,6 +30,7 @@ const MACHINE = new RegExp(
     String.raw`^\s*(?:[$#] |> (?=[a-z./~])|PS [A-Z]:\\|C:\\)`, // prompts ("> npm i"; "> The …" is a quote)
     String.raw`^\s*[A-Z][A-Z_]{1,12}\d{3,8}:\s`, // error codes: AADSTS50126: …, E0000004: …
     String.raw`\bHTTP/\d(?:\.\d)?\b`, // protocol
+    String.raw`\berror:[0-9A-Fa-f]{8}:|\bssl=0x[0-9a-f]{6,16}\b`, // OpenSSL's error strings, Android's SSL handles
     String.raw`^\s*(?:curl|wget|ping|mtr|traceroute|nc|openssl|kubectl|docker|npm|pip|git): |^\s*npm (?:ERR!|error|WARN|warn) `, // tool prefixes
     // a cause chain's links ("Failed to transfer file: …:"), Maven's "Return code is"
     String.raw`^\s*(?:Failed to|Could not|Couldn't|Unable to|Cannot) [^\n]{1,300}[:,]\s*$|^\s*Return code is\b`,

@@ -124,7 +124,11 @@ function extract(doc: TextDoc): SignalSink {
     if (!SSHD_LINE.test(lineOf(m))) sink.add('net.error', 'unexpected_eof', ...at(m));
   });
   eachMatch(CANNOT_CONNECT, doc, (m) => sink.add('net.error', 'connect_failed', ...at(m)));
-  eachMatch(CERT_FAILED, doc, (m) => sink.add('tls.error', 'cert_invalid', ...at(m)));
+  eachMatch(CERT_FAILED, doc, (m) => {
+    // "TLS alert, bad certificate", "sslv3 alert bad certificate": the peer refused the client's certificate
+    if (/\balert,? $/i.test(lineBefore(m))) return;
+    sink.add('tls.error', 'cert_invalid', ...at(m));
+  });
   eachMatch(TLS_FAILED, doc, (m) => sink.add('tls.error', 'handshake_failure', ...at(m)));
   return sink;
 }

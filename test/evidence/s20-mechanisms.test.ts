@@ -403,3 +403,19 @@ describe('bug-report headings, WebSocket handshakes answered with errors, CONNEC
     );
   });
 });
+
+describe("a peer's alert about the client's certificate", () => {
+  it('reads "alert bad certificate" as the client certificate refused, not as a certificate that failed verification', () => {
+    expect(
+      top(
+        '* TLSv1.3 (IN), TLS alert, bad certificate (554):\n* OpenSSL SSL_read: OpenSSL/3.0.13: error:0A000412:SSL routines::sslv3 alert bad certificate, errno 0',
+      ),
+    ).toBe('tls-handshake-failed');
+    expect(
+      top(
+        'Read error: ssl=0xb4000071c9a237d8: Failure in SSL library, usually a protocol error\nerror:10000412:SSL routines:OPENSSL_internal:SSLV3_ALERT_BAD_CERTIFICATE',
+      ),
+    ).toBe('tls-handshake-failed');
+    expect(keysOf(genericExtractor, 'x509: bad certificate presented by the server')).toContain('tls.error=cert_invalid');
+  });
+});
