@@ -120,7 +120,7 @@ const DESCRIPTION = new RegExp(
     // ru
     String.raw`(?:означа(?:ет|ют|ющий|ющая)|указыва(?:ет|ют|ющий|ющая|ющее)|когда|например|обычно|вместо|приводит к|приводят к|может привести)`,
     // ja, ko
-    String.raw`を示します|を表します|を意味します|とも呼ばれ|と呼ばれ(?:ます|る)|を返します|が返されます|が発生します|のことです|を指します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤`,
+    String.raw`を示します|を表します|を意味します|とも呼ばれ|と呼ばれ(?:ます|る)|を返します|が返されます|が発生します|のことです|を指します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤|나타냅니다|의미합니다|뜻합니다`,
   ].join('|'),
   'iu',
 );
@@ -194,7 +194,7 @@ export function classifyLine(line: string): LineKind {
  * describes, whatever its examples show.
  */
 const GUIDE_HEADING =
-  /^\s*#{1,6}\s*(?:\[?v?\d{1,4}\.\d{1,4}(?:\.\d{1,4})?[\w.+-]{0,20}\]?(?:\s*[-–(]\s*\d{4}-\d{2}-\d{2}\)?)?|Added|Changed|Deprecated|Removed|Fixed|Security|Bug ?fixes|Features|Improvements|Breaking changes)\s*$|^\s*(?:#{1,6}\s*)?(?:Symptoms?|Error messages|Possible causes?|Common causes?|Causes?|Root cause|Resolution|Diagnosis|Diagnose|Troubleshooting(?: [^\n]{1,60})?|Overview|Solutions?|Workarounds?|How to fix(?: [^\n]{1,60})?|NAME|SYNOPSIS|DESCRIPTION|SEE ALSO|Inheritance Relationships|Class Documentation|Defined in (?:File|Header) \S{1,80}|Base Types?|Public (?:Functions|Members|Methods|Types)|Constructors?|Properties|Parameters|Returns|Remarks|Syntax|Exceptions|Fehlermeldungen?|Ursachen?|Lösung|Symptôme|Causes? possibles?|Síntomas?|Causas? posibles?|Solución|Sintomas?|Causas? possíveis|Solução|Симптомы?|Причины?|Решение|症状|现象|原因|可能的原因|解决方案|解决方法|排查(?:步骤|方法)?|原因と対処法?|対処法|解決方法)\s*[:：]?\s*$|^\s*#{1,6}\s*Error message\s*[:：]?\s*$/i;
+  /^\s*#{1,6}\s*(?:\[?v?\d{1,4}\.\d{1,4}(?:\.\d{1,4})?[\w.+-]{0,20}\]?(?:\s*[-–(]\s*\d{4}-\d{2}-\d{2}\)?)?|Added|Changed|Deprecated|Removed|Fixed|Security|Bug ?fixes|Features|Improvements|Breaking changes)\s*$|^\s*(?:#{1,6}\s*)?(?:Symptoms?|Error messages|Possible causes?|Common causes?|Causes?|Root cause|Resolution|Diagnosis|Diagnose|Troubleshooting(?: [^\n]{1,60})?|Overview|Solutions?|Workarounds?|How to fix(?: [^\n]{1,60})?|NAME|SYNOPSIS|DESCRIPTION|SEE ALSO|Syntax|Default|Context|Usage|Examples?|语法|默认值?|说明|上下文|作用域|用法|示例|構文|デフォルト|コンテキスト|Inheritance Relationships|Class Documentation|Defined in (?:File|Header) \S{1,80}|Base Types?|Public (?:Functions|Members|Methods|Types)|Constructors?|Properties|Parameters|Returns|Remarks|Syntax|Exceptions|Fehlermeldungen?|Ursachen?|Lösung|Symptôme|Causes? possibles?|Síntomas?|Causas? posibles?|Solución|Sintomas?|Causas? possíveis|Solução|Симптомы?|Причины?|Решение|症状|现象|原因|可能的原因|解决方案|解决方法|排查(?:步骤|方法)?|原因と対処法?|対処法|解決方法)\s*[:：]?\s*$|^\s*#{1,6}\s*Error message\s*[:：]?\s*$/i;
 
 /** A line of one to four words and nothing else, bulleted or not ("References:", "Mozilla.", "- HTTP", "Proxied to upstream service?"): a heading or a name, neither output nor prose. */
 const LABEL = /^\s*(?:[-*•]\s{1,3})?[A-Za-zÀ-ÿ]+(?:[ -][A-Za-zÀ-ÿ]+){0,3}[.:?]?\s*$/;

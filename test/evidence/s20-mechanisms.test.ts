@@ -419,3 +419,35 @@ describe("a peer's alert about the client's certificate", () => {
     expect(keysOf(genericExtractor, 'x509: bad certificate presented by the server')).toContain('tls.error=cert_invalid');
   });
 });
+
+describe('reference headings in other languages, and TLS errors against a refusal', () => {
+  it('takes an nginx reference page in Chinese and an MDN page in Korean for descriptions', () => {
+    const zh = [
+      '玩儿转nginx——设置客户端请求体的最大大小',
+      '',
+      '语法',
+      '',
+      'client_max_body_size size;',
+      '',
+      '默认',
+      '',
+      'client_max_body_size 1m;',
+      '说明',
+      '如果客户端请求体超过了设置的大小,则会返回413错误',
+    ].join('\n');
+    expect(top(zh)).toBeUndefined();
+    expect(
+      classifyLine(
+        'HTTP 429 Too Many Requests 응답 상태 코드는 사용자가 주어진 시간 동안 너무 많은 요청을 보냈음을 나타냅니다("속도 제한").',
+      ),
+    ).toBe('description');
+  });
+
+  it('does not rank a refused connection first when TLS was spoken', () => {
+    expect(
+      top(
+        'Handshake failed with fatal error SSL_ERROR_SSL: error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER.\nCannot connect to the device: <_InactiveRpcError of RPC that terminated with: status = StatusCode.UNAVAILABLE',
+      ),
+    ).toBe('tls-wrong-version');
+  });
+});
