@@ -63,8 +63,11 @@ export class Engine {
     const fallback: Signal[] = [];
     for (const x of this.extractors) (x.fallback ? fallback : out).push(...x.extract(doc));
     out.push(...this.patterns.run(doc));
-    const read = new Set(out.map((s) => s.line));
-    for (const s of fallback) if (!read.has(s.line)) out.push(s);
+    // The plain-words reading of a line gives way to a specific extractor's reading of the same thing on that line
+    // (its tls.error, its net.error), not to anything it read there: a status code beside "tlsv1 alert protocol
+    // version" does not silence the TLS evidence.
+    const read = new Set(out.map((s) => `${s.line}\u0000${s.name}`));
+    for (const s of fallback) if (!read.has(`${s.line}\u0000${s.name}`)) out.push(s);
     if (out.length === 0) return out;
     // A browser's own error page (its code alone on a line) is a failure shown, however much it explains.
     if (out.some((sig) => sig.name === 'browser.error_page')) return out;

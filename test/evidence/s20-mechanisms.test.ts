@@ -451,3 +451,11 @@ describe('reference headings in other languages, and TLS errors against a refusa
     ).toBe('tls-wrong-version');
   });
 });
+
+describe('plain words beside a specific reading of the same line', () => {
+  it('keeps the TLS words of a line whose status a specific extractor read', () => {
+    expect(
+      top('ingress-nginx 4.13.1 regression: SSL/TLS handshake failures causing HTTP 400 errors and "tlsv1 alert protocol version"'),
+    ).toBe('tls-handshake-failed');
+  });
+});
