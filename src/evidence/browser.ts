@@ -178,7 +178,7 @@ const ORIGIN_MISMATCH =
   /\bThe 'Access-Control-Allow-Origin' header has a value '[^'\n]{0,300}' that is not equal to the supplied origin\b|\bCORS header .Access-Control-Allow-Origin. does not match\b/g;
 
 const WS_FAILED =
-  /\bError during WebSocket handshake\b|\bWebSocket connection to '[^'\s]{1,300}' failed: (?:Error during|Unexpected response code)|\bcan.t establish a connection to the server at wss?:\/\//g;
+  /\bError during WebSocket handshake\b|\bWebSocket connection to '[^'\s]{1,300}' failed: (?:Error during|Unexpected response code)|\bcan.t establish a connection to the server at wss?:\/\/|\bWebSocket connection to '[^'\s]{1,300}' failed:?[ \t]*$/gm;
 const WS_CODE = /\bUnexpected response code: (\d{3})\b/g;
 const CONSOLE_STATUS = /\bthe server responded with a status of (\d{3})\b/g;
 const CONSOLE_STATUS_407 = /\bthe server responded with a status of 407\b/g;

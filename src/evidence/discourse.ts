@@ -229,3 +229,18 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
   // itself in prose too ("Possible causes of this error include: …"), so it must pass the first test.
   return machine <= Math.max(3, describe * 2) || (!errorPage && plain >= 2 && machine - plain <= plain + describe);
 }
+
+/**
+ * A monitor's notice that an alert has recovered (Alertmanager's and Grafana's `"status": "resolved"`, Nagios'
+ * `Notification Type: RECOVERY`, Uptime Kuma's `[✅ Up]`, Upptime's "is back up", 恢复通知 / 告警状态：resolved), with
+ * nothing in it still firing. Nothing is failing any more: it gets no cause. A person's "[RESOLVED]" thread title is
+ * not such a notice.
+ */
+const RECOVERED =
+  /"status"\s{0,2}:\s{0,2}"resolved"|\bstatus=resolved\b|\bStatus:\s{0,2}RESOLVED\b|告警状态\s{0,2}[:：]\s{0,2}(?:resolved|已恢复)|恢复通知|\bNotification Type:\s{0,2}RECOVERY\b|\[✅ ?Up\]|\bis back up\b/i;
+const STILL_FIRING =
+  /"status"\s{0,2}:\s{0,2}"firing"|\bstatus=firing\b|\bStatus:\s{0,2}FIRING\b|\[FIRING|告警状态\s{0,2}[:：]\s{0,2}(?:firing|告警中)|\bNotification Type:\s{0,2}PROBLEM\b|\[🔴|\bis DOWN\b/i;
+
+export function recoveryNotice(text: string): boolean {
+  return RECOVERED.test(text) && !STILL_FIRING.test(text);
+}

@@ -459,3 +459,29 @@ describe('plain words beside a specific reading of the same line', () => {
     ).toBe('tls-handshake-failed');
   });
 });
+
+describe('recovery notices, wrapped Go errors, empty WebSocket failures, Jenkins and Grafana CSRF checks', () => {
+  it('gives a recovered alert no cause, and one still firing its cause', () => {
+    const recovered = 'Prometheus 恢复通知\n告警名称：Loss Packet Alarm\n告警状态：resolved\n开始时间：2023-03-01 09:11:03\nping loss 35%';
+    expect(top(recovered)).toBeUndefined();
+    expect(top('[FIRING:1] Loss Packet Alarm\n"status": "firing"\nping loss 35%')).toBeDefined();
+    expect(top('[RESOLVED] 502 Bad Gateway from nginx\nconnect() failed (111: Connection refused) while connecting to upstream')).toBe(
+      'upstream-refused',
+    );
+  });
+
+  it("reads Go's unknown authority hard-wrapped in Terraform's box, or quoted without its prefix", () => {
+    expect(top('│ "https://registry.terraform.io/.well-known/terraform.json": x509: certificate\n│ signed by unknown authority')).toBe(
+      'tls-cert-untrusted',
+    );
+    expect(top('使用Trojan协议时，clash在TLS握手阶段报错：certificate signed by unknown authority。')).toBe('tls-cert-untrusted');
+  });
+
+  it("reads Chrome's WebSocket failure with no reason, Jenkins' crumb and Grafana's origin check", () => {
+    expect(top("WebSocket connection to 'ws://my-domain.org/api/live/ws' failed: ")).toBe('websocket-upgrade-missing');
+    expect(top('WARNING: No valid crumb was included in request for /job/x/build. Returning 403.')).toBe('csrf-failure');
+    expect(
+      top('t=2021-07-16T06:32:26+0200 lvl=warn msg="Request Origin is not authorized" logger=live origin=https://www.example.de'),
+    ).toBe('csrf-failure');
+  });
+});
