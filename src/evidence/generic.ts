@@ -121,7 +121,9 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(TOOK_TOO_LONG, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
   eachMatch(CLOSED, doc, (m) => {
     // sshd's pre-authentication noise (scanners knocking on port 22) is not an HTTP failure.
-    if (!SSHD_LINE.test(lineOf(m))) sink.add('net.error', 'unexpected_eof', ...at(m));
+    // "Connection closed with HTTP 401": a server ending an exchange it answered, not a connection lost.
+    const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 24);
+    if (!SSHD_LINE.test(lineOf(m)) && !/^\s+with\s+(?:HTTP|status|code)\b/i.test(after)) sink.add('net.error', 'unexpected_eof', ...at(m));
   });
   eachMatch(CANNOT_CONNECT, doc, (m) => sink.add('net.error', 'connect_failed', ...at(m)));
   eachMatch(CERT_FAILED, doc, (m) => {

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { redact, trusted } from '../security/redact.js';
 import { runRules, type Extractor, type Rule } from './extractor.js';
-import { keyGate, lineOf, tidy } from './rule-kit.js';
+import { keyGate, lineBefore, lineOf, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 
@@ -266,6 +266,9 @@ const BAD_TOKEN =
   /\bjwt malformed\b|\bMalformedJwtException\b|\bUnsupportedJwtException\b|\bJWTDecodeException\b|\bDecodeError: Not enough segments\b|\bInvalidTokenError\b|\btoken is malformed\b|\btoken contains an invalid number of segments\b|\bAn error occurred while attempting to decode the Jwt\b|\bfailed to verify jwt\b|\bInvalid JWT\b|\binvalid[_ ]token\b|\binvalid_grant\b|\bFailed to validate the token\b|\bToken verification failed\b|\bJsonWebTokenError\b|\b(?:invalid|incorrect|wrong|bad) (?:x-)?api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|incorrect|malformed)\b|"code"[ \t]{0,2}:[ \t]{0,2}"invalid_api_key"|\bInvalidAuthenticationToken\b/gi;
 const MISSING =
   /\bNo authorization token was found\b|\bAuthentication credentials were not provided\b|\bMissing Authorization Header\b|\bAuthorization header (?:is )?(?:missing|not (?:found|provided|present))\b|\b(?:Bearer|JWT|auth|access|authorization) token (?:is )?(?:missing|required|not (?:found|provided|present))\b|\bMissing (?:bearer |access |auth |jwt )?token\b|\bNo (?:auth |access |bearer )?token provided\b|\btoken missing\b|\bno basic auth credentials\b|\bFull authentication is required to access this resource\b|\bjwt must be provided\b|\bcredentials_required\b|\b(?:api[ _-]?key|apikey|token) (?:is )?(?:missing|not (?:provided|found|present|supplied))\b|\b(?:missing|no) api[ _-]?key\b|\bdid not provide an API key\b|\bapi[ _-]?key (?:is )?required\b/gi;
+/** "authentication required" said by the server the caller talks to: not a proxy's 407, whose reason phrase says the same. */
+const AUTH_REQUIRED = /\bauthentication (?:is )?required\b/gi;
+
 /** A JSON error field that says only that the caller is not authenticated: Laravel's "Unauthenticated.", "Authentication required". */
 const UNAUTHENTICATED_FIELD =
   /"(?:message|error|detail|msg|error_description|title|reason)"[ \t]{0,2}:[ \t]{0,2}"(?:Unauthenticated|Not authenticated|Authentication (?:is )?required|Requires authentication|Login required|You are not logged in)\.?"/gi;
@@ -354,6 +357,12 @@ const RULES: readonly Rule[] = [
   { key: 'credentials', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
   { key: 'full authentication is required', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
   { key: 'api', re: MISSING, name: 'auth.error', value: notCsrf('missing_credentials') },
+  {
+    key: 'authentication',
+    re: AUTH_REQUIRED,
+    name: 'auth.error',
+    value: (m) => (/proxy[ -]?$/i.test(lineBefore(m)) || /\b407\b|proxy-authenticate/i.test(lineOf(m)) ? undefined : 'missing_credentials'),
+  },
   { key: 'api', re: BAD_TOKEN, name: 'auth.error', value: 'invalid_token' },
   { key: 'invalidauthenticationtoken', re: BAD_TOKEN, name: 'auth.error', value: 'invalid_token' },
   { key: 'server failed to authenticate the request', re: BAD_SIGNATURE, name: 'auth.error', value: 'invalid_signature' },

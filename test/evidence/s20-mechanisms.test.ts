@@ -485,3 +485,25 @@ describe('recovery notices, wrapped Go errors, empty WebSocket failures, Jenkins
     ).toBe('csrf-failure');
   });
 });
+
+describe('"this error" as a subject, Envoy details and "authentication required"', () => {
+  it('hears "it has this error" as a report and "this error occurs when" as a description', () => {
+    expect(classifyLine('but now after the upgrade it has this error')).not.toBe('description');
+    expect(classifyLine('This error occurs when the upstream closes the connection.')).toBe('description');
+  });
+
+  it("reads Envoy's no_healthy_upstream detail and a server's 'authentication required', not a proxy's", () => {
+    expect(top('services experience intermittent 503 errors with `no_healthy_upstream` responses')).toBe('upstream-unhealthy');
+    expect(
+      top('$ argocd repo add https://git.example.com/repos/apps\nFATA[0000] rpc error: code = Unknown desc = authentication required'),
+    ).toBe('auth-missing');
+    expect(keysOf(jwtExtractor, 'HTTP/1.1 407 Proxy Authentication Required')).not.toContain('auth.error=missing_credentials');
+  });
+});
+
+describe('a connection closed with an answer', () => {
+  it('takes "Connection closed with HTTP 401" for an answered exchange, not a lost connection', () => {
+    expect(keysOf(genericExtractor, 'Connection closed with HTTP 401 (ntfy error 40101)')).not.toContain('net.error=unexpected_eof');
+    expect(keysOf(genericExtractor, 'ERROR connection closed by remote host')).toContain('net.error=unexpected_eof');
+  });
+});
