@@ -132,11 +132,14 @@ const DESCRIPTION = new RegExp(
  * `static var connectionRefused: Errno { get }`, `class Status407 {}`).
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^[^|\n]{1,200}\s\|\s*$|^\s*\/\/ |^#{1,6}\s+\x60[A-Za-z][\w.:-]{2,60}\x60\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:(?:export|public|pub|static|final|readonly|private|protected|internal|const|let|var|val)\s+){1,5}(?:[\w.<>[\]]{1,60}\s+)?[A-Za-z_]\w{0,80}(?:\s*:\s*[\w.<>[\]]{1,40})?(?:\s*=\s*-?\d{1,9}\s*;?|\s*\{\s*get\s*\}|\s*;)\s*$|^\s*(?:export\s+)?class \w{1,60}\s*\{\s*\}\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Add|Introduce|Implement|Support|Allow|Quieter|Improve|Remove|Avoid|Prevent|Ensure)s? (?:the |a |an |support |ability |option |messages? )|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^[^|\n]{1,200}\s\|\s*$|^\s*\/\/ |^#{1,6}\s+\x60[A-Za-z][\w.:-]{2,60}\x60\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:(?:export|public|pub|static|final|readonly|private|protected|internal|const|let|var|val)\s+){1,5}(?:[\w.<>[\]]{1,60}\s+)?[A-Za-z_]\w{0,80}(?:\s*:\s*[\w.<>[\]]{1,40})?(?:\s*=\s*-?\d{1,9}\s*;?|\s*\{\s*get\s*\}|\s*;)\s*$|^\s*(?:export\s+)?class \w{1,60}\s*\{\s*\}\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =
   /攻击者|攻撃者|攻擊者|\battackers? (?:might|may|could) be\b|\bAngreifer\b|\batacantes\b|\battaquants\b|злоумышленник|\b(?:please|try again|may be caused by a misconfiguration or an attacker|contact (?:us|support|your|the)|persists?|if you (?:continue|believe|think|keep|are the (?:owner|administrator))|support@)|如果您(?:觉得|认为)|请(?:与[^。\n]{1,20})?联系|请稍后再?试|请重试|場合は[^。\n]{0,40}(?:連絡|お問い合わせ)|してください/i;
+
+/** A change shown as a diff (a ```diff fence, a hunk header): what it quotes is being edited, not happening. */
+const DIFF_START = /^\s*(?:(?:\x60{3,4}|~~~)(?:diff|patch)\s*$|@@ -\d{1,7}(?:,\d{1,7})? \+\d{1,7}(?:,\d{1,7})? @@)/;
 
 /** More output lines than any docs page quotes: a text past it is not a page, whatever follows. */
 const EXAMPLE_LINES_MAX = 64;
@@ -210,7 +213,9 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
   let plain = 0;
   for (const line of unwrapProse(lines)) {
     if (line.trim() === '') continue;
-    if (GUIDE_HEADING.test(line)) {
+    // A text that opens as a diff shows a change to docs or code, whatever the lines it edits say.
+    if (DIFF_START.test(line) && describe + machine + plain === 0) return true;
+    if (GUIDE_HEADING.test(line) || DIFF_START.test(line)) {
       describe++;
       continue;
     }
@@ -232,12 +237,12 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
 
 /**
  * A monitor's notice that an alert has recovered (Alertmanager's and Grafana's `"status": "resolved"`, Nagios'
- * `Notification Type: RECOVERY`, Uptime Kuma's `[✅ Up]`, Upptime's "is back up", 恢复通知 / 告警状态：resolved), with
+ * `Notification Type: RECOVERY`, a check plugin's `HTTP OK:`, Uptime Kuma's `[✅ Up]`, Upptime's "is back up", 恢复通知 / 告警状态：resolved), with
  * nothing in it still firing. Nothing is failing any more: it gets no cause. A person's "[RESOLVED]" thread title is
  * not such a notice.
  */
 const RECOVERED =
-  /"status"\s{0,2}:\s{0,2}"resolved"|\bstatus=resolved\b|\bStatus:\s{0,2}RESOLVED\b|告警状态\s{0,2}[:：]\s{0,2}(?:resolved|已恢复)|恢复通知|\bNotification Type:\s{0,2}RECOVERY\b|\[✅ ?Up\]|\bis back up\b/i;
+  /"status"\s{0,2}:\s{0,2}"resolved"|\bstatus=resolved\b|\bStatus:\s{0,2}RESOLVED\b|告警状态\s{0,2}[:：]\s{0,2}(?:resolved|已恢复)|恢复通知|\bNotification Type:\s{0,2}RECOVERY\b|\[✅ ?Up\]|\bis back up\b|\b(?:HTTP|HTTPS|PING|TCP|SSL|SSL_CERT|DNS|CURL) OK\s{0,2}[-:]/i;
 const STILL_FIRING =
   /"status"\s{0,2}:\s{0,2}"firing"|\bstatus=firing\b|\bStatus:\s{0,2}FIRING\b|\[FIRING|告警状态\s{0,2}[:：]\s{0,2}(?:firing|告警中)|\bNotification Type:\s{0,2}PROBLEM\b|\[🔴|\bis DOWN\b/i;
 

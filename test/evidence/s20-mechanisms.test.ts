@@ -507,3 +507,20 @@ describe('a connection closed with an answer', () => {
     expect(keysOf(genericExtractor, 'ERROR connection closed by remote host')).toContain('net.error=unexpected_eof');
   });
 });
+
+describe('diffs, changelog imperatives and check plugins that say OK', () => {
+  it('takes a docs diff and a changelog bullet for descriptions, and a check that passed for no failure', () => {
+    expect(
+      top(
+        '````diff\n+\n+## Why Am I Getting `x509: certificate signed by unknown authority` When Using The CLI?\n+\n+Your Argo CD server does not have a valid certificate.',
+      ),
+    ).toBeUndefined();
+    expect(top('  * Introduce the ability to return 413: payload too large for requests ([#3040])')).toBeUndefined();
+    expect(
+      top(
+        '$ check_http -S -H localhost -u / -e "HTTP/1." -w 5 -c 9\nHTTP OK: Status line output matched "HTTP/1." - HTTP/1.1 401 Unauthorized - 628 bytes in 0.009 second response time',
+      ),
+    ).toBeUndefined();
+    expect(top('HTTP CRITICAL - Invalid HTTP response received from host: HTTP/1.1 401 Unauthorized')).toBeDefined();
+  });
+});

@@ -144,7 +144,7 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   {
     value: 'timeout',
     // WinHTTP's HRESULT as IIS ARR and ANCM log it: 0x80072ee2, in decimal 2147954402
-    names: ['ETIMEDOUT', 'APR_TIMEUP', 'ERROR_WINHTTP_TIMEOUT', 'ERROR_INTERNET_TIMEOUT', '0x80072ee2', '2147954402'],
+    names: ['ETIMEDOUT', 'ERR_SOCKET_TIMEOUT', 'APR_TIMEUP', 'ERROR_WINHTTP_TIMEOUT', 'ERROR_INTERNET_TIMEOUT', '0x80072ee2', '2147954402'],
     messages: [
       // APR_TIMEUP (70007): Apache httpd's proxy modules, Subversion
       'the timeout specified has expired',
