@@ -63,7 +63,7 @@ export class Engine {
     const fallback: Signal[] = [];
     for (const x of this.extractors) (x.fallback ? fallback : out).push(...x.extract(doc));
     out.push(...this.patterns.run(doc));
-    // The plain-words reading of a line gives way to a specific extractor's reading of the same thing on that line
+    // The plain-words reading of a line gives way to a specific extractor's reading of the same signal on that line
     // (its tls.error, its net.error), not to anything it read there: a status code beside "tlsv1 alert protocol
     // version" does not silence the TLS evidence.
     const read = new Set(out.map((s) => `${s.line}\u0000${s.name}`));

