@@ -84,6 +84,11 @@ const CLASS_CODE: Readonly<Record<string, string>> = {
   GatewayTimeout: '504',
 };
 
+/** A redirect's target header (`Location: …`, `< location: …`, ` -> Location: …`). */
+const LOCATION_HEADER = /^[ \t<>*-]{0,8}Location:[ \t]{0,4}(\S{1,2000})/gim;
+/** How many times one Location in a paste makes a loop: a chain that keeps sending the client to the same place. */
+const LOOP_REPEATS = 3;
+
 /** A WebSocket upgrade request header: `> Upgrade: websocket`, `-H "Upgrade: websocket"`. */
 const WS_REQUEST = /(?:^[ \t>]{0,4}|-H ["']?)Upgrade: ?websocket\b/gim;
 
@@ -513,6 +518,16 @@ function extract(doc: TextDoc): SignalSink {
   });
   if (doc.mayContain('connect')) eachMatch(CONNECT_LINE, doc, (m) => sink.add('http.method', 'CONNECT', ...at(m)));
   if (doc.mayContain('connect') || doc.mayContain('options')) eachMatch(METHOD_LINE, doc, (m) => sink.add('http.method', m[1], ...at(m)));
+  // A redirect chain (curl -L, a HAR, devtools) that names the same Location again and again is a loop.
+  if (doc.mayContain('location:') && sink.signals.some((s) => s.name === 'http.status' && /^30[1278]$/.test(s.value ?? ''))) {
+    const seen = new Map<string, number>();
+    eachMatch(LOCATION_HEADER, doc, (m) => {
+      const target = (m[1] ?? '').replace(/[/\s]+$/, '').toLowerCase();
+      const n = (seen.get(target) ?? 0) + 1;
+      seen.set(target, n);
+      if (n === LOOP_REPEATS) sink.add('http.redirect_loop', undefined, ...at(m));
+    });
+  }
   // A WebSocket handshake sent (curl -H "Upgrade: websocket", a request's headers) and answered with an error status
   // instead of 101 Switching Protocols: the upgrade did not go through.
   if (doc.mayContain('upgrade: websocket') && !doc.mayContain('101 switching protocols')) {
@@ -533,6 +548,7 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   ...QUOTED_STATUS.map((q) => q.re),
   CLASS_STATUS,
   WS_REQUEST,
+  LOCATION_HEADER,
   VERB_STATUS,
   PHRASE_THEN_CODE,
   JSON_PHRASE,

@@ -527,3 +527,19 @@ describe('diffs, changelog imperatives and check plugins that say OK', () => {
     expect(top('HTTP CRITICAL - Invalid HTTP response received from host: HTTP/1.1 401 Unauthorized')).toBeDefined();
   });
 });
+
+describe('a redirect chain that keeps naming the same Location', () => {
+  it('reads a Location repeated three times after 30x statuses as a loop, and a chain that ends as none', () => {
+    const loop = [
+      '$ curl -sILk nc2/nextcloud | egrep "HTTP|Loc"',
+      'HTTP/1.1 302 Found',
+      ' -> Location: /nextcloud/',
+      ...Array.from({ length: 4 }, () => ['HTTP/1.1 302 Found', ' -> Location: http://nc2/nextcloud/login']).flat(),
+    ].join('\n');
+    expect(keysOf(httpExtractor, loop)).toContain('http.redirect_loop');
+    expect(top(loop)).toBe('redirect-loop');
+    const chain =
+      'HTTP/1.1 301 Moved Permanently\nLocation: https://example.com/\n\nHTTP/1.1 302 Found\nLocation: https://example.com/login\n\nHTTP/1.1 200 OK';
+    expect(keysOf(httpExtractor, chain)).not.toContain('http.redirect_loop');
+  });
+});
