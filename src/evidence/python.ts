@@ -130,7 +130,7 @@ const RULES: readonly Rule[] = [
     name: 'net.phase',
     value: (m) => (sslReason(m[1] ?? '', m[2] ?? '') === 'http_to_https_port' ? undefined : 'tls'),
   },
-  { key: "'ssl routines'", re: PYOPENSSL, name: 'tls.error', value: (m) => SSL_CODES[(m[1] ?? '').toUpperCase().replace(/ /g, '_')] },
+  { key: "'ssl routines'", re: PYOPENSSL, name: 'tls.error', value: (m) => codeMeans((m[1] ?? '').toUpperCase().replace(/ /g, '_')) },
   { key: 'eof occurred in violation of protocol', re: SSL_EOF, name: 'tls.error', value: 'reset_during_handshake' },
   { key: 'match', re: HOSTNAME, name: 'tls.error', value: 'hostname_mismatch' },
   { key: 'mismatch', re: HOSTNAME, name: 'tls.error', value: 'hostname_mismatch' },
@@ -158,26 +158,37 @@ export const PYTHON_PATTERNS: readonly RegExp[] = [...new Set(RULES.map((r) => r
 function sslReason(code: string, message: string): string | undefined {
   // The verify string says why (OpenSSL's wording); without one, all that is known is that verification failed.
   if (code === 'CERTIFICATE_VERIFY_FAILED') return tlsReason(message) ?? 'cert_invalid';
-  return SSL_CODES[code];
+  return codeMeans(code);
 }
 
-const SSL_CODES: Readonly<Record<string, string>> = {
-  WRONG_VERSION_NUMBER: 'wrong_version_number',
-  PACKET_LENGTH_TOO_LONG: 'wrong_version_number',
+/** An OpenSSL reason code as Python reports it (`WRONG_VERSION_NUMBER`) → tls.error. */
+function codeMeans(code: string): string | undefined {
+  if (code in SSL_CODE_MEANS) return SSL_CODE_MEANS[code];
+  // A reason code is OpenSSL's words in capitals: the one table of those words says what it means.
+  return SSL_CODES.has(code) ? tlsReason(code.replace(/_/g, ' ')) : undefined;
+}
+
+/** The `ssl` module's reason codes read here. */
+const SSL_CODES = new Set([
+  'WRONG_VERSION_NUMBER',
+  'PACKET_LENGTH_TOO_LONG',
+  'SSLV3_ALERT_HANDSHAKE_FAILURE',
+  'TLSV1_ALERT_PROTOCOL_VERSION',
+  'UNSUPPORTED_PROTOCOL',
+  'NO_PROTOCOLS_AVAILABLE',
+  'NO_CIPHERS_AVAILABLE',
+  'NO_SHARED_CIPHER',
+  'TLSV1_UNRECOGNIZED_NAME',
+  'TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'SSLV3_ALERT_BAD_CERTIFICATE',
+  'TLSV1_ALERT_UNKNOWN_CA',
+  'PEER_DID_NOT_RETURN_A_CERTIFICATE',
+  'UNEXPECTED_EOF_WHILE_READING',
+]);
+/** Reason codes whose words the TLS table does not read: what they mean as Python reports them. */
+const SSL_CODE_MEANS: Readonly<Record<string, string>> = {
   RECORD_LAYER_FAILURE: 'wrong_version_number',
-  SSLV3_ALERT_HANDSHAKE_FAILURE: 'handshake_failure',
   TLSV1_ALERT_INTERNAL_ERROR: 'handshake_failure',
-  TLSV1_ALERT_PROTOCOL_VERSION: 'protocol_version',
-  UNSUPPORTED_PROTOCOL: 'protocol_version',
-  NO_PROTOCOLS_AVAILABLE: 'protocol_version',
-  NO_CIPHERS_AVAILABLE: 'no_shared_cipher',
-  NO_SHARED_CIPHER: 'no_shared_cipher',
-  TLSV1_UNRECOGNIZED_NAME: 'sni_required',
-  TLSV13_ALERT_CERTIFICATE_REQUIRED: 'client_cert_required',
-  SSLV3_ALERT_BAD_CERTIFICATE: 'client_cert_required',
-  TLSV1_ALERT_UNKNOWN_CA: 'client_cert_required',
-  PEER_DID_NOT_RETURN_A_CERTIFICATE: 'client_cert_required',
-  UNEXPECTED_EOF_WHILE_READING: 'reset_during_handshake',
   HTTP_REQUEST: 'http_to_https_port',
 };
 
