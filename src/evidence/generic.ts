@@ -37,6 +37,10 @@ const FAILED_BEFORE = /(?:error|err|failed|failure|fatal|exception|crit(?:ical)?
 /** Nothing but punctuation, or a message field, before the words: they are the whole message. */
 const MESSAGE_BEFORE = /^\W{0,12}$|(?:msg|message|error|reason)=?["']?$/i;
 const MESSAGE_AFTER = /^(?:[ \t]{0,2}(?:after|exceeded|expired|occurred|reached|error)\b|[ \t]*["'.]?[ \t]*$)/i;
+/** After "connection closed": the status it closed with ("Connection closed with HTTP 401"), an exchange answered, not a connection lost. */
+const ANSWERED_AFTER = /^\s+with\s+(?:HTTP|status|code)\b/i;
+/** Before "bad certificate": a TLS alert ("TLS alert, bad certificate", "sslv3 alert bad certificate"), the peer refusing the client's certificate. */
+const ALERT_BEFORE = /\balert,? $/i;
 /** A line of sshd's log, which reports SSH sessions, not HTTP. */
 const SSHD_LINE = /\bsshd\[\d{1,7}\]:|\[preauth\]/;
 /** A monitor's reason for a down alert: `Reason: Connection Timeout`, `Cause: Timeout (no headers received)`. */
@@ -121,15 +125,12 @@ function extract(doc: TextDoc): SignalSink {
   eachMatch(TOOK_TOO_LONG, doc, (m) => sink.add('net.error', 'timeout', ...at(m)));
   eachMatch(CLOSED, doc, (m) => {
     // sshd's pre-authentication noise (scanners knocking on port 22) is not an HTTP failure.
-    // "Connection closed with HTTP 401": a server ending an exchange it answered, not a connection lost.
     const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 24);
-    if (!SSHD_LINE.test(lineOf(m)) && !/^\s+with\s+(?:HTTP|status|code)\b/i.test(after)) sink.add('net.error', 'unexpected_eof', ...at(m));
+    if (!SSHD_LINE.test(lineOf(m)) && !ANSWERED_AFTER.test(after)) sink.add('net.error', 'unexpected_eof', ...at(m));
   });
   eachMatch(CANNOT_CONNECT, doc, (m) => sink.add('net.error', 'connect_failed', ...at(m)));
   eachMatch(CERT_FAILED, doc, (m) => {
-    // "TLS alert, bad certificate", "sslv3 alert bad certificate": the peer refused the client's certificate
-    if (/\balert,? $/i.test(lineBefore(m))) return;
-    sink.add('tls.error', 'cert_invalid', ...at(m));
+    if (!ALERT_BEFORE.test(lineBefore(m))) sink.add('tls.error', 'cert_invalid', ...at(m));
   });
   eachMatch(TLS_FAILED, doc, (m) => sink.add('tls.error', 'handshake_failure', ...at(m)));
   return sink;

@@ -384,10 +384,10 @@ const RULES: readonly Rule[] = [
   { key: 'scheme', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   { key: 'authorization', re: WRONG_SCHEME, name: 'auth.error', value: 'wrong_scheme' },
   // No key: the field names are the regex's own alternatives, and one key per name ran it once per name.
-  { key: '', re: ERROR_CODE_FIELD, name: 'auth.error', value: (m) => AUTH_CODE[fieldCode(m) ?? ''] },
-  { key: '', re: ERROR_CODE_FIELD, name: 'auth.forbidden_role', value: (m) => (fieldCode(m) === 'forbidden' ? '' : undefined) },
-  { key: 'err', re: ERROR_CODE_TEXT, name: 'auth.error', value: (m) => AUTH_CODE[fieldCode(m) ?? ''] },
-  { key: 'err', re: ERROR_CODE_TEXT, name: 'auth.forbidden_role', value: (m) => (fieldCode(m) === 'forbidden' ? '' : undefined) },
+  { key: '', re: ERROR_CODE_FIELD, name: 'auth.error', value: (m) => codeAuthError(m) },
+  { key: '', re: ERROR_CODE_FIELD, name: 'auth.forbidden_role', value: (m) => codeForbidden(m) },
+  { key: 'err', re: ERROR_CODE_TEXT, name: 'auth.error', value: (m) => codeAuthError(m) },
+  { key: 'err', re: ERROR_CODE_TEXT, name: 'auth.forbidden_role', value: (m) => codeForbidden(m) },
   { key: 'clock', re: CLOCK_SKEW, name: 'auth.error', value: (m) => (isAllowedSkewNote(m) ? undefined : 'clock_skew') },
   { key: 'scope', re: SCOPE, name: 'auth.forbidden_role' },
   { key: 'jwt expired at', re: JJWT_EXPIRED, name: 'jwt.exp_past', value: (m) => duration(Number(m[1])) },
@@ -469,6 +469,16 @@ export function codeClass(code: string): 'expired' | 'invalid' | 'signature' | '
 function fieldCode(m: RegExpExecArray): ReturnType<typeof codeClass> {
   const c = codeClass(m[1] ?? '');
   return c && !/www-authenticate|error_description/i.test(lineOf(m)) ? c : undefined;
+}
+
+/** What an error code (quoted in a field or bare in a message) says of the credentials, as an auth.error value. */
+function codeAuthError(m: RegExpExecArray): string | undefined {
+  return AUTH_CODE[fieldCode(m) ?? ''];
+}
+
+/** An error code that says the caller may not: auth.forbidden_role. */
+function codeForbidden(m: RegExpExecArray): string | undefined {
+  return fieldCode(m) === 'forbidden' ? '' : undefined;
 }
 
 /** CSRF tokens are not credentials. */

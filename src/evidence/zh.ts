@@ -37,11 +37,14 @@ const REFUSED = /连接被拒(?:绝)?|拒绝连接|拒绝了我们的连接请�
 /** Firefox: `Firefox 无法建立到 localhost:8080 服务器的连接。` */
 const REFUSED_FIREFOX = /无法建立到 [^\s。]{1,80} 服务器的连接/g;
 const RESET = /连接(?:被|已)(?:对方)?(?:重置|重设)|强迫关闭了一个现有的连接|中止了一个已建立的连接/g;
-const CONNECT_TIMEOUT =
-  /(?:连接(?:已)?超时|建立连接超时|连接[^\n，。,；;]{1,10}超时)(?!时间|设置|配置|参数|时长|阈值|值)|的响应时间过长|没有正确答复或连接的主机没有反应/g;
-const READ_TIMEOUT = /(?:读取(?:数据)?超时|读超时|(?:等待)?响应超时|接收(?:数据)?超时)(?!时间|设置|配置|参数|时长|阈值|值)/g;
-/** A timeout that happened, not a timeout setting ("请求超时时间", "超时设置"). */
-const TIMEOUT = /(?:请求超时|操作超时|访问超时|调用超时)(?!时间|设置|配置|参数|时长|阈值|值)/g;
+/** A timeout that happened, not a timeout setting ("请求超时时间", "超时设置"): nothing after 超时 that names a setting. */
+const NOT_A_SETTING = String.raw`(?!时间|设置|配置|参数|时长|阈值|值)`;
+const CONNECT_TIMEOUT = new RegExp(
+  String.raw`(?:连接(?:已)?超时|建立连接超时|连接[^\n，。,；;]{1,10}超时)${NOT_A_SETTING}|的响应时间过长|没有正确答复或连接的主机没有反应`,
+  'g',
+);
+const READ_TIMEOUT = new RegExp(String.raw`(?:读取(?:数据)?超时|读超时|(?:等待)?响应超时|接收(?:数据)?超时)${NOT_A_SETTING}`, 'g');
+const TIMEOUT = new RegExp(String.raw`(?:请求超时|操作超时|访问超时|调用超时)${NOT_A_SETTING}`, 'g');
 const GATEWAY_TIMEOUT = /网关超时|网关响应超时/g;
 const BAD_GATEWAY = /网关错误|错误的网关/g;
 const UNAVAILABLE = /服务(?:暂时|暂)?不可用/g;
