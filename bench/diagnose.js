@@ -2,10 +2,12 @@
 // port, a 200, a 502 from nginx whose backend is down, and a slow backend behind nginx (504 after
 // its 1 s proxy_read_timeout). Each case runs both commands in turn, N times, and prints the
 // medians and their ratio. Target for the deterministic cases (refused, 200, 502): triage's median
-// at most 1.5 × curl's plus Node's own start-up (`node -e 0`).
+// at most 1.5 × curl's plus Node's own start-up (`node -e 0`). triage runs twice per round: in its
+// own process (TRIAGE_DAEMON=off) and handed to a warm daemon (`triage daemon start`, on a socket of
+// its own here).
 // The servers (a node app, a slow app, nginx) run in child processes, so nothing here blocks them.
 // Needs curl and nginx (scripts/install-lab-deps.sh); run on an idle machine for stable figures.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,9 +70,9 @@ http { access_log off; client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/p
 }
 
 /** Whole-process wall time of one command, in ms (its exit status does not matter: curl exits 7 on a refusal). */
-async function wall(cmd, args) {
+async function wall(cmd, args, runEnv = env) {
   const t = performance.now();
-  await run(cmd, args, { maxBuffer: 16 * 1024 * 1024 }).catch(() => {});
+  await run(cmd, args, { maxBuffer: 16 * 1024 * 1024, env: runEnv }).catch(() => {});
   return performance.now() - t;
 }
 
@@ -88,30 +90,48 @@ const cases = [
 ];
 const env = { ...process.env };
 for (const v of ['http_proxy', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY']) delete env[v];
+const sockDir = mkdtempSync(join(tmpdir(), 'bench-daemon-'));
+const own = { ...env, TRIAGE_DAEMON: 'off' };
+const viaDaemon = { ...env, TRIAGE_DAEMON_SOCKET: join(sockDir, 'd.sock') };
+await run(process.execPath, ['dist/cli.js', 'daemon', 'start', '--idle', '10m'], { env: viaDaemon });
+cleanups.push(() => {
+  try {
+    execFileSync(process.execPath, ['dist/cli.js', 'daemon', 'stop'], { env: viaDaemon });
+  } finally {
+    rmSync(sockDir, { recursive: true, force: true });
+  }
+});
 
 // Warm-up: disk caches, nginx's first connection.
 await wall('node', ['-e', '0']);
-await wall(process.execPath, ['dist/cli.js', 'diagnose', cases[1].url, '--json']);
+await wall(process.execPath, ['dist/cli.js', 'diagnose', cases[1].url, '--json'], own);
+await wall(process.execPath, ['dist/cli.js', 'diagnose', cases[1].url, '--json'], viaDaemon);
 
 const nodeStart = [];
 for (let i = 0; i < N; i++) nodeStart.push(await wall(process.execPath, ['-e', '0']));
 const node = median(nodeStart);
 console.log(`node start-up (node -e 0), median of ${N}: ${node.toFixed(1)} ms`);
-console.log(`${'case'.padEnd(40)} ${'curl'.padStart(9)} ${'triage'.padStart(9)} ${'ratio'.padStart(7)}  target (1.5 × curl + node)`);
+console.log(
+  `${'case'.padEnd(40)} ${'curl'.padStart(9)} ${'own proc.'.padStart(10)} ${'ratio'.padStart(7)} ${'daemon'.padStart(9)} ${'ratio'.padStart(7)}  target (1.5 × curl + node)`,
+);
+const ms = (x) => `${x.toFixed(1)} ms`;
+const verdict = (m, bound) => (m <= bound ? 'met' : `missed by ${(m - bound).toFixed(0)} ms`);
 for (const c of cases) {
   const curl = [];
   const triage = [];
+  const daemon = [];
   for (let i = 0; i < N; i++) {
     curl.push(await wall('curl', ['-s', '-o', '/dev/null', '--max-time', '15', c.url]));
-    triage.push(await wall(process.execPath, ['dist/cli.js', 'diagnose', c.url, '--json']));
+    triage.push(await wall(process.execPath, ['dist/cli.js', 'diagnose', c.url, '--json'], own));
+    daemon.push(await wall(process.execPath, ['dist/cli.js', 'diagnose', c.url, '--json'], viaDaemon));
   }
-  const [mc, mt] = [median(curl), median(triage)];
+  const [mc, mt, md] = [median(curl), median(triage), median(daemon)];
   const bound = 1.5 * mc + node;
-  const verdict = c.deterministic
-    ? `${bound.toFixed(0)} ms: ${mt <= bound ? 'met' : `missed by ${(mt - bound).toFixed(0)} ms`}`
+  const target = c.deterministic
+    ? `${bound.toFixed(0)} ms: own process ${verdict(mt, bound)}, daemon ${verdict(md, bound)}`
     : 'n/a (not deterministic)';
   console.log(
-    `${c.name.padEnd(40)} ${`${mc.toFixed(1)} ms`.padStart(9)} ${`${mt.toFixed(1)} ms`.padStart(9)} ${`${(mt / mc).toFixed(2)}×`.padStart(7)}  ${verdict}`,
+    `${c.name.padEnd(40)} ${ms(mc).padStart(9)} ${ms(mt).padStart(10)} ${`${(mt / mc).toFixed(2)}×`.padStart(7)} ${ms(md).padStart(9)} ${`${(md / mc).toFixed(2)}×`.padStart(7)}  ${target}`,
   );
 }
 process.exit(0);

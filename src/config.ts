@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { digestToken } from './api/auth.js';
 import type { ProbeLimits } from './probes/probe.js';
 import { POOL_NAME, WORKER_LIMIT_MAXIMA } from './queue/limits.js';
@@ -215,10 +215,21 @@ function checkProbeAllow(env: Env, problems: string[]): void {
   if ('problems' in parsed) problems.push(...parsed.problems);
 }
 
+/**
+ * The last read of each NODE_EXTRA_CA_CERTS file, by its size and time: the resident daemon reads
+ * the config for every command, and a system bundle is ~150 certificates. The same array comes
+ * back while the file is unchanged, so the probes' trust store built from it is kept too.
+ */
+const extraCaRead = new Map<string, { stamp: string; pems: readonly string[] }>();
+
 /** The PEM certificates in the file NODE_EXTRA_CA_CERTS names (Node trusts them too, for its own requests). */
-function readExtraCa(env: Env, problems: string[]): string[] {
+function readExtraCa(env: Env, problems: string[]): readonly string[] {
   const file = env.NODE_EXTRA_CA_CERTS?.trim();
   if (!file) return [];
+  const st = statSync(file, { throwIfNoEntry: false });
+  const stamp = st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` : '';
+  const known = extraCaRead.get(file);
+  if (known && st && known.stamp === stamp) return known.pems;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -230,6 +241,7 @@ function readExtraCa(env: Env, problems: string[]): string[] {
   }
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]{1,65536}?-----END CERTIFICATE-----/g) ?? [];
   if (pems.length === 0) problems.push(`NODE_EXTRA_CA_CERTS: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  else if (st) extraCaRead.set(file, { stamp, pems });
   return pems;
 }
 

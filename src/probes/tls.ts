@@ -69,8 +69,20 @@ export function splitPemBundle(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
-/** Build a trust store (parsed lazily, on first use). */
+/** Trust stores over the bundled roots, by the extra-CA list they were built with (the config returns the same list while its file is unchanged). */
+const withBundledRoots = new WeakMap<readonly string[], TlsTrust>();
+const NO_EXTRA: readonly string[] = [];
+
+/** Build a trust store (parsed lazily, on first use); over the bundled roots, one per extra-CA list. */
 export function createTlsTrust(options: TlsTrustOptions = {}): TlsTrust {
+  if (options.rootPems) return buildTlsTrust(options);
+  const key = options.extraCaPems ?? NO_EXTRA;
+  let trust = withBundledRoots.get(key);
+  if (!trust) withBundledRoots.set(key, (trust = buildTlsTrust(options)));
+  return trust;
+}
+
+function buildTlsTrust(options: TlsTrustOptions): TlsTrust {
   const pems = [...(options.rootPems ?? tls.rootCertificates), ...(options.extraCaPems ?? []).flatMap(splitPemBundle)];
   let index: { bySubject: Map<string, X509Certificate[]>; fingerprints: Set<string> } | undefined;
   const contexts = new Map<boolean, tls.SecureContext>();

@@ -1,0 +1,175 @@
+// The client half of the resident daemon (src/cli/daemon.ts): `triage explain` and `triage
+// diagnose` are handed to a running daemon over a Unix socket, so the command costs Node's start and
+// one round trip instead of loading and warming the engine. Anything else, or no usable daemon, runs
+// in this process. This module is what every `triage` start compiles, so it imports only node:
+// built-ins and nothing of the engine.
+import { connect } from 'node:net';
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isatty } from 'node:tty';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+
+/** Replaced by scripts/bundle-cli.js with a digest of the bundle: a daemon answers only its own build. */
+export const BUILD_ID = '@@gateway-triage-build@@';
+
+/** The protocol's version: one JSON object per line each way. */
+export const PROTOCOL = 1;
+
+/** Commands the daemon answers; `daemon`, `kb`, help and version always run here. */
+const HANDED = new Set(['explain', 'diagnose']);
+
+/**
+ * Variables read when Node starts (its CA list, options, OpenSSL's settings) or by libc: the daemon
+ * cannot take the caller's values for one request, so a caller whose values differ is answered in
+ * its own process.
+ */
+export const PROCESS_LEVEL = /^(?:NODE_\w*|SSL_CERT_(?:FILE|DIR)|OPENSSL_\w*|UV_\w*|TZ)$/;
+
+/** How long a daemon may take to accept a request before the command runs here instead. */
+const ACCEPT_MS = 2000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The daemon's socket: TRIAGE_DAEMON_SOCKET, else `gateway-triage/daemon.sock` under
+ * XDG_RUNTIME_DIR, else under the temp folder in a folder of this user's. Undefined on Windows.
+ */
+export function daemonSocket(env: Env, cwd: string): string | undefined {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return undefined;
+  const set = env.TRIAGE_DAEMON_SOCKET?.trim();
+  if (set) return resolve(cwd, set);
+  const runtime = env.XDG_RUNTIME_DIR?.trim();
+  if (runtime && isAbsolute(runtime)) return join(runtime, 'gateway-triage', 'daemon.sock');
+  return join(tmpdir(), `gateway-triage-${process.getuid()}`, 'daemon.sock');
+}
+
+/**
+ * Why the socket's folder cannot be trusted with this user's requests (their environment holds
+ * tokens): it must be this user's and closed to everyone else, as ssh-agent's is. Undefined when it
+ * is, 'absent' when there is no folder.
+ */
+export function folderProblem(socket: string): string | undefined {
+  const dir = dirname(socket);
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) return 'absent';
+  if (!st.isDirectory()) return `${dir} is not a folder`;
+  if (st.uid !== process.getuid?.()) return `${dir} belongs to another user (uid ${st.uid})`;
+  if ((st.mode & 0o077) !== 0) return `${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): chmod 700 ${dir}`;
+  return undefined;
+}
+
+/** A message from the daemon. */
+export type Reply =
+  | { t: 'accepted' }
+  | { t: 'out' | 'err'; s: string }
+  | { t: 'stdin' }
+  | { t: 'exit'; code: number }
+  | { t: 'declined'; why: string; note?: string }
+  | { t: 'status'; pid: number; build: string; startedAt: number; served: number; idleMs: number };
+
+/**
+ * Hands `argv` to a running daemon and relays its output; resolves to the exit code, or to
+ * undefined when the command should run in this process (no daemon, another build, another
+ * process-level environment, a folder open to others, TRIAGE_DAEMON=off).
+ */
+export async function handOff(argv: readonly string[], env: Env, cwd: string): Promise<number | undefined> {
+  if (env.TRIAGE_DAEMON?.trim().toLowerCase() === 'off' || !HANDED.has(argv[0] ?? '')) return undefined;
+  const socket = daemonSocket(env, cwd);
+  if (!socket) return undefined;
+  const problem = folderProblem(socket);
+  if (problem === 'absent') return undefined;
+  if (problem) {
+    if (statSync(socket, { throwIfNoEntry: false })) process.stderr.write(`triage: not using the daemon at ${socket}: ${problem}\n`);
+    return undefined;
+  }
+  // A relative CA file names another file from the daemon's folder.
+  if (env.NODE_EXTRA_CA_CERTS && !isAbsolute(env.NODE_EXTRA_CA_CERTS)) return undefined;
+  const request = {
+    v: PROTOCOL,
+    build: BUILD_ID,
+    argv,
+    cwd,
+    env,
+    // isatty, not process.stdin: opening the stream costs a start-up more than the question.
+    stdinTTY: isatty(0),
+    stdoutTTY: process.stdout.isTTY === true,
+    columns: process.stdout.columns ?? null,
+  };
+  return new Promise((done) => {
+    const sock = connect(socket);
+    let accepted = false;
+    let wrote = false;
+    let settled = false;
+    let buf = '';
+    const settle = (code: number | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (stdinOpen) process.stdin.destroy();
+      done(code);
+    };
+    const timer = setTimeout(() => settle(undefined), ACCEPT_MS);
+    let stdinOpen = false;
+    const sendStdin = () => {
+      stdinOpen = true;
+      process.stdin.on('data', (b: Buffer) => void sock.write(`${JSON.stringify({ t: 'in', b: b.toString('base64') })}\n`));
+      process.stdin.on('end', () => void sock.write(`${JSON.stringify({ t: 'end' })}\n`));
+      process.stdin.on('error', () => void sock.write(`${JSON.stringify({ t: 'end' })}\n`));
+    };
+    const onReply = (m: Reply) => {
+      switch (m.t) {
+        case 'accepted':
+          accepted = true;
+          clearTimeout(timer);
+          return;
+        case 'out':
+          wrote = true;
+          return void process.stdout.write(m.s);
+        case 'err':
+          wrote = true;
+          return void process.stderr.write(m.s);
+        case 'stdin':
+          return sendStdin();
+        case 'exit':
+          return settle(m.code);
+        case 'declined':
+          if (m.note) process.stderr.write(`triage: ${m.note}\n`);
+          return settle(undefined);
+        default:
+          return settle(undefined);
+      }
+    };
+    sock.setEncoding('utf8');
+    sock.on('connect', () => void sock.write(`${JSON.stringify(request)}\n`));
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      let i: number;
+      while (!settled && (i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        let m: Reply;
+        try {
+          m = JSON.parse(line) as Reply;
+        } catch {
+          return broken();
+        }
+        onReply(m);
+      }
+    });
+    // No daemon (ENOENT, ECONNREFUSED: a stale socket), or it went away: run here, unless output was shown.
+    const broken = () => {
+      if (!settled) settle(accepted && wrote ? lost() : undefined);
+    };
+    sock.on('error', broken);
+    sock.on('close', broken);
+  });
+}
+
+/** The daemon stopped after showing part of an answer: running again here would print it twice. */
+function lost(): number {
+  process.stderr.write(
+    'triage: the daemon stopped in the middle of this command; run it again (TRIAGE_DAEMON=off runs it in this process)\n',
+  );
+  return 1;
+}
