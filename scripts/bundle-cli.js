@@ -1,8 +1,11 @@
-// Bundles the CLI: dist/cli.js (as tsc wrote it, with the ~80 modules it imports) becomes one module,
-// dist/cli.js again, plus the chunks it loads only on demand (the probes, the API client, the
-// queue) in dist/cli-chunks/. A `triage` start then resolves, reads and compiles one file instead of
-// eighty, which is most of what it spends before the first probe (npm run bench: bench/diagnose.js).
-// Packages under node_modules stay outside. Run by `npm run build` after the knowledge snapshot.
+// Bundles the CLI. dist/cli.js (as tsc wrote it) stays a thin entry: it imports only the daemon's
+// client half (src/cli/handoff.ts, one small chunk), so a command a warm daemon answers compiles
+// almost nothing. Without a daemon it loads the commands: dist/cli/commands.js and every module they
+// import statically become one chunk, so that start reads one file instead of eighty, which is most
+// of what it spends before the first probe (npm run bench: bench/diagnose.js). What the commands
+// load only on demand (the probes, the API client, the queue) gets chunks of its own, in
+// dist/cli-chunks/. Packages under node_modules stay outside. Run by `npm run build` after the
+// knowledge snapshot.
 //
 // The bundle holds the knowledge loader's code, not its files, so the loader digest the snapshot was
 // checked against (src/knowledge/snapshot.ts loaderDigest) is written into it here.
