@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../probes/support.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const base = { ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', KNOWLEDGE_DIRS: '' };
+const base: Record<string, string | undefined> = { ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', KNOWLEDGE_DIRS: '' };
 for (const v of ['http_proxy', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'XDG_RUNTIME_DIR']) delete base[v];
 
 const nginxRefused =
