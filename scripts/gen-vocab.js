@@ -68,7 +68,8 @@ const SIGNALS = {
   tls_protocol_version: [['tls.error', 'protocol_version']],
   tls_client_cert_required: [['tls.error', 'client_cert_required']],
   tls_sni_required: [['tls.error', 'sni_required']],
-  tls_intercepted: [['tls.intercepted']],
+  // Firefox's MITM page is shown only when the chain fails with an unknown issuer (MOZILLA_PKIX_ERROR_MITM_DETECTED)
+  tls_intercepted: [['tls.intercepted'], ['tls.error', 'unknown_issuer']],
   bad_gateway: [
     ['http.status', '502'],
     ['proxy.upstream_error', 'invalid_header'],

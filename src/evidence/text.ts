@@ -16,6 +16,46 @@ const ANSI = /\x1b(?:\[[0-?]{0,32}[ -/]{0,8}[@-~]|\][^\x07\x1b]{0,4096}(?:\x07|\
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 /**
+ * Terraform's (and OpenTofu's) diagnostics: a box opened by a `╷` line and closed by `╵`, each line
+ * `│ ` and the message hard-wrapped at the terminal's width, so a Go error such as "(Client.Timeout
+ * exceeded while awaiting headers)" arrives in two pieces. Each paragraph of a box is joined onto
+ * its first line (the wrap is at a space) and the lines it came from are left empty, so line
+ * numbers stay those of the paste.
+ */
+function unboxDiagnostics(text: string): string {
+  if (!text.includes('\u2577') || !text.includes('\u2502')) return text;
+  const lines = text.split('\n');
+  let inBox = false;
+  let para = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const t = line.trim();
+    if (t === '\u2577') {
+      inBox = true;
+      para = -1;
+      continue;
+    }
+    if (!inBox) continue;
+    if (t === '\u2575' || !t.startsWith('\u2502')) {
+      inBox = false;
+      continue;
+    }
+    const content = t.slice(1).trim();
+    if (content === '') {
+      lines[i] = '';
+      para = -1;
+    } else if (para < 0) {
+      lines[i] = content;
+      para = i;
+    } else {
+      lines[para] = `${lines[para]!} ${content}`;
+      lines[i] = '';
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
  * Pasted text, normalised for matching: decoded (UTF-8, or UTF-16 with a BOM; invalid bytes become
  * U+FFFD), ANSI escapes removed, NUL bytes removed and other control characters turned into spaces
  * (with a note), CRLF and CR turned into LF.
@@ -75,7 +115,7 @@ export class TextDoc {
     if (text.trim() === '') {
       throw new TriageError('INPUT_EMPTY', 'there is no text to explain: paste an error message, a log line or a curl -v transcript');
     }
-    return new TextDoc(text, notes, opts.now ?? new Date());
+    return new TextDoc(unboxDiagnostics(text), notes, opts.now ?? new Date());
   }
 
   /** Large enough that indexing literals ({@link useLexicon}) pays off; smaller texts are searched directly. */
