@@ -43,6 +43,8 @@ const EXIT_YUM = /\bcurl#(\d{1,3}) - /g;
 const EXIT_PYCURL = /\berror: \((\d{1,3}), ['"]/g;
 /** git over HTTPS: `error: RPC failed; curl 56 GnuTLS recv error (-9): …`. */
 const EXIT_GIT = /\bRPC failed; curl (\d{1,3})\b/g;
+/** git before 2.x: `error: RPC failed; result=22, HTTP code = 413`. */
+const EXIT_GIT_OLD = /\bRPC failed; result=(\d{1,3}), HTTP code = (\d{3})\b/g;
 const RESOLVE_HOST = /\bCould(?: not|n't) resolve host\b/gi;
 const RESOLVE_PROXY = /\bCould(?: not|n't) resolve proxy\b/gi;
 const RESOLVE_TIMEOUT = /\bResolving timed out after \d{1,9} milliseconds/gi;
@@ -97,6 +99,8 @@ const RULES: readonly Rule[] = [
   { key: 'curl#', re: EXIT_YUM, name: 'curl.exit', value: num },
   { key: 'error: (', re: EXIT_PYCURL, name: 'curl.exit', value: num },
   { key: 'rpc failed; curl', re: EXIT_GIT, name: 'curl.exit', value: num },
+  { key: 'rpc failed; result=', re: EXIT_GIT_OLD, name: 'curl.exit', value: num },
+  { key: 'rpc failed; result=', re: EXIT_GIT_OLD, name: 'http.status', value: (m) => m[2] },
 
   { key: 'resolve host', re: RESOLVE_HOST, name: 'net.error', value: 'dns_not_found' },
   { key: 'resolve host', re: RESOLVE_HOST, name: 'net.phase', value: 'dns' },

@@ -235,6 +235,39 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
   return machine <= Math.max(3, describe * 2) || (!errorPage && plain >= 2 && machine - plain <= plain + describe);
 }
 
+/** Signal families whose values name kinds of failure: a text that names many of them, each once, lists them. */
+const LISTED_FAMILIES = ['net.error', 'http.status', 'tls.error', 'curl.exit'];
+/** Distinct values of one family, each on its own single line, that make a listing. */
+const LISTING_MIN = 5;
+
+/**
+ * Whether the signals read from a text are those of a reference listing rather than of a failure:
+ * a table of errno or Winsock codes, a page of HTTP statuses, a tutorial's list of the forms an
+ * error takes. Five or more kinds of one family (net.error, http.status, …), each on one line and
+ * none repeated, with no more lines bearing them than kinds: a failing system repeats itself, a
+ * reference names each thing once.
+ */
+export function referenceListing(signals: readonly { name: string; value?: string; line?: number }[]): boolean {
+  for (const family of LISTED_FAMILIES) {
+    const linesOf = new Map<string, Set<number>>();
+    for (const s of signals) {
+      if (s.name !== family || s.value === undefined || s.line === undefined) continue;
+      let lines = linesOf.get(s.value);
+      if (!lines) linesOf.set(s.value, (lines = new Set()));
+      lines.add(s.line);
+    }
+    if (linesOf.size < LISTING_MIN) continue;
+    const lines = new Set<number>();
+    let repeated = false;
+    for (const ls of linesOf.values()) {
+      if (ls.size > 1) repeated = true;
+      for (const l of ls) lines.add(l);
+    }
+    if (!repeated && lines.size >= LISTING_MIN) return true;
+  }
+  return false;
+}
+
 /**
  * A monitor's notice that an alert has recovered (Alertmanager's and Grafana's `"status": "resolved"`, Nagios'
  * `Notification Type: RECOVERY`, a check plugin's `HTTP OK:`, Uptime Kuma's `[✅ Up]`, Upptime's "is back up", 恢复通知 / 告警状态：resolved), with

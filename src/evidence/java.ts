@@ -32,9 +32,13 @@ const CONNECT_TIMED_OUT =
   /\bSocketTimeoutException: (?:[Cc]onnect timed out|failed to connect to )|\bHttpConnectTimeoutException\b|\bio\.netty\.channel\.ConnectTimeoutException\b|\bConnectTimeoutException: connection timed out/g;
 const READ_TIMED_OUT =
   /\bSocketTimeoutException: (?:Read timed out|timeout)\b|\b(?:Exception|Error): Read timed out\b|\bHttpTimeoutException: request timed out\b|\bio\.netty\.handler\.timeout\.ReadTimeoutException\b/g;
-/** Reactor's timeout operator; Hystrix and resilience4j giving up on a call that took too long. */
+/**
+ * Reactor's timeout operator; Hystrix and resilience4j giving up on a call that took too long; the
+ * AWS SDKs' client-side limits on a whole call (v1 ClientExecutionTimeoutException, v2
+ * ApiCallTimeoutException and ApiCallAttemptTimeoutException).
+ */
 const TIMEOUT =
-  /\bTimeoutException: Did not observe any item or terminal signal within\b|\bHystrixRuntimeException: [^\s]{1,200} timed-out and (?:no )?fallback\b|\bTimeLimiter '[^'\n]{1,100}' recorded a timeout exception\b/g;
+  /\b(?:ClientExecution|ApiCall|ApiCallAttempt)TimeoutException\b|\bTimeoutException: Did not observe any item or terminal signal within\b|\bHystrixRuntimeException: [^\s]{1,200} timed-out and (?:no )?fallback\b|\bTimeLimiter '[^'\n]{1,100}' recorded a timeout exception\b/g;
 const UNKNOWN_HOST = /\bUnknownHostException\b[^\n]{0,300}/g;
 const NO_ROUTE = /\bNoRouteToHostException\b/g;
 const NET_UNREACHABLE = /\bSocketException: Network is unreachable\b/g;
@@ -106,6 +110,7 @@ const RULES: readonly Rule[] = [
   { key: 'sockettimeoutexception: timeout', re: READ_TIMED_OUT, name: 'net.error', value: 'read_timeout' },
   { key: 'readtimeoutexception', re: READ_TIMED_OUT, name: 'net.error', value: 'read_timeout' },
   { key: 'did not observe any item', re: TIMEOUT, name: 'net.error', value: 'timeout' },
+  { key: 'timeoutexception', re: TIMEOUT, name: 'net.error', value: 'timeout' },
   { key: 'timed-out and', re: TIMEOUT, name: 'net.error', value: 'timeout' },
   { key: 'recorded a timeout exception', re: TIMEOUT, name: 'net.error', value: 'timeout' },
   {

@@ -52,7 +52,7 @@ const UPSTREAM_MESSAGES: readonly { key: string; re: RegExp; value: string; need
   { key: 'too big header', re: /\bupstream sent too big header\b/gi, value: 'too_big_header' },
   {
     key: 'upstream sent',
-    re: /\bupstream sent (?:invalid|no valid|duplicate|unexpected|unknown|malformed|more data|response body larger|"Content-Length" and)\b/gi,
+    re: /\bupstream sent (?:invalid|no valid|duplicate|unexpected|unknown|malformed|more data|response body larger|"Content-Length" and|too large http2 frame|frame for closed stream)\b/gi,
     value: 'invalid_header',
   },
   { key: 'ssl_do_handshake', re: /\bSSL_do_handshake\(\) failed\b/g, value: 'tls_handshake', needsUpstreamPhase: true },

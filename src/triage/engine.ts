@@ -1,4 +1,4 @@
-import { describesOnly, recoveryNotice } from '../evidence/discourse.js';
+import { describesOnly, recoveryNotice, referenceListing } from '../evidence/discourse.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import type { Extractor } from '../evidence/extractor.js';
 import { Lexicon } from '../evidence/lexicon.js';
@@ -69,7 +69,7 @@ export class Engine {
     const read = new Set(out.map((s) => `${s.line}\u0000${s.name}`));
     for (const s of fallback) if (!read.has(`${s.line}\u0000${s.name}`)) out.push(s);
     if (out.length === 0) return out;
-    if (recoveryNotice(doc.text)) return [];
+    if (recoveryNotice(doc.text) || referenceListing(out)) return [];
     // A browser's own error page (its code alone on a line) is a failure shown, however much it explains.
     if (out.some((sig) => sig.name === 'browser.error_page')) return out;
     const errorPage = out.some((sig) => sig.name === 'http.body.error_page');

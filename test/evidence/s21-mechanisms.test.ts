@@ -51,3 +51,72 @@ describe("Firefox's page for an intercepted connection", () => {
     expect(top('有软件正在阻止 Firefox 安全地连接至此网站')).toBe('tls-cert-untrusted');
   });
 });
+
+describe('mechanisms of round 4 (test/corpus/dev/collected-s21-*)', () => {
+  it('reads Winsock resolver failures, and lua-resty-dns answers behind Kong / OpenResty', () => {
+    expect(top('GetAddrInfoW returned WSANO_RECOVERY')).toBe('dns-failure');
+    expect(top('connect failed: WSANO_DATA')).toBe('dns-failure');
+    expect(
+      top(
+        "2017/04/05 18:54:12 [error] 77#0: *19193 [lua] responses.lua:101: before(): failed the initial dns/balancer resolve for 'go-microservice' with: dns server error; 2 server failure",
+      ),
+    ).toBe('dns-failure');
+  });
+
+  it("takes the status from git's old RPC failure line", () => {
+    expect(top('error: RPC failed; result=22, HTTP code = 413\nfatal: The remote end hung up unexpectedly')).toBe('body-too-large');
+  });
+
+  it('reads "token invalid" in either word order', () => {
+    expect(top('{"msg":"token invalid","trace":"","ret":401}')).toBe('token-invalid');
+    expect(top('HTTP 401: access token is not valid')).toBe('token-invalid');
+  });
+
+  it("reads the AWS SDKs' client-side call timeouts", () => {
+    const d = engine.explain(
+      'com.amazonaws.http.timers.client.ClientExecutionTimeoutException: Client execution did not complete before the specified timeout configuration',
+    );
+    expect(d.signals.map((s) => s.signal)).toContain('net.error=timeout');
+    expect(
+      engine.explain('software.amazon.awssdk.core.exception.ApiCallTimeoutException: Client execution did not complete').causes,
+    ).not.toEqual([]);
+  });
+
+  it("reads nginx's HTTP/2 frame complaints about its upstream", () => {
+    expect(
+      top(
+        '2019/07/16 00:29:18 [error] 135#135: *1745 upstream sent too large http2 frame: 4740180 while reading response header from upstream, client: 10.240.0.5',
+      ),
+    ).toBe('upstream-bad-response');
+  });
+
+  it("reads Windows' certificate dialog", () => {
+    expect(top('This certificate cannot be verified up to a trusted certification authority.')).toBe('tls-cert-untrusted');
+    expect(top('"Этот сертификат не удалось проверить, проследив его до доверенного центра сертификации".')).toBe('tls-cert-untrusted');
+  });
+});
+
+describe('reference listings', () => {
+  it('gives no cause to a table that names five kinds of failure once each', () => {
+    const table = [
+      'ECONNRESET | 104 | Connection reset by peer |',
+      'ETIMEDOUT | 110 | Connection timed out |',
+      'ECONNREFUSED | 111 | Connection refused |',
+      'EHOSTUNREACH | 113 | No route to host |',
+      'ENETUNREACH | 101 | Network is unreachable |',
+    ].join('\n');
+    expect(engine.explain(table).causes).toEqual([]);
+  });
+
+  it('keeps a log in which the failures repeat', () => {
+    const log = [
+      '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream',
+      '2024/03/01 10:00:01 [error] 31#31: *8 upstream timed out (110: Connection timed out) while reading response header from upstream',
+      '2024/03/01 10:00:02 [error] 31#31: *9 recv() failed (104: Connection reset by peer) while reading response header from upstream',
+      '2024/03/01 10:00:03 [error] 31#31: *10 connect() failed (113: No route to host) while connecting to upstream',
+      '2024/03/01 10:00:04 [error] 31#31: *11 connect() failed (101: Network is unreachable) while connecting to upstream',
+      '2024/03/01 10:00:05 [error] 31#31: *12 connect() failed (111: Connection refused) while connecting to upstream',
+    ].join('\n');
+    expect(engine.explain(log).causes).not.toEqual([]);
+  });
+});

@@ -245,6 +245,8 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
       // WinHTTP / WinINet 12007 (git for Windows, cargo, PowerShell, .NET Framework's WinHttpHandler)
       'ERROR_WINHTTP_NAME_NOT_RESOLVED',
       'ERROR_INTERNET_NAME_NOT_RESOLVED',
+      // Winsock 11004: the name exists but has no address record
+      'WSANO_DATA',
     ],
     winsock: 11001,
     messages: [
@@ -298,8 +300,14 @@ export const SOCKET_ERRORS: readonly SocketError[] = [
   },
   {
     value: 'dns_temporary',
-    names: ['EAI_AGAIN', 'WSATRY_AGAIN'],
+    // WSANO_RECOVERY (11003): the resolver failed ("A non-recoverable error occurred during a database lookup")
+    names: ['EAI_AGAIN', 'WSATRY_AGAIN', 'WSANO_RECOVERY', 'EAI_FAIL'],
     winsock: 11002,
-    messages: ['temporary failure in name resolution', 'this is usually a temporary error during hostname resolution', '域名解析暂时失败'],
+    messages: [
+      'temporary failure in name resolution',
+      'this is usually a temporary error during hostname resolution',
+      '域名解析暂时失败',
+      'a non-recoverable error occurred during a database lookup',
+    ],
   },
 ];
