@@ -119,6 +119,10 @@ const DESCRIPTION = new RegExp(
     wholeWords(String.raw`significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário`),
     // ru
     String.raw`(?:означа(?:ет|ют|ющий|ющая)|указыва(?:ет|ют|ющий|ющая|ющее)|когда|например|обычно|вместо|приводит к|приводят к|может привести)`,
+    // pl, nl, tr, vi, it: a status or an error defined ("to komunikat HTTP oznaczający, że", "betekent dat", "anlamına gelir", "là một mã lỗi HTTP báo hiệu rằng")
+    wholeWords(
+      String.raw`oznacza(?:jący|jąca|jące)?|wskazuje|na przykład|zazwyczaj|betekent|geeft aan|bijvoorbeeld|meestal|anlamına gel(?:ir|mektedir)|örneğin|genellikle|báo hiệu|có nghĩa là|nghĩa là|là một mã|ví dụ|thường là|significa che|indica che|ad esempio|di solito`,
+    ),
     // ja, ko
     String.raw`を示します|を表します|を意味します|とも呼ばれ|と呼ばれ(?:ます|る)|を返します|が返されます|が発生します|のことです|を指します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤|나타냅니다|의미합니다|뜻합니다`,
   ].join('|'),

@@ -34,6 +34,7 @@ const KEYS = [
   'envoy',
   'istio',
   '" 0 -',
+  '"- - -" ',
   'http/',
 ];
 
@@ -42,10 +43,11 @@ const ENVOY_TIMEOUTS: readonly TimeoutMark[] = [{ seconds: 15, name: 'envoy_rout
 
 /**
  * Default / Istio text format: `"GET / HTTP/1.1" 503 UF 0 91 1 - "-"` or
- * `"GET / HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} - "-" 0 87 92 - "-"`.
+ * `"GET / HTTP/1.1" 502 UPE upstream_reset_before_response_started{protocol_error} - "-" 0 87 92 - "-"`; a TCP
+ * proxy's line has no request: `"- - -" 0 UH - - "-" 0 0 0 - "-"`.
  */
 const ACCESS_LINE =
-  /"[A-Z]{3,10} [^"\s]{1,4096} (?:HTTP\/[\d.]{1,3}|-)" (\d{1,3}) ([A-Z][A-Za-z,]{0,79}|-) (?:([a-z][a-z0-9_.]{2,80}(?:\{[^}\s]{0,200}\})?|-) [^\s"]{1,200} "[^"\n]{0,300}" )?(\d{1,15}) (\d{1,15}) (\d{1,10}) (?:\d{1,10}|-) "/g;
+  /"(?:[A-Z]{3,10} [^"\s]{1,4096} (?:HTTP\/[\d.]{1,3}|-)|- - -)" (\d{1,3}) ([A-Z][A-Za-z,]{0,79}|-) (?:([a-z][a-z0-9_.]{2,80}(?:\{[^}\s]{0,200}\})?|-) [^\s"]{1,200} "[^"\n]{0,300}" )?(\d{1,15}) (\d{1,15}) (\d{1,10}) (?:\d{1,10}|-) "/g;
 /** JSON / key=value: `response_flags="UPE"`, `"response_flags":"UF"`, `response_flag=UT`. */
 const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=|][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
 const DETAILS_KV =
@@ -236,7 +238,7 @@ function extract(doc: TextDoc): SignalSink {
     if (near) sink.add('timing.near_timeout', near, start, end);
   };
 
-  if (doc.mayContain('http/') || doc.mayContain('" 0 -')) {
+  if (doc.mayContain('http/') || doc.mayContain('" 0 -') || doc.mayContain('"- - -" ')) {
     eachMatch(ACCESS_LINE, doc, (m) => {
       const start = m.index;
       const end = start + m[0].length;

@@ -120,3 +120,49 @@ describe('reference listings', () => {
     expect(engine.explain(log).causes).not.toEqual([]);
   });
 });
+
+describe('more of round 4: product lines and plain words', () => {
+  it("reads an Envoy TCP proxy's access line, which has no request", () => {
+    expect(
+      top(
+        '[2024-03-25T08:56:41.328Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" outbound|443||api.example.com - 10.0.0.1:8443 10.0.0.2:38532 api.example.com -',
+      ),
+    ).toBe('upstream-unhealthy');
+  });
+
+  it('hears a redirect loop named in words, in several languages', () => {
+    expect(
+      top('I am terminating TLS at the load balancer and I was getting the infinite redirect loop when I turned on force-ssl-redirect'),
+    ).toBe('redirect-loop');
+    expect(top('Nach dem Umstellen auf HTTPS hängt die Seite in einer Weiterleitungsschleife.')).toBe('redirect-loop');
+  });
+
+  it('hears a token said to be expired in Korean and German', () => {
+    expect(top('API 호출을 했는데 자꾸 401 에러가 떴다. 혹시 토큰이 만료됐나 싶어서 확인했다.')).toBe('token-expired');
+    expect(top('HTTP 401: Das Token ist abgelaufen')).toBe('token-expired');
+  });
+
+  it("reads Application Gateway's backend-certificate verdicts and Cloudflare's 403s", () => {
+    expect(
+      top('the health probe is unhealthy with the "Backend server certificate is not whitelisted with Application Gateway." error'),
+    ).toBe('upstream-tls-failure');
+    expect(top('g4f.errors.ResponseStatusError: Response 403: Cloudflare detected')).toBe('waf-block');
+  });
+
+  it('takes an OPTIONS request answered 405 for a failed preflight', () => {
+    expect(top('The service does not implement the OPTIONS method and returns a 405 to the browser')).toBe('cors-preflight');
+  });
+
+  it('takes definitions in Polish and Vietnamese for descriptions', () => {
+    expect(
+      top(
+        '502 Bad Gateway to komunikat HTTP oznaczający, że serwer pełniący rolę bramy/proxy otrzymał nieprawidłową odpowiedź od serwera nadrzędnego.',
+      ),
+    ).toBeUndefined();
+    expect(
+      top(
+        'Lỗi 502 Bad Gateway là một mã lỗi HTTP báo hiệu rằng máy chủ đang hoạt động như một gateway hoặc proxy server, đã nhận được phản hồi không hợp lệ.',
+      ),
+    ).toBeUndefined();
+  });
+});
