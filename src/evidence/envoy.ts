@@ -48,6 +48,9 @@ const ENVOY_TIMEOUTS: readonly TimeoutMark[] = [{ seconds: 15, name: 'envoy_rout
  */
 const ACCESS_LINE =
   /"(?:[A-Z]{3,10} [^"\s]{1,4096} (?:HTTP\/[\d.]{1,3}|-)|- - -)" (\d{1,3}) ([A-Z][A-Za-z,]{0,79}|-) (?:([a-z][a-z0-9_.]{2,80}(?:\{[^}\s]{0,200}\})?|-) [^\s"]{1,200} "[^"\n]{0,300}" )?(\d{1,15}) (\d{1,15}) (\d{1,10}) (?:\d{1,10}|-) "/g;
+/** Flags named in prose, as people report them: "a lot of UH errors", "503 UC responses", "the UF flag". */
+const FLAGS_PROSE =
+  /\b(UH|UF|UO|UC|URX|UT|NR|NC|UPE|UMSDR|LH|UAEX|DPE)(?:\/(UH|UF|UO|UC|URX|UT|NR|NC|UPE|UMSDR|LH|UAEX|DPE))? (?:errors?|responses?|(?:response )?flags?|failures?)\b/g;
 /** JSON / key=value: `response_flags="UPE"`, `"response_flags":"UF"`, `response_flag=UT`. */
 const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=|][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
 const DETAILS_KV =
@@ -255,6 +258,13 @@ function extract(doc: TextDoc): SignalSink {
     });
   }
 
+  if (doc.mayContain(' error') || doc.mayContain(' flag') || doc.mayContain(' response') || doc.mayContain(' failure'))
+    eachMatch(FLAGS_PROSE, doc, (m) => {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (flags([m[1], m[2]].filter(Boolean).join(','), start, end).length > 0) seen(start);
+    });
+
   if (doc.mayContain('response_flag')) {
     eachMatch(FLAGS_KV, doc, (m) => {
       const start = m.index;
@@ -308,7 +318,15 @@ function extract(doc: TextDoc): SignalSink {
 }
 
 /** The regexes this extractor runs over the whole text (for the conformance suite). */
-export const ENVOY_PATTERNS: readonly RegExp[] = [ACCESS_LINE, FLAGS_KV, DETAILS_KV, DETAILS_BARE, RESET_BODY, ...BODIES.map((b) => b.re)];
+export const ENVOY_PATTERNS: readonly RegExp[] = [
+  ACCESS_LINE,
+  FLAGS_KV,
+  FLAGS_PROSE,
+  DETAILS_KV,
+  DETAILS_BARE,
+  RESET_BODY,
+  ...BODIES.map((b) => b.re),
+];
 
 export const envoyExtractor: Extractor = {
   name: 'envoy',

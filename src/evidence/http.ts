@@ -196,13 +196,31 @@ const NAMED_STATUS: Readonly<Record<string, string>> = {
  * "throwing 504s", "seeing intermittent 503". 4xx/5xx only.
  */
 const VERB_STATUS =
-  /\b(?:returned|returns|returning|got|gets|getting|received|receiving|responded with|responds with|respond with|responding with|answered|answers|fails? with|failed with|failing with|resulted in|throw(?:s|ing|n)?|threw|see(?:s|ing|n)?|saw|serv(?:es|ed|ing)|hitting)(?: an?| the| lots of| many| a lot of| some| random| intermittent| occasional| constant)?(?: HTTP)?(?: status)?(?: code)?:?[ \t]([45]\d\d)s?\b([^\n]{0,12})/gi;
+  /\b(?:returned|returns|returning|get|got|gets|getting|received|receiving|responded with|responds with|respond with|responding with|repl(?:y|ies|ied|ying) with|answered|answers|fails? with|failed with|failing with|resulted in|throw(?:s|ing|n)?|threw|see(?:s|ing|n)?|saw|serv(?:es|ed|ing)|hitting|giv(?:es|ing)|gave|display(?:s|ed|ing)?|show(?:s|ed|ing)|encounter(?:s|ed|ing)?)(?: an?| the| lots of| many| a lot of| some| random| intermittent| occasional| constant| frequent| sporadic)?(?: HTTP)?(?: status)?(?: code)?:?[ \t]([45]\d\d)s?\b([^\n]{0,12})/gi;
 /**
  * What may follow a status after such a verb: the end, punctuation, or a word of an HTTP sentence
  * ("got a 502 error", "returned 503 from the proxy", "got 429."); anything else is a count ("got 500 new followers").
  */
 const AFTER_VERB_STATUS =
-  /^(?:$|[ \t]?[.,;:!?)\]"'`(]|[ \t](?:errors?|status|response|responses|from|when|for|on|at|in|after|with|and|but|then|code|instead|back|again|twice|sometimes|intermittently|randomly|http|bad|forbidden|unauthorized|not|service|gateway|too|internal|proxy|request|page|timeout|gateway)\b)/i;
+  /^(?:$|[ \t]?[.,;:!?)\]"'`(]|[ \t](?:errors?|status|response|responses|from|when|for|on|at|in|after|with|and|but|then|code|instead|back|again|twice|sometimes|intermittently|randomly|http|bad|forbidden|unauthorized|not|service|gateway|too|internal|proxy|request|page|timeout|gateway|entity|payload|header|method|client)\b)/i;
+
+/**
+ * A reason phrase reported without its code, in Title Case as pages and clients print it: "displayed as Bad
+ * Gateway", "getting Service Unavailable", "the API gives Forbidden". Case-sensitive, so "a bad gateway config" is
+ * not one.
+ */
+const VERB_PHRASE =
+  /\b(?:[Rr]eturn(?:s|ed|ing)?|[Gg]et(?:s|ting)?|[Gg]ot|[Rr]eceiv(?:e|es|ed|ing)|respond(?:s|ed|ing)? with|repl(?:y|ies|ied|ying) with|[Gg]iv(?:es|ing)|gave|[Dd]isplay(?:s|ed|ing)?(?: as)?|[Ss]how(?:s|ed|ing)|[Ss]ee(?:s|ing|n)?|saw|throw(?:s|ing|n)?|threw|fail(?:s|ed|ing)? with|[Ee]ncounter(?:s|ed|ing)?)(?: an?| the)?(?: HTTP)?[ \t](Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out|Too Many Requests|Request Entity Too Large|Payload Too Large|Proxy Authentication Required|Forbidden|Unauthorized)\b/g;
+const VERB_PHRASE_KEYS = [
+  'bad gateway',
+  'unavailable',
+  'gateway time',
+  'too many requests',
+  'too large',
+  'authentication required',
+  'forbidden',
+  'unauthorized',
+];
 
 /** The start of a reason phrase right after a reported status, and the code each belongs to. */
 const PHRASE_AFTER_VERB = /^[ \t](bad gateway|service unavail|gateway time|forbidden|unauthori[sz]ed|not found|too many|internal server)/i;
@@ -437,6 +455,11 @@ function extract(doc: TextDoc): SignalSink {
   for (const re of [JSON_PHRASE, ENUM_STATUS, K8S_REASON])
     eachMatch(re, doc, (m) => status(NAMED_STATUS[(m[1] ?? '').toLowerCase()], ...at(m)));
 
+  if (hasAny(doc, VERB_PHRASE_KEYS))
+    eachMatch(VERB_PHRASE, doc, (m) => {
+      const code = NAMED_STATUS[(m[1] ?? '').toLowerCase()];
+      if (code) status(code, m.index, m.index + m[0].length);
+    });
   eachMatch(VERB_STATUS, doc, (m) => {
     if (!AFTER_VERB_STATUS.test(m[2] ?? '')) return;
     // "saw 404 Bad Gateway": a reason phrase that is another code's is no status.
@@ -550,6 +573,7 @@ export const HTTP_PATTERNS: readonly RegExp[] = [
   WS_REQUEST,
   LOCATION_HEADER,
   VERB_STATUS,
+  VERB_PHRASE,
   PHRASE_THEN_CODE,
   JSON_PHRASE,
   ENUM_STATUS,

@@ -166,3 +166,23 @@ describe('more of round 4: product lines and plain words', () => {
     ).toBeUndefined();
   });
 });
+
+describe('statuses reported in prose', () => {
+  it('hears more verbs before a status, and a Title-Case reason phrase without its code', () => {
+    expect(
+      engine.explain('nginx replies with a 413 entity too large with pretty much default configuration').signals.map((s) => s.signal),
+    ).toContain('http.status=413');
+    expect(engine.explain('I get intermittent 502 responses from my load balancer').signals.map((s) => s.signal)).toContain(
+      'http.status=502',
+    );
+    expect(engine.explain('Sometimes displayed as Bad Gateway after start web').signals.map((s) => s.signal)).toContain('http.status=502');
+    // lower case is prose about gateways, not a status
+    expect(engine.explain('we got a bad gateway config from the vendor').signals.map((s) => s.signal)).not.toContain('http.status=502');
+    // a count is not a status
+    expect(engine.explain('we get 500 new users a day').signals.map((s) => s.signal)).not.toContain('http.status=500');
+  });
+
+  it("hears Envoy's flags named in prose", () => {
+    expect(top('A lot of UH errors on istio egress gateway. We are seeing these errors as intermittent.')).toBe('upstream-unhealthy');
+  });
+});
