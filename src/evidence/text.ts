@@ -23,37 +23,53 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
  * numbers stay those of the paste.
  */
 function unboxDiagnostics(text: string): string {
-  if (!text.includes('\u2577') || !text.includes('\u2502')) return text;
-  const lines = text.split('\n');
-  let inBox = false;
-  let para = -1;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const t = line.trim();
-    if (t === '\u2577') {
-      inBox = true;
-      para = -1;
-      continue;
+  // A rewritten text is a second copy of it: a paste of a tool's output is small, a log of many megabytes is
+  // read as it is.
+  if (text.length > MAX_UNBOX_CHARS || !text.includes('\u2577')) return text;
+  // Only the boxes are touched (a 50 MB log with one box is not split into lines).
+  let out = '';
+  let last = 0;
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('\u2577', from);
+    if (open < 0) break;
+    const openEnd = text.indexOf('\n', open);
+    if (openEnd < 0) break;
+    from = openEnd + 1;
+    if (text.slice(text.lastIndexOf('\n', open) + 1, openEnd).trim() !== '\u2577') continue;
+    const lines: string[] = [];
+    let pos = openEnd + 1;
+    let end = pos;
+    while (pos < text.length && lines.length < MAX_BOX_LINES) {
+      const nl = text.indexOf('\n', pos);
+      const e = nl < 0 ? text.length : nl;
+      const t = text.slice(pos, e).trim();
+      if (!t.startsWith('\u2502')) break;
+      lines.push(t.slice(1).trim());
+      end = e;
+      pos = e + 1;
     }
-    if (!inBox) continue;
-    if (t === '\u2575' || !t.startsWith('\u2502')) {
-      inBox = false;
-      continue;
+    if (lines.length === 0) continue;
+    let para = -1;
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i] === '') para = -1;
+      else if (para < 0) para = i;
+      else {
+        lines[para] = `${lines[para]!} ${lines[i]!}`;
+        lines[i] = '';
+      }
     }
-    const content = t.slice(1).trim();
-    if (content === '') {
-      lines[i] = '';
-      para = -1;
-    } else if (para < 0) {
-      lines[i] = content;
-      para = i;
-    } else {
-      lines[para] = `${lines[para]!} ${content}`;
-      lines[i] = '';
-    }
+    out += text.slice(last, openEnd + 1) + lines.join('\n');
+    last = end;
+    from = end;
   }
-  return lines.join('\n');
+  return last === 0 ? text : out + text.slice(last);
 }
+
+/** Lines of one boxed diagnostic read at most; Terraform's are a few dozen. */
+const MAX_BOX_LINES = 500;
+/** Texts longer than this keep their boxes as they are (see unboxDiagnostics). */
+const MAX_UNBOX_CHARS = 4 * 1024 * 1024;
 
 /**
  * Pasted text, normalised for matching: decoded (UTF-8, or UTF-16 with a BOM; invalid bytes become
