@@ -116,6 +116,7 @@ for (const r of rows) {
 const ENGLISH_FRAGMENT = [
   [/^sorry, you are not currently allowed to request$/, null], // Squid ERR_CACHE_ACCESS_DENIED before its %U: says nothing alone
   [/^could not connect to$/, 'connect_failed'],
+  [/^read timeout$/, null], // Squid ERR_READ_TIMEOUT's title: in English prose it names a setting ("bump the read timeout to 1 hour")
   [/^connection timed out$/, 'timeout'],
   [/access-control-allow-origin.? missing/, 'cors_no_allow_origin'],
   [/missing token|access-control-allow-headers/, 'cors_header_not_allowed'],

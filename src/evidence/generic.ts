@@ -48,14 +48,14 @@ const REASON_TIMEOUT =
   /\b(?:Reason|Cause|Error|Result)[ \t]{0,2}[:=-][ \t]{0,2}(Connection |Connect |Read |Request |Socket )?Time-?out\b/gi;
 /** A certificate said to be expired in plain words: `SSL certificate has expired`, `Reason: SSL Expired`, `expired certificate`. */
 const CERT_EXPIRED =
-  /\b(?:certificate|cert)s? (?:has |have |is |was )?expired\b|\b(?:SSL|TLS) (?:cert(?:ificate)? )?(?:has )?expired\b|\bexpired (?:SSL |TLS |server )?(?:certificate|cert)\b|\b(?:certificate|cert)\b[^\n.;]{1,80}? (?:is|has|was) expired \((?:was valid until|expired on|since)\b/gi;
+  /\b(?:certificate|cert)s? (?:has |have |had |is |was |(?:seems|seemed|appears|appeared) to have )?(?:just )?expired\b|\b(?:SSL|TLS) (?:cert(?:ificate)? )?(?:has )?expired\b|\bexpired (?:SSL |TLS |server )?(?:certificate|cert)\b|\b(?:certificate|cert)\b[^\n.;]{1,80}? (?:is|has|was) expired \((?:was valid until|expired on|since)\b/gi;
 /**
  * The same said in the other languages people paste, as a statement (a verb, not a title's noun phrase): "Das
  * SSL-Zertifikat … ist abgelaufen", "le certificat a expiré", "el certificado ha caducado", "сертификат истёк",
  * "证书已过期", "証明書の有効期限が切れ", "인증서가 만료되었습니다".
  */
 const CERT_EXPIRED_WORDS =
-  /zertifikat(?:[^\n.;]|\.(?=\S)){0,60}?(?:ist|war|sind|waren) (?:heute |gestern |bereits |schon )?abgelaufen|certificat[^\n.;]{0,40}?(?:a|est) expiré|certificado[^\n.;]{0,40}?(?:ha expirado|ha caducado|ha vencido|está (?:vencido|caducado|expirado)|expiró|caducó|venció|expirou|venceu)|certificato[^\n.;]{0,40}?è scaduto|сертификат[^\n.;]{0,40}?(?:истёк|истек|просрочен)|(?:истёк|истек) срок действия[^\n.;]{0,20}?сертификата|срок действия[^\n.;]{0,20}?сертификата (?:истёк|истек)|(?:证书|證書|憑證)(?:已经|已經|已)(?:过期|過期)|证书过期了|証明書の有効期限が切れ|인증서(?:가|의 유효 기간이) 만료되/gi;
+  /zertifikat(?:[^\n.;]|\.(?=\S)){0,60}?(?:ist|war|sind|waren) (?:heute |gestern |bereits |schon )?abgelaufen|certificat[^\n.;]{0,40}?(?:a|est) expiré|certificado[^\n.;]{0,40}?(?:ha expirado|ha caducado|ha vencido|está (?:vencido|caducado|expirado)|expiró|caducó|venció|expirou|venceu)|certificato[^\n.;]{0,40}?è scaduto|сертификат[^\n.;]{0,40}?(?:истёк|истек|просрочен)|(?:истёк|истек) срок действия[^\n.;]{0,20}?сертификата|срок действия[^\n.;]{0,20}?сертификата (?:истёк|истек)|(?:证书|證書|憑證)(?:已经|已經|已)(?:过期|過期)|证书过期了|証明書(?:の有効期限|の期限)?が(?:切れ|きれ)|인증서(?:가|의 유효 기간이) 만료되/gi;
 /** A certificate said not to match the name asked for: urllib3's "Certificate did not match expected hostname". */
 const NAME_MISMATCH =
   /\b(?:certificate|cert)\b[^\n]{0,60}?\b(?:does not|doesn['’]t|did not|didn['’]t) match (?:the )?(?:expected |requested |target )?(?:host ?name|host|domain(?: name)?|server name)\b/gi;

@@ -196,7 +196,7 @@ const NAMED_STATUS: Readonly<Record<string, string>> = {
  * "throwing 504s", "seeing intermittent 503". 4xx/5xx only.
  */
 const VERB_STATUS =
-  /\b(?:returned|returns|returning|get|got|gets|getting|received|receiving|responded with|responds with|respond with|responding with|repl(?:y|ies|ied|ying) with|answered|answers|fails? with|failed with|failing with|resulted in|throw(?:s|ing|n)?|threw|see(?:s|ing|n)?|saw|serv(?:es|ed|ing)|hitting|giv(?:es|ing)|gave|display(?:s|ed|ing)?|show(?:s|ed|ing)|encounter(?:s|ed|ing)?)(?: an?| the| lots of| many| a lot of| some| random| intermittent| occasional| constant| frequent| sporadic)?(?: HTTP)?(?: status)?(?: code)?:?[ \t]([45]\d\d)s?\b([^\n]{0,12})/gi;
+  /\b(?:returned|returns|returning|get|got|gets|getting|received|receiving|reports?|reported|reporting|breaks? on|broke on|responded with|responds with|respond with|responding with|repl(?:y|ies|ied|ying) with|answered|answers|fails? with|failed with|failing with|resulted in|throw(?:s|ing|n)?|threw|see(?:s|ing|n)?|saw|serv(?:es|ed|ing)|hitting|giv(?:es|ing)|gave|display(?:s|ed|ing)?|show(?:s|ed|ing)|encounter(?:s|ed|ing)?)(?: an?| the| lots of| many| a lot of| some| random| intermittent| occasional| constant| frequent| sporadic)?(?: HTTP)?(?: status| error)?(?: code)?:?[ \t]([45]\d\d)s?\b([^\n]{0,12})/gi;
 /**
  * What may follow a status after such a verb: the end, punctuation, or a word of an HTTP sentence
  * ("got a 502 error", "returned 503 from the proxy", "got 429."); anything else is a count ("got 500 new followers").

@@ -70,8 +70,8 @@ export class Engine {
     for (const s of fallback) if (!read.has(`${s.line}\u0000${s.name}`)) out.push(s);
     if (out.length === 0) return out;
     if (recoveryNotice(doc.text) || referenceListing(out)) return [];
-    // A browser's own error page (its code alone on a line) is a failure shown, however much it explains.
-    if (out.some((sig) => sig.name === 'browser.error_page')) return out;
+    // A browser's own error page (its code alone on a line) or a forward proxy's is a failure shown, however much it explains.
+    if (out.some((sig) => sig.name === 'browser.error_page' || sig.name === 'proxy.error_page')) return out;
     const errorPage = out.some((sig) => sig.name === 'http.body.error_page');
     return describesOnly(doc.lines(), errorPage) ? [] : out;
   }

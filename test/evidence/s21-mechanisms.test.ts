@@ -186,3 +186,45 @@ describe('statuses reported in prose', () => {
     expect(top('A lot of UH errors on istio egress gateway. We are seeing these errors as intermittent.')).toBe('upstream-unhealthy');
   });
 });
+
+describe('mechanisms of round 5 (test/corpus/dev/collected-s22-*)', () => {
+  it('does not take Squid\'s English page title "Read Timeout" for a failure in prose about settings', () => {
+    expect(engine.explain('This PR is to bump the read timeout to 1 hour (3600 seconds). The default timeout is 60s.').causes).toEqual([]);
+  });
+
+  it("does not read OkHttp's connectTimeout(10, …) setting as Python's ConnectTimeout(…)", () => {
+    expect(
+      engine.explain('OkHttpClient client = new OkHttpClient.Builder()\n    .connectTimeout(10, TimeUnit.SECONDS)\n    .build();').causes,
+    ).toEqual([]);
+  });
+
+  it('hears certificates that "seem to have expired", and Japanese 証明書がきれて', () => {
+    expect(top('The certificate seemed to have expired a few minutes ago')).toBe('tls-cert-expired');
+    expect(top('https://service.example.jp/ の証明書がきれていて、ログインが出来ない状態になっています。')).toBe('tls-cert-expired');
+  });
+
+  it("reads Cloudflare's origin-TLS pages, HAProxy's stats check column, a socket file refused, Cloudflare's challenge page", () => {
+    expect(top('525 Origin SSL Handshake Error\n------\ncloudflare-nginx')).toBe('upstream-tls-failure');
+    expect(top('I currently faced SSL Certificate Error :\nThe origin web server does not have a valid SSL certificate.')).toBe(
+      'upstream-tls-failure',
+    );
+    expect(top('stats page:\n10m16s DOWN L7STS/302 in 10ms')).toBe('upstream-unhealthy');
+    expect(top('**What is the problem?**\nvalet.sock permission denied')).toBe('upstream-socket-permission');
+    expect(top('curl https://www.example.com/api/generate returns some HTML containing `Checking your browser before accessing`.')).toBe(
+      'waf-block',
+    );
+  });
+
+  it('keeps a Squid error page that explains itself a failure', () => {
+    expect(
+      top(
+        'The following error was encountered while trying to retrieve the URL: http://example.io/tests\nUnable to determine IP address from host name example.io\nThe DNS server returned:\nServer Failure: The name server was unable to process this query.\nThis means that the cache was not able to resolve the hostname presented in the URL. Check if the address is correct.',
+      ),
+    ).toBe('dns-failure');
+  });
+
+  it('hears packet loss reported, and more verbs before a status', () => {
+    expect(top('We are experiencing packet loss between our edge and the Fastly datacenters in Brazil.')).toBe('network-unstable');
+    expect(engine.explain('But it still reports error 413').signals.map((s) => s.signal)).toContain('http.status=413');
+  });
+});

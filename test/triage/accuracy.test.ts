@@ -64,10 +64,12 @@ describe('differential diagnosis', () => {
     expect(r.thin, 'failures shown fewer than three causes although their symptom lists three').toEqual([]);
   });
 
-  it('holds the dev split at its floors, and its top-1 and calibration at the targets', () => {
+  // The dev split grows with fresh text collected to find what the engine misses (scored before any rule is
+  // written from it), so its top-1 is held to its floor, like its top-3; calibration is held to the targets.
+  it('holds the dev split at its floors, and its calibration at the targets', () => {
     const r = evaluate(readCorpus('dev'), explain);
     console.log(formatReport('dev', r));
-    expect(r.top1, misses(r)).toBeGreaterThanOrEqual(TARGETS.top1);
+    expect(r.top1, misses(r)).toBeGreaterThanOrEqual(FLOORS.dev.top1);
     expect(r.top3, misses(r)).toBeGreaterThanOrEqual(FLOORS.dev.top3);
     expect(r.negativesAnswered, r.answered.map((a) => a.snippet.id).join(', ')).toBeLessThanOrEqual(FLOORS.dev.negativesAnswered);
     expect(r.bands.high.right).toBeGreaterThanOrEqual(TARGETS.high);

@@ -2513,7 +2513,6 @@ export const LOCALIZED: readonly (readonly [string, string, string, number])[] =
   ["τέλος χρόνου ανάγνωσης","el","timeout",325],
   ["a timeout occurred while waiting to read data from the network. the network or server may be down or congested. please retry your request","en","timeout",318],
   ["connection timed out","en","timeout",0],
-  ["read timeout","en","timeout",118],
   ["the connection has timed out","en","timeout",1],
   ["the operation timed out when attempting to contact","en","timeout",2],
   ["took too long to respond","en","timeout",3],

@@ -14,7 +14,7 @@ export const TLS_REASONS: readonly (readonly [RegExp, string])[] = [
     /unable to get local issuer|unable to get issuer|untrusted_root|unknown_issuer|issuer has been marked as not trusted|issuer is not recognized/,
     'unknown_issuer',
   ],
-  [/unable to verify the first certificate|unable to verify leaf signature/, 'missing_intermediate'],
+  [/unable to verify (?:the )?first certificate|unable to verify leaf signature/, 'missing_intermediate'],
   [
     /does not match target host|no alternative certificate subject name|wrong_principal|hostname mismatch|ip address mismatch/,
     'hostname_mismatch',
