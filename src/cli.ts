@@ -14,7 +14,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const handed = await handOff(argv, process.env, process.cwd());
 if (handed !== undefined) {
-  process.exitCode = handed;
+  // Done: leave as soon as standard output has taken the answer, without waiting for the loop to wind down.
+  process.stdout.write('', () => process.exit(handed));
 } else {
   const { runCli, processIo } = await import('./cli/commands.js');
   process.exitCode = await runCli(argv, processIo({ script: fileURLToPath(import.meta.url), build: BUILD_ID }));
