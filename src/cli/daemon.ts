@@ -15,7 +15,7 @@ import { BUILTIN_KNOWLEDGE_DIR } from '../knowledge/load.js';
 import { knowledgeStamp } from '../knowledge/snapshot.js';
 import { createEngine, type Engine } from '../triage/engine.js';
 import { runCli } from './commands.js';
-import { daemonSocket, folderProblem, PROCESS_LEVEL, PROTOCOL, type Reply } from './handoff.js';
+import { daemonSocket, eachLine, folderProblem, PROCESS_LEVEL, PROTOCOL, sendLine, type Reply } from './handoff.js';
 import type { CliIo } from './io.js';
 
 /** A request line (arguments, environment, a TEXT argument) is at most this long; stdin comes in frames. */
@@ -70,31 +70,33 @@ function parseDuration(text: string): number {
 async function ask(socket: string, op: 'ping' | 'stop', timeoutMs = 2000): Promise<Extract<Reply, { t: 'status' }> | undefined> {
   return new Promise((done) => {
     const sock = connect(socket);
-    let buf = '';
     const finish = (r?: Extract<Reply, { t: 'status' }>) => {
       clearTimeout(timer);
       sock.destroy();
       done(r);
     };
     const timer = setTimeout(() => finish(), timeoutMs);
-    sock.setEncoding('utf8');
-    sock.on('connect', () => void sock.write(`${JSON.stringify({ v: PROTOCOL, op })}\n`));
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      const i = buf.indexOf('\n');
-      if (i < 0) return;
+    sock.on('connect', () => sendLine(sock, { v: PROTOCOL, op }));
+    eachLine(sock, (line) => {
       try {
-        const m = JSON.parse(buf.slice(0, i)) as Reply;
+        const m = JSON.parse(line) as Reply;
         finish(m.t === 'status' ? m : undefined);
       } catch {
         finish();
       }
+      return false;
     });
     sock.on('error', () => finish());
   });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Asks the daemon at `socket` to stop, and waits up to about 5 s until it no longer answers. */
+async function stopAndWait(socket: string): Promise<void> {
+  await ask(socket, 'stop');
+  for (let i = 0; i < 100 && (await ask(socket, 'ping', 200)); i++) await sleep(50);
+}
 
 /** The socket for this caller, with its folder made (0700) or checked. */
 function preparedSocket(io: CliIo, make: boolean): string {
@@ -136,8 +138,7 @@ export async function daemonCommand(args: string[], io: CliIo): Promise<number> 
         io.out(`triage daemon: not running (${socket})\n`);
         return 0;
       }
-      await ask(socket, 'stop');
-      for (let i = 0; i < 100 && (await ask(socket, 'ping', 200)); i++) await sleep(50);
+      await stopAndWait(socket);
       io.out(`triage daemon: stopped (pid ${running.pid})\n`);
       return 0;
     case 'run':
@@ -151,10 +152,7 @@ export async function daemonCommand(args: string[], io: CliIo): Promise<number> 
     io.out(`triage daemon: already running at ${socket} (${describe(running, build)})\n`);
     return 0;
   }
-  if (running) {
-    await ask(socket, 'stop');
-    for (let i = 0; i < 100 && (await ask(socket, 'ping', 200)); i++) await sleep(50);
-  }
+  if (running) await stopAndWait(socket);
   const log = `${socket}.log`;
   const fd = openSync(log, 'a', 0o600);
   try {
@@ -316,12 +314,10 @@ export async function serve(opts: { socket: string; idleMs: number; io: CliIo })
   process.once('SIGINT', onSignal);
 
   server.on('connection', (sock: Socket) => {
-    let buf = '';
     let session: ReturnType<typeof remoteIo> | undefined;
     const send = (m: Reply) => {
-      if (!sock.destroyed && sock.writable) sock.write(`${JSON.stringify(m)}\n`);
+      if (!sock.destroyed && sock.writable) sendLine(sock, m);
     };
-    sock.setEncoding('utf8');
     // A connection that says nothing does not hold the daemon open.
     sock.setTimeout(5000, () => {
       if (!session) sock.destroy();
@@ -376,29 +372,29 @@ export async function serve(opts: { socket: string; idleMs: number; io: CliIo })
         armIdle();
       });
     };
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      if (buf.length > MAX_LINE) {
-        send({ t: 'declined', why: 'request too large' });
-        session?.close();
-        return void sock.destroy();
-      }
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
+    eachLine(
+      sock,
+      (line) => {
         if (!session) {
-          if (sock.writableEnded) return;
-          first(line);
-          continue;
+          if (sock.writableEnded) return false;
+          return first(line);
         }
         try {
           session.feed(JSON.parse(line) as { t?: unknown; b?: unknown });
         } catch {
           session.close();
         }
-      }
-    });
+        return true;
+      },
+      {
+        maxLine: MAX_LINE,
+        onOverflow: () => {
+          send({ t: 'declined', why: 'request too large' });
+          session?.close();
+          sock.destroy();
+        },
+      },
+    );
   });
 
   // A socket file left by a daemon that died answers nothing: take its place.

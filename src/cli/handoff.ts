@@ -3,7 +3,7 @@
 // one round trip instead of loading and warming the engine. Anything else, or no usable daemon, runs
 // in this process. This module is what every `triage` start compiles, so it imports only node:
 // built-ins and nothing of the engine.
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isatty } from 'node:tty';
@@ -58,6 +58,39 @@ export function folderProblem(socket: string): string | undefined {
   return undefined;
 }
 
+/** Writes one message: the protocol is one JSON object per line, each way. */
+export function sendLine(sock: Socket, message: unknown): void {
+  sock.write(`${JSON.stringify(message)}\n`);
+}
+
+/**
+ * Calls `onLine` with each line the socket sends, until it returns false. A line that grows past
+ * `limit.maxLine` characters before its end calls `limit.onOverflow` instead.
+ */
+export function eachLine(
+  sock: Socket,
+  onLine: (line: string) => boolean | void,
+  limit?: { maxLine: number; onOverflow: () => void },
+): void {
+  let buf = '';
+  let done = false;
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    if (done) return;
+    buf += chunk;
+    let i: number;
+    while (!done && (i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (onLine(line) === false) done = true;
+    }
+    if (!done && limit && buf.length > limit.maxLine) {
+      done = true;
+      limit.onOverflow();
+    }
+  });
+}
+
 /** A message from the daemon. */
 export type Reply =
   | { t: 'accepted' }
@@ -100,7 +133,6 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
     let accepted = false;
     let wrote = false;
     let settled = false;
-    let buf = '';
     const settle = (code: number | undefined) => {
       if (settled) return;
       settled = true;
@@ -113,9 +145,9 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
     let stdinOpen = false;
     const sendStdin = () => {
       stdinOpen = true;
-      process.stdin.on('data', (b: Buffer) => void sock.write(`${JSON.stringify({ t: 'in', b: b.toString('base64') })}\n`));
-      process.stdin.on('end', () => void sock.write(`${JSON.stringify({ t: 'end' })}\n`));
-      process.stdin.on('error', () => void sock.write(`${JSON.stringify({ t: 'end' })}\n`));
+      process.stdin.on('data', (b: Buffer) => sendLine(sock, { t: 'in', b: b.toString('base64') }));
+      process.stdin.on('end', () => sendLine(sock, { t: 'end' }));
+      process.stdin.on('error', () => sendLine(sock, { t: 'end' }));
     };
     const onReply = (m: Reply) => {
       switch (m.t) {
@@ -140,22 +172,17 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
           return settle(undefined);
       }
     };
-    sock.setEncoding('utf8');
-    sock.on('connect', () => void sock.write(`${JSON.stringify(request)}\n`));
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while (!settled && (i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let m: Reply;
-        try {
-          m = JSON.parse(line) as Reply;
-        } catch {
-          return broken();
-        }
-        onReply(m);
+    sock.on('connect', () => sendLine(sock, request));
+    eachLine(sock, (line) => {
+      let m: Reply;
+      try {
+        m = JSON.parse(line) as Reply;
+      } catch {
+        broken();
+        return false;
       }
+      onReply(m);
+      return !settled;
     });
     // No daemon (ENOENT, ECONNREFUSED: a stale socket), or it went away: run here, unless output was shown.
     const broken = () => {
