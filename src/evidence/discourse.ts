@@ -241,15 +241,15 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
 
 /** Signal families whose values name kinds of failure: a text that names many of them, each once, lists them. */
 const LISTED_FAMILIES = ['net.error', 'http.status', 'tls.error', 'curl.exit'];
-/** Distinct values of one family, each on its own single line, that make a listing. */
+/** Distinct values of one family, and the lines they are spread over, that make a listing. */
 const LISTING_MIN = 5;
 
 /**
  * Whether the signals read from a text are those of a reference listing rather than of a failure:
  * a table of errno or Winsock codes, a page of HTTP statuses, a tutorial's list of the forms an
- * error takes. Five or more kinds of one family (net.error, http.status, …), each on one line and
- * none repeated, with no more lines bearing them than kinds: a failing system repeats itself, a
- * reference names each thing once.
+ * error takes. Five or more kinds of one family (net.error, http.status, …), none of them on more
+ * than one line, spread over five lines or more: a failing system repeats itself, a reference names
+ * each thing once.
  */
 export function referenceListing(signals: readonly { name: string; value?: string; line?: number }[]): boolean {
   for (const family of LISTED_FAMILIES) {
