@@ -28,8 +28,11 @@ LABEL org.opencontainers.image.title="gateway-triage" \
       org.opencontainers.image.description="Slack bot, HTTP API and probe workers that diagnose proxy and gateway failures" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="UNLICENSED"
+# TRIAGE_DAEMON=manual: a `triage` run in the pod (kubectl exec) does not leave a daemon behind
+# inside the bot's memory limit; `triage daemon start` still starts one on purpose.
 ENV NODE_ENV=production \
-    PORT=3000
+    PORT=3000 \
+    TRIAGE_DAEMON=manual
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/node_modules ./node_modules

@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test/support/setup.ts'],
+    // Every `triage` a test runs answers in its own process unless the test says otherwise: no
+    // daemon started on first use (src/cli/handoff.ts) outlives the run or answers another test.
+    env: { TRIAGE_DAEMON: 'off' },
   },
 });

@@ -3,8 +3,8 @@
 // its 1 s proxy_read_timeout). Each case runs both commands in turn, N times, and prints the
 // medians and their ratio. Target for the deterministic cases (refused, 200, 502): triage's median
 // at most 1.5 × curl's plus Node's own start-up (`node -e 0`). triage runs twice per round: in its
-// own process (TRIAGE_DAEMON=off) and handed to a warm daemon (`triage daemon start`, on a socket of
-// its own here).
+// own process (TRIAGE_DAEMON=off) and handed to a warm daemon (what a command finds from the second
+// one on, since the first starts it; here `triage daemon start` on a socket of its own).
 // The servers (a node app, a slow app, nginx) run in child processes, so nothing here blocks them.
 // Needs curl and nginx (scripts/install-lab-deps.sh); run on an idle machine for stable figures.
 import { execFile, execFileSync, spawn } from 'node:child_process';

@@ -54,7 +54,8 @@ process.on('exit', () => {
 
 /** The argv that runs `command` inside the image with `env`. */
 function inImage(env, command) {
-  const vars = Object.entries({ PATH, HOME: '/tmp', NODE_ENV: 'production', ...env }).map(([k, v]) => `${k}=${v}`);
+  // The Dockerfile's ENV, as a runtime sets it.
+  const vars = Object.entries({ PATH, HOME: '/tmp', NODE_ENV: 'production', TRIAGE_DAEMON: 'manual', ...env }).map(([k, v]) => `${k}=${v}`);
   return ['unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', RUNTIME, 'runtime', rootfs, ...vars, ...command]];
 }
 

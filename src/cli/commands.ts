@@ -39,7 +39,8 @@ const USAGE = `Usage:
   triage daemon start|stop|status|run [--idle 30m]
       Keep one warm engine running for this user: later explain and diagnose commands are handed to
       it over a Unix socket (TRIAGE_DAEMON_SOCKET, else under XDG_RUNTIME_DIR or the temp folder) and
-      start in about Node's own start-up time. TRIAGE_DAEMON=off runs a command in its own process.
+      start in about Node's own start-up time. The first explain or diagnose that finds none starts
+      one; TRIAGE_DAEMON=manual (the default when CI is set) only uses one, TRIAGE_DAEMON=off never.
   triage --server URL explain … | triage --server URL diagnose …
       Ask a triage server's HTTP API instead (token from TRIAGE_API_TOKEN); the output is the same.
   triage --help | --version`;

@@ -5,7 +5,7 @@
 // arguments, folder, environment and terminal (src/cli/io.ts), so its answers are the in-process
 // answers, byte for byte.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, openSync, closeSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -96,6 +96,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function stopAndWait(socket: string): Promise<void> {
   await ask(socket, 'stop');
   for (let i = 0; i < 100 && (await ask(socket, 'ping', 200)); i++) await sleep(50);
+  // It stops answering a moment before it lets go of its start lock.
+  for (let i = 0; i < 40 && statSync(`${socket}.lock`, { throwIfNoEntry: false }); i++) await sleep(50);
 }
 
 /** The socket for this caller, with its folder made (0700) or checked. */
@@ -272,10 +274,92 @@ async function warm(base: CliIo, engine: (dirs: readonly string[]) => Engine): P
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+/** A start lock older than this whose socket answers nothing was left by a process that is gone (its pid reused). */
+const LOCK_STALE_MS = 15_000;
+
+/**
+ * Takes `<socket>.lock` for this process: one daemon per socket, even when several commands start
+ * one at the same moment. Returns undefined when taken, else the pid that holds it. A lock whose
+ * process is gone, or that is old while nothing answers at the socket, is taken over.
+ */
+async function takeLock(socket: string): Promise<number | undefined> {
+  const lock = `${socket}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      try {
+        writeSync(fd, String(process.pid));
+      } finally {
+        closeSync(fd);
+      }
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder = 0;
+    let age = 0;
+    try {
+      holder = Number(readFileSync(lock, 'utf8').trim());
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    // A holder between creating the file and writing its pid: give it a moment.
+    if (!(Number.isInteger(holder) && holder > 0)) {
+      if (age < 2000) {
+        await sleep(100);
+        continue;
+      }
+    } else if (alive(holder) && (age < LOCK_STALE_MS || (await ask(socket, 'ping', 500)))) return holder;
+    try {
+      unlinkSync(lock);
+    } catch {
+      // taken over by another starter meanwhile
+    }
+  }
+  throw new TriageError('INTERNAL', `could not take the daemon's start lock ${lock}: remove it if no daemon runs`);
+}
+
+/** Whether process `pid` runs: signal 0 reaches it and, on Linux, it is not a zombie nobody reaped. */
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\s*[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 1));
+  } catch {
+    return true;
+  }
+};
+
+/** Removes the start lock if it is still this process's. */
+function releaseLock(socket: string): void {
+  const lock = `${socket}.lock`;
+  try {
+    if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+  } catch {
+    // gone already
+  }
+}
+
 /** Listens at `socket` until stopped or idle for `idleMs`; answers every request with runCli. */
 export async function serve(opts: { socket: string; idleMs: number; io: CliIo }): Promise<void> {
   const { socket, idleMs, io: base } = opts;
   const log = (line: string) => base.err(`${new Date().toISOString()} triage daemon: ${line}\n`);
+  const holder = await takeLock(socket);
+  if (holder !== undefined) throw new TriageError('USAGE', `a daemon is already starting or running at ${socket} (pid ${holder})`);
+  try {
+    await listenUntilStopped(socket, idleMs, base, log);
+  } finally {
+    releaseLock(socket);
+  }
+}
+
+async function listenUntilStopped(socket: string, idleMs: number, base: CliIo, log: (line: string) => void): Promise<void> {
   const engines = new Map<string, { stamp: string; engine: Engine }>();
   // The engine for these folders, made again when a knowledge file changed size or time since.
   const engine = (dirs: readonly string[]): Engine => {

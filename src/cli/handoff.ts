@@ -4,7 +4,7 @@
 // in this process. This module is what every `triage` start compiles, so it imports only node:
 // built-ins and nothing of the engine.
 import { connect, type Socket } from 'node:net';
-import { statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isatty } from 'node:tty';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -58,6 +58,38 @@ export function folderProblem(socket: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Writes to standard output (fd 1) or error (fd 2) without making Node's stream for it, which costs
+ * a millisecond or two of every start: a plain synchronous write, as the terminal or pipe expects.
+ * A descriptor that would block (a non-blocking pipe that is full) gets the stream after all; a
+ * reader that has gone (EPIPE: `triage … | head`) gets nothing more, as with grep.
+ */
+export function writeFd(fd: 1 | 2, text: string): void {
+  if (gone.has(fd)) return;
+  if (streamed.has(fd)) return void (fd === 1 ? process.stdout : process.stderr).write(text);
+  let buf = Buffer.from(text);
+  try {
+    while (buf.length > 0) buf = buf.subarray(writeSync(fd, buf));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return void gone.add(fd);
+    if (code !== 'EAGAIN') throw err;
+    streamed.add(fd);
+    const stream = fd === 1 ? process.stdout : process.stderr;
+    stream.on('error', () => gone.add(fd));
+    stream.write(buf);
+  }
+}
+const gone = new Set<number>();
+const streamed = new Set<number>();
+
+/** Calls `then` once what writeFd handed to Node's streams has been written. */
+export function afterWrites(then: () => void): void {
+  if (streamed.has(1)) process.stdout.write('', () => (streamed.has(2) ? process.stderr.write('', then) : then()));
+  else if (streamed.has(2)) process.stderr.write('', then);
+  else then();
+}
+
 /** Writes one message: the protocol is one JSON object per line, each way. */
 export function sendLine(sock: Socket, message: unknown): void {
   sock.write(`${JSON.stringify(message)}\n`);
@@ -100,19 +132,28 @@ export type Reply =
   | { t: 'declined'; why: string; note?: string }
   | { t: 'status'; pid: number; build: string; startedAt: number; served: number; idleMs: number };
 
+/** TRIAGE_DAEMON: `off` never uses one, `manual` uses one started with `triage daemon start`, `auto` also starts one. */
+function daemonMode(env: Env): 'off' | 'manual' | 'auto' {
+  const set = env.TRIAGE_DAEMON?.trim().toLowerCase();
+  if (set === 'off' || set === 'manual' || set === 'auto') return set;
+  // Unset: start one on first use, except on CI, whose machines should not keep processes behind.
+  return env.CI && !/^(?:0|false|no)$/i.test(env.CI.trim()) ? 'manual' : 'auto';
+}
+
 /**
- * Hands `argv` to a running daemon and relays its output; resolves to the exit code, or to
- * undefined when the command should run in this process (no daemon, another build, another
- * process-level environment, a folder open to others, TRIAGE_DAEMON=off).
+ * Hands `argv` to a running daemon and relays its output; resolves to the exit code, to 'none'
+ * when no daemon listens at the socket, or to undefined when the command should run in this
+ * process for another reason (another build, another process-level environment, a folder open to
+ * others, TRIAGE_DAEMON=off).
  */
-export async function handOff(argv: readonly string[], env: Env, cwd: string): Promise<number | undefined> {
-  if (env.TRIAGE_DAEMON?.trim().toLowerCase() === 'off' || !HANDED.has(argv[0] ?? '')) return undefined;
+export async function handOff(argv: readonly string[], env: Env, cwd: string): Promise<number | 'none' | undefined> {
+  if (daemonMode(env) === 'off' || !HANDED.has(argv[0] ?? '')) return undefined;
   const socket = daemonSocket(env, cwd);
   if (!socket) return undefined;
   const problem = folderProblem(socket);
-  if (problem === 'absent') return undefined;
+  if (problem === 'absent') return 'none';
   if (problem) {
-    if (statSync(socket, { throwIfNoEntry: false })) process.stderr.write(`triage: not using the daemon at ${socket}: ${problem}\n`);
+    if (statSync(socket, { throwIfNoEntry: false })) writeFd(2, `triage: not using the daemon at ${socket}: ${problem}\n`);
     return undefined;
   }
   // A relative CA file names another file from the daemon's folder.
@@ -125,15 +166,16 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
     env,
     // isatty, not process.stdin: opening the stream costs a start-up more than the question.
     stdinTTY: isatty(0),
-    stdoutTTY: process.stdout.isTTY === true,
-    columns: process.stdout.columns ?? null,
+    stdoutTTY: isatty(1),
+    // Asked of the stream only on a terminal: making it costs more than the question.
+    columns: isatty(1) ? (process.stdout.columns ?? null) : null,
   };
   return new Promise((done) => {
     const sock = connect(socket);
     let accepted = false;
     let wrote = false;
     let settled = false;
-    const settle = (code: number | undefined) => {
+    const settle = (code: number | 'none' | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -157,16 +199,16 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
           return;
         case 'out':
           wrote = true;
-          return void process.stdout.write(m.s);
+          return writeFd(1, m.s);
         case 'err':
           wrote = true;
-          return void process.stderr.write(m.s);
+          return writeFd(2, m.s);
         case 'stdin':
           return sendStdin();
         case 'exit':
           return settle(m.code);
         case 'declined':
-          if (m.note) process.stderr.write(`triage: ${m.note}\n`);
+          if (m.note) writeFd(2, `triage: ${m.note}\n`);
           return settle(undefined);
         default:
           return settle(undefined);
@@ -184,19 +226,44 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
       onReply(m);
       return !settled;
     });
-    // No daemon (ENOENT, ECONNREFUSED: a stale socket), or it went away: run here, unless output was shown.
+    // It went away: run here, unless output was shown.
     const broken = () => {
       if (!settled) settle(accepted && wrote ? lost() : undefined);
     };
-    sock.on('error', broken);
+    // No daemon: no socket file (ENOENT), or one left by a daemon that died (ECONNREFUSED).
+    sock.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? settle('none') : broken()));
     sock.on('close', broken);
   });
 }
 
+/**
+ * Starts a daemon in the background for the next commands, as eslint_d and Gradle do on first use,
+ * unless TRIAGE_DAEMON says `manual` or `off` (or CI is set). This command does not wait for it.
+ * Two commands that start one at once are sorted out by the daemon's start lock (src/cli/daemon.ts).
+ */
+export async function startInBackground(env: Env, cwd: string, script: string): Promise<void> {
+  if (daemonMode(env) !== 'auto') return;
+  const socket = daemonSocket(env, cwd);
+  if (!socket) return;
+  if (folderProblem(socket) === 'absent') mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
+  if (folderProblem(socket)) return;
+  const { spawn } = await import('node:child_process');
+  const log = openSync(`${socket}.log`, 'a', 0o600);
+  try {
+    spawn(process.execPath, [...process.execArgv, script, 'daemon', 'run'], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      cwd: '/',
+      env: env as NodeJS.ProcessEnv,
+    }).unref();
+  } finally {
+    closeSync(log);
+  }
+  if (isatty(2)) writeFd(2, `triage: started a daemon for the next commands (${socket}; TRIAGE_DAEMON=manual to not)\n`);
+}
+
 /** The daemon stopped after showing part of an answer: running again here would print it twice. */
 function lost(): number {
-  process.stderr.write(
-    'triage: the daemon stopped in the middle of this command; run it again (TRIAGE_DAEMON=off runs it in this process)\n',
-  );
+  writeFd(2, 'triage: the daemon stopped in the middle of this command; run it again (TRIAGE_DAEMON=off runs it in this process)\n');
   return 1;
 }

@@ -1,6 +1,6 @@
 // The resident daemon (src/cli/daemon.ts) and its client (src/cli/handoff.ts), as a user runs
 // them: the built dist/cli.js, a real daemon process on a real Unix socket, real probes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -10,7 +10,9 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -21,8 +23,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../probes/support.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const base: Record<string, string | undefined> = { ...process.env, LANG: 'C.UTF-8', NO_COLOR: '1', KNOWLEDGE_DIRS: '' };
-for (const v of ['http_proxy', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'XDG_RUNTIME_DIR']) delete base[v];
+// `manual`: a daemon is used when one runs, and started only by `triage daemon start`, except in
+// the tests of starting on first use, which say TRIAGE_DAEMON themselves.
+const base: Record<string, string | undefined> = {
+  ...process.env,
+  LANG: 'C.UTF-8',
+  NO_COLOR: '1',
+  KNOWLEDGE_DIRS: '',
+  TRIAGE_DAEMON: 'manual',
+};
+for (const v of ['http_proxy', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'XDG_RUNTIME_DIR', 'CI']) delete base[v];
 
 const nginxRefused =
   '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop.example.com, request: "GET /api HTTP/1.1", upstream: "http://10.0.3.4:8080/api", host: "shop.example.com"';
@@ -281,6 +291,100 @@ describe('triage daemon: the socket and its lifecycle', () => {
     for (let i = 0; i < 50 && (status = run(['daemon', 'status'], { env: d.env }).code ?? 0) === 0; i++) spawnSync('sleep', ['0.1']);
     expect(status).toBe(3);
     rmSync(copy, { recursive: true, force: true });
+    rmSync(d.dir, { recursive: true, force: true });
+  }, 60_000);
+});
+
+/** Waits until `triage daemon status` says running (exit 0) or not (3); the last status. */
+function statusBecomes(env: Record<string, string | undefined>, code: 0 | 3): Run {
+  let r = run(['daemon', 'status'], { env });
+  for (let i = 0; i < 100 && r.code !== code; i++) {
+    spawnSync('sleep', ['0.1']);
+    r = run(['daemon', 'status'], { env });
+  }
+  return r;
+}
+
+describe('triage daemon: started on first use', () => {
+  it('starts one in the background when none runs (in a folder it makes, 0700), and the next command is answered by it', () => {
+    const top = mkdtempSync(join(tmpdir(), 'tdm-auto-'));
+    const socket = join(top, 'made', 'd.sock');
+    const env = { TRIAGE_DAEMON_SOCKET: socket, TRIAGE_DAEMON: undefined };
+    const first = run(['explain', nginxRefused], { env });
+    expect(first).toEqual(run(['explain', nginxRefused], { env: { TRIAGE_DAEMON: 'off' } }));
+    expect(statSync(join(top, 'made')).mode & 0o777).toBe(0o700);
+    expect(statusBecomes(env, 0).code).toBe(0);
+    const before = answered(socket);
+    expect(run(['explain', nginxRefused], { env })).toEqual(first);
+    expect(answered(socket)).toBe(before + 1);
+    expect(run(['daemon', 'stop'], { env }).code).toBe(0);
+    expect(existsSync(`${socket}.lock`)).toBe(false);
+    rmSync(top, { recursive: true, force: true });
+  }, 60_000);
+
+  it('starts none with TRIAGE_DAEMON=manual, on CI, or for commands it does not answer', () => {
+    const d = socketIn();
+    for (const env of [
+      { ...d.env, TRIAGE_DAEMON: 'manual' },
+      { ...d.env, TRIAGE_DAEMON: undefined, CI: 'true' },
+    ])
+      expect(run(['explain', nginxRefused], { env }).code).toBe(0);
+    expect(run(['kb', 'check'], { env: { ...d.env, TRIAGE_DAEMON: undefined } }).code).toBe(0);
+    spawnSync('sleep', ['1.5']);
+    expect(run(['daemon', 'status'], { env: d.env }).code).toBe(3);
+    expect(existsSync(`${d.socket}.log`)).toBe(false);
+    // CI=false is not CI.
+    expect(run(['explain', nginxRefused], { env: { ...d.env, TRIAGE_DAEMON: undefined, CI: 'false' } }).code).toBe(0);
+    expect(statusBecomes(d.env, 0).code).toBe(0);
+    run(['daemon', 'stop'], { env: d.env });
+    rmSync(d.dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('starts exactly one when several start at once; a lock left by a dead or unrelated process is taken over', async () => {
+    const d = socketIn();
+    const script = join(root, 'dist/cli.js');
+    const starts = await Promise.all(
+      [1, 2, 3, 4].map(
+        () =>
+          new Promise<{ code: number | null; err: string }>((done) => {
+            const c = spawn(process.execPath, [script, 'daemon', 'run', '--idle', '20s'], {
+              env: { ...base, ...d.env } as NodeJS.ProcessEnv,
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let err = '';
+            c.stderr.on('data', (b: Buffer) => {
+              err += b.toString();
+              // The one that listens keeps running: done once it says so.
+              if (/listening at/.test(err)) done({ code: 0, err });
+            });
+            c.on('close', (code) => done({ code, err }));
+          }),
+      ),
+    );
+    const serving = starts.filter((s) => /listening at/.test(s.err));
+    expect(serving).toHaveLength(1);
+    for (const s of starts.filter((x) => !/listening at/.test(x.err)))
+      expect(s.err).toMatch(/a daemon (?:is already starting or running|already answers) at .*d\.sock \(pid \d+\)/);
+    const pid = Number(/pid (\d+)/.exec(serving[0]!.err)?.[1]);
+    expect(readFileSync(`${d.socket}.lock`, 'utf8')).toBe(String(pid));
+    expect(run(['daemon', 'stop'], { env: d.env }).code).toBe(0);
+
+    // A lock whose process is gone (a daemon killed with -9 leaves one).
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(`${d.socket}.lock`, dead);
+    expect(run(['daemon', 'start'], { env: d.env }).code).toBe(0);
+    expect(run(['daemon', 'stop'], { env: d.env }).code).toBe(0);
+    // A lock whose pid now names another live process (pid 1), old, with nothing at the socket.
+    writeFileSync(`${d.socket}.lock`, '1');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${d.socket}.lock`, old, old);
+    expect(run(['daemon', 'start'], { env: d.env }).code).toBe(0);
+    expect(run(['daemon', 'stop'], { env: d.env }).code).toBe(0);
+    // The same lock, fresh: another daemon is starting, so this one does not.
+    writeFileSync(`${d.socket}.lock`, '1');
+    const r = run(['daemon', 'run'], { env: d.env });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/a daemon is already starting or running at .*d\.sock \(pid 1\)/);
     rmSync(d.dir, { recursive: true, force: true });
   }, 60_000);
 });

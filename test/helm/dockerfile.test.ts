@@ -176,6 +176,8 @@ describe('Dockerfile', () => {
     expect(name).toMatch(/^[1-9][0-9]*$/);
     const env = steps(final, 'ENV').map((e) => e.args);
     expect(env.some((e) => /(^|\s)NODE_ENV=production(\s|$)/.test(e))).toBe(true);
+    // A `triage` run in the pod must not start a daemon inside the bot's memory limit.
+    expect(env.some((e) => /(^|\s)TRIAGE_DAEMON=manual(\s|$)/.test(e))).toBe(true);
     const cmd = steps(final, 'CMD').at(-1)?.args;
     expect(JSON.parse(cmd ?? 'null')).toEqual(['node', 'dist/main.js']);
     expect(steps(final, 'ENTRYPOINT')).toEqual([]);
