@@ -31,6 +31,7 @@ const KEYS = [
   'local_rate_limited',
   'rbac: access denied',
   'upstream_reset_',
+  'x-envoy-',
   'envoy',
   'istio',
   '" 0 -',
@@ -51,6 +52,15 @@ const ACCESS_LINE =
 /** Flags named in prose, as people report them: "a lot of UH errors", "503 UC responses", "the UF flag". */
 const FLAGS_PROSE =
   /\b(UH|UF|UO|UC|URX|UT|NR|NC|UPE|UMSDR|LH|UAEX|DPE)(?:\/(UH|UF|UO|UC|URX|UT|NR|NC|UPE|UMSDR|LH|UAEX|DPE))? (?:errors?|responses?|(?:response )?flags?|failures?)\b/g;
+/** The flag after its name, as people quote it: "response flag `UO`", "flags: UH", "the UF flag" is above. */
+const FLAG_NAMED = /\b(?:response[ _])?flags?[ \t]{0,2}(?:[:=][ \t]{0,2})?[`'"]?(UH|UF|UO|UC|URX|UT|NR|NC|UPE|UMSDR|LH|UAEX|DPE)\b/g;
+/**
+ * The local reply's body as a client prints it, without the reset reason (a browser, a UI, a log
+ * that cut it off): Envoy sends it with 503 and nothing else does.
+ */
+const RESET_BODY_BARE = /\bupstream connect error or disconnect\/reset before headers\b(?!\.?(?: retried and the latest)? reset reason:)/gi;
+/** Headers Envoy adds only when it refused the request itself, named in a paste or in prose. */
+const SHED_HEADERS = /\bx-envoy-(overloaded|ratelimited)\b/gi;
 /** JSON / key=value: `response_flags="UPE"`, `"response_flags":"UF"`, `response_flag=UT`. */
 const FLAGS_KV = /\bresponse_flags?["']?[ \t]{0,2}[:=|][ \t]{0,2}["']?([A-Z][A-Za-z,]{0,79}|-)/g;
 const DETAILS_KV =
@@ -265,6 +275,21 @@ function extract(doc: TextDoc): SignalSink {
       if (flags([m[1], m[2]].filter(Boolean).join(','), start, end).length > 0) seen(start);
     });
 
+  if (doc.mayContain(' flag'))
+    eachMatch(FLAG_NAMED, doc, (m) => {
+      if (flags(m[1] ?? '', m.index, m.index + m[0].length).length > 0) seen(m.index);
+    });
+  if (doc.mayContain('upstream connect error'))
+    eachMatch(RESET_BODY_BARE, doc, (m) => {
+      addStatus(sink, '503', m.index, m.index + m[0].length);
+      seen(m.index);
+    });
+  if (doc.mayContain('x-envoy-'))
+    eachMatch(SHED_HEADERS, doc, (m) => {
+      sink.add(m[1]!.toLowerCase() === 'overloaded' ? 'limit.overload' : 'limit.rate', undefined, m.index, m.index + m[0].length);
+      seen(m.index);
+    });
+
   if (doc.mayContain('response_flag')) {
     eachMatch(FLAGS_KV, doc, (m) => {
       const start = m.index;
@@ -322,6 +347,9 @@ export const ENVOY_PATTERNS: readonly RegExp[] = [
   ACCESS_LINE,
   FLAGS_KV,
   FLAGS_PROSE,
+  FLAG_NAMED,
+  RESET_BODY_BARE,
+  SHED_HEADERS,
   DETAILS_KV,
   DETAILS_BARE,
   RESET_BODY,

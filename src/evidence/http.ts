@@ -32,7 +32,8 @@ const PHRASES: Readonly<Record<string, readonly string[]>> = {
   '407': ['proxy authentication required'],
   '408': ['request time-out', 'request timeout'],
   '411': ['length required'],
-  '413': ['request entity too large', 'payload too large', 'content too large'],
+  // "413 entity too large": the phrase as people shorten it.
+  '413': ['request entity too large', 'entity too large', 'payload too large', 'content too large'],
   '414': ['request-uri too large', 'request-uri too long', 'uri too long'],
   '426': ['upgrade required'],
   '429': ['too many requests'],
@@ -52,7 +53,7 @@ const PHRASES: Readonly<Record<string, readonly string[]>> = {
 
 /** A status code followed by a reason phrase: `502 Bad Gateway`, `413: Request entity too large`, `504 - Gateway Timeout`. */
 const STATUS_PHRASE =
-  /\b([1-5]\d\d):?[ \t]{1,3}(?:-[ \t]{1,3})?(bad request|the plain http request was sent to https port|request header or cookie too large|no required ssl certificate was sent|the ssl certificate error|unauthorized|authorization required|forbidden port|forbidden|access denied|tunnel or ssl forbidden|error|page not found|not found|method not allowed|not allowed|proxy authentication required|request time-?out|length required|request entity too large|payload too large|content too large|request-uri too (?:large|long)|uri too long|upgrade required|too many requests|request header fields too large|request header too large|ssl certificate error|ssl certificate required|no certificate|http request sent to https port|client closed request|internal server error|not implemented|bad gateway|proxy error|service (?:temporarily )?unavailable|gateway time-? ?out|http version not supported)\b/gi;
+  /\b([1-5]\d\d):?[ \t]{1,3}(?:-[ \t]{1,3})?(bad request|the plain http request was sent to https port|request header or cookie too large|no required ssl certificate was sent|the ssl certificate error|unauthorized|authorization required|forbidden port|forbidden|access denied|tunnel or ssl forbidden|error|page not found|not found|method not allowed|not allowed|proxy authentication required|request time-?out|length required|(?:request )?entity too large|payload too large|content too large|request-uri too (?:large|long)|uri too long|upgrade required|too many requests|request header fields too large|request header too large|ssl certificate error|ssl certificate required|no certificate|http request sent to https port|client closed request|internal server error|not implemented|bad gateway|proxy error|service (?:temporarily )?unavailable|gateway time-? ?out|http version not supported)\b/gi;
 
 /** A lone reason phrase on its own line (Traefik's and Go's plain-text error bodies); the line is checked in code. */
 const LONE_PHRASE = /\b(Bad Gateway|Gateway Time-?out|Service Unavailable|Too Many Requests)\b/g;

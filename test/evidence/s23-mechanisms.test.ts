@@ -1,0 +1,44 @@
+// Mechanisms added in session 23, each keyed on a product's own vocabulary rather than on one
+// sentence. The texts are real (their threads are named); the variants beside them are the same
+// mechanism in another wording, which must land too.
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/triage/engine.js';
+
+const engine = createEngine();
+const explain = (text: string) => engine.explain(text);
+const signals = (text: string) => explain(text).signals.map((s) => s.signal);
+const top = (text: string) => explain(text).causes[0]?.id;
+
+describe("Envoy's own words, as people quote them", () => {
+  it('reads the local reply body without its reset reason as a 503 from Envoy (istio/istio#1010)', () => {
+    const text =
+      "I'm getting lots of ```upstream connect error or disconnect/reset before headers``` when running the helloworld example, is this a stability issue ?";
+    expect(signals(text)).toEqual(expect.arrayContaining(['http.status=503', 'http.server=envoy']));
+    expect(explain(text).symptoms.map((s) => s.id)).toContain('service-unavailable');
+    // With its reason the body says more, and the bare reading does not add a second status.
+    const full = signals('upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+    expect(full).toContain('proxy.upstream_error=prematurely_closed');
+    expect(full.filter((s) => s === 'http.status=503')).toHaveLength(1);
+  });
+
+  it('reads a flag named after the word "flag", and the headers Envoy adds when it sheds load (emissary-ingress/emissary#1384)', () => {
+    const text =
+      'When load testing our service with Ambassador in EKS, we ran into an issue where Envoy would trip the circuit breaker due to hitting max pending request. This was verified with the Ambassador logs containing the response flag `UO` and the header ` x-envoy-overloaded` returned with failed requests.';
+    expect(signals(text)).toEqual(expect.arrayContaining(['envoy.flag=UO', 'limit.overload', 'http.server=envoy']));
+    expect(top(text)).toBe('upstream-overloaded');
+    expect(signals('the access log shows response_flags: UH for every request')).toContain('envoy.flag=UH');
+    expect(signals('replies carry x-envoy-ratelimited: true')).toContain('limit.rate');
+    // Two capitals after "flag" that are not one of Envoy's flags are nothing.
+    expect(signals('set the flag OK in the config')).not.toContain('envoy.flag=OK');
+  });
+});
+
+describe('reason phrases as people shorten them', () => {
+  it('"413 entity too large" is a 413 (FineUploader/fine-uploader#230)', () => {
+    const text = 'nginx replies with a `413 entity too large` with pretty much default configuration. any ideas? thanks';
+    expect(signals(text)).toContain('http.status=413');
+    expect(top(text)).toBe('body-too-large');
+    // The number must still be the phrase's own.
+    expect(signals('the proxy said 502 entity too large')).not.toContain('http.status=502');
+  });
+});
