@@ -31,8 +31,11 @@ const NET_UNREACHABLE = /\bconnect: network is unreachable\b/g;
 const CONNECT_TIMED_OUT = /\bconnect: connection timed out\b/g;
 const SOCKET_MISSING = /\bdial unix [^\s]{1,255}: connect: no such file or directory\b/g;
 const SOCKET_DENIED = /\bdial unix [^\s]{1,255}: connect: permission denied\b/g;
-/** `dial tcp 10.0.0.5:443: i/o timeout`, and with the local address Go prints when it has one: `dial tcp <nil>->10.0.0.5:80`. */
-const DIAL_TIMEOUT = /\bdial tcp[46]? [0-9A-Za-z.:[\]%_<>-]{1,120}: i\/o timeout\b/g;
+/**
+ * `dial tcp 10.0.0.5:443: i/o timeout`, and with the local address Go prints when it has one: `dial tcp <nil>->10.0.0.5:80`;
+ * on Windows the syscall's name comes between: `dial tcp 64.233.188.118:443: ConnectEx tcp: i/o timeout`.
+ */
+const DIAL_TIMEOUT = /\bdial tcp[46]? [0-9A-Za-z.:[\]%_<>-]{1,120}: (?:ConnectEx tcp: )?i\/o timeout\b/g;
 const READ_TIMEOUT = /\bread tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const WRITE_TIMEOUT = /\bwrite tcp[46]? [^\s]{1,120}: i\/o timeout\b/g;
 const LOOKUP_NOT_FOUND = /\blookup [^\s]{1,255}(?: on [^\s]{1,100})?: no such host\b/g;
@@ -91,6 +94,9 @@ const REMOTE_ALERTS: Readonly<Record<string, string>> = {
   'bad certificate': 'client_cert_required',
   'certificate required': 'client_cert_required',
   'unknown certificate authority': 'client_cert_required',
+  // Alert 46 (certificate_unknown): the peer could not validate the certificate it was shown. A
+  // server that logs it (a TLS-inspecting proxy's "Cannot handshake client") was not trusted.
+  'unknown certificate': 'cert_invalid',
   'unrecognized name': 'sni_required',
   'insufficient security level': 'no_shared_cipher',
   'illegal parameter': 'handshake_failure',

@@ -105,8 +105,8 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
     key: 'response',
     re: /\bresponse(?:[ _]code|[ _]status)(?:["']?[ \t]{0,2}[:=][ \t]{0,2}["']?|[ \t]{1,2})([1-5]\d\d)\b/gi,
   },
-  // HTTP 503, HTTP Error 403: Forbidden, http error 400, HTTP code 403 from proxy, HTTP status 502
-  { key: 'http', re: /\bHTTP[ _]?(?:error|status|code|response)?[ \t]{0,2}:?[ \t]{0,2}([1-5]\d\d)\b/gi },
+  // HTTP 503, HTTP Error 403: Forbidden, http error 400, HTTP code 403 from proxy, HTTP status 502, HTTP error code 407
+  { key: 'http', re: /\bHTTP[ _]?(?:(?:error|status|response)(?:[ _]code)?|code)?[ \t]{0,2}:?[ \t]{0,2}([1-5]\d\d)\b/gi },
   // A client printing the status before the body it got: `401 {"code":4001007,…}`, `403: [{"message":…}]`
   { key: '', re: /(?:^|\n)[ \t]{0,4}([45]\d\d)[ \t]{0,2}[:-]?[ \t]{0,2}[{[]["{ \t\n]/g },
   // Cloudflare's error pages: "Error reference number: 502"

@@ -42,3 +42,38 @@ describe('reason phrases as people shorten them', () => {
     expect(signals('the proxy said 502 entity too large')).not.toContain('http.status=502');
   });
 });
+
+describe('TLS alert 46 (certificate_unknown), as each stack names it', () => {
+  it('is a certificate the peer could not validate, in Go, OpenSSL, Java and by number', () => {
+    for (const [text, cause] of [
+      // A TLS-inspecting proxy's log (the client did not trust its CA)
+      ['WARN: Cannot handshake client www.baidu.com:443 remote error: tls: unknown certificate', 'tls-cert-untrusted'],
+      ['javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_unknown', 'tls-cert-untrusted'],
+      // nginx's handshake to its upstream: the same alert, on the proxy's side
+      [
+        'SSL_do_handshake() failed (SSL: error:0A000416:SSL routines::sslv3 alert certificate unknown:SSL alert number 46) while SSL handshaking to upstream',
+        'upstream-tls-failure',
+      ],
+    ]) {
+      expect(signals(text!), text).toContain('tls.error=cert_invalid');
+      expect(top(text!), text).toBe(cause);
+    }
+    // Go's longer alert keeps its own meaning.
+    expect(signals('remote error: tls: unknown certificate authority')).toContain('tls.error=client_cert_required');
+  });
+});
+
+describe('client wordings of known mechanisms', () => {
+  it("reads Go's Windows dial timeout, with the syscall's name between", () => {
+    const text = 'dial tcp 64.233.188.118:443: ConnectEx tcp: i/o timeout';
+    expect(signals(text)).toEqual(expect.arrayContaining(['net.error=connect_timeout', 'net.phase=connect']));
+    expect(top(text)).toBe('firewall-drop');
+  });
+
+  it('reads "HTTP error code NNN" as a status', () => {
+    expect(signals('I receive an error message: HTTP error code 407')).toContain('http.status=407');
+    expect(top('got HTTP error code 407 from the proxy')).toBe('proxy-auth-required');
+    // A number that is no status is not read as one.
+    expect(signals('HTTP error code 42')).toEqual([]);
+  });
+});
