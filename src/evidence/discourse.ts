@@ -59,7 +59,8 @@ const REPORT = new RegExp(
     wholeWords(String.raw`ich|wir|mein|meine|unser|bei mir|bekomme|erhalte|kriege`),
     wholeWords(String.raw`je|j['’]ai|j['’]obtiens|nous|mon|ma|mes|notre`),
     wholeWords(String.raw`yo|tengo|tenemos|estamos|me sale|me aparece|nos aparece|recibo|recibí|mi|nuestro|nosotros`),
-    wholeWords(String.raw`eu|meu|minha|nós|nosso|estou|estamos|tenho|recebi|recebemos`),
+    wholeWords(String.raw`eu|meu|minha|nós|nosso|estou|estamos|estávamos|tenho|recebi|recebemos|recebíamos|tentei|tentamos|tentávamos`),
+    wholeWords(String.raw`estábamos|recibíamos|intenté|intentamos|intentábamos|obtengo|obtenemos`),
     wholeWords(String.raw`я|мы|мой|моя|наш|у меня|получаю`),
     // a bug report's "what happened" heading ("Actual: …", "**Current behavior**:", "Observed result:")
     String.raw`^\s*(?:[-*#>]{1,6}\s*)?(?:\*\*)?(?:Actual(?: behaviou?r| result| outcome| output)?|Current behaviou?r|What happened|Observed(?: behaviou?r| result)?)(?:\*\*)?\s*[:：]`,
@@ -101,8 +102,9 @@ const DESCRIPTION = new RegExp(
     // what a setting or a tool does, and lists that follow: "It specifies the timeout …", "This workflow executes …", "Below is the list of …"
     String.raw`\b(?:It|(?:This|The [\w.-]{2,40}) (?:option|setting|parameter|field|directive|flag|property|value|workflow|tool|script|plugin|module|function|method|command|middleware|filter|policy)) (?:specifies|defines|determines|controls|configures|sets|limits|applies|executes|allows|lets|enables|provides|describes|explains|audits|monitors)\b|\b(?:below|the following) (?:is|are) (?:a |the )?(?:list|table|reasons|causes)\b|\bthe following (?:list|table|reasons|causes)\b`,
     String.raw`^\s*(?:[-*•]\s*)?(?:Cause|Causes|Fix|Solution|Resolution|Symptoms?|Explanation|Meaning|Common (?:failure|error|cause)s?|原因|解决方法|解决办法|解決方法|症状|原因と対策)\s*[:：]`, // docs headings
-    // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »")
-    String.raw`\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
+    // naming an error by its quoted name ("an error of 'Connection Refused'", "une erreur « … »"), but not an error
+    // that happened to the speaker's system ("failed with error '502 Bad Gateway'", "is throwing error \"CERT_HAS_EXPIRED\"")
+    String.raw`(?<!\b(?:fail(?:s|ed|ing)? with|throw(?:s|ing|n)?|threw|get(?:s|ting)?|got|receiv(?:e|es|ed|ing)|return(?:s|ed|ing)?|show(?:s|ed|ing)?|giv(?:es|ing)|gave|with|saying|says|said) (?:an? |the |this |that |same |following )?)\b(?:error|erro|erreur|Fehler|ошибк[аиу])(?: de| du| des| of| von)? ['"‘’„“«][^'"’“”»\n]{3,60}['"’”»]`,
     // defining a status code in other languages
     String.raw`ist ein (?:HTTP-)?Statuscode|est un code (?:d['’]état|de statut|HTTP)|es un código de (?:estado|error)|é um código de (?:status|estado)|является кодом|상태 코드입니다|ステータスコード(?:です|で)|状态码[，,]?(?:表示|是)`,
     // zh
@@ -145,6 +147,9 @@ const ADVICE =
 /** A change shown as a diff (a ```diff fence, a hunk header): what it quotes is being edited, not happening. */
 const DIFF_START = /^\s*(?:(?:\x60{3,4}|~~~)(?:diff|patch)\s*$|@@ -\d{1,7}(?:,\d{1,7})? \+\d{1,7}(?:,\d{1,7})? @@)/;
 
+/** A log line's date and time to the second at its start (`2019-11-30 12:20:14.271`, `><W>2019-11-30 12:20:14`, `[2024/03/01 10:00:00`). */
+const STAMPED = /^\s*[[(<>A-Z]{0,6}\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}:\d{2}/;
+
 /** More output lines than any docs page quotes: a text past it is not a page, whatever follows. */
 const EXAMPLE_LINES_MAX = 64;
 
@@ -186,7 +191,8 @@ export function classifyLine(line: string): LineKind {
   const words = line.match(WORD)?.length ?? 0;
   const cjk = line.match(CJK)?.length ?? 0;
   const prose = words >= 6 || cjk >= 10 || (words >= 3 && cjk >= 4);
-  if (!prose) return 'machine';
+  // A short line in the speaker's own voice ("I'm getting this too:", "我这边也报错") reports, however short.
+  if (!prose) return (words >= 3 || cjk >= 4) && REPORT.test(line.replace(DOC_VOICE, '')) ? 'report' : 'machine';
   if (HOW_TO.test(line)) return 'description';
   const voiced = line.replace(DOC_VOICE, '');
   if (REPORT.test(voiced)) return 'report';
@@ -215,6 +221,7 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
   let describe = 0;
   let machine = 0;
   let plain = 0;
+  let stamped = false;
   for (const line of unwrapProse(lines)) {
     if (line.trim() === '') continue;
     // A text that opens as a diff shows a change to docs or code, whatever the lines it edits say.
@@ -226,6 +233,7 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
     if (LABEL.test(line) || PUNCTUATION_ONLY.test(line)) continue;
     const kind = classifyLine(line);
     if (kind === 'report') return false;
+    if (kind === 'machine' && STAMPED.test(line)) stamped = true;
     if (kind === 'description') describe++;
     // A page's headings may come after its examples, so the ratio is judged at the end; a long log
     // stops the count early.
@@ -233,6 +241,9 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
     if (kind === 'plain') plain++;
   }
   if (describe === 0) return false;
+  // Log lines stamped to the second beside one line of question or comment ("Is the problem on my side?"): a paste
+  // from a system that failed. A page that explains quotes its example between several lines of explanation.
+  if (stamped && describe === 1) return false;
   // Few lines of output beside the descriptions, or an explainer: prose lines (that describe or
   // say nothing either way) at least as many as its lines of output. A server's error page explains
   // itself in prose too ("Possible causes of this error include: …"), so it must pass the first test.

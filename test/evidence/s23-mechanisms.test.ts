@@ -77,3 +77,42 @@ describe('client wordings of known mechanisms', () => {
     expect(signals('HTTP error code 42')).toEqual([]);
   });
 });
+
+describe('reports that read like descriptions', () => {
+  it('an error that happened to the speaker, named in quotes, is reported (traefik/traefik#7739, http-party/node-http-proxy#925)', () => {
+    expect(
+      top(
+        "Few of request failed with error '502 Bad Gateway' caused by: read tcp xx.xx.x.xxx:yyyyy->xx.xx.x.xxx:yyyy: wsarecv: An existing connection was forcibly closed by the remote host",
+      ),
+    ).toBe('upstream-closed-early');
+    expect(
+      explain(
+        'The proxy server is throwing error "CERT_HAS_EXPIRED" for ssl. How it can be solved?\n\nI\'m Getting this problem too:\nError: certificate has expired',
+      ).causes.map((c) => c.id),
+    ).toContain('tls-cert-expired');
+    // A page naming an error by its quoted name still describes.
+    expect(explain("You might see an error of 'Connection Refused' when the upstream is down.").causes).toEqual([]);
+  });
+
+  it('first person in verb forms: pt (bacen/pix-perguntas-e-respostas#155)', () => {
+    const pt =
+      '**Descreva sua dúvida ou problema**\nHoje estávamos recebendo o seguinte erro: PKIX path building failed: unable to find valid certification path to requested target.\nO erro acontecia mais no endpoint do dict e de arquivos. A icom de mensagens estava sempre ok.\n\n**Identificador do Problema**\nQuando tentávamos um acesso na interface do dict (https://dict-h.pi.rsfn.net.br) ou de arquivos (https://arq-h.pi.rsfn.net.br) volta e meia recebíamos o erro descrito acima, como se não fosse possível concluir o handshake tls.';
+    expect(top(pt)).toBe('tls-cert-untrusted');
+    // The same words in the third person stay a description.
+    expect(explain('Quando o cliente não confia na CA, ocorre o erro PKIX path building failed.').causes).toEqual([]);
+  });
+
+  it("log lines stamped to the second beside one question are a paste, not a page's example (mumble-voip/mumble#3907)", () => {
+    const text =
+      '><W>2019-11-30 12:20:14.271 1 => Registration: SSL Handshake error: The certificate has expired\n><W>2019-11-30 12:20:14.271 1 => Registration failed: SSL handshake failed\n\nWhat certificate has expired?\nIs there a Problem with the Auth Server,or is it on my Side?';
+    expect(top(text)).toBe('tls-cert-expired');
+    // A page that explains its stamped example over several lines still describes.
+    const page = [
+      '## Troubleshooting 502',
+      'When the backend is down, nginx logs an error like this:',
+      '2024/03/01 10:00:00 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream',
+      'This means the upstream is not listening. Check that the service runs.',
+    ].join('\n');
+    expect(explain(page).causes).toEqual([]);
+  });
+});
