@@ -178,6 +178,32 @@ const REMOTE_STATUS =
  */
 const WEB_EXCEPTION_STATUS = /\bWebException: [^\n(（:：]{4,160}[:：][ \t]{0,2}[(（](\d{3})[)）]/g;
 
+/**
+ * Windows' security status codes for a TLS handshake (SSPI / Schannel and CryptoAPI), which .NET's
+ * SslStream, curl built with Schannel and Git for Windows print beside a message in the display
+ * language: the code is the same in every language. Names already read by the knowledge base
+ * (SEC_E_UNTRUSTED_ROOT, SEC_E_INVALID_TOKEN, SEC_E_ALGORITHM_MISMATCH …) are not repeated here.
+ */
+const SSPI_CODES: Readonly<Record<string, string>> = {
+  '80090322': 'hostname_mismatch', // SEC_E_WRONG_PRINCIPAL: "The target principal name is incorrect"
+  '80090325': 'unknown_issuer', // SEC_E_UNTRUSTED_ROOT
+  '80090326': 'handshake_failure', // SEC_E_ILLEGAL_MESSAGE: "The message received was unexpected or badly formatted"
+  '80090327': 'cert_invalid', // SEC_E_CERT_UNKNOWN: "An unknown error occurred while processing the certificate"
+  '80090328': 'cert_expired', // SEC_E_CERT_EXPIRED: "The received certificate has expired"
+  '80090349': 'cert_invalid', // SEC_E_CERT_WRONG_USAGE
+  '800b0101': 'cert_expired', // CERT_E_EXPIRED
+  '800b010f': 'hostname_mismatch', // CERT_E_CN_NO_MATCH
+  SEC_E_WRONG_PRINCIPAL: 'hostname_mismatch',
+  SEC_E_ILLEGAL_MESSAGE: 'handshake_failure',
+  SEC_E_CERT_UNKNOWN: 'cert_invalid',
+  SEC_E_CERT_EXPIRED: 'cert_expired',
+  SEC_E_CERT_WRONG_USAGE: 'cert_invalid',
+  CERT_E_EXPIRED: 'cert_expired',
+  CERT_E_CN_NO_MATCH: 'hostname_mismatch',
+};
+const SSPI =
+  /\b(?:0x)?(8009032[25-8]|80090349|800[Bb]010[1Ff])\b|\b(SEC_E_(?:WRONG_PRINCIPAL|ILLEGAL_MESSAGE|CERT_UNKNOWN|CERT_EXPIRED|CERT_WRONG_USAGE)|CERT_E_(?:EXPIRED|CN_NO_MATCH))\b/g;
+
 /** Frames of SocketsHttpHandler's connection setup. */
 const CONNECTING = /\bConnectHelper\b|\bConnectAsync\b|\bConnectToTcpHostAsync\b|\bEstablishProxyTunnelAsync\b/;
 
@@ -197,15 +223,21 @@ function extract(doc: TextDoc): SignalSink {
     sink.add(msg.name, value, ...at(m));
   });
   eachMatch(REMOTE_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
+  if (doc.mayContain('8009') || doc.mayContain('800b01') || doc.mayContain('sec_e_') || doc.mayContain('cert_e_'))
+    eachMatch(SSPI, doc, (m) => {
+      const value = SSPI_CODES[m[1]?.toLowerCase() ?? m[2] ?? ''];
+      if (value) sink.add('tls.error', value, ...at(m));
+    });
   if (doc.mayContain('webexception: ')) eachMatch(WEB_EXCEPTION_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
   return sink;
 }
 
-export const DOTNET_PATTERNS: readonly RegExp[] = [ANY_MESSAGE, REMOTE_STATUS, WEB_EXCEPTION_STATUS];
+export const DOTNET_PATTERNS: readonly RegExp[] = [ANY_MESSAGE, REMOTE_STATUS, WEB_EXCEPTION_STATUS, SSPI];
 
 export const dotnetExtractor: Extractor = {
   name: 'dotnet',
-  reads: '.NET networking and TLS messages in the languages Windows prints them, WebExceptionStatus names, "(407)"-style remote statuses',
+  reads:
+    '.NET networking and TLS messages in the languages Windows prints them, Windows TLS status codes (SEC_E_…, 0x8009…), WebExceptionStatus names, "(407)"-style remote statuses',
   patterns: DOTNET_PATTERNS,
   extract: (doc) => extract(doc).signals,
 };

@@ -116,3 +116,50 @@ describe('reports that read like descriptions', () => {
     expect(explain(page).causes).toEqual([]);
   });
 });
+
+describe("Windows' TLS status codes (SSPI / Schannel, CryptoAPI)", () => {
+  it('reads the code in any language, and .NET\'s "Authentication failed, see inner exception" is TLS, not a token', () => {
+    // A TLS-inspecting proxy built on SslStream (Titanium.Web.Proxy), as its users paste it.
+    const text = [
+      "Titanium.Web.Proxy.Exceptions.ProxyConnectException: Couldn't authenticate host 'ssl.gstatic.com' with certificate '*.gstatic.com'.",
+      ' ---> System.Security.Authentication.AuthenticationException: Authentication failed, see inner exception.',
+      ' ---> System.ComponentModel.Win32Exception (0x80090327): An unknown error occurred while processing the certificate.',
+    ].join('\n');
+    expect(signals(text)).toContain('tls.error=cert_invalid');
+    expect(signals(text)).not.toContain('auth.error=invalid_token');
+    expect(top(text)).toBe('tls-cert-untrusted');
+    // The same code beside a German message; the name alone; CryptoAPI's code for a name mismatch.
+    expect(signals('Win32Exception (0x80090328): Das empfangene Zertifikat ist abgelaufen.')).toContain('tls.error=cert_expired');
+    expect(signals('schannel: SEC_E_WRONG_PRINCIPAL (0x80090322) - The target principal name is incorrect.')).toContain(
+      'tls.error=hostname_mismatch',
+    );
+    expect(signals('CertVerifyCertificateChainPolicy failed: 0x800B010F')).toContain('tls.error=hostname_mismatch');
+    // A gateway's own "Authentication failed" is still a credential refused.
+    expect(signals('{"message":"Authentication failed"}')).toContain('auth.error=invalid_token');
+  });
+});
+
+describe('WAFs named by their products and rules', () => {
+  it('a 403 beside OWASP CRS rule names is the WAF (Azure Application Gateway)', () => {
+    const text = [
+      'This change is being made after finding that Public API requests with certain `User-Agent` headers were being blocked with 403 Forbidden responses by the Azure Application Gateway.',
+      '',
+      'Rule set group: `REQUEST-913-SCANNER-DETECTION`',
+      "Rule:  `913101 - 'Found User-Agent associated with scripting/generic HTTP client'`",
+    ].join('\n');
+    expect(signals(text)).toContain('waf.named');
+    expect(top(text)).toBe('waf-block');
+    // Named without a 403 it is no failure by itself.
+    expect(explain('We run ModSecurity with the OWASP CRS in front of the shop.').causes).toEqual([]);
+  });
+
+  it("reads a WAF log's action in either quoting, cloudscraper's CloudflareCode1020, and oauth2-proxy's CSRF cookie", () => {
+    expect(signals('- WAF ログ:\naction: "BLOCK"\nと記録されている')).toContain('access.waf');
+    expect(top('cloudscraper.exceptions.CloudflareCode1020: Cloudflare has blocked this request (Code 1020 Detected).')).toBe('waf-block');
+    expect(
+      top(
+        'Getting a 403 response: "http: named cookie not present" and in Oauth2-Proxy logs: AuthFailure Invalid authentication via OAuth2: unable to obtain CSRF cookie',
+      ),
+    ).toBe('csrf-failure');
+  });
+});
