@@ -95,10 +95,10 @@ const WS_REQUEST = /(?:^[ \t>]{0,4}|-H ["']?)Upgrade: ?websocket\b/gim;
 
 /** Status codes quoted in logs, JSON and client errors. Each needs a word in front of the number. */
 const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
-  // "status": 503, status=403, statusCode: 401, StatusCode: 401, Status code: 403, status code 502
+  // "status": 503, status=403, statusCode: 401, StatusCode: 401, Status code: 403, status code 502, status code '429'
   {
     key: 'status',
-    re: /\bstatus(?:[ _-]?code)?(?:["']?[ \t]{0,2}[:=][ \t]{0,2}["']?|[ \t]{1,2})([1-5]\d\d)\b/gi,
+    re: /\bstatus(?:[ _-]?code)?(?:["']?[ \t]{0,2}[:=][ \t]{0,2}["']?|[ \t]{1,2}["']?)([1-5]\d\d)\b/gi,
   },
   // response_code="502", "response_code":503, Unexpected response code: 400
   {
@@ -119,6 +119,8 @@ const QUOTED_STATUS: readonly { key: string; re: RegExp }[] = [
   { key: 'return code', re: /\bReturn code is:?[ \t]{0,2}([1-5]\d\d)\b/gi },
   // requests: 403 Client Error: Forbidden for url
   { key: ' error', re: /\b([45]\d\d) (?:Client|Server) Error\b/g },
+  // Python requests' repr of a response: <Response [403]>
+  { key: '<response [', re: /<Response \[([1-5]\d\d)\]>/g },
   // OkHttp: Response{protocol=http/1.1, code=413, message=…}
   { key: 'response{', re: /\bResponse\{protocol=[^,\n]{1,20}, code=([1-5]\d\d)\b/g },
   // HTTP/2 pseudo-header in Envoy/nghttp debug output: ':status', '401'

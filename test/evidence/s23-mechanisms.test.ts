@@ -163,3 +163,28 @@ describe('WAFs named by their products and rules', () => {
     ).toBe('csrf-failure');
   });
 });
+
+describe('runtimes and libraries in the forms their users paste', () => {
+  it.each([
+    // Android and some loggers drop the spaces after the colons
+    ['javax.net.ssl.SSLHandshakeException:Received fatal alert:handshake_failure', 'tls.error=handshake_failure'],
+    // OkHttp pads the masked host name
+    ['Error: javax.net.ssl.SSLPeerUnverifiedException: Hostname XX-XX-XX  not verified:', 'tls.error=hostname_mismatch'],
+    // Rust's std (reqwest, hyper): getaddrinfo failed, whatever its reason
+    [
+      'reqwest::Error { kind: Request, source: hyper_util::client::legacy::Error(Connect, ConnectError("dns error", Custom { kind: Uncategorized, error: "failed to lookup address information: Invalid flags" })) }',
+      'net.error=dns_not_found',
+    ],
+    // Netty's SSL handler (Elasticsearch)
+    ['received plaintext http traffic on an https channel, closing connection', 'tls.error=http_to_https_port'],
+    // Python requests' repr, and a status code in quotes
+    ['I am trying to request this site, then I am getting <Response [403]>.', 'http.status=403'],
+    ["Retrying setup: Request for 'https://api.example.com/v2/getMonitors' failed with status code '429'", 'http.status=429'],
+  ])('%s', (text, signal) => {
+    expect(signals(text)).toContain(signal);
+  });
+
+  it('does not read a bracketed number that is no Response repr', () => {
+    expect(signals('matrix <Shape [403]> has 3 rows')).toEqual([]);
+  });
+});
