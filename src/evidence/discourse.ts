@@ -121,6 +121,8 @@ const DESCRIPTION = new RegExp(
     wholeWords(String.raw`significa|indica|quando|por exemplo|normalmente|em vez de|diferentemente|ao contrário`),
     // ru
     String.raw`(?:означа(?:ет|ют|ющий|ющая)|указыва(?:ет|ют|ющий|ющая|ющее)|когда|например|обычно|вместо|приводит к|приводят к|может привести)`,
+    // uk, ro: a status or an error defined ("означає", "indică faptul că")
+    wholeWords(String.raw`означає|вказує на|наприклад|зазвичай|înseamnă|indică|de exemplu|de obicei|atunci când`),
     // pl, nl, tr, vi, it: a status or an error defined ("to komunikat HTTP oznaczający, że", "betekent dat", "anlamına gelir", "là một mã lỗi HTTP báo hiệu rằng")
     wholeWords(
       String.raw`oznacza(?:jący|jąca|jące)?|wskazuje|na przykład|zazwyczaj|betekent|geeft aan|bijvoorbeeld|meestal|anlamına gel(?:ir|mektedir)|örneğin|genellikle|báo hiệu|có nghĩa là|nghĩa là|là một mã|ví dụ|thường là|significa che|indica che|ad esempio|di solito`,

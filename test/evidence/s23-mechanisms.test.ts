@@ -188,3 +188,14 @@ describe('runtimes and libraries in the forms their users paste', () => {
     expect(signals('matrix <Shape [403]> has 3 rows')).toEqual([]);
   });
 });
+
+describe('pages that define statuses, in Ukrainian and Romanian', () => {
+  it.each([
+    // cr0x.net/uk/docker-nginx-upstream-502-504
+    '502 Bad Gateway: Nginx не отримав валідної відповіді від upstream\n\nНа практиці, у Docker, 502 часто означає одне з наступного:\n\n  • Збої з’єднання: Nginx не зміг підключитися до upstream IP:port (контейнер вимкнений, неправильний порт, інша мережа, правила фаєрволу, DNS вказує на стару IP).',
+    // blog.silverpc.hu/?p=503389
+    'În limbajul HTTP, codul de stare 403 Forbidden indică faptul că serverul a înțeles cererea clientului, dar refuză să o autorizeze. Spre deosebire de o eroare 401 Unauthorized (unde clientul nu a furnizat acreditări valabile), în cazul unui 403, clientul poate fi autentificat, dar pur și simplu nu are drepturile de acces necesare pentru resursa solicitată.',
+  ])('gets no cause: %s', (text) => {
+    expect(explain(text).causes).toEqual([]);
+  });
+});
