@@ -15,7 +15,13 @@ interface SignalDecl {
   open?: boolean;
 }
 
+/** The catalogue, read once per test file (it was read again for every text of the corpus). */
+let catalogued: Map<string, SignalDecl> | undefined;
 function catalogue(): Map<string, SignalDecl> {
+  return (catalogued ??= readCatalogue());
+}
+
+function readCatalogue(): Map<string, SignalDecl> {
   const dir = join(ROOT, 'knowledge/signals');
   const out = new Map<string, SignalDecl>();
   for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n))) {
