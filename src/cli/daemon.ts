@@ -106,7 +106,15 @@ function preparedSocket(io: CliIo, make: boolean): string {
   if (!socket) throw new TriageError('USAGE', 'the daemon needs Unix sockets, which this platform lacks: run triage without it');
   let problem = folderProblem(socket);
   if (problem === 'absent' && make) {
-    mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
+    try {
+      // Its own folder only: Node's recursive mkdir spins forever on a path under /proc.
+      mkdirSync(dirname(socket), { mode: 0o700 });
+    } catch (err) {
+      throw new TriageError(
+        'CONFIG_INVALID',
+        `cannot make the daemon's folder ${dirname(socket)} (${(err as NodeJS.ErrnoException).code ?? 'error'}): its parent must exist and be writable; set TRIAGE_DAEMON_SOCKET to a path in such a folder`,
+      );
+    }
     problem = folderProblem(socket);
   }
   if (problem && problem !== 'absent') throw new TriageError('CONFIG_INVALID', `cannot use the daemon socket ${socket}: ${problem}`);

@@ -245,19 +245,29 @@ export async function startInBackground(env: Env, cwd: string, script: string): 
   if (daemonMode(env) !== 'auto') return;
   const socket = daemonSocket(env, cwd);
   if (!socket) return;
-  if (folderProblem(socket) === 'absent') mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
-  if (folderProblem(socket)) return;
-  const { spawn } = await import('node:child_process');
-  const log = openSync(`${socket}.log`, 'a', 0o600);
+  // Starting one is a convenience: a folder that cannot be made, a log that cannot be opened or a
+  // process that cannot be started leaves this command to run by itself, as it would anyway. Only
+  // the socket's own folder is made, never its parents: Node's recursive mkdir spins forever on a
+  // path under /proc.
   try {
-    spawn(process.execPath, [...process.execArgv, script, 'daemon', 'run'], {
-      detached: true,
-      stdio: ['ignore', log, log],
-      cwd: '/',
-      env: env as NodeJS.ProcessEnv,
-    }).unref();
-  } finally {
-    closeSync(log);
+    if (folderProblem(socket) === 'absent') mkdirSync(dirname(socket), { mode: 0o700 });
+    if (folderProblem(socket)) return;
+    const { spawn } = await import('node:child_process');
+    const log = openSync(`${socket}.log`, 'a', 0o600);
+    try {
+      const child = spawn(process.execPath, [...process.execArgv, script, 'daemon', 'run'], {
+        detached: true,
+        stdio: ['ignore', log, log],
+        cwd: '/',
+        env: env as NodeJS.ProcessEnv,
+      });
+      child.on('error', () => {});
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
+  } catch {
+    return;
   }
   if (isatty(2)) writeFd(2, `triage: started a daemon for the next commands (${socket}; TRIAGE_DAEMON=manual to not)\n`);
 }

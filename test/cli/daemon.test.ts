@@ -322,6 +322,18 @@ describe('triage daemon: started on first use', () => {
     rmSync(top, { recursive: true, force: true });
   }, 60_000);
 
+  it('answers by itself, promptly, when the folder cannot be made (a missing parent, a path under /proc)', () => {
+    for (const socket of ['/nonexistent/a/b/d.sock', '/proc/nope/d.sock']) {
+      const env = { TRIAGE_DAEMON_SOCKET: socket, TRIAGE_DAEMON: undefined };
+      const r = run(['explain', nginxRefused], { env });
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/upstream-refused/);
+      const start = run(['daemon', 'start'], { env });
+      expect(start.code).toBe(2);
+      expect(start.err).toMatch(/cannot make the daemon's folder .* its parent must exist and be writable/);
+    }
+  });
+
   it('starts none with TRIAGE_DAEMON=manual, on CI, or for commands it does not answer', () => {
     const d = socketIn();
     for (const env of [
