@@ -20,7 +20,7 @@ export const TARGETS = { top1: 0.92, top3: 0.98, negativesAnswered: 0.03, high: 
  * report says which of them are not met yet.
  */
 export const FLOORS = {
-  heldout: { top1: 0.86, top3: 0.885, negativesAnswered: 0.08 },
+  heldout: { top1: 0.86, top3: 0.885, negativesAnswered: 0.07 },
   // The dev split grows with data collected to find what the engine misses (2026-12-07: +315 failures and
   // +292 negatives; session 20: +740 failures and +401 negatives; session 21: two fresh rounds, +690
   // failures and +364 negatives; session 23: a sixth and a seventh round, +496 failures and +273

@@ -1,4 +1,5 @@
 import { describesOnly, recoveryNotice, referenceListing } from '../evidence/discourse.js';
+import { NOT_A_FAILURE_AT, notAFailure, reportFeatures } from '../evidence/report-model.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import type { Extractor } from '../evidence/extractor.js';
 import { Lexicon } from '../evidence/lexicon.js';
@@ -73,7 +74,9 @@ export class Engine {
     // A browser's own error page (its code alone on a line) or a forward proxy's is a failure shown, however much it explains.
     if (out.some((sig) => sig.name === 'browser.error_page' || sig.name === 'proxy.error_page')) return out;
     const errorPage = out.some((sig) => sig.name === 'http.body.error_page');
-    return describesOnly(doc.lines(), errorPage) ? [] : out;
+    if (describesOnly(doc.lines(), errorPage)) return [];
+    // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one.
+    return notAFailure(reportFeatures(doc.text)) >= NOT_A_FAILURE_AT ? [] : out;
   }
 
   /**
