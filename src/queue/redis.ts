@@ -62,7 +62,9 @@ export async function checkRedis(
     return { ok: false, reason: lastError || (err as Error).message };
   } finally {
     clearTimeout(timer);
-    redis.disconnect();
+    // A connection that already ended (refused, with no retry) is not disconnected again: ioredis
+    // would arm a timer waiting for a 'close' that came before, and hold the process for as long.
+    if (redis.status !== 'end') redis.disconnect();
   }
 }
 

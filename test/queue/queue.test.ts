@@ -260,6 +260,26 @@ describe('Redis unreachable', () => {
     expect(Date.now() - t).toBeLessThan(3000);
   });
 
+  it('leaves nothing behind that holds the process: no timer or socket after a check of a refused Redis', async () => {
+    // ioredis' disconnect() arms a 2 s timer that only a later 'close' clears; on a connection already refused that
+    // 'close' came before, and `triage diagnose --queue` printed its answer, then sat for 2 s before exiting.
+    const script = [
+      "const { checkRedis } = await import('./dist/queue/redis.js');",
+      "const r = await checkRedis('redis://127.0.0.1:1');",
+      'await new Promise((done) => setImmediate(done));',
+      'console.log(JSON.stringify({ r, left: process.getActiveResourcesInfo() }));',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(0);
+    const { r, left } = JSON.parse(out) as { r: unknown; left: string[] };
+    expect(r).toEqual({ ok: false, reason: 'ECONNREFUSED' });
+    // Its own standard output aside (a pipe here).
+    expect(left.filter((kind) => kind !== 'PipeWrap' && kind !== 'TTYWrap')).toEqual([]);
+  });
+
   it('makes `triage diagnose --queue` fall back to in-process probes with a message', async () => {
     const s = await startServer();
     const child = spawn(process.execPath, ['dist/cli.js', 'diagnose', s.url, '--queue', '--json'], {
