@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import { reportFeatures } from '../dist/evidence/report-model.js';
+import { notAFailure, reportFeatures } from '../dist/evidence/report-model.js';
 
 const OUT = fileURLToPath(new URL('../src/evidence/report-model.gen.ts', import.meta.url));
 const DEV = fileURLToPath(new URL('../test/corpus/dev/', import.meta.url));
@@ -79,11 +79,7 @@ function train(docs) {
   };
 }
 
-const probability = (model, text) => {
-  let z = model.bias;
-  for (const [k, x] of reportFeatures(text)) z += (model.weights[k] ?? 0) * x;
-  return 1 / (1 + Math.exp(-z));
-};
+const probability = (model, text) => notAFailure(reportFeatures(text), model);
 
 if (without) {
   const model = train(examples.filter((e) => e.round !== without));

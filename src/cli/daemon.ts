@@ -4,18 +4,26 @@
 // start|stop|status|run` is here. The daemon runs the same command code with the caller's
 // arguments, folder, environment and terminal (src/cli/io.ts), so its answers are the in-process
 // answers, byte for byte.
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TriageError } from '../errors.js';
 import { BUILTIN_KNOWLEDGE_DIR } from '../knowledge/load.js';
 import { knowledgeStamp } from '../knowledge/snapshot.js';
 import { createEngine, type Engine } from '../triage/engine.js';
 import { runCli } from './commands.js';
-import { daemonSocket, eachLine, folderProblem, PROCESS_LEVEL, PROTOCOL, sendLine, type Reply } from './handoff.js';
+import {
+  daemonSocket,
+  eachLine,
+  folderProblem,
+  makeSocketFolder,
+  PROCESS_LEVEL,
+  PROTOCOL,
+  sendLine,
+  spawnDaemon,
+  type Reply,
+} from './handoff.js';
 import type { CliIo } from './io.js';
 
 /** A request line (arguments, environment, a TEXT argument) is at most this long; stdin comes in frames. */
@@ -106,15 +114,8 @@ function preparedSocket(io: CliIo, make: boolean): string {
   if (!socket) throw new TriageError('USAGE', 'the daemon needs Unix sockets, which this platform lacks: run triage without it');
   let problem = folderProblem(socket);
   if (problem === 'absent' && make) {
-    try {
-      // Its own folder only: Node's recursive mkdir spins forever on a path under /proc.
-      mkdirSync(dirname(socket), { mode: 0o700 });
-    } catch (err) {
-      throw new TriageError(
-        'CONFIG_INVALID',
-        `cannot make the daemon's folder ${dirname(socket)} (${(err as NodeJS.ErrnoException).code ?? 'error'}): its parent must exist and be writable; set TRIAGE_DAEMON_SOCKET to a path in such a folder`,
-      );
-    }
+    const failed = makeSocketFolder(socket);
+    if (failed) throw new TriageError('CONFIG_INVALID', `cannot make the daemon's folder ${failed}`);
     problem = folderProblem(socket);
   }
   if (problem && problem !== 'absent') throw new TriageError('CONFIG_INVALID', `cannot use the daemon socket ${socket}: ${problem}`);
@@ -163,19 +164,7 @@ export async function daemonCommand(args: string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (running) await stopAndWait(socket);
-  const log = `${socket}.log`;
-  const fd = openSync(log, 'a', 0o600);
-  try {
-    const child = spawn(process.execPath, [...process.execArgv, io.program.script, 'daemon', 'run', '--idle', `${idleMs / 1000}s`], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      cwd: '/',
-      env: io.env as NodeJS.ProcessEnv,
-    });
-    child.unref();
-  } finally {
-    closeSync(fd);
-  }
+  const log = await spawnDaemon(io.program.script, io.env, socket, ['--idle', `${idleMs / 1000}s`]);
   for (let i = 0; i < 200; i++) {
     const up = await ask(socket, 'ping', 500);
     if (up) {

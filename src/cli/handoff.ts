@@ -4,7 +4,7 @@
 // in this process. This module is what every `triage` start compiles, so it imports only node:
 // built-ins and nothing of the engine.
 import { connect, type Socket } from 'node:net';
-import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isatty } from 'node:tty';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -56,38 +56,6 @@ export function folderProblem(socket: string): string | undefined {
   if (st.uid !== process.getuid?.()) return `${dir} belongs to another user (uid ${st.uid})`;
   if ((st.mode & 0o077) !== 0) return `${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): chmod 700 ${dir}`;
   return undefined;
-}
-
-/**
- * Writes to standard output (fd 1) or error (fd 2) without making Node's stream for it, which costs
- * a millisecond or two of every start: a plain synchronous write, as the terminal or pipe expects.
- * A descriptor that would block (a non-blocking pipe that is full) gets the stream after all; a
- * reader that has gone (EPIPE: `triage … | head`) gets nothing more, as with grep.
- */
-export function writeFd(fd: 1 | 2, text: string): void {
-  if (gone.has(fd)) return;
-  if (streamed.has(fd)) return void (fd === 1 ? process.stdout : process.stderr).write(text);
-  let buf = Buffer.from(text);
-  try {
-    while (buf.length > 0) buf = buf.subarray(writeSync(fd, buf));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EPIPE') return void gone.add(fd);
-    if (code !== 'EAGAIN') throw err;
-    streamed.add(fd);
-    const stream = fd === 1 ? process.stdout : process.stderr;
-    stream.on('error', () => gone.add(fd));
-    stream.write(buf);
-  }
-}
-const gone = new Set<number>();
-const streamed = new Set<number>();
-
-/** Calls `then` once what writeFd handed to Node's streams has been written. */
-export function afterWrites(then: () => void): void {
-  if (streamed.has(1)) process.stdout.write('', () => (streamed.has(2) ? process.stderr.write('', then) : then()));
-  else if (streamed.has(2)) process.stderr.write('', then);
-  else then();
 }
 
 /** Writes one message: the protocol is one JSON object per line, each way. */
@@ -153,7 +121,7 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
   const problem = folderProblem(socket);
   if (problem === 'absent') return 'none';
   if (problem) {
-    if (statSync(socket, { throwIfNoEntry: false })) writeFd(2, `triage: not using the daemon at ${socket}: ${problem}\n`);
+    if (statSync(socket, { throwIfNoEntry: false })) process.stderr.write(`triage: not using the daemon at ${socket}: ${problem}\n`);
     return undefined;
   }
   // A relative CA file names another file from the daemon's folder.
@@ -166,9 +134,8 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
     env,
     // isatty, not process.stdin: opening the stream costs a start-up more than the question.
     stdinTTY: isatty(0),
-    stdoutTTY: isatty(1),
-    // Asked of the stream only on a terminal: making it costs more than the question.
-    columns: isatty(1) ? (process.stdout.columns ?? null) : null,
+    stdoutTTY: process.stdout.isTTY === true,
+    columns: process.stdout.columns ?? null,
   };
   return new Promise((done) => {
     const sock = connect(socket);
@@ -199,16 +166,16 @@ export async function handOff(argv: readonly string[], env: Env, cwd: string): P
           return;
         case 'out':
           wrote = true;
-          return writeFd(1, m.s);
+          return void process.stdout.write(m.s);
         case 'err':
           wrote = true;
-          return writeFd(2, m.s);
+          return void process.stderr.write(m.s);
         case 'stdin':
           return sendStdin();
         case 'exit':
           return settle(m.code);
         case 'declined':
-          if (m.note) writeFd(2, `triage: ${m.note}\n`);
+          if (m.note) process.stderr.write(`triage: ${m.note}\n`);
           return settle(undefined);
         default:
           return settle(undefined);
@@ -246,34 +213,60 @@ export async function startInBackground(env: Env, cwd: string, script: string): 
   const socket = daemonSocket(env, cwd);
   if (!socket) return;
   // Starting one is a convenience: a folder that cannot be made, a log that cannot be opened or a
-  // process that cannot be started leaves this command to run by itself, as it would anyway. Only
-  // the socket's own folder is made, never its parents: Node's recursive mkdir spins forever on a
-  // path under /proc.
+  // process that cannot be started leaves this command to run by itself, as it would anyway.
   try {
-    if (folderProblem(socket) === 'absent') mkdirSync(dirname(socket), { mode: 0o700 });
+    if (folderProblem(socket) === 'absent' && makeSocketFolder(socket)) return;
     if (folderProblem(socket)) return;
-    const { spawn } = await import('node:child_process');
-    const log = openSync(`${socket}.log`, 'a', 0o600);
-    try {
-      const child = spawn(process.execPath, [...process.execArgv, script, 'daemon', 'run'], {
-        detached: true,
-        stdio: ['ignore', log, log],
-        cwd: '/',
-        env: env as NodeJS.ProcessEnv,
-      });
-      child.on('error', () => {});
-      child.unref();
-    } finally {
-      closeSync(log);
-    }
+    await spawnDaemon(script, env, socket);
   } catch {
     return;
   }
-  if (isatty(2)) writeFd(2, `triage: started a daemon for the next commands (${socket}; TRIAGE_DAEMON=manual to not)\n`);
+  if (process.stderr.isTTY)
+    process.stderr.write(`triage: started a daemon for the next commands (${socket}; TRIAGE_DAEMON=manual to not)\n`);
+}
+
+/**
+ * Makes the socket's own folder (0700), never its parents: Node's recursive mkdir spins forever on
+ * a path under /proc. Returns why it could not be made, or undefined.
+ */
+export function makeSocketFolder(socket: string): string | undefined {
+  const dir = dirname(socket);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    return undefined;
+  } catch (err) {
+    return `${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}): its parent must exist and be writable; set TRIAGE_DAEMON_SOCKET to a path in such a folder`;
+  }
+}
+
+/**
+ * Starts `triage daemon run` for `socket` in the background, detached, its output appended to
+ * `<socket>.log`; returns the log's path. The daemon's start lock settles which of several starts
+ * serves.
+ */
+export async function spawnDaemon(script: string, env: Env, socket: string, args: readonly string[] = []): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const log = `${socket}.log`;
+  const fd = openSync(log, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, script, 'daemon', 'run', ...args], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      cwd: '/',
+      env: env as NodeJS.ProcessEnv,
+    });
+    child.on('error', () => {});
+    child.unref();
+  } finally {
+    closeSync(fd);
+  }
+  return log;
 }
 
 /** The daemon stopped after showing part of an answer: running again here would print it twice. */
 function lost(): number {
-  writeFd(2, 'triage: the daemon stopped in the middle of this command; run it again (TRIAGE_DAEMON=off runs it in this process)\n');
+  process.stderr.write(
+    'triage: the daemon stopped in the middle of this command; run it again (TRIAGE_DAEMON=off runs it in this process)\n',
+  );
   return 1;
 }
