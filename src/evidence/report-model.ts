@@ -55,9 +55,9 @@ export function notAFailure(features: ReadonlyMap<string, number>, model: Report
 }
 
 /**
- * At or above this probability a text the rules would answer gets no cause. Chosen on the two
- * rounds of fresh text it was not trained on (`--eval s23`, `--eval s24`): at 0.9 it judged no
- * failure of theirs "not a failure" (at 0.8 it judged one each), while it did so for a tenth of
- * their negatives.
+ * At or above this probability a text the rules would answer gets no cause. Chosen by training without
+ * each fresh round in turn and scoring it (`node scripts/train-report-model.js --eval s23,s24,s25`): at
+ * 0.85 the model silenced none of the failures that the rules answer in those rounds, and 26 of their
+ * 116 answered negatives (11 at 0.9; at 0.8 it silenced 2 failures).
  */
-export const NOT_A_FAILURE_AT = 0.9;
+export const NOT_A_FAILURE_AT = 0.85;

@@ -53,9 +53,17 @@ export class Engine {
 
   /**
    * All signals in a text: every extractor plus every knowledge pattern; none when the whole text
-   * describes failures without showing one (documentation, a changelog: src/evidence/discourse.ts).
+   * describes failures without showing one (documentation, a changelog: src/evidence/discourse.ts),
+   * or when the learned model is confident that it is not a failure report.
    */
   signalsOf(doc: TextDoc): Signal[] {
+    const out = this.ruledSignals(doc);
+    // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one.
+    return out.length > 0 && notAFailure(reportFeatures(doc.text)) >= NOT_A_FAILURE_AT ? [] : out;
+  }
+
+  /** {@link signalsOf} by the extractors, the patterns and the discourse rules only, before the learned second opinion. */
+  ruledSignals(doc: TextDoc): Signal[] {
     // The lexicon pays for itself on a large text, or once a server or a batch has read enough
     // texts ({@link LEXICON_AFTER}); a CLI run (a paste, a diagnose's few probe texts) does not build it.
     this.chars += doc.text.length;
@@ -74,9 +82,7 @@ export class Engine {
     // A browser's own error page (its code alone on a line) or a forward proxy's is a failure shown, however much it explains.
     if (out.some((sig) => sig.name === 'browser.error_page' || sig.name === 'proxy.error_page')) return out;
     const errorPage = out.some((sig) => sig.name === 'http.body.error_page');
-    if (describesOnly(doc.lines(), errorPage)) return [];
-    // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one.
-    return notAFailure(reportFeatures(doc.text)) >= NOT_A_FAILURE_AT ? [] : out;
+    return describesOnly(doc.lines(), errorPage) ? [] : out;
   }
 
   /**
