@@ -192,6 +192,8 @@ const SSPI_CODES: Readonly<Record<string, string>> = {
   '80090328': 'cert_expired', // SEC_E_CERT_EXPIRED: "The received certificate has expired"
   '80090349': 'cert_invalid', // SEC_E_CERT_WRONG_USAGE
   '800b0101': 'cert_expired', // CERT_E_EXPIRED
+  '80092012': 'revocation_unchecked', // CRYPT_E_NO_REVOCATION_CHECK: "The revocation function was unable to check revocation for the certificate"
+  '80092013': 'revocation_unchecked', // CRYPT_E_REVOCATION_OFFLINE: "… because the revocation server was offline"
   '800b010f': 'hostname_mismatch', // CERT_E_CN_NO_MATCH
   SEC_E_WRONG_PRINCIPAL: 'hostname_mismatch',
   SEC_E_ILLEGAL_MESSAGE: 'handshake_failure',
@@ -200,9 +202,11 @@ const SSPI_CODES: Readonly<Record<string, string>> = {
   SEC_E_CERT_WRONG_USAGE: 'cert_invalid',
   CERT_E_EXPIRED: 'cert_expired',
   CERT_E_CN_NO_MATCH: 'hostname_mismatch',
+  CRYPT_E_NO_REVOCATION_CHECK: 'revocation_unchecked',
+  CRYPT_E_REVOCATION_OFFLINE: 'revocation_unchecked',
 };
 const SSPI =
-  /\b(?:0x)?(8009032[25-8]|80090349|800[Bb]010[1Ff])\b|\b(SEC_E_(?:WRONG_PRINCIPAL|ILLEGAL_MESSAGE|CERT_UNKNOWN|CERT_EXPIRED|CERT_WRONG_USAGE)|CERT_E_(?:EXPIRED|CN_NO_MATCH))\b/g;
+  /\b(?:0x)?(8009032[25-8]|80090349|800[Bb]010[1Ff]|8009201[23])\b|\b(SEC_E_(?:WRONG_PRINCIPAL|ILLEGAL_MESSAGE|CERT_UNKNOWN|CERT_EXPIRED|CERT_WRONG_USAGE)|CERT_E_(?:EXPIRED|CN_NO_MATCH)|CRYPT_E_(?:NO_REVOCATION_CHECK|REVOCATION_OFFLINE))\b/g;
 
 /** Frames of SocketsHttpHandler's connection setup. */
 const CONNECTING = /\bConnectHelper\b|\bConnectAsync\b|\bConnectToTcpHostAsync\b|\bEstablishProxyTunnelAsync\b/;
@@ -223,7 +227,13 @@ function extract(doc: TextDoc): SignalSink {
     sink.add(msg.name, value, ...at(m));
   });
   eachMatch(REMOTE_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
-  if (doc.mayContain('8009') || doc.mayContain('800b01') || doc.mayContain('sec_e_') || doc.mayContain('cert_e_'))
+  if (
+    doc.mayContain('8009') ||
+    doc.mayContain('800b01') ||
+    doc.mayContain('sec_e_') ||
+    doc.mayContain('cert_e_') ||
+    doc.mayContain('crypt_e_')
+  )
     eachMatch(SSPI, doc, (m) => {
       const value = SSPI_CODES[m[1]?.toLowerCase() ?? m[2] ?? ''];
       if (value) sink.add('tls.error', value, ...at(m));

@@ -41,7 +41,7 @@ const AADSTS: Readonly<Record<string, readonly Effect[]>> = {
   '50196': [['http.redirect_loop']],
 };
 
-/** Azure Front Door / CDN `errorInfo` and API Management `LastErrorReason` values. */
+/** Azure Front Door / CDN `errorInfo` and API Management `LastErrorReason` values (also as Log Analytics columns: `ErrorInfo_s`). */
 const AZURE_ERRORS: Readonly<Record<string, readonly Effect[]>> = {
   origintimeout: [['proxy.upstream_error', 'read_timeout']],
   originconnectionerror: [['proxy.upstream_error', 'connection_refused']],
@@ -156,7 +156,8 @@ const F5_RESET: readonly (readonly [RegExp, readonly Effect[]])[] = [
 ];
 
 const AADSTS_CODE = /\bAADSTS(\d{5,7})\b/g;
-const AZURE_ERROR = /(?:"errorInfo"\s{0,2}:\s{0,2}"|\berrorInfo\s{0,2}[:=]\s{0,2}|\bLastErrorReason\s{0,2}[:=]\s{0,2})([A-Za-z]{6,40})\b/gi;
+const AZURE_ERROR =
+  /(?:"errorInfo"\s{0,2}:\s{0,2}"|\berrorInfo(?:_s)?\s{0,2}[:=]\s{0,2}\x60?|\bLastErrorReason(?:_s)?\s{0,2}[:=]\s{0,2}\x60?)([A-Za-z]{6,40})\b/gi;
 const APIGEE_CODE =
   /"errorcode"\s{0,2}:\s{0,2}"([A-Za-z0-9_.]{6,100})"|\b(steps\.(?:oauth\.v2|jwt)\.[A-Za-z_]{4,60}|messaging\.adaptors\.http\.flow\.[A-Za-z]{4,60}|policies\.(?:ratelimit|quota)\.[A-Za-z]{4,60}|protocol\.http\.TooBig[A-Za-z]{2,20}|keymanagement\.service\.[A-Za-z_]{4,60}|oauth\.v2\.[A-Za-z]{4,60}|accesscontrol\.IPDeniedAccess)\b/g;
 const ZUUL_CATEGORY = /\b(FAILURE_(?:ORIGIN|LOCAL|CLIENT)_[A-Z_]{4,60})\b/g;
