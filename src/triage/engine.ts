@@ -1,6 +1,7 @@
 import { describesOnly, recoveryNotice, referenceListing } from '../evidence/discourse.js';
-import { NOT_A_FAILURE_AT, notAFailure, reportFeatures } from '../evidence/report-model.js';
+import { NOT_A_FAILURE_AT, notAFailure, READ_CHARS, reportFeatures } from '../evidence/report-model.js';
 import { EXTRACTORS } from '../evidence/index.js';
+import { mentionExtractor } from '../evidence/mention.js';
 import type { Extractor } from '../evidence/extractor.js';
 import { Lexicon } from '../evidence/lexicon.js';
 import { requiredLiterals } from '../evidence/literals.js';
@@ -10,7 +11,7 @@ import { TextDoc } from '../evidence/text.js';
 import { BUILTIN_KNOWLEDGE_DIR } from '../knowledge/load.js';
 import { loadKnowledgeBase } from '../knowledge/snapshot.js';
 import type { KnowledgeBase, Lang } from '../knowledge/types.js';
-import { rank, type RankOptions } from '../match/score.js';
+import { rank, SignalIndex, symptomsOf, type RankOptions } from '../match/score.js';
 import { TriageError } from '../errors.js';
 import { toDiagnosis, type Diagnosis, type ItemResult } from './result.js';
 
@@ -54,16 +55,36 @@ export class Engine {
   /**
    * All signals in a text: every extractor plus every knowledge pattern; none when the whole text
    * describes failures without showing one (documentation, a changelog: src/evidence/discourse.ts),
-   * or when the learned model is confident that it is not a failure report.
+   * or when the learned model is confident that it is not a failure report. A text in which nothing
+   * read shows a symptom may still name its failure in passing (src/evidence/mention.ts): that counts
+   * only when the model is as sure that the text reports a failure ({@link MENTION_REPORT_AT}).
    */
   signalsOf(doc: TextDoc): Signal[] {
-    const out = this.ruledSignals(doc);
+    const { signals, mentioned } = this.ruled(doc);
+    if (signals.length === 0) return signals;
+    // A failure shown (an error page, a measured loss) is one whatever the words around it, and a text longer than
+    // the model reads is a log whose evidence may lie past what it read: the model is not asked.
+    if (signals.some((s) => SHOWN.has(s.name)) || doc.text.length > READ_CHARS) return signals;
+    const notOne = notAFailure(reportFeatures(doc.text));
+    const kept = mentioned && notOne >= MENTION_REPORT_AT ? signals.filter((s) => s.source !== mentionExtractor.name) : signals;
     // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one.
-    return out.length > 0 && notAFailure(reportFeatures(doc.text)) >= NOT_A_FAILURE_AT ? [] : out;
+    return kept.length > 0 && notOne >= NOT_A_FAILURE_AT ? [] : kept;
   }
 
-  /** {@link signalsOf} by the extractors, the patterns and the discourse rules only, before the learned second opinion. */
-  ruledSignals(doc: TextDoc): Signal[] {
+  /**
+   * {@link signalsOf} by the extractors, the patterns and the discourse rules only, before the learned
+   * second opinion; `mentioned` when what they read shows no symptom and the mentions were added.
+   */
+  ruled(doc: TextDoc): { signals: Signal[]; mentioned: boolean } {
+    const read = this.read(doc);
+    if (read.length > 0 && symptomsOf(this.kb, new SignalIndex(read)).length > 0)
+      return { signals: this.discourse(doc, read), mentioned: false };
+    const mentions = mentionExtractor.extract(doc);
+    return { signals: this.discourse(doc, [...read, ...mentions]), mentioned: mentions.length > 0 };
+  }
+
+  /** What the extractors and the knowledge patterns read in a text. */
+  private read(doc: TextDoc): Signal[] {
     // The lexicon pays for itself on a large text, or once a server or a batch has read enough
     // texts ({@link LEXICON_AFTER}); a CLI run (a paste, a diagnose's few probe texts) does not build it.
     this.chars += doc.text.length;
@@ -77,6 +98,11 @@ export class Engine {
     // version" does not silence the TLS evidence.
     const read = new Set(out.map((s) => `${s.line}\u0000${s.name}`));
     for (const s of fallback) if (!read.has(`${s.line}\u0000${s.name}`)) out.push(s);
+    return out;
+  }
+
+  /** The discourse rules (src/evidence/discourse.ts): none of the signals when the text only talks about failures. */
+  private discourse(doc: TextDoc, out: Signal[]): Signal[] {
     if (out.length === 0) return out;
     if (recoveryNotice(doc.text) || referenceListing(out)) return [];
     // A browser's own error page (its code alone on a line) or a forward proxy's is a failure shown, however much it explains.
@@ -151,6 +177,22 @@ export class Engine {
     return toDiagnosis(rank(this.kb, signals, opts), signals, opts.lang ?? 'en', notes);
   }
 }
+
+/**
+ * Signals that show a failure rather than talk about one: a browser's, a forward proxy's or a server's
+ * error page, and a packet loss that a tool measured. The discourse rules have passed them already;
+ * the report model, which reads words, is not asked about them.
+ */
+export const SHOWN: ReadonlySet<string> = new Set(['browser.error_page', 'proxy.error_page', 'http.body.error_page', 'net.packet_loss']);
+
+/**
+ * A text whose failure shows only in a status code or a timeout in words (src/evidence/mention.ts:
+ * nothing else read there has a symptom) counts as a failure report only below this probability of
+ * not being one. Chosen by training the
+ * model without each fresh round in turn and scoring that round (s23–s26): at 0.3 the mentions gave
+ * 18 silent failures an answer (15 with the right cause among the first three) and no negative one.
+ */
+const MENTION_REPORT_AT = 0.3;
 
 /**
  * When the engine builds its lexicon for small texts. Building it costs about what 200 short texts

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { mentionExtractor } from '../../src/evidence/mention.js';
+import { TextDoc } from '../../src/evidence/text.js';
+import { createEngine } from '../../src/triage/engine.js';
+import { describeConformance, PROSE } from './conformance-kit.js';
+
+const engine = createEngine();
+const keys = (text: string) => mentionExtractor.extract(TextDoc.from(text)).map((s) => `${s.name}=${s.value}`);
+const answer = (text: string) => engine.explain(text);
+
+const SAMPLES = [
+  'Frontend hit consistent 502 on every /api/v1/* call since the deploy.',
+  '最近nginx日志会连着出现好多499的错误',
+  'the upload request times out, then timed out again after the retry',
+  'バックエンドへのリクエストがタイムアウトしました',
+];
+
+describe('the mention reader', () => {
+  it('reads a status code standing alone, and a timeout in words in several languages', () => {
+    expect(keys(SAMPLES[0]!)).toEqual(['http.status=502']);
+    expect(keys(SAMPLES[1]!)).toEqual(['http.status=499']);
+    expect(keys('got a timeout from the gateway')).toEqual(['net.error=timeout']);
+    expect(keys(SAMPLES[3]!)).toEqual(['net.error=timeout']);
+    expect(keys('запрос к API завершился по тайм-ауту')).toEqual(['net.error=timeout']);
+    expect(keys('请求一直超时')).toEqual(['net.error=timeout']);
+  });
+
+  it('leaves numbers that are not a status alone: inside numbers, versions, times, paths, ids, and before a unit', () => {
+    for (const text of ['v1.502.3', 'port 15020', '10:50:30.502', '/api/items/503', 'id=502', 'took 504 ms', '403 KB free', 'issue #502'])
+      expect(keys(text), text).toEqual([]);
+    // A configuration key is the knowledge patterns' business, not a timeout that happened.
+    expect(keys('proxy_read_timeout 60s; ReadTimeout=30')).toEqual([]);
+  });
+});
+
+describe('a failure named in passing, through the engine', () => {
+  it("answers a report whose only evidence is a bare 502 with the symptom's differential, at low confidence", () => {
+    const d = answer('After configuring nginx I keep getting 502 on every request to the app, what could it be?');
+    expect(d.symptoms.map((s) => s.id)).toContain('bad-gateway');
+    expect(d.causes.slice(0, 3).map((c) => c.id)).toEqual(['upstream-refused', 'upstream-closed-early', 'idle-timeout-mismatch']);
+    expect(d.causes.every((c) => c.confidence === 'low')).toBe(true);
+  });
+
+  it('gives no cause to prose, docs and tables that only name a code or a timeout', () => {
+    for (const text of [
+      ...PROSE,
+      'A 502 error occurs when CloudFront is unable to connect to the origin. See the following sections for the causes of the error.',
+      '| Code | Meaning |\n|---|---|\n| 502 | the upstream failed |\n| 504 | the upstream timed out |',
+      'proxy_read_timeout 60s;\nproxy_connect_timeout 5s;',
+      'Release 2.4.0: retries on 503 are now configurable; the default timeout is 30 s.',
+    ])
+      expect(answer(text).causes, text).toEqual([]);
+  });
+
+  it('is not read when something else in the text already shows a symptom', () => {
+    const d = answer('curl: (7) Failed to connect to api.internal port 8080: Connection refused\nthe page said 503 earlier');
+    expect(d.signals.some((s) => s.source === 'mention')).toBe(false);
+  });
+});
+
+describeConformance(mentionExtractor, mentionExtractor.patterns, SAMPLES, { prose: false });
