@@ -84,3 +84,26 @@ describe('gateway vocabularies', () => {
     expect(top(text)).toBe('websocket-upgrade-missing');
   });
 });
+
+describe('a commit message names the failure it fixes', () => {
+  it("reads git trailers ('Closes #N', 'Signed-off-by:') as a change, not a failure (caddyserver/caddy#4823)", () => {
+    expect(explain('reverseproxy: HTTP 504 for upstream timeouts\n\nCloses #4823').causes).toEqual([]);
+    expect(
+      explain('proxy: retry on ECONNRESET when the upstream closes a kept-alive connection\n\nSigned-off-by: Jane Doe <jane@example.org>')
+        .causes,
+    ).toEqual([]);
+    // A report that points at an issue is still a report.
+    expect(top('Our gateway returns HTTP 504 for every upload since the deploy; see #4823 for the logs')).toBe('upstream-slow');
+  });
+});
+
+describe('a tunnel that worked', () => {
+  it('gives no cause to a successful CONNECT whose Host header lacks the port; a refused one is malformed', () => {
+    const ok =
+      '> CONNECT api.github.com:443 HTTP/1.1\n> Host: api.github.com\n> User-Agent: git/2.40\n< HTTP/1.1 200 Tunnel established\n* Proxy replied 200 to CONNECT request';
+    expect(explain(ok).causes).toEqual([]);
+    expect(top(ok.replace('200 Tunnel established', '400 Bad Request').replace('Proxy replied 200', 'Proxy replied 400'))).toBe(
+      'connect-malformed',
+    );
+  });
+});
