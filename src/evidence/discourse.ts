@@ -150,6 +150,8 @@ const ADVICE =
 const DIFF_START = /^\s*(?:(?:\x60{3,4}|~~~)(?:diff|patch)\s*$|@@ -\d{1,7}(?:,\d{1,7})? \+\d{1,7}(?:,\d{1,7})? @@)/;
 
 /** A log line's date and time to the second at its start (`2019-11-30 12:20:14.271`, `><W>2019-11-30 12:20:14`, `[2024/03/01 10:00:00`). */
+/** A line that is one Markdown code span and nothing else. */
+const WHOLE_CODE_SPAN = /^\s*\x60([^\x60\n]{1,2000})\x60\s*$/;
 const STAMPED = /^\s*[[(<>A-Z]{0,6}\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}:\d{2}/;
 
 /** More output lines than any docs page quotes: a text past it is not a page, whatever follows. */
@@ -225,7 +227,9 @@ export function describesOnly(lines: Iterable<string>, errorPage = false): boole
   let machine = 0;
   let plain = 0;
   let stamped = false;
-  for (const line of unwrapProse(lines)) {
+  for (const wrapped of unwrapProse(lines)) {
+    // Markdown's inline code around a whole pasted line (`2018/06/24 22:41:22 [crit] …`) is the line itself.
+    const line = wrapped.replace(WHOLE_CODE_SPAN, '$1');
     if (line.trim() === '') continue;
     // A text that opens as a diff shows a change to docs or code, whatever the lines it edits say.
     if (DIFF_START.test(line) && describe + machine + plain === 0) return true;

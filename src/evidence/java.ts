@@ -59,7 +59,7 @@ const EXPIRED =
   /\bCertificateExpiredException\b|\bPKIX path validation failed: [^\n]{0,120}?(?:timestamp check failed|validity check failed)/g;
 const NOT_YET_VALID = /\bCertificateNotYetValidException\b/g;
 const NAME_MISMATCH =
-  /\bNo subject alternative (?:DNS )?names? (?:matching|present)\b|\bNo name matching [^\s]{1,255} found\b|\bdoesn't match any of the subject alternative names\b|\bCertificate for <[^>\s]{1,255}> doesn't\s{1,8}match any of the subject\b|\bdoes not match the certificate subject provided by the peer\b|\bSSLPeerUnverifiedException: Hostname [^\s]{1,255}[ \t]{1,3}not verified\b/g;
+  /\bNo subject alternative (?:DNS )?names?(?: (?:matching|present))?\b|\bNo name matching [^\s]{1,255} found\b|\bdoesn't match any of the subject alternative names\b|\bCertificate for <[^>\s]{1,255}> doesn't\s{1,8}match any of the subject\b|\bdoes not match the certificate subject provided by the peer\b|\bSSLPeerUnverifiedException: Hostname [^\s]{1,255}[ \t]{1,3}not verified\b/g;
 /** Also as Android and some loggers print it, without the space: `Received fatal alert:handshake_failure`. */
 const FATAL_ALERT = /\b(?:Received fatal alert|handshake alert):[ \t]{0,2}([a-z_]{3,40})/g;
 const NO_PROTOCOL = /\bNo appropriate protocol \(protocol is disabled or cipher suites are inappropriate\)/g;

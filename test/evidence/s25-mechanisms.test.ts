@@ -107,3 +107,24 @@ describe('a tunnel that worked', () => {
     );
   });
 });
+
+describe('from the ninth round', () => {
+  it('reads a log line wrapped in a Markdown code span as the line itself, beside a question', () => {
+    const text =
+      '`2018/06/24 22:41:22 [crit] 61481#61481: *1228609 SSL_do_handshake() failed (SSL: error:14209102:SSL routines:tls_early_post_process_client_hello:unsupported protocol) while SSL handshaking, client: 54.208.42.136, server: 0.0.0.0:443`\n\nIs this likely to be caused by an issue in our configuration, or should I be looking elsewhere?';
+    expect(top(text)).toBe('tls-handshake-failed');
+  });
+
+  it("reads Microsoft IdentityModel's audience and issuer codes beyond IDX10214 and IDX10205", () => {
+    expect(
+      top("Bearer was not authenticated. Failure message: IDX10206: Unable to validate audience. The 'audiences' parameter is empty."),
+    ).toBe('token-invalid');
+    expect(top('IDX10211: Unable to validate issuer. The issuer parameter is null or whitespace')).toBe('token-invalid');
+  });
+
+  it('reads "No subject alternative DNS name" cut before "matching" as a name mismatch, above the handshake it failed', () => {
+    const text =
+      'javax.net.ssl.SSLHandshakeException: No subject alternative DNS name\n\nCaused by: org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed';
+    expect(top(text)).toBe('tls-hostname-mismatch');
+  });
+});
