@@ -128,3 +128,19 @@ describe('from the ninth round', () => {
     expect(top(text)).toBe('tls-hostname-mismatch');
   });
 });
+
+describe('secure web gateways that block by policy', () => {
+  it('reads a DNS sinkhole and a block page that names the organization as an ACL deny', () => {
+    expect(
+      top(
+        'Through our corporate network I get ERR_CONNECTION_REFUSED from Edge and Chrome. DNS resolves to sinkhole.paloaltonetworks.com.',
+      ),
+    ).toBe('acl-deny');
+    expect(
+      top(
+        'Sites in this category may pose a security risk to network resources and company information, and are blocked by your organization.',
+      ),
+    ).toBe('acl-deny');
+    expect(top('nslookup returns 146.112.61.106 (hit-block.opendns.com) for the API host, and curl fails')).toBe('acl-deny');
+  });
+});
