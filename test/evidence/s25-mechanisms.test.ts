@@ -122,6 +122,11 @@ describe('from the ninth round', () => {
     expect(top('IDX10211: Unable to validate issuer. The issuer parameter is null or whitespace')).toBe('token-invalid');
   });
 
+  it('reads an invalid login, session or refresh token as an invalid token (Cognito)', () => {
+    expect(top('{"__type":"NotAuthorizedException","message":"Invalid login token. Missing a required claim: aud"}')).toBe('token-invalid');
+    expect(top('401: invalid refresh token')).toBe('token-invalid');
+  });
+
   it('reads "No subject alternative DNS name" cut before "matching" as a name mismatch, above the handshake it failed', () => {
     const text =
       'javax.net.ssl.SSLHandshakeException: No subject alternative DNS name\n\nCaused by: org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed';
