@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import { notAFailure, reportFeatures } from '../dist/evidence/report-model.js';
+import { MIN_FEATURES, notAFailure, reportFeatures } from '../dist/evidence/report-model.js';
 import { TextDoc } from '../dist/evidence/text.js';
 import { mentionExtractor } from '../dist/evidence/mention.js';
 import { createEngine, SHOWN } from '../dist/triage/engine.js';
@@ -92,7 +92,7 @@ if (without) {
     const model = train(examples.filter((e) => e.round !== round));
     const test = examples.filter((e) => {
       const { signals, mentioned } = e.round === round ? engine.ruled(TextDoc.from(e.text)) : { signals: [], mentioned: false };
-      return signals.length > 0 && !mentioned && !signals.some((s) => SHOWN.has(s.name));
+      return signals.length > 0 && !mentioned && !signals.some((s) => SHOWN.has(s.name)) && reportFeatures(e.text).size >= MIN_FEATURES;
     });
     const negatives = test.filter((e) => e.y).length;
     const figures = [0.7, 0.75, 0.8, 0.85, 0.9].map((at) => {

@@ -1,5 +1,5 @@
 import { describesOnly, recoveryNotice, referenceListing } from '../evidence/discourse.js';
-import { NOT_A_FAILURE_AT, notAFailure, READ_CHARS, reportFeatures } from '../evidence/report-model.js';
+import { MIN_FEATURES, NOT_A_FAILURE_AT, notAFailure, READ_CHARS, reportFeatures } from '../evidence/report-model.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import { mentionExtractor } from '../evidence/mention.js';
 import type { Extractor } from '../evidence/extractor.js';
@@ -65,10 +65,12 @@ export class Engine {
     // A failure shown (an error page, a measured loss) is one whatever the words around it, and a text longer than
     // the model reads is a log whose evidence may lie past what it read: the model is not asked.
     if (signals.some((s) => SHOWN.has(s.name)) || doc.text.length > READ_CHARS) return signals;
-    const notOne = notAFailure(reportFeatures(doc.text));
+    const features = reportFeatures(doc.text);
+    const notOne = notAFailure(features);
     const kept = mentioned && notOne >= MENTION_REPORT_AT ? signals.filter((s) => s.source !== mentionExtractor.name) : signals;
-    // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one.
-    return kept.length > 0 && notOne >= NOT_A_FAILURE_AT ? [] : kept;
+    // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one,
+    // when the text gives it enough words to judge.
+    return kept.length > 0 && features.size >= MIN_FEATURES && notOne >= NOT_A_FAILURE_AT ? [] : kept;
   }
 
   /**

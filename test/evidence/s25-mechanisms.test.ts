@@ -149,3 +149,10 @@ describe('secure web gateways that block by policy', () => {
     expect(top('nslookup returns 146.112.61.106 (hit-block.opendns.com) for the API host, and curl fails')).toBe('acl-deny');
   });
 });
+
+describe('the report model on a short text', () => {
+  it('is not asked about a text too short to judge: a one-line Chinese failure report keeps its answer', () => {
+    // The model trained with round 10 gave this 0.92 of being no failure (34 features).
+    expect(top('请求失败：连接被拒绝，上游服务器返回 502 Bad Gateway')).toBe('upstream-refused');
+  });
+});
