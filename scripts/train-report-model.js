@@ -10,10 +10,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import { MIN_FEATURES, notAFailure, reportFeatures } from '../dist/evidence/report-model.js';
+import { featuresToJudge, notAFailure, reportFeatures } from '../dist/evidence/report-model.js';
 import { TextDoc } from '../dist/evidence/text.js';
 import { mentionExtractor } from '../dist/evidence/mention.js';
-import { createEngine, SHOWN } from '../dist/triage/engine.js';
+import { createEngine, mayBeSilenced } from '../dist/triage/engine.js';
 
 const OUT = fileURLToPath(new URL('../src/evidence/report-model.gen.ts', import.meta.url));
 const DEV = fileURLToPath(new URL('../test/corpus/dev/', import.meta.url));
@@ -83,33 +83,30 @@ function train(docs) {
   };
 }
 
-const probability = (model, text) => notAFailure(reportFeatures(text), model);
-
 if (without) {
-  // Only the texts the rules would answer matter: the engine asks the model about no other.
+  // The engine's own reading of each text, once: what the rules read, whether only a mention shows the symptom,
+  // and the features the model judges it by (none for a text longer than it reads).
   const engine = createEngine();
+  const read = examples.map((e) => ({ e, ...engine.ruled(TextDoc.from(e.text)), features: featuresToJudge(e.text) }));
   for (const round of without.split(',')) {
     const model = train(examples.filter((e) => e.round !== round));
-    const test = examples.filter((e) => {
-      const { signals, mentioned } = e.round === round ? engine.ruled(TextDoc.from(e.text)) : { signals: [], mentioned: false };
-      return signals.length > 0 && !mentioned && !signals.some((s) => SHOWN.has(s.name)) && reportFeatures(e.text).size >= MIN_FEATURES;
-    });
-    const negatives = test.filter((e) => e.y).length;
+    const scored = read
+      .filter(({ e, features }) => e.round === round && features)
+      .map((r) => ({ ...r, p: notAFailure(r.features, model) }));
+    // Only the texts the model may silence matter here: the engine asks it about no other.
+    const test = scored.filter(({ signals, mentioned, features }) => !mentioned && mayBeSilenced(signals, features));
+    const negatives = test.filter(({ e }) => e.y).length;
     const figures = [0.7, 0.75, 0.8, 0.85, 0.9].map((at) => {
-      const flagged = test.filter((e) => probability(model, e.text) >= at);
-      return `${at}: ${flagged.filter((e) => e.y).length} / ${flagged.filter((e) => !e.y).length}`;
+      const flagged = test.filter(({ p }) => p >= at);
+      return `${at}: ${flagged.filter(({ e }) => e.y).length} / ${flagged.filter(({ e }) => !e.y).length}`;
     });
     console.log(
       `${round}, trained without it: the rules answer ${negatives} negatives and ${test.length - negatives} failures; silenced (negatives / failures) at ${figures.join(', ')}`,
     );
     // Texts whose symptom shows only in a mention (src/evidence/mention.ts): answered below MENTION_REPORT_AT.
-    const mentioned = [];
-    for (const e of examples.filter((x) => x.round === round)) {
-      const { signals, mentioned: only } = engine.ruled(TextDoc.from(e.text));
-      if (only && signals.some((x) => x.source === mentionExtractor.name)) mentioned.push({ e, signals });
-    }
+    const mentioned = scored.filter((r) => r.mentioned && r.signals.some((x) => x.source === mentionExtractor.name));
     const answered = [0.2, 0.3, 0.4].map((at) => {
-      const kept = mentioned.filter(({ e }) => probability(model, e.text) < at);
+      const kept = mentioned.filter(({ p }) => p < at);
       const failures = kept.filter(({ e }) => !e.y);
       const right = failures.filter(({ e, signals }) =>
         engine

@@ -6,11 +6,8 @@
 // silent when the model is confident the text is not a failure.
 import { REPORT_MODEL } from './report-model.gen.js';
 
-/**
- * Only the start of a text is read: a page or a paste shows what it is early. A longer text is a log
- * or a dump, and the engine does not ask the model about it (its evidence may lie past this window).
- */
-export const READ_CHARS = 20_000;
+/** Only the start of a text is read: a page or a paste shows what it is early. */
+const READ_CHARS = 20_000;
 const WORD = /[\p{L}\p{N}_]+/gu;
 const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;
 
@@ -43,6 +40,15 @@ export function reportFeatures(text: string): Map<string, number> {
   norm = Math.sqrt(norm) || 1;
   for (const [k, x] of counts) counts.set(k, x / norm);
   return counts;
+}
+
+/**
+ * The features of a text the model can judge, or undefined for one longer than it reads: a log or a
+ * dump, whose evidence may lie past its window. The engine neither silences such a text nor takes a
+ * mention in it for a failure.
+ */
+export function featuresToJudge(text: string): Map<string, number> | undefined {
+  return text.length > READ_CHARS ? undefined : reportFeatures(text);
 }
 
 export interface ReportModel {

@@ -1,5 +1,5 @@
 import { describesOnly, recoveryNotice, referenceListing } from '../evidence/discourse.js';
-import { MIN_FEATURES, NOT_A_FAILURE_AT, notAFailure, READ_CHARS, reportFeatures } from '../evidence/report-model.js';
+import { featuresToJudge, MIN_FEATURES, NOT_A_FAILURE_AT, notAFailure } from '../evidence/report-model.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import { mentionExtractor } from '../evidence/mention.js';
 import type { Extractor } from '../evidence/extractor.js';
@@ -62,15 +62,15 @@ export class Engine {
   signalsOf(doc: TextDoc): Signal[] {
     const { signals, mentioned } = this.ruled(doc);
     if (signals.length === 0) return signals;
-    // A failure shown (an error page, a measured loss) is one whatever the words around it, and a text longer than
-    // the model reads is a log whose evidence may lie past what it read: the model is not asked.
-    if (signals.some((s) => SHOWN.has(s.name)) || doc.text.length > READ_CHARS) return signals;
-    const features = reportFeatures(doc.text);
+    const unmentioned = () => signals.filter((s) => s.source !== mentionExtractor.name);
+    const features = featuresToJudge(doc.text);
+    // Longer than the model reads (a log): neither silenced by it nor taken at its mentions.
+    if (!features) return mentioned ? unmentioned() : signals;
     const notOne = notAFailure(features);
-    const kept = mentioned && notOne >= MENTION_REPORT_AT ? signals.filter((s) => s.source !== mentionExtractor.name) : signals;
-    // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one,
-    // when the text gives it enough words to judge.
-    return kept.length > 0 && features.size >= MIN_FEATURES && notOne >= NOT_A_FAILURE_AT ? [] : kept;
+    // A mention counts only when the model is sure that the text reports a failure.
+    const kept = mentioned && notOne >= MENTION_REPORT_AT ? unmentioned() : signals;
+    // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one.
+    return notOne >= NOT_A_FAILURE_AT && mayBeSilenced(kept, features) ? [] : kept;
   }
 
   /**
@@ -185,7 +185,16 @@ export class Engine {
  * error page, and a packet loss that a tool measured. The discourse rules have passed them already;
  * the report model, which reads words, is not asked about them.
  */
-export const SHOWN: ReadonlySet<string> = new Set(['browser.error_page', 'proxy.error_page', 'http.body.error_page', 'net.packet_loss']);
+const SHOWN: ReadonlySet<string> = new Set(['browser.error_page', 'proxy.error_page', 'http.body.error_page', 'net.packet_loss']);
+
+/**
+ * Whether the report model may take a text's signals away: not a failure shown ({@link SHOWN}), and
+ * a text that gives it enough words to judge ({@link MIN_FEATURES}). `features` from featuresToJudge.
+ * scripts/train-report-model.js asks the same when it chooses the threshold.
+ */
+export function mayBeSilenced(signals: readonly Signal[], features: ReadonlyMap<string, number>): boolean {
+  return signals.length > 0 && !signals.some((s) => SHOWN.has(s.name)) && features.size >= MIN_FEATURES;
+}
 
 /**
  * A text whose failure shows only in a status code or a timeout in words (src/evidence/mention.ts:

@@ -52,6 +52,13 @@ describe('a failure named in passing, through the engine', () => {
       expect(answer(text).causes, text).toEqual([]);
   });
 
+  it('takes no mention from a text longer than the report model reads: an ordinary log that names timeouts', () => {
+    const line = '2024-05-01T10:00:00Z INFO job id=7 finished, retry policy: timeout 30s between attempts\n';
+    expect(answer(line.repeat(3)).causes).toEqual([]);
+    // Past the model's 20,000 characters it cannot confirm a report, so the mention does not count either.
+    expect(answer(line.repeat(400)).causes).toEqual([]);
+  });
+
   it('is not read when something else in the text already shows a symptom', () => {
     const d = answer('curl: (7) Failed to connect to api.internal port 8080: Connection refused\nthe page said 503 earlier');
     expect(d.signals.some((s) => s.source === 'mention')).toBe(false);
