@@ -149,9 +149,10 @@ const ADVICE =
 /** A change shown as a diff (a ```diff fence, a hunk header): what it quotes is being edited, not happening. */
 const DIFF_START = /^\s*(?:(?:\x60{3,4}|~~~)(?:diff|patch)\s*$|@@ -\d{1,7}(?:,\d{1,7})? \+\d{1,7}(?:,\d{1,7})? @@)/;
 
-/** A log line's date and time to the second at its start (`2019-11-30 12:20:14.271`, `><W>2019-11-30 12:20:14`, `[2024/03/01 10:00:00`). */
 /** A line that is one Markdown code span and nothing else. */
 const WHOLE_CODE_SPAN = /^\s*\x60([^\x60\n]{1,2000})\x60\s*$/;
+
+/** A log line's date and time to the second at its start (`2019-11-30 12:20:14.271`, `><W>2019-11-30 12:20:14`, `[2024/03/01 10:00:00`). */
 const STAMPED = /^\s*[[(<>A-Z]{0,6}\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}:\d{2}/;
 
 /** More output lines than any docs page quotes: a text past it is not a page, whatever follows. */

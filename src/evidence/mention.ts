@@ -4,6 +4,7 @@ import type { TextDoc } from './text.js';
 
 /** Most signals kept: a long text that names a code many times says no more than once. */
 const MAX = 8;
+const NAME = 'mention';
 
 /**
  * The codes whose symptom has a differential of its own (knowledge/symptoms/symptoms.yaml), standing
@@ -35,7 +36,7 @@ const TIMEOUT =
  * the registry (src/evidence/index.ts): a probe's response body is never read by it.
  */
 export const mentionExtractor: Extractor = {
-  name: 'mention',
+  name: NAME,
   reads: 'a status code or a timeout named in passing, where nothing else read shows a symptom',
   patterns: [STATUS, TIMEOUT],
   keys: [],
@@ -43,11 +44,11 @@ export const mentionExtractor: Extractor = {
     const out: Signal[] = [];
     for (const m of doc.matches(STATUS)) {
       const code = m[1] ?? '';
-      out.push(doc.signal('http.status', code, m.index + m[0].length - code.length, m.index + m[0].length, 'mention'));
+      out.push(doc.signal('http.status', code, m.index + m[0].length - code.length, m.index + m[0].length, NAME));
       if (out.length >= MAX) return out;
     }
     for (const m of doc.matches(TIMEOUT)) {
-      out.push(doc.signal('net.error', 'timeout', m.index, m.index + m[0].length, 'mention'));
+      out.push(doc.signal('net.error', 'timeout', m.index, m.index + m[0].length, NAME));
       if (out.length >= MAX) return out;
     }
     return out;
