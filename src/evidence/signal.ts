@@ -21,6 +21,12 @@ export interface Signal {
   readonly origin?: string;
 }
 
+/**
+ * The source of the signals that a text names in passing (src/evidence/mention.ts: "keep getting 502",
+ * "证书错误"): they show a symptom, but a failure that only they show is answered at low confidence.
+ */
+export const IN_PASSING = 'mention';
+
 /** The matching key of a signal: `name` or `name=value`. */
 export function signalKey(s: { name: string; value?: string | undefined }): string {
   return s.value === undefined ? s.name : `${s.name}=${s.value}`;

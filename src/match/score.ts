@@ -1,4 +1,4 @@
-import { parseSignalRef, signalKey, type Signal } from '../evidence/signal.js';
+import { IN_PASSING, parseSignalRef, signalKey, type Signal } from '../evidence/signal.js';
 import { answerSignal, type Entry, type I18n, type KnowledgeBase, type Question, type Symptom, type Weighted } from '../knowledge/types.js';
 
 /** Scoring settings. */
@@ -145,12 +145,16 @@ function hitOf(w: Weighted, index: SignalIndex): Hit | undefined {
  * Symptoms first: no symptom, no cause. Each symptom present gives the causes it lists a prior by
  * their place (combined as a noisy-OR when several symptoms list the same cause); then each cause's
  * indicators that fired combine with its prior as a noisy-OR, and each contra-indicator that fired
- * lowers the result.
+ * lowers the result. A failure that only signals named in passing show ({@link IN_PASSING}) gets
+ * the same ranking at low confidence: the words said what failed, not how.
  */
 export function rank(kb: KnowledgeBase, signals: readonly Signal[], opts: RankOptions = {}): Ranking {
   const index = new SignalIndex(signals);
   const symptoms = symptomsOf(kb, index);
   if (symptoms.length === 0) return { symptoms, causes: [] };
+  const inPassing =
+    signals.some((s) => s.source === IN_PASSING) &&
+    symptomsOf(kb, new SignalIndex(signals.filter((s) => s.source !== IN_PASSING))).length === 0;
   const priors = priorsOf(symptoms);
   const minScore = opts.minScore ?? MATCH_DEFAULTS.minScore;
   const scored: ScoredCause[] = [];
@@ -168,7 +172,7 @@ export function rank(kb: KnowledgeBase, signals: readonly Signal[], opts: RankOp
     score = round(score);
     support.sort((a, b) => b.weight - a.weight);
     against.sort((a, b) => b.weight - a.weight);
-    const cause = { entry, score, confidence: confidenceOf(score), support, against };
+    const cause = { entry, score, confidence: inPassing ? ('low' as const) : confidenceOf(score), support, against };
     if (score >= minScore) scored.push(cause);
     else if (prior && score > 0) listedBelow.push(cause);
   }
