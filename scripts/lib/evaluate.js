@@ -26,15 +26,17 @@ export const FLOORS = {
   // (mention.ts: "证书错误", "CORS ... blocked", "Cloudflare 521") answers one held-out failure more in the first
   // three and one held-out negative more (15 -> 16, counted only); trained without each fresh round in turn it
   // answered 12 more failures and 2 more negatives on five rounds, and an unseen eleventh round gained 0.9
-  // points for no negative. The negatives' floor is 0.08.
-  heldout: { top1: 0.865, top3: 0.895, negativesAnswered: 0.08 },
+  // points for no negative. The model retrained with that round: 86.8 / 89.6 %, negatives 13 (6.2 %), so the
+  // negatives' floor is 0.065.
+  heldout: { top1: 0.865, top3: 0.895, negativesAnswered: 0.065 },
   // The dev split grows with data collected to find what the engine misses (2026-12-07: +315 failures and
   // +292 negatives; session 20: +740 failures and +401 negatives; session 21: two fresh rounds, +690
   // failures and +364 negatives; session 23: a sixth and a seventh round, +496 failures and +273
   // negatives, 20.7 % and 25.0 % of them answered when they came; session 25: an eighth round, +231
   // failures and +135 negatives, 69.7 % / 76.6 % and 10.4 % when they came; and a ninth, +272 failures and +129
   // negatives, 72.8 % / 78.3 % and 22.5 %; and a tenth, +285 failures and +165 negatives, 75.4 % / 81.8 % and
-  // 17.0 % at the session's start, 78.6 % / 85.6 % and 17.0 % at its end), so its floors follow its new figures.
+  // 17.0 % at the session's start, 78.6 % / 85.6 % and 17.0 % at its end; session 26: an eleventh, +229 failures
+  // and +137 negatives, 78.6 % / 81.2 % and 10.9 % at the session's start), so its floors follow its new figures.
   dev: { top1: 0.855, top3: 0.9, negativesAnswered: 0.06 },
   shared: { top1: 0.95, top3: 0.95, negativesAnswered: 0 },
 };
