@@ -34,6 +34,9 @@ const MACHINE = new RegExp(
     String.raw`^\s*(?:curl|wget|ping|mtr|traceroute|nc|openssl|kubectl|docker|npm|pip|git): |^\s*npm (?:ERR!|error|WARN|warn) `, // tool prefixes
     // a cause chain's links ("Failed to transfer file: …:"), Maven's "Return code is"
     String.raw`^\s*(?:Failed to|Could not|Couldn't|Unable to|Cannot) [^\n]{1,300}[:,]\s*$|^\s*Return code is\b`,
+    // .NET's HttpClient on a status it does not take ("Response status code does not indicate success: 407 (…)"), and
+    // NuGet's padded output labels ("log  : Restoring packages …", "info :   GET https://…", "error: Unable to load …")
+    String.raw`\bResponse status code does not indicate success: [1-5]\d\d\b|^\s*(?:log  |info |warn |error):\s`,
     // a qualified exception class and its message (java.net.…, Microsoft.IdentityModel.…)
     String.raw`\b(?:[A-Za-z][\w$]{0,30}\.){2,8}[A-Z][\w$]{0,60}(?:Exception|Error):`,
   ].join('|'),

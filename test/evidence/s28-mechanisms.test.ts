@@ -1,0 +1,46 @@
+// Mechanisms added in session 26 from the eleventh fresh round (after it was scored), each keyed on a
+// product's own output format rather than on one sentence. The real texts name their threads; the
+// variants beside them are the same mechanism in another wording, which must land too.
+import { describe, expect, it } from 'vitest';
+import { classifyLine } from '../../src/evidence/discourse.js';
+import { createEngine } from '../../src/triage/engine.js';
+
+const engine = createEngine();
+const explain = (text: string) => engine.explain(text);
+const signals = (text: string) => explain(text).signals.map((s) => s.signal);
+const top = (text: string) => explain(text).causes[0]?.id;
+
+describe('machine output that reads like a definition', () => {
+  it(".NET's 'Response status code does not indicate success' is the client's output, not a page explaining a status", () => {
+    // NuGet restore behind a proxy (corpus s28a-118, dotnet/cli#3265).
+    const text =
+      'error: Unable to load the service index for source https://api.nuget.org/v3/index.json.\n**error:   Response status code does not indicate success: 407 (authenticationrequired).**';
+    expect(classifyLine('error:   Response status code does not indicate success: 407 (Proxy Authentication Required).')).toBe('machine');
+    expect(top(text)).toBe('proxy-auth-required');
+    // Any status, any caller: the same message from HttpClient.EnsureSuccessStatusCode in an application log.
+    expect(top('System.Net.Http.HttpRequestException: Response status code does not indicate success: 502 (Bad Gateway).')).toBe(
+      'upstream-refused',
+    );
+    // A page that says what a status indicates still describes.
+    expect(classifyLine('A 407 status code indicates that the client must first authenticate with the proxy.')).toBe('description');
+  });
+
+  it("reads NuGet's padded output labels as output", () => {
+    expect(classifyLine('log  : Restoring packages for D:\\src\\app\\project.json...')).toBe('machine');
+    expect(classifyLine('info :   GET https://api.nuget.org/v3-flatcontainer/microsoft.netcore.app/index.json')).toBe('machine');
+  });
+});
+
+describe('a CONNECT tunnel that failed, said by the client without the proxy status', () => {
+  it("reads Node's tunnel-agent 'cause=' and Rust's 'unsuccessful tunnel' as a failed tunnel", () => {
+    // npm behind a proxy after an OpenSSL upgrade (corpus s28a-102, nodejs/node#7880).
+    expect(signals('Error: tunneling socket could not be established, cause=Parse Error')).toContain('connect.failed');
+    expect(top('Error: tunneling socket could not be established, cause=Parse Error')).toBe('connect-unsupported');
+    // reqwest through a proxy (corpus s28c-023, samtay/so#11).
+    const rust =
+      '✖ Reqwest error: error sending request for url (https://duckduckgo.com/?q=x): error\ntrying to connect: unsuccessful tunnel';
+    expect(signals(rust)).toContain('connect.failed');
+    // The cause the client gives still counts: a proxy that refuses the TCP connection is not a proxy without CONNECT.
+    expect(top('npm ERR! tunneling socket could not be established, cause=connect ECONNREFUSED 10.0.0.5:3128')).toBe('upstream-refused');
+  });
+});
