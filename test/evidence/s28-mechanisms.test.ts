@@ -44,3 +44,34 @@ describe('a CONNECT tunnel that failed, said by the client without the proxy sta
     expect(top('npm ERR! tunneling socket could not be established, cause=connect ECONNREFUSED 10.0.0.5:3128')).toBe('upstream-refused');
   });
 });
+
+describe("products' own messages at gateways (written from round 13 after it was scored)", () => {
+  it("reads Home Assistant's refusal of an untrusted reverse proxy as an address rule", () => {
+    // home-assistant forum and issue threads quote it in every language of the UI around it.
+    expect(
+      top(
+        'Logger: homeassistant.components.http.forwarded\nA request from a reverse proxy was received from 172.30.33.7, but your HTTP integration is not set-up for reverse proxies',
+      ),
+    ).toBe('acl-deny');
+    expect(top('400: Bad Request\nReceived X-Forwarded-For header from an untrusted proxy 172.17.0.1')).toBe('acl-deny');
+  });
+
+  it("reads API Gateway's usage plan quota and its Lambda invoke permission", () => {
+    expect(top('(7b81) API Key ****F0yrv6 exceeded quota limit for API Stage rohkz08x02/dev')).toBe('rate-limited');
+    expect(
+      top('Method completed with status: 500\nExecution failed due to configuration error: Invalid permissions on Lambda function'),
+    ).toBe('permission-denied');
+  });
+
+  it('reads a header section too large (S3 behind a CDN) and what gateways say about credentials and claims', () => {
+    expect(
+      top(
+        '<Error><Code>RequestHeaderSectionTooLarge</Code><Message>Your request header section exceeds the maximum allowed size.</Message></Error>',
+      ),
+    ).toBe('header-too-large');
+    expect(top('$ curl -H "x-huge: ..." https://shop.example.com/\nHTTP header is larger than 16384 bytes.')).toBe('header-too-large');
+    expect(top('msg="Attempted access with malformed header, no auth header found." api_id=1 mw=AuthKey')).toBe('auth-missing');
+    expect(top('{"message":"missing user key in JWT token"}')).toBe('token-invalid');
+    expect(top('this fails with `JWT validation failed: Audiences not allowed`')).toBe('token-invalid');
+  });
+});
