@@ -75,3 +75,18 @@ describe("products' own messages at gateways (written from round 13 after it was
     expect(top('this fails with `JWT validation failed: Audiences not allowed`')).toBe('token-invalid');
   });
 });
+
+describe('a catalogue message wrapped across lines', () => {
+  it("reads Apache's localized error pages as the page prints them, broken and indented", () => {
+    // apache/httpd docs/error/HTTP_BAD_GATEWAY.html.var (it) and HTTP_GATEWAY_TIME_OUT.html.var (de), as served.
+    const it502 = 'Gateway errato!\n\n    Il server proxy ha ricevuto una risposta\n    non valida dal server precedente.';
+    expect(signals(it502)).toContain('http.status=502');
+    const de504 =
+      'Gateway-Zeitüberschreitung!\n\n    Der Proxy-Server hat innerhalb der vorgegebenen Zeit\n    keine Antwort von einem übergeordneten Server erhalten.';
+    expect(top(de504)).toBe('upstream-slow');
+    // The excerpt is the original text, line breaks and all, and its line is where the message starts.
+    const s = explain(it502).signals.find((x) => x.signal === 'http.status=502');
+    expect(s?.line).toBe(3);
+    expect(s?.excerpt).toContain('non valida dal server precedente');
+  });
+});

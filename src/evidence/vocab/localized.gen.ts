@@ -373,7 +373,8 @@ export const LOCALIZED_SOURCES: readonly string[] = [
   "mozilla-l10n/firefox-l10n:zh-CN/security/manager/chrome/pipnss/nsserrors.properties",
   "mozilla-l10n/firefox-l10n:zh-TW/security/manager/chrome/pipnss/nsserrors.properties",
   "mozilla-l10n/firefox-l10n:ko/security/manager/chrome/pipnss/nsserrors.properties",
-  "mozilla-l10n/firefox-l10n:it/security/manager/chrome/pipnss/nsserrors.properties"
+  "mozilla-l10n/firefox-l10n:it/security/manager/chrome/pipnss/nsserrors.properties",
+  "apache/httpd:docs/error/HTTP_GATEWAY_TIME_OUT.html.var"
 ];
 
 /** [lower-case text, language, mechanism, source index]. */
@@ -2498,6 +2499,9 @@ export const LOCALIZED: readonly (readonly [string, string, string, number])[] =
   ["sunucu, bakım gerektiren çeşitli sorunlardan ötürü, bir süreliğine taleplerinize yanıt veremiyor","tr","status_503",314],
   ["由于服务器维护或负载问题，服务器暂时无法处理您的请求","zh_CN","status_503",314],
   ["由於伺服器維護或負載問題，伺服器暫時無法處理您的請求","zh_TW","status_503",314],
+  ["der proxy-server hat innerhalb der vorgegebenen zeit keine antwort von einem übergeordneten server erhalten","de","status_504",369],
+  ["the proxy server did not receive a timely response from an upstream server","en","status_504",369],
+  ["le serveur proxy n'a pas reçu de réponse dans les délais de la part d'un serveur supérieur","fr","status_504",369],
   ["die tyd het verstryk tydens die lees van data van die netwerk","af","timeout",318],
   ["tyd verstreke tydens lees","af","timeout",318],
   ["gözləmə müddəti bitmişdir","az","timeout",319],
