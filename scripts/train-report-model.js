@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { featuresToJudge, notAFailure, reportFeatures } from '../dist/evidence/report-model.js';
 import { TextDoc } from '../dist/evidence/text.js';
-import { mentionExtractor } from '../dist/evidence/mention.js';
+import { IN_PASSING } from '../dist/evidence/signal.js';
 import { createEngine, mayBeSilenced } from '../dist/triage/engine.js';
 
 const OUT = fileURLToPath(new URL('../src/evidence/report-model.gen.ts', import.meta.url));
@@ -104,7 +104,7 @@ if (without) {
       `${round}, trained without it: the rules answer ${negatives} negatives and ${test.length - negatives} failures; silenced (negatives / failures) at ${figures.join(', ')}`,
     );
     // Texts whose symptom shows only in a mention (src/evidence/mention.ts): answered below MENTION_REPORT_AT.
-    const mentioned = scored.filter((r) => r.mentioned && r.signals.some((x) => x.source === mentionExtractor.name));
+    const mentioned = scored.filter((r) => r.mentioned && r.signals.some((x) => x.source === IN_PASSING));
     const answered = [0.2, 0.3, 0.4].map((at) => {
       const kept = mentioned.filter(({ p }) => p < at);
       const failures = kept.filter(({ e }) => !e.y);

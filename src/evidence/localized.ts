@@ -26,26 +26,24 @@ const MAX_PER_TEXT = 5;
  */
 const REFLOW_MAX = 256 * 1024;
 
-/** The text with each whitespace run as one space, and where each of its characters stands in the original. */
-function reflow(lower: string): { text: string; from: Int32Array } | undefined {
-  if (lower.length > REFLOW_MAX || !/\s\s|[\n\t\r]/.test(lower)) return undefined;
-  const from = new Int32Array(lower.length);
-  const out: string[] = [];
-  let space = false;
-  for (let i = 0; i < lower.length; i++) {
-    const c = lower[i]!;
-    if (c === ' ' || c === '\n' || c === '\t' || c === '\r') {
-      if (space) continue;
-      space = true;
-      from[out.length] = i;
-      out.push(' ');
-      continue;
-    }
-    space = false;
-    from[out.length] = i;
-    out.push(c);
+const WHITESPACE_RUN = /[ \t\r\n]+/g;
+
+/** The text with each whitespace run as one space, or undefined when that changes nothing or the text is too large. */
+function reflow(lower: string): string | undefined {
+  if (lower.length > REFLOW_MAX) return undefined;
+  const text = lower.replace(WHITESPACE_RUN, ' ');
+  return text === lower ? undefined : text;
+}
+
+/** Where the character at `at` of {@link reflow}'s text stands in `lower`: found only for a hit, which is rare. */
+function originalAt(lower: string, at: number): number {
+  let shift = 0;
+  for (const m of lower.matchAll(WHITESPACE_RUN)) {
+    const run = m.index - shift;
+    if (at <= run) return at + shift;
+    shift += m[0].length - 1;
   }
-  return { text: out.join(''), from };
+  return at + shift;
 }
 
 function extract(doc: TextDoc): SignalSink {
@@ -68,10 +66,11 @@ function extract(doc: TextDoc): SignalSink {
   });
   const flowed = reflow(doc.lower);
   if (!flowed) return sink;
-  lex.scan(flowed.text, MAX_PER_TEXT).forEach((at, id) => {
+  lex.scan(flowed, MAX_PER_TEXT).forEach((at, id) => {
     // Found as it stands already: the wrapped reading adds nothing.
     if (at === null || found.has(id)) return;
-    for (const start of at) add(id, flowed.from[start]!, flowed.from[start + LOCALIZED[id]![0].length - 1]! + 1);
+    const last = LOCALIZED[id]![0].length - 1;
+    for (const start of at) add(id, originalAt(doc.lower, start), originalAt(doc.lower, start + last) + 1);
   });
   return sink;
 }

@@ -127,7 +127,7 @@ const SAID: readonly { re: RegExp; name: string; value?: string; code?: true; ne
   },
 ];
 
-/** Where each word of `re` stands in the text: [start, end, line]. */
+/** Where each word of `re` (its group 1) stands in the text, in order: [start, end]. */
 function spans(doc: TextDoc, re: RegExp): [number, number][] {
   const out: [number, number][] = [];
   for (const m of doc.matches(re)) {
@@ -137,17 +137,26 @@ function spans(doc: TextDoc, re: RegExp): [number, number][] {
   return out;
 }
 
-/** The first noun and failure word on one line within {@link GAP} characters of each other, either order. */
+/**
+ * The first noun and failure word on one line within {@link GAP} characters of each other, either order.
+ * Both lists are in text order, so one pass over the failure words serves every noun.
+ */
 function pairIn(doc: TextDoc, noun: RegExp, failed: RegExp): [number, number] | undefined {
   const nouns = spans(doc, noun);
   if (nouns.length === 0) return undefined;
   const fails = spans(doc, failed);
-  for (const [ns, ne] of nouns)
-    for (const [fs, fe] of fails) {
-      const [from, to] = fs >= ne ? [ne, fs] : fe <= ns ? [fe, ns] : [0, -1];
-      if (to < from || to - from > GAP || doc.text.slice(from, to).includes('\n')) continue;
-      return [Math.min(ns, fs), Math.max(ne, fe)];
+  let first = 0;
+  for (const [ns, ne] of nouns) {
+    // Failure words that end too far before this noun are too far before every later one.
+    while (first < fails.length && fails[first]![1] < ns - GAP) first++;
+    for (let k = first; k < fails.length && fails[k]![0] <= ne + GAP; k++) {
+      const [fs, fe] = fails[k]!;
+      // Overlapping spans are one word read twice, not a noun beside a failure.
+      if (fs < ne && fe > ns) continue;
+      const [from, to] = fs >= ne ? [ne, fs] : [fe, ns];
+      if (!doc.text.slice(from, to).includes('\n')) return [Math.min(ns, fs), Math.max(ne, fe)];
     }
+  }
   return undefined;
 }
 

@@ -7,7 +7,7 @@
 import { REPORT_MODEL } from './report-model.gen.js';
 
 /** Only the start of a text is read: a page or a paste shows what it is early. */
-const READ_CHARS = 20_000;
+export const READ_CHARS = 20_000;
 const WORD = /[\p{L}\p{N}_]+/gu;
 const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;
 

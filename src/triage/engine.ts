@@ -1,12 +1,12 @@
 import { describesOnly, recoveryNotice, referenceListing } from '../evidence/discourse.js';
-import { featuresToJudge, MIN_FEATURES, NOT_A_FAILURE_AT, notAFailure } from '../evidence/report-model.js';
+import { featuresToJudge, MIN_FEATURES, NOT_A_FAILURE_AT, notAFailure, READ_CHARS } from '../evidence/report-model.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import { mentionExtractor } from '../evidence/mention.js';
 import type { Extractor } from '../evidence/extractor.js';
 import { Lexicon } from '../evidence/lexicon.js';
 import { requiredLiterals } from '../evidence/literals.js';
 import { PatternSet } from '../evidence/patterns.js';
-import type { Signal } from '../evidence/signal.js';
+import { IN_PASSING, type Signal } from '../evidence/signal.js';
 import { TextDoc } from '../evidence/text.js';
 import { BUILTIN_KNOWLEDGE_DIR } from '../knowledge/load.js';
 import { loadKnowledgeBase } from '../knowledge/snapshot.js';
@@ -62,13 +62,12 @@ export class Engine {
   signalsOf(doc: TextDoc): Signal[] {
     const { signals, mentioned } = this.ruled(doc);
     if (signals.length === 0) return signals;
-    const unmentioned = () => signals.filter((s) => s.source !== mentionExtractor.name);
     const features = featuresToJudge(doc.text);
-    // Longer than the model reads (a log): neither silenced by it nor taken at its mentions.
-    if (!features) return mentioned ? unmentioned() : signals;
+    // Longer than the model reads (a log): not silenced by it (and not read for mentions: see ruled).
+    if (!features) return signals;
     const notOne = notAFailure(features);
     // A mention counts only when the model is sure that the text reports a failure.
-    const kept = mentioned && notOne >= MENTION_REPORT_AT ? unmentioned() : signals;
+    const kept = mentioned && notOne >= MENTION_REPORT_AT ? signals.filter((s) => s.source !== IN_PASSING) : signals;
     // The learned second opinion (src/evidence/report-model.ts): a text it is confident is about failures, not one.
     return notOne >= NOT_A_FAILURE_AT && mayBeSilenced(kept, features) ? [] : kept;
   }
@@ -79,7 +78,9 @@ export class Engine {
    */
   ruled(doc: TextDoc): { signals: Signal[]; mentioned: boolean } {
     const read = this.read(doc);
-    if (read.length > 0 && symptomsOf(this.kb, new SignalIndex(read)).length > 0)
+    // A mention counts only when the report model vouches for the text, and it reads no further than
+    // READ_CHARS: a longer text (a log) is not read for mentions at all.
+    if (doc.text.length > READ_CHARS || (read.length > 0 && symptomsOf(this.kb, new SignalIndex(read)).length > 0))
       return { signals: this.discourse(doc, read), mentioned: false };
     const mentions = mentionExtractor.extract(doc);
     return { signals: this.discourse(doc, [...read, ...mentions]), mentioned: mentions.length > 0 };
