@@ -422,7 +422,9 @@ export const LOG_DETECTORS: readonly Detector[] = [
   }),
   patternDetector({
     kind: 'vendor-token',
-    re: /\b(?:sk_(?:live|test)_[A-Za-z0-9]{16,128}|rk_(?:live|test)_[A-Za-z0-9]{16,128}|whsec_[A-Za-z0-9+/=]{16,128}|sk-[A-Za-z0-9_-]{32,256}|AIza[0-9A-Za-z_-]{35}|SG\.[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{16,64}|hv[sbr]\.[A-Za-z0-9_-]{20,400}|key-[0-9a-f]{32}|gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255}|glpat-[A-Za-z0-9_-]{20,64}|npm_[A-Za-z0-9]{36})\b/g,
+    // A Google API key has a fixed length and may end in '-', after which a word boundary never comes: its
+    // end is where its alphabet stops, not \b.
+    re: /\b(?:(?:sk_(?:live|test)_[A-Za-z0-9]{16,128}|rk_(?:live|test)_[A-Za-z0-9]{16,128}|whsec_[A-Za-z0-9+/=]{16,128}|sk-[A-Za-z0-9_-]{32,256}|SG\.[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{16,64}|hv[sbr]\.[A-Za-z0-9_-]{20,400}|key-[0-9a-f]{32}|gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255}|glpat-[A-Za-z0-9_-]{20,64}|npm_[A-Za-z0-9]{36})\b|AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-]))/g,
     label: 'token',
     literals: ['sk_', 'rk_', 'whsec_', 'sk-', 'aiza', 'sg.', 'hvs.', 'hvb.', 'hvr.', 'key-', 'gh', 'glpat-', 'npm_'],
   }),
