@@ -29,8 +29,10 @@ export const FLOORS = {
   // points for no negative. The model retrained with that round: 86.8 / 89.6 %, negatives 13 (6.2 %), so the
   // negatives' floor was 0.065. Retrained with rounds 12 and 13 (counted only): 86.8 / 89.6 %, negatives 14
   // (6.7 %): one failure and one negative from 87.1 / 89.9 % and 13, the size of the swing one duplicate text more
-  // or less in the training set gave this session. The negatives' floor is 0.07.
-  heldout: { top1: 0.865, top3: 0.895, negativesAnswered: 0.07 },
+  // or less in the training set gave this session. The negatives' floor was 0.07. Session 27: Apple's URL codes,
+  // gRPC numbers, description in more languages (round 14, written after it was scored) and the model retrained
+  // with that round: 86.8 / 89.6 %, negatives 12 (5.7 %, counted only). The negatives' floor is 0.06.
+  heldout: { top1: 0.865, top3: 0.895, negativesAnswered: 0.06 },
   // The dev split grows with data collected to find what the engine misses (2026-12-07: +315 failures and
   // +292 negatives; session 20: +740 failures and +401 negatives; session 21: two fresh rounds, +690
   // failures and +364 negatives; session 23: a sixth and a seventh round, +496 failures and +273
@@ -40,7 +42,8 @@ export const FLOORS = {
   // 17.0 % at the session's start, 78.6 % / 85.6 % and 17.0 % at its end; session 26: an eleventh, +229 failures
   // and +137 negatives, 78.6 % / 81.2 % and 10.9 % at the session's start; and a twelfth, +270 failures and +152
   // negatives, 80.4 % / 83.0 % and 9.9 % at the session's start; and a thirteenth, +201 failures and +179
-  // negatives, 61.7 % / 64.7 % and 10.1 % at the session's start), so its floors follow its new figures.
+  // negatives, 61.7 % / 64.7 % and 10.1 % at the session's start; session 27: a fourteenth, +184 failures and
+  // +128 negatives, 72.3 % / 76.6 % and 16.4 % at the session's start), so its floors follow its new figures.
   dev: { top1: 0.85, top3: 0.895, negativesAnswered: 0.065 },
   shared: { top1: 0.95, top3: 0.95, negativesAnswered: 0 },
 };

@@ -67,6 +67,8 @@ const CHROME: Readonly<Record<string, Emit>> = {
   SSL_CLIENT_AUTH_CERT_NEEDED: tls('client_cert_required'),
   BAD_SSL_CLIENT_AUTH_CERT: tls('client_cert_required'),
   SSL_UNRECOGNIZED_NAME_ALERT: tls('sni_required'),
+  // a subresource whose certificate did not verify (the console's form of the interstitial's codes)
+  INSECURE_RESPONSE: tls('unknown_issuer'),
   TUNNEL_CONNECTION_FAILED: [['proxy.forward'], ['connect.sent'], ['connect.failed']],
   PROXY_CONNECTION_FAILED: [['proxy.forward'], ['net.error', 'connection_refused']],
   PROXY_AUTH_REQUESTED: [['proxy.forward'], ['proxy.auth_required']],
@@ -114,6 +116,63 @@ const FIREFOX: Readonly<Record<string, Emit>> = {
   PR_END_OF_FILE_ERROR: tls('reset_during_handshake'),
 };
 
+/**
+ * Apple's URL loading system (NSURLSession, WKWebView, Safari on iOS and macOS): NSURLErrorDomain codes
+ * (NSURLError.h), as `Error Domain=NSURLErrorDomain Code=-1202`, `NSURLErrorDomain, code = -1001` or
+ * `(NSURLErrorDomain error -1004.)`.
+ */
+const APPLE_URL: Readonly<Record<string, Emit>> = {
+  '-1001': ne('timeout'),
+  '-1003': ne('dns_not_found', 'dns'),
+  '-1004': ne('connect_failed', 'connect'),
+  '-1005': ne('unexpected_eof'),
+  '-1006': ne('dns_not_found', 'dns'),
+  '-1007': [['http.redirect_loop']],
+  '-1200': tls('failed'),
+  '-1201': tls('cert_expired'),
+  '-1202': tls('unknown_issuer'),
+  '-1203': tls('unknown_issuer'),
+  '-1204': tls('cert_not_yet_valid'),
+  '-1205': tls('client_cert_required'),
+  '-1206': tls('client_cert_required'),
+};
+
+/**
+ * SecureTransport's OSStatus codes (SecureTransport.h), which CFNetwork reports beside the URL error as
+ * `kCFStreamErrorDomainSSL, -9813` or `_kCFStreamErrorCodeKey=-9807`.
+ */
+const APPLE_SSL: Readonly<Record<string, Emit>> = {
+  '-9800': tls('handshake_failure'), // errSSLProtocol
+  '-9802': tls('handshake_failure'), // errSSLFatalAlert
+  '-9806': tls('reset_during_handshake'), // errSSLClosedAbort
+  '-9807': tls('unknown_issuer'), // errSSLXCertChainInvalid
+  '-9808': tls('cert_invalid'), // errSSLBadCert
+  '-9812': tls('unknown_issuer'), // errSSLUnknownRootCert
+  '-9813': tls('unknown_issuer'), // errSSLNoRootCert
+  '-9814': tls('cert_expired'), // errSSLCertExpired
+  '-9815': tls('cert_not_yet_valid'), // errSSLCertNotYetValid
+  '-9824': tls('handshake_failure'), // errSSLPeerHandshakeFail
+  '-9825': tls('client_cert_required'), // errSSLPeerBadCert: the server rejects the client's certificate
+  '-9829': tls('client_cert_required'), // errSSLPeerCertUnknown
+  '-9831': tls('client_cert_required'), // errSSLPeerUnknownCA
+  '-9836': tls('protocol_version'), // errSSLPeerProtocolVersion
+  '-9842': tls('client_cert_required'), // errSSLClientCertRequested
+  '-9843': tls('hostname_mismatch'), // errSSLHostNameMismatch
+  '-9844': tls('reset_during_handshake'), // errSSLConnectionRefused
+};
+
+/**
+ * CFNetwork's underlying stream error beside the URL error: `_kCFStreamErrorDomainKey=1` is a POSIX errno,
+ * numbered as Darwin numbers them (`_kCFStreamErrorCodeKey=61` is ECONNREFUSED); domain 3 is SecureTransport.
+ */
+const DARWIN_ERRNO: Readonly<Record<string, Emit>> = {
+  '61': ne('connection_refused', 'connect'),
+  '60': ne('connect_timeout', 'connect'),
+  '54': ne('connection_reset'),
+  '65': ne('host_unreachable', 'connect'),
+  '51': ne('network_unreachable'),
+};
+
 /** Chrome's DNS probe results. */
 const DNS_PROBE: Readonly<Record<string, Emit>> = {
   NXDOMAIN: ne('dns_not_found', 'dns'),
@@ -124,6 +183,10 @@ const DNS_PROBE: Readonly<Record<string, Emit>> = {
 const CHROME_CODE = /\bERR_([A-Z0-9_]{3,60})\b/g;
 const FIREFOX_CODE = /\b((?:NS_ERROR|SEC_ERROR|SSL_ERROR|MOZILLA_PKIX_ERROR|PR)_[A-Z0-9_]{3,60})\b/g;
 const DNS_PROBE_CODE = /\bDNS_PROBE_FINISHED_([A-Z_]{3,30})\b/g;
+const APPLE_URL_CODE = /\b(?:NSURLErrorDomain|kCFErrorDomainCFNetwork)\b[^\n\d-]{0,24}(-1\d{3})\b/g;
+const CF_STREAM_CODE = /\b_kCFStreamErrorCodeKey=(-?\d{1,5})\b/g;
+const CF_STREAM_DOMAIN = /\b_kCFStreamErrorDomainKey=(\d{1,2})\b/;
+const APPLE_SSL_CODE = /\b(?:kCFStreamErrorDomainSSL|_kCFStreamErrorCodeKey|NSOSStatusErrorDomain)\b[^\n\d-]{0,24}(-98\d\d)\b/g;
 
 /**
  * A browser's own error page prints its code alone on a line, or after a label ("NET::ERR_CERT_DATE_INVALID",
@@ -154,6 +217,21 @@ function codes(doc: TextDoc): Signal[] {
   if (doc.mayContain('err_')) scan(CHROME_CODE, CHROME);
   if (/ns_error|sec_error|ssl_error|mozilla_pkix|pr_[a-z_]{3,40}_error/.test(lower)) scan(FIREFOX_CODE, FIREFOX);
   if (doc.mayContain('dns_probe_finished')) scan(DNS_PROBE_CODE, DNS_PROBE);
+  if (doc.mayContain('nsurlerrordomain') || doc.mayContain('kcferrordomaincfnetwork')) scan(APPLE_URL_CODE, APPLE_URL);
+  if (doc.mayContain('kcfstreamerror') || doc.mayContain('nsosstatuserrordomain')) scan(APPLE_SSL_CODE, APPLE_SSL);
+  if (doc.mayContain('_kcfstreamerrordomainkey=1')) {
+    // A POSIX errno only where the same line says its domain is 1 (POSIX).
+    CF_STREAM_CODE.lastIndex = 0;
+    let n = 0;
+    for (let m = CF_STREAM_CODE.exec(doc.text); m !== null && n < 10; m = CF_STREAM_CODE.exec(doc.text)) {
+      const [from, to] = lineBounds(doc.text, m.index);
+      if (CF_STREAM_DOMAIN.exec(doc.text.slice(from, to))?.[1] !== '1') continue;
+      const emit = DARWIN_ERRNO[m[1] ?? ''];
+      if (!emit) continue;
+      n++;
+      for (const [name, value] of emit) out.push(doc.signal(name, value, m.index, m.index + m[0].length, 'browser'));
+    }
+  }
   return out;
 }
 
@@ -194,7 +272,7 @@ const RESET_PAGE = /\bThe connection was reset\b/g;
 const EMPTY_PAGE = /\bdidn.t send any data\b/g;
 const CLOSED_PAGE = /\bunexpectedly closed the connection\b/g;
 const REDIRECT_PAGE = /\bredirected you too many times\b|\bThe page isn.t redirecting properly\b/g;
-const UNSUPPORTED_PROTOCOL_PAGE = /\buses an unsupported protocol\b/g;
+const UNSUPPORTED_PROTOCOL_PAGE = /\buses an unsupported protocol\b|\bdon.t support a common SSL protocol version or cipher suite\b/g;
 
 const num = (m: RegExpExecArray) => m[1];
 
@@ -237,9 +315,12 @@ const RULES: readonly Rule[] = [
   { key: 'too many times', re: REDIRECT_PAGE, name: 'http.redirect_loop' },
   { key: 'redirecting properly', re: REDIRECT_PAGE, name: 'http.redirect_loop' },
   { key: 'unsupported protocol', re: UNSUPPORTED_PROTOCOL_PAGE, name: 'tls.error', value: 'protocol_version' },
+  { key: 'common ssl protocol version', re: UNSUPPORTED_PROTOCOL_PAGE, name: 'tls.error', value: 'protocol_version' },
 ];
 
 const active = keyGate(RULES);
 
 /** Regexes of this extractor, for the linear-time tests. */
-export const BROWSER_PATTERNS: readonly RegExp[] = [...new Set([CHROME_CODE, FIREFOX_CODE, DNS_PROBE_CODE, ...RULES.map((r) => r.re)])];
+export const BROWSER_PATTERNS: readonly RegExp[] = [
+  ...new Set([CHROME_CODE, FIREFOX_CODE, DNS_PROBE_CODE, APPLE_URL_CODE, APPLE_SSL_CODE, CF_STREAM_CODE, ...RULES.map((r) => r.re)]),
+];

@@ -43,8 +43,12 @@ const MACHINE = new RegExp(
 );
 
 /** Words of running prose: Latin, Cyrillic, Greek words, and CJK / kana / hangul characters. */
-const WORD = /[A-Za-zÀ-ÿĀ-žА-яЁё]{2,}/g;
-const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/g;
+// Words of the alphabets written with spaces (Latin with its extensions, Greek, Cyrillic, Hebrew, Arabic and
+// Persian, Devanagari), marks included; the scripts written without spaces (Chinese, Japanese, Korean, Thai)
+// count by characters.
+// eslint-disable-next-line no-misleading-character-class -- whole Unicode blocks, their combining marks counted as parts of words on purpose
+const WORD = /[A-Za-z\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f]{2,}/g;
+const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]/g;
 
 /**
  * Whole words of any script: `\b` knows only ASCII, so "ma" would match in "Maßnahmen" and "me" in
@@ -60,11 +64,19 @@ const REPORT = new RegExp(
     ),
     String.raw`我|我们|报错|突然|一直|已尝试|尝试了|遇到|出现了|不成功|怎么办|求助`,
     wholeWords(String.raw`ich|wir|mein|meine|unser|bei mir|bekomme|erhalte|kriege`),
-    wholeWords(String.raw`je|j['’]ai|j['’]obtiens|nous|mon|ma|mes|notre`),
+    // French "je", not Dutch "je" (you, your: "je kunt", "je backend") nor German "je nach"
+    wholeWords(
+      String.raw`je(?! (?:nach|nachdem|kunt|kan|moet|wilt|hebt|bent|zult|zal|krijgt|ziet|gebruikt|eigen|de|het|een|dit|deze|die|website|site|server|backend|browser|app)(?![\p{L}\p{N}_]))|j['’]ai|j['’]obtiens|nous|mon|ma|mes|notre`,
+    ),
     wholeWords(String.raw`yo|tengo|tenemos|estamos|me sale|me aparece|nos aparece|recibo|recibí|mi|nuestro|nosotros`),
     wholeWords(String.raw`eu|meu|minha|nós|nosso|estou|estamos|estávamos|tenho|recebi|recebemos|recebíamos|tentei|tentamos|tentávamos`),
     wholeWords(String.raw`estábamos|recibíamos|intenté|intentamos|intentábamos|obtengo|obtenemos`),
     wholeWords(String.raw`я|мы|мой|моя|наш|у меня|получаю`),
+    // it, pl, nl, tr, id, vi, uk: the speaker's own ("il mio server", "u mnie", "ik krijg", "benim sitem", "saya", "tôi")
+    wholeWords(
+      String.raw`il mio|la mia|i miei|ho provato|abbiamo provato|ricevo|ottengo|mój|moja|moje|u mnie|dostaję|otrzymuję|próbowałem|próbowałam|ik|mijn|wij|onze|benim|bende|aldım|alıyorum|denedim|saya|aku|kami|tôi|mình|chúng tôi|ми|мій|у мене|отримую`,
+    ),
+    String.raw`سایت من|سرور من|دریافت می‌?کنم|أحصل على|لدي|عندي|אני|שלי|קיבלתי|ผม|ฉัน|ของเรา`,
     // a bug report's "what happened" heading ("Actual: …", "**Current behavior**:", "Observed result:")
     String.raw`^\s*(?:[-*#>]{1,6}\s*)?(?:\*\*)?(?:Actual(?: behaviou?r| result| outcome| output)?|Current behaviou?r|What happened|Observed(?: behaviou?r| result)?)(?:\*\*)?\s*[:：]`,
     // an error that happened, introducing the output pasted after it ("When saving, this error appeared:")
@@ -88,7 +100,7 @@ const DOC_VOICE =
 const DESCRIPTION = new RegExp(
   [
     // en
-    String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|(?:this|these) errors? (?:is|are|occurs?|means?|happens?|indicates?|can|may|might|usually|typically|appears? when)|(?:causes?|reasons?) (?:of|for) (?:this|these|the) errors?|the error (?:is|occurs|means)|errors? can|thrown (?:when|if)|raised (?:when|if)|in addition to (?:an? |the )?[1-5]\d\d (?:response )?(?:code|status)|[1-5]\d\d vs\.? [1-5]\d\d)\b`,
+    String.raw`\b(?:means?|meaning|indicates?|is (?:thrown|raised|returned|emitted)|are (?:thrown|raised|returned)|(?:can|may|might|will|would) (?:occur|happen|be (?:returned|thrown|caused))|occurs? (?:when|if)|happens? when|is caused by|can be caused|by default|(?:^|[.:;]\s{1,2})(?:For example|E\.g\.)|such as|is the (?:standard|default|usual|expected|normal) (?:response|behaviou?r|error|status|result)|instead of|no longer|wouldn['’]t|now (?:returns?|reports?|responds?|fails?)|typically|usually|(?:this|these) errors? (?:is|are|occurs?|means?|happens?|indicates?|can|may|might|usually|typically|appears? when)|(?:causes?|reasons?) (?:of|for) (?:this|these|the) errors?|the error (?:is|occurs|means)|errors? can|thrown (?:when|if)|raised (?:when|if)|(?:is|are) (?:presented|shown|displayed|generated|served|triggered) (?:when|if|whenever)|in addition to (?:an? |the )?[1-5]\d\d (?:response )?(?:code|status)|[1-5]\d\d vs\.? [1-5]\d\d)\b`,
     String.raw`^\s*(?:[-*•]\s*)?if (?:the|a|an|you|your|it|this|there)\b|\bwill return\b|\bway of saying\b|\bis an? (?:HTTP )?(?:status|error|response) code\b`,
     String.raw`(?:^|\s)\(#\d{1,6}[,)]|\bby @[\w-]{1,39} in\b`, // changelog references, release notes' "by @user in #123"
     String.raw`^\s*[-*•]\s*(?:Feature|Bugfix|Bug fix|Change|Fixed|Added|Changed|Removed|Security|Improvement|Enhancement)\s*[:：]`, // changelog bullets
@@ -130,6 +142,12 @@ const DESCRIPTION = new RegExp(
     wholeWords(
       String.raw`oznacza(?:jący|jąca|jące)?|wskazuje|na przykład|zazwyczaj|betekent|geeft aan|bijvoorbeeld|meestal|anlamına gel(?:ir|mektedir)|örneğin|genellikle|báo hiệu|có nghĩa là|nghĩa là|là một mã|ví dụ|thường là|significa che|indica che|ad esempio|di solito`,
     ),
+    // it, es, pt, ru, pl, nl, tr, vi, id, el: "may appear", "depending on", "occurs when", "which implies", "means"
+    wholeWords(
+      String.raw`può (?:apparire|presentarsi|verificarsi|essere causat[oa])|a seconda d(?:el|ella|ei|egli|i)|si verifica quando|que implica|distinto de|a diferencia de|puede aparecer|pode aparecer|ocorre quando|может (?:сопровождаться|возникать|возникнуть|появляться|появиться|означать)|в зависимости от|возникает (?:когда|если)|występuje,? gdy|może (?:oznaczać|wystąpić|pojawić się)|w zależności od|treedt op wanneer|kan (?:optreden|verschijnen)|meydana gelir|ortaya çıkar|gösterebilir|eğer|xảy ra khi|berarti|artinya|menunjukkan bahwa|misalnya|biasanya|terjadi ketika|σημαίνει|υποδεικνύει|για παράδειγμα|συνήθως`,
+    ),
+    // fa, ar, he, hi, th
+    String.raw`یعنی|به این معنی|به معنای|زمانی رخ می|رخ می‌?دهد|معمولاً|معمولا|برای مثال|يعني|تعني|يشير إلى|تشير إلى|يحدث عندما|على سبيل المثال|عادةً|פירושו|משמעו|מציין|לדוגמה|בדרך כלל|का अर्थ है|का मतलब|उदाहरण के लिए|आमतौर पर|หมายถึง|ระบุว่า|เกิดขึ้นเมื่อ|ตัวอย่างเช่น|โดยปกติ|มักจะ`,
     // ja, ko
     String.raw`を示します|を表します|を意味します|とも呼ばれ|と呼ばれ(?:ます|る)|を返します|が返されます|が発生します|のことです|を指します|とは|意味|場合|例えば|通常|의미|경우|예를 들어|일반적으로|나타나곤|나타냅니다|의미합니다|뜻합니다`,
   ].join('|'),
@@ -140,10 +158,13 @@ const DESCRIPTION = new RegExp(
  * Lines that describe by their layout, however short: glossary bullets (also an error name in backticks or
  * bold, then a colon), headings that name a status code, mapping arrows, table rows, and the declarations of an
  * API reference (`export const ERR_TIMED_OUT = -7;`, `public const int Status407ProxyAuthenticationRequired = 407;`,
- * `static var connectionRefused: Errno { get }`, `class Status407 {}`).
+ * `static var connectionRefused: Errno { get }`, `class Status407 {}`), an error table's entries (`NSURLErrorTimedOut = -1001,`,
+ * several of them on one line, NSS's `ER3(SEC_ERROR_…, …`, `#define ERR_… -7`), a status glossary's bullets
+ * (`- 504 Gateway Timeout: …`), a docs commit's title (`Update 413-errors.md`), a Chinese how-to title
+ * (解决…问题). A line of code that returns ("return {", "return null;") is none of these.
  */
 const LAYOUT =
-  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Add|Introduce|Implement|Support|Allow|Quieter|Improve|Remove|Avoid|Prevent|Ensure)s? (?:the |a |an |support |ability |option |messages? )|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^[^|\n]{1,200}\s\|\s*$|^\s*\/\/ |^#{1,6}\s+\x60[A-Za-z][\w.:-]{2,60}\x60\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:(?:export|public|pub|static|final|readonly|private|protected|internal|const|let|var|val)\s+){1,5}(?:[\w.<>[\]]{1,60}\s+)?[A-Za-z_]\w{0,80}(?:\s*:\s*[\w.<>[\]]{1,40})?(?:\s*=\s*-?\d{1,9}\s*;?|\s*\{\s*get\s*\}|\s*;)\s*$|^\s*(?:export\s+)?class \w{1,60}\s*\{\s*\}\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
+  /^\s*(?:[-*•]\s*)?(?:v?\d{1,3}(?:\.\d{1,4}){1,3}:?\s+)?(?:[Ff]ix(?:ed|es)?|[Rr]esolved?|[Rr]esolves|[Aa]dded|[Ii]mproved?|[Ii]mproves|[Hh]andled?|[Hh]andles|[Rr]eturn(?! code)|[Nn]ow returns?)\s(?!it\b|this\b|that\b)(?![^\n]{0,200}[{;(]\s*$)\S[^\n]{0,200}$|^\s*(?:[-*•]\s*)?(?:[Ff]ix|[Ff]eat|[Cc]hore|[Pp]erf|[Rr]efactor|[Dd]ocs)(?:\([\w./-]{1,40}\))?!?:\s|^\s*[a-z]+(?:_[a-z]+)*_(?:timeout|size|buffers?|time|interval|retries|tries)\s*[:：]\s*[^\s\d]|^\s*[-*•]\s*(?:Add|Introduce|Implement|Support|Allow|Quieter|Improve|Remove|Avoid|Prevent|Ensure)s? (?:the |a |an |support |ability |option |messages? )|^\s*(?:[-*•]|\*\))\s*(?:Feature|Bugfix|Bug fix|Fixed|Added|Changed|Removed|Improvement|Enhancement|Change|Security)s?\s*[:：]|^\s*Changes (?:with|to|in|for) [\w.-]{2,40}[ -]v?\d{1,3}\.\d{1,3}|^\s*(?:[-*•]\s*)?(?:Bug|Issue|Regression|Fixes|Fixed) #?\d{2,7}\s*[:：]\s|^\s*[-*•]\s*(?:`[^`\n]{3,60}`|\*\*[^*\n]{3,60}\*\*)\s*[:：—–]\s|^#{1,6}\s[^\n]{0,80}\b[1-5]\d\d\b|^\s*•\s*\w{1,20}:\s|^\s*[-*•]\s*[A-Z][A-Z0-9_]{2,40}\s?:\s|\S[ \t]{0,3}→[ \t]{0,3}\S|^\s*\d{3} [A-Za-z -]{3,40}[:：]\s*[\u3040-\u9fff\uac00-\ud7af]|^\s*\|[^\n]{1,300}\|\s*$|^[^|\n]{1,200}\s\|\s*$|^\s*\/\/ |^#{1,6}\s+\x60[A-Za-z][\w.:-]{2,60}\x60\s*$|^\s*(?:class [A-Z]\w{0,60}\([\w., ]{0,80}\):|def \w{1,60}\([^)\n]{0,200}\)(?: -> [\w[\], .]{1,60})?:)\s*$|^\s*(?:(?:export|public|pub|static|final|readonly|private|protected|internal|const|let|var|val)\s+){1,5}(?:[\w.<>[\]]{1,60}\s+)?[A-Za-z_]\w{0,80}(?:\s*:\s*[\w.<>[\]]{1,40})?(?:\s*=\s*-?\d{1,9}\s*;?|\s*\{\s*get\s*\}|\s*;)\s*$|^\s*(?:export\s+)?class \w{1,60}\s*\{\s*\}\s*$|^\s*[A-Za-z_]\w{3,80} = -?\d{1,9},\s*(?:\/\/[^\n]{0,200})?$|(?:\b[A-Za-z_]\w{3,60} = -?\d{1,9}, ?){3}|^\s*(?:ER[23]\(\s?[A-Z][A-Z0-9_]{3,60},|#define\s+[A-Za-z_]\w{2,60}\s+\(?-?\d)|^\s*[-*•]\s*(?:HTTP )?[1-5]\d\d [A-Z][A-Za-z -]{2,40}\s*[:：—–]\s|^\s*(?:Update|Create|Add|Delete|Rename)\s[^\n]{1,150}\.md\s*$|^\s*(?:#{1,6}\s*)?(?:解决|如何解决|怎么解决|处理)[^\n]{1,80}(?:问题|错误|报错)\s*$|^\s*(?:\[[^\]\n]{1,30}\]\s*)?(?:Update|Updated|Increase|Increased|Decrease|Decreased|Raise|Raised|Lower|Lowered|Change|Changed|Bump|Bumped)\s[^\n]{0,80}\bdefault\b/;
 
 /** Advice that error pages and messages print themselves ("please try again", "if this error persists"). */
 const ADVICE =

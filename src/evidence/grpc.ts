@@ -39,6 +39,8 @@ const STATUS_NAME = new RegExp(
 );
 /** grpc-js (Node): `Error: 14 UNAVAILABLE: No connection established`, the number and its name together. */
 const NUMBERED_NAME = /\b(\d{1,2}) ([A-Z][A-Z_]{2,24}): /g;
+/** Go's `rpc error: code = 14 desc = …` (a number where the name usually is), grpc-node's `{ code: 14, details: '…' }`. */
+const CODE_NUMBER = /\brpc error: code = (\d{1,2}) desc = |\bcode["']?: ?(\d{1,2}),[ \t]{0,2}["']?details["']?: ?["']/g;
 const STATUS_NUMBER = /\b(?:grpc[_-]status|grpc_status_code)["']?[ \t]{0,2}[:=][ \t]{0,2}["']?(\d{1,2})\b/gi;
 
 const H2_FRAME = /\b(RST_STREAM|Rst Stream|GOAWAY|GoAway|go_away)\b/g;
@@ -76,6 +78,10 @@ function extract(doc: TextDoc): SignalSink {
     const name = BY_NUMBER[Number(m[1])];
     if (name && name !== 'ok' && name === normalise(m[2] ?? '')) sink.add('grpc.status', name, ...at(m));
   });
+  eachMatch(CODE_NUMBER, doc, (m) => {
+    const name = BY_NUMBER[Number(m[1] ?? m[2])];
+    if (name && name !== 'ok') sink.add('grpc.status', name, ...at(m));
+  });
   eachMatch(STATUS_NUMBER, doc, (m) => {
     const name = BY_NUMBER[Number(m[1])];
     if (name && name !== 'ok') sink.add('grpc.status', name, ...at(m));
@@ -112,6 +118,7 @@ const H2_CODES = new Set([
 export const GRPC_PATTERNS: readonly RegExp[] = [
   STATUS_NAME,
   NUMBERED_NAME,
+  CODE_NUMBER,
   STATUS_NUMBER,
   H2_FRAME,
   H2_CODE,
