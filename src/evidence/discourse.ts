@@ -108,6 +108,9 @@ const DESCRIPTION = new RegExp(
     String.raw`^\s*To (?:fix|resolve|solve|avoid|prevent|troubleshoot|debug|diagnose|work around)\b|\bThis (?:guide|article|page|post|tutorial|document|section|chapter) (?:explains|shows|describes|covers|walks|helps)\b|\b(?:you|users?|clients?) (?:may|might|will|could|can) (?:see|get|encounter|receive|notice|run into)\b`, // how-to and conditions
     String.raw`\b(?:returns|responds with|replies with|answers with|sends) (?:an? |the )?(?:HTTP )?(?:status )?(?:code )?[1-5]\d\d\b[^.\n]{0,80}\b(?:when|if|whenever|unless)\b`, // "returns 503 when no backend is healthy"
     String.raw`\bthe (?:following |above |below )?(?:table|list|example|diagram|matrix)s? (?:below |above )?(?:describes?|lists?|shows?|explains?)\b`, // docs pointing at their own tables and examples
+    // prevention and choices of status, the voice of changelogs and specs: "to avoid an HTTP error code 413",
+    // "Use 502 bad gateway when upstream is unavailable", "429 seems more appropriate than 503"
+    String.raw`\bto (?:avoid|prevent) (?:an? |the |any )?(?:HTTP )?(?:(?:error|status|response)(?: code)? )?[1-5]\d\d\b|^\s*(?:[-*•]\s*)?(?:Use|Return|Respond with|Send|Document)\s(?:an? |the )?(?:potential |proper |correct )?(?:HTTP )?[1-5]\d\d\b|\b(?:more|less) appropriate than\b`,
     String.raw`\b(?:a|an|any|each|every) [\w -]{1,40} (?:returns|responds with|results in|yields|generates|gets|receives) (?:an? )?(?:HTTP )?[1-5]\d\d\b`, // generic subjects: "a missing key returns 401", "a request that exceeds this limit generates a 413"
     String.raw`\bRFC ?\d{3,4},? (?:section |§ ?)?\d{1,2}(?:\.\d{1,2}){1,3}\b|\bResponse class for\b|\(status code [1-5]\d\d\)`, // references: a spec's section, a library's status classes
     // a status code defined: "The 407 (Proxy Authentication Required) status code is similar to …", "状态码 407 … 代表"

@@ -129,6 +129,15 @@ describe('describing, in the layout of references and in more languages', () => 
     expect(classifyLine('Błąd 502 może oznaczać, że serwer pośredniczący dostał niepoprawną odpowiedź.')).toBe('description');
   });
 
+  it('reads prevention and the choice of a status as the voice of changelogs and specs', () => {
+    expect(classifyLine('Raise proxy_buffer_size to prevent 502 errors on large Set-Cookie headers')).toBe('description');
+    expect(classifyLine('- Return 503 instead of 500 when the pool is exhausted')).toBe('description');
+    expect(classifyLine('Use 504 Gateway Timeout when the upstream read deadline passes')).toBe('description');
+    expect(classifyLine('A 413 seems more appropriate than a 400 for an oversized upload.')).toBe('description');
+    // The speaker's own attempt is still a report.
+    expect(classifyLine('I raised the timeout to avoid 504 errors but we still get them every few minutes')).toBe('report');
+  });
+
   it("reads Dutch 'je' as 'you', not as the French speaker", () => {
     expect(classifyLine('Een 504 betekent dat je backend niet op tijd antwoordde op de proxy van de hosting.')).toBe('description');
     expect(classifyLine("Depuis ce matin je reçois une erreur 502 sur toutes les pages de l'application.")).toBe('report');
