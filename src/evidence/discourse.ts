@@ -101,7 +101,7 @@ const HOW_TO =
 
 /** The voice of documentation, which says "we" without reporting anything: "we recommend that you …". */
 const DOC_VOICE =
-  /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b|\blet me (?:explain|show|break|walk|describe|demonstrate|cover)\b|\blet['’]s (?:look|take a look|see|break|walk|dive|explore|start|go through|examine|review)\b|\bwe['’]ll (?:look|see|cover|explore|walk|go through|discuss|examine)\b|\bin this (?:article|post|guide|tutorial|blog post)\b|本記事では|この記事では|本文(?:将|介绍|主要)|在本文中|如上所示|如下所示|이 글에서는|이번 글에서는/giu;
+  /\bwe (?:also |strongly )?(?:recommend|suggest|advise|encourage)\b|\bI['’]ll (?:show|explain|walk|cover|demonstrate)\b|\blet['’]?s find out\b|\blets (?:look|take a look|see|dive|explore)\b|\blet me (?:explain|show|break|walk|describe|demonstrate|cover)\b|\blet['’]s (?:look|take a look|see|break|walk|dive|explore|start|go through|examine|review)\b|\bwe['’]ll (?:look|see|cover|explore|walk|go through|discuss|examine)\b|\bin this (?:article|post|guide|tutorial|blog post)\b|本記事では|この記事では|本文(?:将|介绍|主要)|在本文中|如上所示|如下所示|이 글에서는|이번 글에서는/giu;
 
 /** Describing rather than reporting: definitions, conditions, generic subjects, change notes. */
 const DESCRIPTION = new RegExp(
@@ -338,4 +338,26 @@ const STILL_FIRING =
 
 export function recoveryNotice(text: string): boolean {
   return RECOVERED.test(text) && !STILL_FIRING.test(text);
+}
+
+/**
+ * An incident told after the fact: a postmortem, an incident report, a root cause analysis, "the outage was caused
+ * by …". It names the failures it was about, and they are over: it gets no cause, like a recovery notice.
+ */
+const RETROSPECTIVE =
+  /\b(?:post-?mortem|incident report|root cause analysis)\b|\bthe (?:incident|outage|disruption|degradation) (?:was|has been) (?:caused|triggered|resolved|mitigated)\b/i;
+
+export function retrospective(text: string): boolean {
+  return RETROSPECTIVE.test(text);
+}
+
+/**
+ * A change shown as a diff without its header: a line taken out ("-This happens when …") and the line put in
+ * right after it ("+This happens when …"). What the lines say is being edited, not happening. (A Markdown
+ * bullet has a space after its dash.)
+ */
+const DIFF_PAIR = /^-(?![-\s])[^\n]*\n\+(?![+\s])/m;
+
+export function diffShown(text: string): boolean {
+  return DIFF_PAIR.test(text);
 }

@@ -153,7 +153,38 @@ const MESSAGES: readonly Message[] = [
       'transferred a partial file',
     ],
   },
-  { name: 'net.error', value: 'dns_not_found', text: ['nameresolutionfailure', 'proxynameresolutionfailure'] },
+  {
+    name: 'net.error',
+    value: 'dns_not_found',
+    text: [
+      'nameresolutionfailure',
+      'proxynameresolutionfailure',
+      // WebException's NameResolutionFailure message, as Windows PowerShell and .NET Framework print it
+      'the remote name could not be resolved',
+      'der remotename konnte nicht aufgelöst werden',
+      "le nom distant n'a pas pu être résolu",
+      'le nom distant n’a pas pu être résolu',
+      'no se puede resolver el nombre remoto',
+      'o nome remoto não pôde ser resolvido',
+      '未能解析此远程名称',
+      'リモート名を解決できませんでした',
+    ],
+  },
+  {
+    name: 'net.error',
+    value: 'connect_failed',
+    text: [
+      // WebException's ConnectFailure message (Invoke-WebRequest, WebClient): the connect failed, how is not said
+      'unable to connect to the remote server',
+      'es konnte keine verbindung mit dem remoteserver hergestellt werden',
+      'impossible de se connecter au serveur distant',
+      'no es posible conectar con el servidor remoto',
+      'não é possível conectar ao servidor remoto',
+      'невозможно соединиться с удаленным сервером',
+      'リモート サーバーに接続できません',
+      '无法连接到远程服务器',
+    ],
+  },
   { name: 'client.timeout', text: ['taskcanceledexception', 'a task was canceled', 'the operation was canceled'] },
 ];
 
@@ -208,6 +239,40 @@ const SSPI_CODES: Readonly<Record<string, string>> = {
 const SSPI =
   /\b(?:0x)?(8009032[25-8]|80090349|800[Bb]010[1Ff]|8009201[23])\b|\b(SEC_E_(?:WRONG_PRINCIPAL|ILLEGAL_MESSAGE|CERT_UNKNOWN|CERT_EXPIRED|CERT_WRONG_USAGE)|CERT_E_(?:EXPIRED|CN_NO_MATCH)|CRYPT_E_(?:NO_REVOCATION_CHECK|REVOCATION_OFFLINE))\b/g;
 
+/**
+ * WinHTTP's and WinINet's TLS errors (winhttp.h, wininet.h), by name, as the HRESULT Windows Update, the Store,
+ * agents and PowerShell print (0x8007 + the code in hex), and as a number beside a word that says WinHTTP or a
+ * security error ("security error 12175"). The socket-level ones (timeout, name not resolved, cannot connect) are in
+ * ./vocab/socket-errors.ts.
+ */
+const WINHTTP_TLS: Readonly<Record<string, string>> = {
+  '12175': 'failed', // ERROR_WINHTTP_SECURE_FAILURE: one or more errors in the server's certificate, or no common protocol
+  '12157': 'handshake_failure', // ERROR_WINHTTP_SECURE_CHANNEL_ERROR / ERROR_INTERNET_SECURITY_CHANNEL_ERROR
+  '12038': 'hostname_mismatch', // …_SEC_CERT_CN_INVALID
+  '12037': 'cert_expired', // …_SEC_CERT_DATE_INVALID
+  '12045': 'unknown_issuer', // …_INVALID_CA
+  '12044': 'client_cert_required', // …_CLIENT_AUTH_CERT_NEEDED
+  '12169': 'cert_invalid', // ERROR_WINHTTP_SECURE_INVALID_CERT
+  '12170': 'revoked', // ERROR_WINHTTP_SECURE_CERT_REVOKED
+};
+const WINHTTP_TLS_NAME: Readonly<Record<string, string>> = {
+  SECURE_FAILURE: '12175',
+  SECURE_CHANNEL_ERROR: '12157',
+  SECURITY_CHANNEL_ERROR: '12157',
+  SECURE_CERT_CN_INVALID: '12038',
+  SEC_CERT_CN_INVALID: '12038',
+  SECURE_CERT_DATE_INVALID: '12037',
+  SEC_CERT_DATE_INVALID: '12037',
+  SECURE_INVALID_CA: '12045',
+  INVALID_CA: '12045',
+  CLIENT_AUTH_CERT_NEEDED: '12044',
+  SECURE_INVALID_CERT: '12169',
+  SECURE_CERT_REVOKED: '12170',
+  SEC_CERT_REVOKED: '12170',
+};
+const WINHTTP_TLS_CODE =
+  /\bERROR_(?:WINHTTP|INTERNET)_([A-Z_]{6,30})\b|\b0x80072(f8f|f7d|f06|f05|f0d|f0c|f89|f8a)\b|\b(?:WinHttp\w{0,30}|WinINet|security error|secure channel error)[^\n\d]{0,40}(12(?:175|157|038|037|045|044|169|170))\b/gi;
+
 /** Frames of SocketsHttpHandler's connection setup. */
 const CONNECTING = /\bConnectHelper\b|\bConnectAsync\b|\bConnectToTcpHostAsync\b|\bEstablishProxyTunnelAsync\b/;
 
@@ -239,10 +304,16 @@ function extract(doc: TextDoc): SignalSink {
       if (value) sink.add('tls.error', value, ...at(m));
     });
   if (doc.mayContain('webexception: ')) eachMatch(WEB_EXCEPTION_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
+  if (doc.mayContain('error_') || doc.mayContain('0x80072f') || doc.mayContain('12'))
+    eachMatch(WINHTTP_TLS_CODE, doc, (m) => {
+      const code = m[1] ? WINHTTP_TLS_NAME[m[1].toUpperCase()] : m[2] ? String(parseInt(`2${m[2]}`, 16)) : m[3];
+      const value = WINHTTP_TLS[code ?? ''];
+      if (value) sink.add('tls.error', value, ...at(m));
+    });
   return sink;
 }
 
-export const DOTNET_PATTERNS: readonly RegExp[] = [ANY_MESSAGE, REMOTE_STATUS, WEB_EXCEPTION_STATUS, SSPI];
+export const DOTNET_PATTERNS: readonly RegExp[] = [ANY_MESSAGE, REMOTE_STATUS, WEB_EXCEPTION_STATUS, SSPI, WINHTTP_TLS_CODE];
 
 export const dotnetExtractor: Extractor = {
   name: 'dotnet',

@@ -1,4 +1,4 @@
-import { describesOnly, recoveryNotice, referenceListing } from '../evidence/discourse.js';
+import { describesOnly, diffShown, recoveryNotice, referenceListing, retrospective } from '../evidence/discourse.js';
 import { featuresToJudge, MIN_FEATURES, NOT_A_FAILURE_AT, notAFailure, READ_CHARS } from '../evidence/report-model.js';
 import { EXTRACTORS } from '../evidence/index.js';
 import { mentionExtractor } from '../evidence/mention.js';
@@ -107,7 +107,7 @@ export class Engine {
   /** The discourse rules (src/evidence/discourse.ts): none of the signals when the text only talks about failures. */
   private discourse(doc: TextDoc, out: Signal[]): Signal[] {
     if (out.length === 0) return out;
-    if (recoveryNotice(doc.text) || referenceListing(out)) return [];
+    if (recoveryNotice(doc.text) || retrospective(doc.text) || diffShown(doc.text) || referenceListing(out)) return [];
     // A browser's own error page (its code alone on a line) or a forward proxy's is a failure shown, however much it explains.
     if (out.some((sig) => sig.name === 'browser.error_page' || sig.name === 'proxy.error_page')) return out;
     const errorPage = out.some((sig) => sig.name === 'http.body.error_page');
