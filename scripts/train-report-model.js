@@ -1,6 +1,6 @@
 // Trains src/evidence/report-model.gen.ts: the weights of the "is this a failure that happened?"
 // model (src/evidence/report-model.ts) from the dev split of test/corpus only. Deterministic: the
-// files are read in name order, the examples shuffled by a seeded generator.
+// files are read in name order, the examples shuffled by seeded generators (one model per seed, averaged: SEEDS).
 //
 // Usage (after npm run build, which compiles the features the model reads):
 //   node scripts/train-report-model.js            write the file (npm run gen:model)
@@ -40,17 +40,50 @@ for (const file of readdirSync(DEV)
   }
 }
 
+/**
+ * The model is the average of one trained per seed (the order SGD sees the texts in). Trained without each of ten
+ * rounds in turn (--eval s23…s32), five seeds silenced 85 of 300 answered negatives and 5 of 1,755 failures at 0.85
+ * where one seed silenced 82 and 6 (at 0.9: 55 and 0 against 53 and 2), and a round added to the corpus moves fewer
+ * texts across the threshold.
+ */
+const SEEDS = [7, 11, 13, 17, 19];
+
 function train(docs) {
-  let seed = 7;
+  const features = docs.map((d) => reportFeatures(d.text));
+  const df = new Map();
+  for (const f of features) for (const k of f.keys()) df.set(k, (df.get(k) ?? 0) + 1);
+  const models = SEEDS.map((seed) => trainOne(docs, features, df, seed));
+  const w = new Map();
+  for (const m of models) for (const [k, v] of m.w) w.set(k, (w.get(k) ?? 0) + v / models.length);
+  const bias = models.reduce((a, m) => a + m.bias, 0) / models.length;
+  const kept = [...w].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, KEEP);
+  return {
+    bias: Math.round(bias * 1000) / 1000,
+    weights: Object.fromEntries(kept.map(([k, v]) => [k, Math.round(v * 1000) / 1000]).sort((a, b) => (a[0] < b[0] ? -1 : 1))),
+  };
+}
+
+function trainOne(docs, features, df, seed) {
   const random = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return seed / 4294967296;
   };
-  const features = docs.map((d) => reportFeatures(d.text));
-  const df = new Map();
-  for (const f of features) for (const k of f.keys()) df.set(k, (df.get(k) ?? 0) + 1);
-  const w = new Map();
-  const g2 = new Map();
+  // Features as numbers, only those seen in MIN_DF texts, in each text's own order (the sums run as before).
+  const ids = new Map();
+  const rows = features.map((f) => {
+    const at = [];
+    const xs = [];
+    for (const [k, x] of f) {
+      if (df.get(k) < MIN_DF) continue;
+      let id = ids.get(k);
+      if (id === undefined) ids.set(k, (id = ids.size));
+      at.push(id);
+      xs.push(x);
+    }
+    return { at, xs };
+  });
+  const w = new Float64Array(ids.size);
+  const g2 = new Float64Array(ids.size).fill(1e-8);
   let bias = 0;
   let biasG2 = 1e-8;
   const order = docs.map((_, i) => i);
@@ -60,27 +93,23 @@ function train(docs) {
       [order[i], order[j]] = [order[j], order[i]];
     }
     for (const i of order) {
-      const f = features[i];
+      const { at, xs } = rows[i];
       let z = bias;
-      for (const [k, x] of f) if (df.get(k) >= MIN_DF) z += (w.get(k) ?? 0) * x;
+      for (let n = 0; n < at.length; n++) z += w[at[n]] * xs[n];
       const grad = 1 / (1 + Math.exp(-z)) - docs[i].y;
       biasG2 += grad * grad;
       bias -= (RATE * grad) / Math.sqrt(biasG2);
-      for (const [k, x] of f) {
-        if (df.get(k) < MIN_DF) continue;
-        const wk = w.get(k) ?? 0;
-        const gk = grad * x + L2 * wk;
-        const acc = (g2.get(k) ?? 1e-8) + gk * gk;
-        g2.set(k, acc);
-        w.set(k, wk - (RATE * gk) / Math.sqrt(acc));
+      for (let n = 0; n < at.length; n++) {
+        const k = at[n];
+        const wk = w[k];
+        const gk = grad * xs[n] + L2 * wk;
+        const acc = g2[k] + gk * gk;
+        g2[k] = acc;
+        w[k] = wk - (RATE * gk) / Math.sqrt(acc);
       }
     }
   }
-  const kept = [...w].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, KEEP);
-  return {
-    bias: Math.round(bias * 1000) / 1000,
-    weights: Object.fromEntries(kept.map(([k, v]) => [k, Math.round(v * 1000) / 1000]).sort((a, b) => (a[0] < b[0] ? -1 : 1))),
-  };
+  return { w: new Map([...ids].map(([k, id]) => [k, w[id]])), bias };
 }
 
 if (without) {
