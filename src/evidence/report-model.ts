@@ -73,7 +73,9 @@ export function notAFailure(features: ReadonlyMap<string, number>, model: Report
  * failures (0.9: 30 and none; 0.8: 69 and 2). The training order moves these by a few texts: the same
  * run with one duplicate more in the corpus gave 47 and none. Seven rounds (with s29): 53 of 212 and 3 of
  * 1,349 (0.9: 42 and 1; 0.8: 73 and 9). Eight (with s30, CDNs, API gateways and self-hosted proxies, the
- * hardest for the model: 4 of its 128 answered failures): 69 of 251 and 8 of 1,477 (0.9: 40 and 3).
+ * hardest for the model: 4 of its 128 answered failures): 69 of 251 and 8 of 1,477 (0.9: 40 and 3). Ten (with
+ * s31 and s32), the model averaged over five seeds with 10,000 weights: 93 of 300 and 5 of 1,755 (0.9: 64 and 1;
+ * 0.8: 115 and 15).
  */
 export const NOT_A_FAILURE_AT = 0.85;
 
