@@ -71,3 +71,56 @@ describe('failures that are over, or being edited', () => {
     ).toBe('description');
   });
 });
+
+// From the sixteenth round (after it was scored): Kubernetes and CDN texts.
+describe('a health check that says how it failed, and Kubernetes names', () => {
+  it('ranks a probe refused as nothing listening and a probe timed out as a slow app, before "marked down"', () => {
+    expect(
+      top(
+        'Warning  Unhealthy  kubelet  Readiness probe failed: Get "http://10.1.2.3:9000/ready": dial tcp 10.1.2.3:9000: connect: connection refused',
+      ),
+    ).toBe('upstream-refused');
+    // A check that fails without saying how is still a backend marked down.
+    expect(top('Warning  Unhealthy  kubelet  Readiness probe failed: HTTP probe failed with statuscode: 503')).toBe('upstream-unhealthy');
+  });
+
+  it("reads kube-proxy's 'has no endpoints' rule and Go's DNS lookup timeout", () => {
+    expect(top('-A KUBE-SERVICES -d 10.0.0.12/32 -p tcp -m comment --comment "shop/cart:http has no endpoints" -j REJECT')).toBe(
+      'upstream-unhealthy',
+    );
+    expect(top('Get "https://api.internal/v1": dial tcp: lookup api.internal: i/o timeout')).toBe('dns-failure');
+    expect(signals(';; connection timed out; no servers could be reached')).toContain('net.error=dns_temporary');
+  });
+});
+
+describe("Cloudflare's own pages and codes", () => {
+  it('reads its error page as a failure shown, however much it explains', () => {
+    // The page as Cloudflare serves it, with its three-hop diagram (visitor, Cloudflare, origin).
+    const page = [
+      'Invalid SSL certificate Error code 526',
+      'Visit cloudflare.com for more information.',
+      '2025-11-02 08:14:55 UTC',
+      'You',
+      'Browser',
+      'Working',
+      'Frankfurt',
+      'Cloudflare',
+      'Working',
+      'shop.example.com',
+      'Host',
+      'Error',
+      'What happened?',
+      'The origin web server does not have a valid SSL certificate.',
+      'What can I do?',
+      "If you're the owner of this website:",
+      'Check your SSL configuration.',
+      'Cloudflare Ray ID: 8a1b2c3d4e5f6a7b • Your IP: Click to reveal • Performance & security by Cloudflare',
+    ].join('\n');
+    expect(signals(page)).toContain('http.body.error_page');
+    expect(causes(page)).not.toEqual([]);
+  });
+
+  it('reads "a 1020 error" as its WAF', () => {
+    expect(top('Since this morning every POST returns a 1020 cloudflare error from the API')).toBe('waf-block');
+  });
+});
