@@ -3,6 +3,7 @@ import { keyGate, tidy } from './rule-kit.js';
 import type { Signal } from './signal.js';
 import type { TextDoc } from './text.js';
 import { lineBounds } from './proxy-common.js';
+import { SOCKET_ERRORS } from './vocab/socket-errors.js';
 
 /**
  * Browser console, devtools and error pages: Chrome `net::ERR_*` codes and interstitial wording,
@@ -164,14 +165,16 @@ const APPLE_SSL: Readonly<Record<string, Emit>> = {
 /**
  * CFNetwork's underlying stream error beside the URL error: `_kCFStreamErrorDomainKey=1` is a POSIX errno,
  * numbered as Darwin numbers them (`_kCFStreamErrorCodeKey=61` is ECONNREFUSED); domain 3 is SecureTransport.
+ * These five are read; what each number means is the socket errors' table (./vocab/socket-errors.ts, `bsd`).
  */
-const DARWIN_ERRNO: Readonly<Record<string, Emit>> = {
-  '61': ne('connection_refused', 'connect'),
-  '60': ne('connect_timeout', 'connect'),
-  '54': ne('connection_reset'),
-  '65': ne('host_unreachable', 'connect'),
-  '51': ne('network_unreachable'),
-};
+const DARWIN_ERRNO_READ: readonly number[] = [61, 60, 54, 65, 51];
+const CONNECTING: ReadonlySet<string> = new Set(['connection_refused', 'connect_timeout', 'host_unreachable']);
+const DARWIN_ERRNO: ReadonlyMap<string, Emit> = new Map(
+  SOCKET_ERRORS.filter((e) => e.bsd !== undefined && DARWIN_ERRNO_READ.includes(e.bsd)).map((e) => [
+    String(e.bsd),
+    ne(e.value, CONNECTING.has(e.value) ? 'connect' : undefined),
+  ]),
+);
 
 /** Chrome's DNS probe results. */
 const DNS_PROBE: Readonly<Record<string, Emit>> = {
@@ -226,7 +229,7 @@ function codes(doc: TextDoc): Signal[] {
     for (let m = CF_STREAM_CODE.exec(doc.text); m !== null && n < 10; m = CF_STREAM_CODE.exec(doc.text)) {
       const [from, to] = lineBounds(doc.text, m.index);
       if (CF_STREAM_DOMAIN.exec(doc.text.slice(from, to))?.[1] !== '1') continue;
-      const emit = DARWIN_ERRNO[m[1] ?? ''];
+      const emit = DARWIN_ERRNO.get(m[1] ?? '');
       if (!emit) continue;
       n++;
       for (const [name, value] of emit) out.push(doc.signal(name, value, m.index, m.index + m[0].length, 'browser'));

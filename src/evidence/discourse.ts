@@ -42,10 +42,11 @@ const MACHINE = new RegExp(
   ].join('|'),
 );
 
-/** Words of running prose: Latin, Cyrillic, Greek words, and CJK / kana / hangul characters. */
-// Words of the alphabets written with spaces (Latin with its extensions, Greek, Cyrillic, Hebrew, Arabic and
-// Persian, Devanagari), marks included; the scripts written without spaces (Chinese, Japanese, Korean, Thai)
-// count by characters.
+/**
+ * Words of running prose: words of the alphabets written with spaces (Latin with its extensions, Greek, Cyrillic,
+ * Hebrew, Arabic and Persian, Devanagari), marks included; the scripts written without spaces (Chinese, Japanese,
+ * Korean, Thai) count by characters.
+ */
 // eslint-disable-next-line no-misleading-character-class -- whole Unicode blocks, their combining marks counted as parts of words on purpose
 const WORD = /[A-Za-z\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f]{2,}/g;
 const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]/g;

@@ -304,7 +304,14 @@ function extract(doc: TextDoc): SignalSink {
       if (value) sink.add('tls.error', value, ...at(m));
     });
   if (doc.mayContain('webexception: ')) eachMatch(WEB_EXCEPTION_STATUS, doc, (m) => addStatus(sink, m[1], ...at(m)));
-  if (doc.mayContain('error_') || doc.mayContain('0x80072f') || doc.mayContain('12'))
+  if (
+    doc.mayContain('winhttp') ||
+    doc.mayContain('wininet') ||
+    doc.mayContain('error_internet_') ||
+    doc.mayContain('0x80072f') ||
+    doc.mayContain('security error') ||
+    doc.mayContain('secure channel error')
+  )
     eachMatch(WINHTTP_TLS_CODE, doc, (m) => {
       const code = m[1] ? WINHTTP_TLS_NAME[m[1].toUpperCase()] : m[2] ? String(parseInt(`2${m[2]}`, 16)) : m[3];
       const value = WINHTTP_TLS[code ?? ''];

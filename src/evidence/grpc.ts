@@ -78,14 +78,12 @@ function extract(doc: TextDoc): SignalSink {
     const name = BY_NUMBER[Number(m[1])];
     if (name && name !== 'ok' && name === normalise(m[2] ?? '')) sink.add('grpc.status', name, ...at(m));
   });
-  eachMatch(CODE_NUMBER, doc, (m) => {
+  const numbered = (m: RegExpExecArray) => {
     const name = BY_NUMBER[Number(m[1] ?? m[2])];
     if (name && name !== 'ok') sink.add('grpc.status', name, ...at(m));
-  });
-  eachMatch(STATUS_NUMBER, doc, (m) => {
-    const name = BY_NUMBER[Number(m[1])];
-    if (name && name !== 'ok') sink.add('grpc.status', name, ...at(m));
-  });
+  };
+  eachMatch(CODE_NUMBER, doc, numbered);
+  eachMatch(STATUS_NUMBER, doc, numbered);
   eachMatch(H2_FRAME, doc, (m) => sink.add('h2.error', /^r/i.test(m[1] ?? '') ? 'rst_stream' : 'goaway', ...at(m)));
   eachMatch(H2_CODE, doc, (m) => sink.add('h2.error', (m[1] ?? '').toLowerCase(), ...at(m)));
   eachMatch(H2_CANCEL, doc, (m) => sink.add('h2.error', 'cancel', ...at(m)));
